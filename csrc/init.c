@@ -1,0 +1,728 @@
+/* init.c: ocirun's init stage, the container's first process.
+ *
+ * Started by the shim (shim.c) with execveat() of a sealed memfd copy of this program, so that its
+ * /proc/self/exe is never a host executable (CVE-2019-5736), and built without libc so that the
+ * process waiting for `start` costs a few pages of memory.
+ *
+ *     argv[1]  fd of the sync socket (SOCK_SEQPACKET, messages: struct ocirun_msg)
+ *     argv[2]  fd of the launch plan (a memfd: struct ocirun_plan_hdr + ops)
+ *
+ * It runs the plan's ops in order.  It makes no decisions: what to mount, in which order, which
+ * checks apply, all of that was decided by ocirun/plan.py.  When op i fails it sends
+ * MSG_ERROR {step = i, err = errno} on the sync socket and exits 1; after the parent is gone (a
+ * failed execve after `start`) it writes one line on stderr instead and exits 127.
+ *
+ * The order of the security steps follows runc's standard init and is set by the plan:
+ * mounts, devices, hostname, sysctls, masked and read-only paths, pivot_root, rlimits,
+ * no_new_privs, seccomp (when no_new_privs is off), bounding set, setgroups/setresgid/setresuid,
+ * capabilities, umask, chdir, executable lookup, READY, wait for `start`, seccomp (when
+ * no_new_privs is on, as late as possible), close-on-exec of every fd but stdio and preserved ones,
+ * execve.
+ */
+#include "nolibc.h"
+#include "ocirun.h"
+
+#include <linux/capability.h>
+#include <linux/close_range.h>
+#include <linux/fcntl.h>
+#include <linux/filter.h>
+#include <linux/mount.h>
+#include <linux/openat2.h>
+#include <linux/prctl.h>
+#include <linux/resource.h>
+#include <linux/sched.h>
+#include <linux/seccomp.h>
+#include <linux/stat.h>
+#include <asm/statfs.h>
+
+#define MSG_NOSIGNAL 0x4000
+#define PROT_READ 0x1
+#define MAP_PRIVATE 0x02
+#define MAP_ANONYMOUS 0x20
+#define PROT_WRITE 0x2
+#define SEEK_END 2
+#define X_OK 1
+#define EINTR 4
+#define ENOENT 2
+#define EEXIST 17
+#define EPERM 1
+#define ENOTDIR 20
+#define EINVAL 22
+#define EACCES 13
+#define ENOSYS 38
+#define ENXIO 6
+#define EIO 5
+#define ELOOP 40
+#define ENAMETOOLONG 36
+#define MNT_DETACH 2
+#define AT_SYMLINK_NOFOLLOW_ 0x100
+
+static int sync_fd = -1;
+static int root_fd = -1;       /* the directory "in root" paths are resolved in */
+static int devnull_fd = -1;    /* the host's /dev/null, checked, for OP_MASK */
+static const char *exec_path;  /* set by OP_EXEC_LOOKUP */
+static int parent_gone;        /* after OP_READY of a create: errors go to stderr */
+static int cur_step = -1;
+
+/* ---- messages -------------------------------------------------------------------------------- */
+
+static void send_msg(u32 kind, int step, int err, s64 value, const char *detail)
+{
+    struct ocirun_msg m;
+    memset(&m, 0, sizeof m);
+    m.kind = kind;
+    m.step = step;
+    m.err = err;
+    m.value = value;
+    if (detail)
+        str_copy(m.detail, sizeof m.detail, detail);
+    if (SC6(__NR_sendto, sync_fd, &m, sizeof m, MSG_NOSIGNAL, 0, 0) < 0 && kind != MSG_ERROR)
+        SC1(__NR_exit_group, 1);
+}
+
+static void write_str(int fd, const char *s)
+{
+    SC3(__NR_write, fd, s, str_len(s));
+}
+
+static const char *errno_name(int err)
+{
+    switch (err) {
+    case ENOENT: return "No such file or directory";
+    case EACCES: return "Permission denied";
+    case EPERM: return "Operation not permitted";
+    case EINVAL: return "Invalid argument";
+    case ENOTDIR: return "Not a directory";
+    case ELOOP: return "Too many levels of symbolic links";
+    case 8: return "Exec format error";
+    case 26: return "Text file busy";
+    case 21: return "Is a directory";
+    default: return "error";
+    }
+}
+
+/* Reports the failure of the current step and exits.  `err` is a positive errno. */
+__attribute__((noreturn)) static void fail(int err, const char *detail)
+{
+    if (!parent_gone) {
+        send_msg(MSG_ERROR, cur_step, err, 0, detail);
+    } else {
+        /* Nobody listens on the sync socket any more: say it on stderr, like runc's init. */
+        char line[512], *p = line;
+        p += str_copy(p, 200, "ocirun init: exec ");
+        p += str_copy(p, 200, detail ? detail : "");
+        p += str_copy(p, 4, ": ");
+        p += str_copy(p, 64, errno_name(err));
+        *p++ = '\n';
+        *p = 0;
+        write_str(2, line);
+    }
+    SC1(__NR_exit_group, parent_gone ? 127 : 1);
+    __builtin_unreachable();
+}
+
+#define CHECK(expr, detail)                                                                          \
+    do {                                                                                             \
+        long _r = (long)(expr);                                                                      \
+        if (_r < 0)                                                                                  \
+            fail((int)-_r, detail);                                                                  \
+    } while (0)
+
+static void wait_ack(void)
+{
+    struct ocirun_msg m;
+    long n;
+    do
+        n = SC3(__NR_read, sync_fd, &m, sizeof m);
+    while (n == -EINTR);
+    if (n != (long)sizeof m || m.kind != MSG_ACK)
+        SC1(__NR_exit_group, 1); /* the parent gave up; it reports why */
+}
+
+/* ---- plan access ----------------------------------------------------------------------------- */
+
+/* The i-th NUL-terminated string of the op's payload. */
+static const char *op_str(const struct ocirun_op *op, int i)
+{
+    const char *p = (const char *)(op + 1);
+    const char *end = (const char *)op + op->size;
+    while (i-- > 0) {
+        while (p < end && *p)
+            p++;
+        p++;
+    }
+    return p < end ? p : "";
+}
+
+static const char *nonempty(const char *s)
+{
+    return *s ? s : 0;
+}
+
+/* ---- paths inside the root --------------------------------------------------------------------- */
+
+static char *fd_path(char buf[32], int fd)
+{
+    char *p = buf + str_copy(buf, 32, "/proc/self/fd/");
+    put_uint(p, (unsigned long)fd);
+    return buf;
+}
+
+static long open_in_root(const char *path, u64 flags)
+{
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = flags | O_CLOEXEC;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    while (*path == '/')
+        path++;
+    return SC4(__NR_openat2, root_fd, *path ? path : ".", &how, sizeof how);
+}
+
+enum { CREATE_NONE, CREATE_DIR, CREATE_FILE };
+
+/* Opens `path` inside the root as O_PATH; when it does not exist and `create` says so, creates the
+ * missing components (directories, and the last one as `create` says), each resolved again from the
+ * root so that no symlink in the image can lead outside. */
+static long resolve(const char *path, int create)
+{
+    char buf[4096];
+    long fd = open_in_root(path, O_PATH);
+    if (fd != -ENOENT || create == CREATE_NONE)
+        return fd;
+    if (str_copy(buf, sizeof buf, path) >= sizeof buf - 1)
+        return -ENAMETOOLONG;
+    size_t len = str_len(buf);
+    size_t start = 0;
+    while (start < len && buf[start] == '/')
+        start++;
+    for (size_t i = start; i <= len; i++) {
+        if (i < len && buf[i] != '/')
+            continue;
+        if (i == start)
+            continue;
+        int last = (i == len);
+        char saved = buf[i];
+        buf[i] = 0;
+        long cfd = open_in_root(buf, O_PATH);
+        if (cfd == -ENOENT) {
+            /* Create this component in its parent, itself resolved in the root. */
+            size_t j = i;
+            while (j > start && buf[j - 1] != '/')
+                j--;
+            const char *name = buf + j;
+            long pfd;
+            if (j > start) {
+                buf[j - 1] = 0;
+                pfd = open_in_root(buf, O_PATH | O_DIRECTORY);
+                buf[j - 1] = '/';
+            } else {
+                pfd = open_in_root("", O_PATH | O_DIRECTORY);
+            }
+            if (pfd < 0)
+                return pfd;
+            long r;
+            if (last && create == CREATE_FILE) {
+                r = SC4(__NR_openat, pfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+                if (r >= 0)
+                    SC1(__NR_close, r);
+            } else {
+                r = SC3(__NR_mkdirat, pfd, name, 0755);
+            }
+            SC1(__NR_close, pfd);
+            if (r < 0 && r != -EEXIST)
+                return r;
+            cfd = open_in_root(buf, O_PATH);
+        }
+        buf[i] = saved;
+        if (cfd < 0)
+            return cfd;
+        if (last)
+            return cfd;
+        SC1(__NR_close, cfd);
+    }
+    return -ENOENT;
+}
+
+/* Opens the parent directory of `path` inside the root (creating it if asked) and points *name at
+ * the last component. */
+static long resolve_parent(const char *path, char *buf, size_t cap, const char **name)
+{
+    str_copy(buf, cap, path);
+    size_t len = str_len(buf);
+    while (len > 1 && buf[len - 1] == '/')
+        buf[--len] = 0;
+    size_t j = len;
+    while (j > 0 && buf[j - 1] != '/')
+        j--;
+    *name = buf + j;
+    if (j == 0)
+        return open_in_root("", O_PATH | O_DIRECTORY);
+    buf[j - 1] = 0;
+    long fd = resolve(buf, CREATE_DIR);
+    buf[j - 1] = '/';
+    return fd;
+}
+
+/* ---- ops -------------------------------------------------------------------------------------- */
+
+static long statx_fd(long fd, const char *path, int flags, struct statx *st)
+{
+    return SC5(__NR_statx, fd, path, flags, STATX_TYPE | STATX_MODE | STATX_INO, st);
+}
+
+/* Flags that a remount must keep, because the kernel locks them on mounts from a more privileged
+ * mount namespace (nosuid, nodev, noexec, and the atime ones). */
+static unsigned long locked_flags(const char *target)
+{
+    struct statfs st;
+    if (SC2(__NR_statfs, target, &st) < 0)
+        return 0;
+    unsigned long f = 0, s = (unsigned long)st.f_flags;
+    if (s & 0x2) f |= MS_NOSUID;
+    if (s & 0x4) f |= MS_NODEV;
+    if (s & 0x8) f |= MS_NOEXEC;
+    if (s & 0x400) f |= MS_NOATIME;
+    if (s & 0x800) f |= MS_NODIRATIME;
+    if (s & 0x1000) f |= MS_RELATIME;
+    return f;
+}
+
+static void remount(const char *target, unsigned long flags)
+{
+    long r = SC5(__NR_mount, 0, target, 0, flags | MS_REMOUNT, 0);
+    if (r == -EPERM)
+        r = SC5(__NR_mount, 0, target, 0, flags | MS_REMOUNT | locked_flags(target), 0);
+    CHECK(r, target);
+}
+
+static void op_mount(const struct ocirun_op *op)
+{
+    const char *src = nonempty(op_str(op, 0)), *target = op_str(op, 1);
+    const char *fstype = nonempty(op_str(op, 2)), *data = nonempty(op_str(op, 3));
+    unsigned long flags = (unsigned long)op->a, prop = (unsigned long)op->b, how = (unsigned long)op->c;
+    unsigned long again = (unsigned long)op->d;
+    char tbuf[32];
+    long tfd = -1;
+    const char *t = target;
+
+    if (how & (OCIRUN_MNT_IN_ROOT | OCIRUN_MNT_ROOT)) {
+        int create = CREATE_NONE;
+        if (how & OCIRUN_MNT_MKDIR)
+            create = CREATE_DIR;
+        else if (how & OCIRUN_MNT_MKFILE)
+            create = CREATE_FILE;
+        else if (how & OCIRUN_MNT_SRC_AUTO) {
+            struct statx st;
+            create = CREATE_DIR;
+            if (src && statx_fd(AT_FDCWD, src, 0, &st) == 0 && !S_ISDIR(st.stx_mode))
+                create = CREATE_FILE;
+        }
+        tfd = resolve((how & OCIRUN_MNT_ROOT) ? "" : target, create);
+        CHECK(tfd, target);
+        t = fd_path(tbuf, (int)tfd);
+    }
+    if (flags || fstype || src)
+        CHECK(SC5(__NR_mount, src, t, fstype, flags, data), target);
+    if (tfd >= 0 && (again || prop)) {
+        /* Later changes apply to the new mount, not to what was under it: open it again. */
+        SC1(__NR_close, tfd);
+        tfd = resolve((how & OCIRUN_MNT_ROOT) ? "" : target, CREATE_NONE);
+        CHECK(tfd, target);
+        t = fd_path(tbuf, (int)tfd);
+    }
+    if (again)
+        remount(t, again);
+    if (prop)
+        CHECK(SC5(__NR_mount, 0, t, 0, prop, 0), target);
+    if (tfd >= 0)
+        SC1(__NR_close, tfd);
+}
+
+static void op_mknod(const struct ocirun_op *op)
+{
+    char buf[4096];
+    const char *name;
+    long pfd = resolve_parent(op_str(op, 0), buf, sizeof buf, &name);
+    CHECK(pfd, op_str(op, 0));
+    long r = SC4(__NR_mknodat, pfd, name, op->a, op->b);
+    if (r == -EEXIST) {
+        SC3(__NR_unlinkat, pfd, name, 0);
+        r = SC4(__NR_mknodat, pfd, name, op->a, op->b);
+    }
+    CHECK(r, op_str(op, 0));
+    CHECK(SC5(__NR_fchownat, pfd, name, op->c, op->d, AT_SYMLINK_NOFOLLOW_), op_str(op, 0));
+    /* mknod applied the umask; the node was just made by us, so it is no symlink. */
+    CHECK(SC3(__NR_fchmodat, pfd, name, op->a & 07777), op_str(op, 0));
+    SC1(__NR_close, pfd);
+}
+
+static void op_mkdir(const struct ocirun_op *op)
+{
+    long fd = resolve(op_str(op, 0), CREATE_DIR);
+    CHECK(fd, op_str(op, 0));
+    SC1(__NR_close, fd);
+}
+
+static void op_chown(const struct ocirun_op *op)
+{
+    char buf[32];
+    long fd = resolve(op_str(op, 0), CREATE_NONE);
+    CHECK(fd, op_str(op, 0));
+    CHECK(SC5(__NR_fchownat, fd, "", op->a, op->b, AT_EMPTY_PATH), op_str(op, 0));
+    (void)buf;
+    SC1(__NR_close, fd);
+}
+
+static void op_symlink(const struct ocirun_op *op)
+{
+    char buf[4096];
+    const char *name;
+    long pfd = resolve_parent(op_str(op, 1), buf, sizeof buf, &name);
+    CHECK(pfd, op_str(op, 1));
+    long r = SC3(__NR_symlinkat, op_str(op, 0), pfd, name);
+    if (r != -EEXIST)
+        CHECK(r, op_str(op, 1));
+    SC1(__NR_close, pfd);
+}
+
+static void op_rootfs(const struct ocirun_op *op)
+{
+    long fd = SC4(__NR_openat, AT_FDCWD, op_str(op, 0), O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+    CHECK(fd, op_str(op, 0));
+    root_fd = (int)fd;
+}
+
+static void reopen_root(void)
+{
+    long fd = SC4(__NR_openat, AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+    CHECK(fd, "/");
+    if (root_fd >= 0)
+        SC1(__NR_close, root_fd);
+    root_fd = (int)fd;
+}
+
+static void op_pivot_root(void)
+{
+    long old = SC4(__NR_openat, AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+    CHECK(old, "/");
+    CHECK(SC1(__NR_fchdir, root_fd), "rootfs");
+    /* The old root ends up stacked on the new one; detach it from inside. */
+    CHECK(SC2(__NR_pivot_root, ".", "."), "rootfs");
+    CHECK(SC1(__NR_fchdir, old), "old root");
+    CHECK(SC5(__NR_mount, 0, ".", 0, MS_SLAVE | MS_REC, 0), "old root");
+    CHECK(SC2(__NR_umount2, ".", MNT_DETACH), "old root");
+    CHECK(SC1(__NR_chdir, "/"), "/");
+    SC1(__NR_close, old);
+    reopen_root();
+}
+
+static void op_move_root(void)
+{
+    CHECK(SC1(__NR_fchdir, root_fd), "rootfs");
+    CHECK(SC5(__NR_mount, ".", "/", 0, MS_MOVE, 0), "rootfs");
+    CHECK(SC1(__NR_chroot, "."), "rootfs");
+    CHECK(SC1(__NR_chdir, "/"), "/");
+    reopen_root();
+}
+
+static void op_write_file(const struct ocirun_op *op)
+{
+    const char *path = op_str(op, 0), *content = op_str(op, 1);
+    long fd = open_in_root(path, O_WRONLY | O_NOFOLLOW | O_TRUNC);
+    CHECK(fd, path);
+    if (op->a) {
+        struct statfs st;
+        CHECK(SC2(__NR_fstatfs, fd, &st), path);
+        if (st.f_type != 0x9fa0) /* PROC_SUPER_MAGIC */
+            fail(EINVAL, path);
+    }
+    size_t len = str_len(content);
+    CHECK(SC3(__NR_write, fd, content, len), path);
+    SC1(__NR_close, fd);
+}
+
+static void op_open_devnull(void)
+{
+    struct statx st;
+    long fd = SC4(__NR_openat, AT_FDCWD, "/dev/null", O_PATH | O_CLOEXEC, 0);
+    CHECK(fd, "/dev/null");
+    CHECK(statx_fd(fd, "", AT_EMPTY_PATH, &st), "/dev/null");
+    if (!S_ISCHR(st.stx_mode) || st.stx_rdev_major != 1 || st.stx_rdev_minor != 3)
+        fail(ENXIO, "/dev/null is not the null device");
+    devnull_fd = (int)fd;
+}
+
+static void op_mask(const struct ocirun_op *op)
+{
+    const char *path = op_str(op, 0);
+    char tbuf[32], sbuf[32];
+    struct statx st;
+    long fd = resolve(path, CREATE_NONE);
+    if (fd == -ENOENT)
+        return;
+    CHECK(fd, path);
+    CHECK(statx_fd(fd, "", AT_EMPTY_PATH, &st), path);
+    if (S_ISDIR(st.stx_mode))
+        CHECK(SC5(__NR_mount, "tmpfs", fd_path(tbuf, (int)fd), "tmpfs", MS_RDONLY, 0), path);
+    else
+        CHECK(SC5(__NR_mount, fd_path(sbuf, devnull_fd), fd_path(tbuf, (int)fd), 0, MS_BIND, 0), path);
+    SC1(__NR_close, fd);
+}
+
+static void op_readonly(const struct ocirun_op *op)
+{
+    const char *path = op_str(op, 0);
+    char tbuf[32];
+    long fd = resolve(path, CREATE_NONE);
+    if (fd == -ENOENT)
+        return;
+    CHECK(fd, path);
+    fd_path(tbuf, (int)fd);
+    CHECK(SC5(__NR_mount, tbuf, tbuf, 0, MS_BIND | MS_REC, 0), path);
+    SC1(__NR_close, fd);
+    fd = resolve(path, CREATE_NONE);
+    CHECK(fd, path);
+    fd_path(tbuf, (int)fd);
+    remount(tbuf, MS_BIND | MS_RDONLY | MS_REC);
+    SC1(__NR_close, fd);
+}
+
+static void op_caps(const struct ocirun_op *op)
+{
+    const u64 *m = (const u64 *)(op + 1);
+    u64 bounding = m[0], eff = m[1], perm = m[2], inh = m[3], amb = m[4];
+    int last = (int)op->b;
+    if (op->a == 1) {
+        for (int c = 0; c <= last; c++)
+            if (!(bounding & (1ULL << c)))
+                CHECK(SC2(__NR_prctl, PR_CAPBSET_DROP, c), "capability bounding set");
+        return;
+    }
+    struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2];
+    data[0].effective = (u32)eff;
+    data[1].effective = (u32)(eff >> 32);
+    data[0].permitted = (u32)perm;
+    data[1].permitted = (u32)(perm >> 32);
+    data[0].inheritable = (u32)inh;
+    data[1].inheritable = (u32)(inh >> 32);
+    CHECK(SC2(__NR_capset, &hdr, data), "capabilities");
+    CHECK(SC5(__NR_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "ambient capabilities");
+    for (int c = 0; c <= last; c++)
+        if (amb & (1ULL << c))
+            CHECK(SC5(__NR_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0), "ambient capabilities");
+}
+
+static void op_setid(const struct ocirun_op *op)
+{
+    CHECK(SC5(__NR_prctl, PR_SET_KEEPCAPS, 1, 0, 0, 0), "keep capabilities");
+    CHECK(SC3(__NR_setresgid, op->b, op->b, op->b), "setresgid");
+    CHECK(SC3(__NR_setresuid, op->a, op->a, op->a), "setresuid");
+    CHECK(SC5(__NR_prctl, PR_SET_KEEPCAPS, 0, 0, 0, 0), "keep capabilities");
+}
+
+static void op_exec_lookup(const struct ocirun_op *op)
+{
+    int first_err = 0;
+    for (int i = 0; i < op->a; i++) {
+        const char *p = op_str(op, i);
+        struct statx st;
+        long r = statx_fd(AT_FDCWD, p, 0, &st);
+        if (r == 0 && S_ISDIR(st.stx_mode))
+            r = -EACCES;
+        else if (r == 0 && !(st.stx_mode & 0111))
+            r = -EACCES;
+        if (r == 0) {
+            exec_path = p;
+            return;
+        }
+        /* Like execvp: report the first error that is not "not there". */
+        if (!first_err || (first_err == ENOENT || first_err == ENOTDIR))
+            first_err = (int)-r;
+    }
+    fail(first_err ? first_err : ENOENT, 0);
+}
+
+static void op_exec(const struct ocirun_op *op)
+{
+    long argc = op->a, envc = op->b;
+    size_t bytes = (size_t)(argc + envc + 2) * sizeof(char *);
+    long mem = SC6(__NR_mmap, 0, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(mem, "argv");
+    char **argv = (char **)mem, **envp = argv + argc + 1;
+    const char *p = (const char *)(op + 1);
+    for (long i = 0; i < argc + envc; i++) {
+        char **slot = i < argc ? &argv[i] : &envp[i - argc];
+        *slot = (char *)p;
+        p += str_len(p) + 1;
+    }
+    argv[argc] = 0;
+    envp[envc] = 0;
+    long r = SC3(__NR_execve, exec_path, argv, envp);
+    fail((int)-r, exec_path);
+}
+
+static void op_seccomp(const struct ocirun_op *op)
+{
+    struct sock_fprog prog;
+    prog.len = (unsigned short)op->b;
+    prog.filter = (struct sock_filter *)(op + 1);
+    long r = SC3(__NR_seccomp, SECCOMP_SET_MODE_FILTER, op->a, &prog);
+    CHECK(r, "seccomp");
+    if (op->a & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
+        /* The listener fd goes to the parent, which passes it on to listenerPath. */
+        send_msg(MSG_SYNC, cur_step, 0, r, 0);
+        wait_ack();
+        SC1(__NR_close, r);
+    }
+}
+
+static void op_wait_fifo(const struct ocirun_op *op)
+{
+    char c;
+    long n;
+    do
+        n = SC3(__NR_read, op->a, &c, 1);
+    while (n == -EINTR);
+    if (n != 1)
+        SC1(__NR_exit_group, 1);
+    SC1(__NR_close, op->a);
+}
+
+static void op_mount_setattr(const struct ocirun_op *op)
+{
+    struct mount_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.attr_set = (u64)op->a;
+    attr.attr_clr = (u64)op->b;
+    attr.propagation = (u64)op->c;
+    long fd = resolve(op_str(op, 0), CREATE_NONE);
+    CHECK(fd, op_str(op, 0));
+    CHECK(SC5(__NR_mount_setattr, fd, "", AT_EMPTY_PATH | (unsigned)op->d, &attr, sizeof attr), op_str(op, 0));
+    SC1(__NR_close, fd);
+}
+
+/* ioctl(SIOCGIFFLAGS/SIOCSIFFLAGS) on "lo": a new network namespace starts with it down. */
+static void op_loopback_up(void)
+{
+    struct {
+        char name[16];
+        short flags;
+        char pad[22];
+    } ifr;
+    memset(&ifr, 0, sizeof ifr);
+    str_copy(ifr.name, sizeof ifr.name, "lo");
+    long s = SC3(__NR_socket, 2 /* AF_INET */, 2 /* SOCK_DGRAM */ | O_CLOEXEC, 0);
+    CHECK(s, "socket");
+    CHECK(SC3(__NR_ioctl, s, 0x8913 /* SIOCGIFFLAGS */, &ifr), "lo");
+    ifr.flags |= 1 /* IFF_UP */;
+    CHECK(SC3(__NR_ioctl, s, 0x8914 /* SIOCSIFFLAGS */, &ifr), "lo");
+    SC1(__NR_close, s);
+}
+
+static void run_op(const struct ocirun_op *op)
+{
+    switch (op->code) {
+    case OP_UNSHARE: CHECK(SC1(__NR_unshare, op->a), 0); break;
+    case OP_SETNS: CHECK(SC2(__NR_setns, op->a, op->b), 0); break;
+    case OP_MOUNT: op_mount(op); break;
+    case OP_ROOTFS: op_rootfs(op); break;
+    case OP_MKNOD: op_mknod(op); break;
+    case OP_MKDIR: op_mkdir(op); break;
+    case OP_CHOWN: op_chown(op); break;
+    case OP_SYMLINK: op_symlink(op); break;
+    case OP_PIVOT_ROOT: op_pivot_root(); break;
+    case OP_MOVE_ROOT: op_move_root(); break;
+    case OP_SETHOSTNAME: CHECK(SC2(__NR_sethostname, op_str(op, 0), str_len(op_str(op, 0))), 0); break;
+    case OP_SETDOMAINNAME: CHECK(SC2(__NR_setdomainname, op_str(op, 0), str_len(op_str(op, 0))), 0); break;
+    case OP_WRITE_FILE: op_write_file(op); break;
+    case OP_OPEN_DEVNULL: op_open_devnull(); break;
+    case OP_MASK: op_mask(op); break;
+    case OP_READONLY: op_readonly(op); break;
+    case OP_SYNC: send_msg(MSG_SYNC, cur_step, 0, op->a, 0); wait_ack(); break;
+    case OP_CHDIR: CHECK(SC1(__NR_chdir, op_str(op, 0)), op_str(op, 0)); break;
+    case OP_RLIMIT: {
+        struct rlimit64 rl = {(u64)op->b, (u64)op->c};
+        CHECK(SC4(__NR_prlimit64, 0, op->a, &rl, 0), 0);
+        break;
+    }
+    case OP_NO_NEW_PRIVS: CHECK(SC5(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0); break;
+    case OP_SECCOMP: op_seccomp(op); break;
+    case OP_SETGROUPS: CHECK(SC2(__NR_setgroups, op->a, (const u32 *)(op + 1)), 0); break;
+    case OP_SETID: op_setid(op); break;
+    case OP_CAPS: op_caps(op); break;
+    case OP_UMASK: SC1(__NR_umask, op->a); break;
+    case OP_PERSONALITY: CHECK(SC1(__NR_personality, op->a), 0); break;
+    case OP_EXEC_LOOKUP: op_exec_lookup(op); break;
+    case OP_READY:
+        SC5(__NR_prctl, PR_SET_PDEATHSIG, 0, 0, 0, 0);
+        send_msg(MSG_READY, cur_step, 0, 0, 0);
+        parent_gone = (int)op->a; /* create: the parent exits once it has the READY */
+        break;
+    case OP_WAIT_FIFO: op_wait_fifo(op); break;
+    case OP_CLOSE_FROM: {
+        long r = SC3(__NR_close_range, op->a, ~0U, CLOSE_RANGE_CLOEXEC);
+        if (r == -ENOSYS || r == -EINVAL)
+            for (long fd = op->a; fd < 65536; fd++)
+                SC3(__NR_fcntl, fd, F_SETFD, FD_CLOEXEC);
+        else
+            CHECK(r, 0);
+        break;
+    }
+    case OP_EXEC: op_exec(op); break;
+    case OP_OOM_SCORE_ADJ: {
+        char v[24];
+        put_uint(v, (unsigned long)(op->a < 0 ? -op->a : op->a));
+        long fd = SC4(__NR_openat, AT_FDCWD, "/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC, 0);
+        CHECK(fd, "/proc/self/oom_score_adj");
+        if (op->a < 0)
+            SC3(__NR_write, fd, "-", 1);
+        CHECK(SC3(__NR_write, fd, v, str_len(v)), "/proc/self/oom_score_adj");
+        SC1(__NR_close, fd);
+        break;
+    }
+    case OP_SETSID: CHECK(SC0(__NR_setsid), 0); break;
+    case OP_DUP2: CHECK(SC3(__NR_dup3, op->a, op->b, 0), 0); break;
+    case OP_PDEATHSIG: CHECK(SC5(__NR_prctl, PR_SET_PDEATHSIG, op->a, 0, 0, 0), 0); break;
+    case OP_MOUNT_SETATTR: op_mount_setattr(op); break;
+    case OP_LOOPBACK_UP: op_loopback_up(); break;
+    default: fail(EINVAL, "unknown op");
+    }
+}
+
+static int init_main(int argc, char **argv)
+{
+    if (argc < 3)
+        return 2;
+    sync_fd = (int)parse_uint(argv[1]);
+    long plan_fd = parse_uint(argv[2]);
+    if (sync_fd < 0 || plan_fd < 0)
+        return 2;
+    long size = SC3(__NR_lseek, plan_fd, 0, SEEK_END);
+    if (size < (long)sizeof(struct ocirun_plan_hdr))
+        fail(EINVAL, "plan");
+    long mem = SC6(__NR_mmap, 0, size, PROT_READ, MAP_PRIVATE, plan_fd, 0);
+    CHECK(mem, "plan");
+    SC1(__NR_close, plan_fd);
+    const struct ocirun_plan_hdr *hdr = (const void *)mem;
+    if (hdr->magic != OCIRUN_PLAN_MAGIC || hdr->abi != OCIRUN_ABI_VERSION || hdr->size != (u32)size)
+        fail(EINVAL, "plan");
+    const char *p = (const char *)(hdr + 1), *end = (const char *)mem + size;
+    for (u32 i = 0; i < hdr->nops; i++) {
+        const struct ocirun_op *op = (const void *)p;
+        if (p + sizeof *op > end || op->size < sizeof *op || p + op->size > end)
+            fail(EINVAL, "plan");
+        cur_step = (int)i;
+        run_op(op);
+        p += op->size;
+    }
+    return 0;
+}
+
+__attribute__((used)) void start_c(long *sp)
+{
+    int argc = (int)sp[0];
+    char **argv = (char **)(sp + 1);
+    SC1(__NR_exit_group, init_main(argc, argv));
+}

@@ -1,0 +1,213 @@
+/* shim.c: the C half of ocirun's cffi module (ocirun._shim).
+ *
+ * ocirun_spawn() clones the container's first process with the namespaces the plan asks for and,
+ * once the parent has put it in its cgroups and written its id maps (the parent's first MSG_ACK),
+ * execs the init stage (init.c) from a sealed memfd.  Everything between clone and exec runs in a
+ * copy of the Python process, so it follows the rules of CPython's _posixsubprocess child: raw
+ * system calls only, no allocation, no stdio, no Python, and _exit() on any error after reporting
+ * it on the sync socket.
+ *
+ *     parent (Python)                          child (this file, then init.c)
+ *     ocirun_spawn() --------- clone -------->  setns() into joined namespaces
+ *     write pid to cgroups, id maps             wait for MSG_ACK on sync_fd
+ *     send MSG_ACK  ------------------------->  [user ns] setresgid/setresuid(0)
+ *                                               move fds into place, execveat(memfd) = init.c
+ *     read messages  <-----------------------   MSG_SYNC / MSG_READY / MSG_ERROR
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ocirun.h"
+#include "shim.h"
+
+int ocirun_abi_version(void)
+{
+    return OCIRUN_ABI_VERSION;
+}
+
+int ocirun_socketpair(int fds[2])
+{
+    return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0 ? -errno : 0;
+}
+
+/* A sealed, close-on-exec memfd holding a copy of the file at `path`: exec'ing it gives a process
+ * whose /proc/self/exe cannot be written and leads to no host file. */
+int ocirun_sealed_copy(const char *path)
+{
+    struct stat st;
+    int src = open(path, O_RDONLY | O_CLOEXEC);
+    if (src < 0)
+        return -errno;
+    int fd = -1, err = 0;
+    if (fstat(src, &st) < 0) {
+        err = errno;
+        goto out;
+    }
+    fd = memfd_create("ocirun-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0) {
+        err = errno;
+        goto out;
+    }
+    for (off_t off = 0; off < st.st_size;) {
+        ssize_t n = sendfile(fd, src, &off, (size_t)(st.st_size - off));
+        if (n <= 0) {
+            err = n < 0 ? errno : EIO;
+            goto out;
+        }
+    }
+    if (fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
+        err = errno;
+out:
+    close(src);
+    if (err) {
+        if (fd >= 0)
+            close(fd);
+        return -err;
+    }
+    return fd;
+}
+
+/* open(2) of `path` resolved inside the directory `root_fd` (openat2 RESOLVE_IN_ROOT): symlinks and
+ * ".." cannot lead out of it, and magic links of /proc are refused. */
+int ocirun_open_in_root(int root_fd, const char *path, int flags)
+{
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = (unsigned long long)flags | O_CLOEXEC;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    while (*path == '/')
+        path++;
+    long fd = syscall(SYS_openat2, root_fd, *path ? path : ".", &how, sizeof how);
+    return fd < 0 ? -errno : (int)fd;
+}
+
+/* f_type of statfs(2): tells cgroup2 from tmpfs from proc. */
+long ocirun_statfs_type(const char *path)
+{
+    struct statfs st;
+    if (statfs(path, &st) < 0)
+        return -errno;
+    return (long)st.f_type;
+}
+
+/* ---- the child, between clone and exec ------------------------------------------------------- */
+
+static void child_report(int sync_fd, int err, const char *what)
+{
+    struct ocirun_msg m;
+    memset(&m, 0, sizeof m);
+    m.kind = MSG_ERROR;
+    m.step = -1;
+    m.err = err;
+    for (size_t i = 0; what[i] && i < sizeof m.detail - 1; i++)
+        m.detail[i] = what[i];
+    (void)!send(sync_fd, &m, sizeof m, MSG_NOSIGNAL);
+}
+
+#define CHILD_CHECK(expr, what)                                                                      \
+    do {                                                                                             \
+        if ((expr) < 0) {                                                                            \
+            child_report(s->sync_fd, errno, what);                                                   \
+            _exit(1);                                                                                \
+        }                                                                                            \
+    } while (0)
+
+__attribute__((noreturn)) static void child(const struct ocirun_spawn *s)
+{
+    struct ocirun_msg m;
+    sigset_t all;
+
+    /* Python ignores SIGPIPE and SIGXFSZ; ignored signals survive exec, so undo that. */
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigaction(SIGPIPE, &dfl, NULL);
+    sigaction(SIGXFSZ, &dfl, NULL);
+    sigemptyset(&all);
+    sigprocmask(SIG_SETMASK, &all, NULL);
+
+    if (s->pdeathsig)
+        CHILD_CHECK(prctl(PR_SET_PDEATHSIG, s->pdeathsig, 0, 0, 0), "prctl PR_SET_PDEATHSIG");
+    for (int i = 0; i < s->nsfds_n; i++)
+        CHILD_CHECK(setns(s->nsfds[i], s->nstypes[i]), "setns");
+
+    /* sync 1: the parent has put us in our cgroups and written the id maps. */
+    ssize_t n;
+    do
+        n = read(s->sync_fd, &m, sizeof m);
+    while (n < 0 && errno == EINTR);
+    if (n != (ssize_t)sizeof m || m.kind != MSG_ACK)
+        _exit(1);
+
+    if (s->become_root) {
+        CHILD_CHECK(syscall(SYS_setresgid, 0, 0, 0), "setresgid");
+        CHILD_CHECK(syscall(SYS_setresuid, 0, 0, 0), "setresuid");
+    }
+
+    /* Move the fds to the numbers the init stage expects: first above every target, so that no
+     * source is overwritten before it is used, then down; dup2 leaves the copies inheritable. */
+    int top = 3;
+    for (int i = 0; i < s->fds_n; i++)
+        if (s->fds_to[i] >= top)
+            top = s->fds_to[i] + 1;
+    int exec_fd = fcntl(s->exec_fd, F_DUPFD_CLOEXEC, top + s->fds_n);
+    CHILD_CHECK(exec_fd, "dup");
+    int tmp[s->fds_n > 0 ? s->fds_n : 1];
+    for (int i = 0; i < s->fds_n; i++) {
+        tmp[i] = fcntl(s->fds_from[i], F_DUPFD_CLOEXEC, top);
+        CHILD_CHECK(tmp[i], "dup");
+    }
+    for (int i = 0; i < s->fds_n; i++)
+        CHILD_CHECK(dup2(tmp[i], s->fds_to[i]), "dup2");
+
+    syscall(SYS_execveat, exec_fd, "", s->argv, s->envp, AT_EMPTY_PATH);
+    int err = errno, report_fd = s->sync_fd;
+    for (int i = 0; i < s->fds_n; i++)
+        if (s->fds_from[i] == s->sync_fd)
+            report_fd = s->fds_to[i];
+    child_report(report_fd, err, "execveat init stage");
+    _exit(1);
+}
+
+int ocirun_spawn(const struct ocirun_spawn *s)
+{
+    int own_pidns = -1;
+    if (s->pidns_fd >= 0) {
+        /* A pid namespace is entered by the children of the caller: switch around the clone. */
+        own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+        if (own_pidns < 0)
+            return -errno;
+        if (setns(s->pidns_fd, CLONE_NEWPID) < 0) {
+            int err = errno;
+            close(own_pidns);
+            return -err;
+        }
+    }
+    long pid = syscall(SYS_clone, (unsigned long)s->clone_flags | SIGCHLD, NULL, NULL, NULL, NULL);
+    if (pid == 0)
+        child(s);
+    int err = pid < 0 ? errno : 0;
+    if (own_pidns >= 0) {
+        /* Going back to our own pid namespace cannot fail; the child exists either way. */
+        (void)setns(own_pidns, CLONE_NEWPID);
+        close(own_pidns);
+    }
+    return pid < 0 ? -err : (int)pid;
+}

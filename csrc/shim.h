@@ -1,0 +1,26 @@
+/* shim.h: the functions and the struct of ocirun's cffi module.  This file is also the cffi cdef
+ * (ocirun/_shim_build.py reads it), so it holds plain declarations only: no macros, no includes. */
+
+struct ocirun_spawn {
+    int exec_fd;             /* sealed memfd of the init stage (ocirun_sealed_copy) */
+    char *const *argv;       /* the init stage's argv, NULL-terminated */
+    char *const *envp;       /* and its environment */
+    int clone_flags;         /* CLONE_NEW* namespaces to create */
+    int sync_fd;             /* the child's end of the sync socket */
+    int become_root;         /* new user namespace: setresgid/setresuid(0) once the maps are written */
+    int pidns_fd;            /* >= 0: the child is born in this pid namespace */
+    int pdeathsig;           /* signal for the child when the parent dies before READY (0: none) */
+    int nsfds_n;             /* namespaces to join with setns(), in this order */
+    const int *nsfds;
+    const int *nstypes;
+    int fds_n;               /* fds_from[i] becomes fds_to[i] in the init stage, inheritable */
+    const int *fds_from;
+    const int *fds_to;
+};
+
+int ocirun_abi_version(void);
+int ocirun_socketpair(int fds[2]);
+int ocirun_sealed_copy(const char *path);
+int ocirun_spawn(const struct ocirun_spawn *s);
+int ocirun_open_in_root(int root_fd, const char *path, int flags);
+long ocirun_statfs_type(const char *path);

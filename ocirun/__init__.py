@@ -1,0 +1,28 @@
+"""ocirun: an OCI runtime-spec container runtime, usable as a runc-compatible command and as a library.
+
+    import ocirun
+    rt = ocirun.Runtime(root="/run/ocirun")
+    c = rt.create("web", bundle="/srv/bundles/web")
+    c.start()
+    print(c.state().status)
+    c.kill("SIGTERM")
+    c.delete(force=True)
+
+Nothing is imported until it is used, so that the command line starts fast.
+"""
+
+__version__ = "0.1.0"
+
+__all__ = ["Container", "ContainerState", "Runtime", "__version__"]
+
+
+def __getattr__(name: str) -> object:
+    if name in ("Runtime", "Container", "ContainerState"):
+        from . import api
+
+        return getattr(api, name)
+    if name == "errors":
+        from . import errors
+
+        return errors
+    raise AttributeError(f"module 'ocirun' has no attribute {name!r}")

@@ -1,0 +1,270 @@
+"""ocirun's command line: runc's commands, flags and exit codes.
+
+The argument parser is a small one of our own (argparse costs milliseconds to import, more than
+``ocirun state`` may take in all), following the Go flag conventions runc's users type: ``-f`` and
+``--force``, ``--root=/x`` and ``--root /x``, boolean flags without values.  Each command lives in
+ocirun.lifecycle.<module> and is imported only when it runs (pip's lazy commands).
+
+This is the only place that prints errors and picks exit codes: any OciRunError becomes one line
+(on stderr, and as a "level":"error" record in the --log file) and exit status 1.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from . import __version__
+from .errors import InvalidArgument, OciRunError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .context import Context
+
+SPEC_VERSION = "1.3.0"
+
+
+class Flag:
+    __slots__ = ("default", "dest", "help", "kind", "names")
+
+    def __init__(self, names: str, kind: type, help: str, default: Any = None, dest: str | None = None) -> None:
+        self.names = tuple(names.split(","))
+        self.kind = kind
+        self.help = help
+        self.default = default if default is not None else (False if kind is bool else None)
+        self.dest = dest or self.names[0].replace("-", "_")
+
+
+class Command:
+    __slots__ = ("flags", "interspersed", "module", "nargs", "summary", "usage")
+
+    def __init__(
+        self,
+        module: str,
+        summary: str,
+        usage: str,
+        nargs: tuple[int, int | None],
+        flags: tuple[Flag, ...] = (),
+        interspersed: bool = True,
+    ) -> None:
+        self.module = module
+        self.summary = summary
+        self.usage = usage
+        self.nargs = nargs
+        self.flags = flags
+        self.interspersed = interspersed
+
+
+_BUNDLE = Flag("bundle,b", str, "path to the root of the bundle directory", default=".")
+_CONSOLE = Flag("console-socket", str, "path to an AF_UNIX socket which will receive the pty master fd")
+_PIDFILE = Flag("pid-file", str, "file to write the container init's pid to")
+_NOPIVOT = Flag("no-pivot", bool, "do not use pivot_root to jail the process inside the rootfs")
+_KEYRING = Flag("no-new-keyring", bool, "do not create a new session keyring for the container")
+_PRESERVE = Flag("preserve-fds", int, "number of additional fds (after 3) to pass on", default=0)
+
+COMMANDS: dict[str, Command] = {
+    "create": Command(
+        "create", "create a container", "<container-id>", (1, 1),
+        (_BUNDLE, _CONSOLE, _PIDFILE, _NOPIVOT, _KEYRING, _PRESERVE),
+    ),
+    "start": Command("start", "start a created container", "<container-id>", (1, 1)),
+    "state": Command("state", "output the state of a container", "<container-id>", (1, 1)),
+    "kill": Command(
+        "kill", "send a signal to the container's init process", "<container-id> [signal]", (1, 2),
+        (Flag("all,a", bool, "send the signal to all processes in the container"),),
+    ),
+    "delete": Command(
+        "delete", "delete a container and the resources it holds", "<container-id>", (1, 1),
+        (Flag("force,f", bool, "forcibly delete the container if it is still running (uses SIGKILL)"),),
+    ),
+    "run": Command(
+        "run", "create and start a container", "<container-id>", (1, 1),
+        (
+            _BUNDLE, _CONSOLE,
+            Flag("detach,d", bool, "detach from the container's process"),
+            Flag("keep", bool, "do not delete the container after it exits"),
+            _PIDFILE,
+            Flag("no-subreaper", bool, "disable the use of the subreaper used to reap reparented processes"),
+            _NOPIVOT, _KEYRING, _PRESERVE,
+        ),
+    ),
+    "list": Command(
+        "list", "list containers started by ocirun with the given root", "", (0, 0),
+        (
+            Flag("format,f", str, "select one of: table or json", default="table"),
+            Flag("quiet,q", bool, "display only container IDs"),
+        ),
+    ),
+    "spec": Command(
+        "spec_", "create a new specification file", "", (0, 0),
+        (_BUNDLE, Flag("rootless", bool, "generate a configuration for a rootless container")),
+    ),
+    "features": Command("features", "show the enabled features", "", (0, 0)),
+}
+ALIASES = {"ps_": "ps"}
+
+GLOBAL_FLAGS = (
+    Flag("debug", bool, "enable debug logging"),
+    Flag("log", str, "set the log file to write ocirun logs to (default is stderr)"),
+    Flag("log-format", str, "set the log format ('text' (default), or 'json')", default="text"),
+    Flag("root", str, "root directory for storage of container state", default="/run/ocirun"),
+    Flag("criu", str, "accepted for compatibility; checkpointing is not supported"),
+    Flag("systemd-cgroup", bool, "use systemd for cgroups (needs a running systemd)"),
+    Flag("rootless", str, "ignore cgroup permission errors ('true', 'false', or 'auto')", default="auto"),
+    Flag("help,h", bool, "show help"),
+    Flag("version,v", bool, "print the version"),
+)
+
+_TRUE = {"1", "t", "T", "true", "TRUE", "True"}
+_FALSE = {"0", "f", "F", "false", "FALSE", "False"}
+
+
+def parse_flags(
+    argv: list[str], flags: tuple[Flag, ...], interspersed: bool
+) -> tuple[dict[str, Any], list[str]]:
+    """Go-style flags: -x, --x, -x=v, --x v; booleans take no value (or =true/=false).
+
+    With ``interspersed`` false, parsing stops at the first positional argument (runc exec: the
+    container's command and its own flags follow the id).
+    """
+    by_name = {n: f for f in flags for n in f.names}
+    opts: dict[str, Any] = {f.dest: f.default for f in flags}
+    args: list[str] = []
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        i += 1
+        if a == "--":
+            args.extend(argv[i:])
+            break
+        if len(a) < 2 or a[0] != "-":
+            args.append(a)
+            if not interspersed:
+                args.extend(argv[i:])
+                break
+            continue
+        name, eq, value = a.lstrip("-").partition("=")
+        flag = by_name.get(name)
+        if flag is None:
+            raise InvalidArgument(f"flag provided but not defined: -{name}")
+        if flag.kind is bool:
+            if not eq:
+                opts[flag.dest] = True
+            elif value in _TRUE or value in _FALSE:
+                opts[flag.dest] = value in _TRUE
+            else:
+                raise InvalidArgument(f"invalid boolean value {value!r} for -{name}")
+            continue
+        if not eq:
+            if i >= len(argv):
+                raise InvalidArgument(f"flag needs an argument: -{name}")
+            value = argv[i]
+            i += 1
+        if flag.kind is int:
+            try:
+                opts[flag.dest] = int(value, 0)
+            except ValueError:
+                raise InvalidArgument(f"invalid value {value!r} for flag -{name}: parse error") from None
+        else:
+            opts[flag.dest] = value
+    return opts, args
+
+
+def _flag_help(flags: tuple[Flag, ...]) -> str:
+    lines = []
+    for f in flags:
+        names = ", ".join(("--" if len(n) > 1 else "-") + n for n in f.names)
+        if f.kind is not bool:
+            names += " value"
+        default = f' (default: "{f.default}")' if f.kind is not bool and f.default not in (None, "") else ""
+        lines.append(f"   {names:<28} {f.help}{default}")
+    return "\n".join(lines)
+
+
+def usage() -> str:
+    cmds = "\n".join(f"     {name:<10} {c.summary}" for name, c in COMMANDS.items())
+    return (
+        "NAME:\n   ocirun - an Open Container Initiative runtime (runc-compatible), in Python\n\n"
+        "USAGE:\n   ocirun [global options] command [command options] [arguments...]\n\n"
+        f"VERSION:\n   {__version__}\n   spec: {SPEC_VERSION}\n\n"
+        f"COMMANDS:\n{cmds}\n     help       show a list of commands or help for one command\n\n"
+        f"GLOBAL OPTIONS:\n{_flag_help(GLOBAL_FLAGS)}\n"
+    )
+
+
+def command_usage(name: str, cmd: Command) -> str:
+    out = f"NAME:\n   ocirun {name} - {cmd.summary}\n\nUSAGE:\n   ocirun {name} [command options] {cmd.usage}\n"
+    if cmd.flags:
+        out += f"\nOPTIONS:\n{_flag_help(cmd.flags)}\n"
+    return out
+
+
+def _write(text: str, fd: int = 1) -> None:
+    os.write(fd, text.encode())
+
+
+def run_command(ctx: Context, name: str, argv: list[str]) -> int:
+    cmd = COMMANDS[name]
+    opts, args = parse_flags(argv, cmd.flags + (Flag("help,h", bool, "show help"),), cmd.interspersed)
+    if opts.pop("help"):
+        _write(command_usage(name, cmd))
+        return 0
+    low, high = cmd.nargs
+    if len(args) < low or (high is not None and len(args) > high):
+        if low == high:
+            raise InvalidArgument(f'ocirun: "{name}" requires exactly {low} argument(s)')
+        if len(args) < low:
+            raise InvalidArgument(f'ocirun: "{name}" requires a minimum of {low} argument(s)')
+        raise InvalidArgument(f'ocirun: "{name}" requires a maximum of {high} argument(s)')
+    module = __import__(f"ocirun.lifecycle.{cmd.module}", fromlist=["command"])
+    return int(module.command(ctx, opts, args) or 0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    if argv is None:
+        argv = sys.argv[1:]
+    from .context import Context
+    from .log import Logger
+
+    log = Logger()
+    try:
+        gopts, rest = parse_flags(argv, GLOBAL_FLAGS, interspersed=False)
+        if gopts["log_format"] not in ("text", "json"):
+            raise InvalidArgument(f"unknown log-format {gopts['log_format']!r}")
+        log = Logger(gopts["log"], gopts["log_format"], gopts["debug"])
+        if gopts["version"]:
+            _write(f"ocirun version {__version__}\nspec: {SPEC_VERSION}\n")
+            return 0
+        if not rest or gopts["help"] or rest[0] == "help":
+            if len(rest) > 1 and rest[0] == "help" and rest[1] in COMMANDS:
+                _write(command_usage(rest[1], COMMANDS[rest[1]]))
+            else:
+                _write(usage())
+            return 0
+        name = rest[0]
+        if name not in COMMANDS:
+            raise InvalidArgument(f"ocirun: no such command: {name}")
+        root = os.path.abspath(gopts["root"])
+        ctx = Context(root=root, log=log, systemd_cgroup=gopts["systemd_cgroup"], rootless=gopts["rootless"])
+        return run_command(ctx, name, rest[1:])
+    except OciRunError as e:
+        return _fail(log, str(e), e.exit_code)
+    except KeyboardInterrupt:
+        return _fail(log, "interrupted", 130)
+    except Exception as e:  # a bug: still one line, the traceback only with --debug
+        if log.level <= 10:
+            import traceback
+
+            log.debug(traceback.format_exc())
+        return _fail(log, f"internal error: {type(e).__name__}: {e}", 1)
+    finally:
+        log.close()
+
+
+def _fail(log: Logger, msg: str, code: int) -> int:
+    log.error(msg)
+    if not log.to_stderr:
+        _write(msg + "\n", 2)
+    return code

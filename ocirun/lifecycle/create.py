@@ -1,0 +1,240 @@
+"""create: set a container up and leave its init waiting for ``start`` (runtime.md "Create").
+
+Transactional: every resource taken (state dir, fifo, cgroups, the init process) is undone in
+reverse order if a later step fails, so a failed create leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from .. import cgroups, plan, spawn
+from ..errors import CreateError, InvalidArgument, OciRunError, SyscallError
+from ..hooks import run_hooks
+from ..protocol import SYNC_HOOKS
+from ..spec import bundle as _bundle
+from ..spec import validate
+from ..state import CREATING, State, proc_start_time
+from ..store import Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from ..context import Context
+    from ..spawn import InitProcess
+    from ..spec.model import Spec
+
+
+def rfc3339_now() -> str:
+    ns = time.time_ns()
+    secs, frac = divmod(ns, 1_000_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{frac:09d}Z"
+
+
+def write_pid_file(path: str, pid: int) -> None:
+    """Atomically (clients read it the moment the command returns)."""
+    path = os.path.abspath(path)
+    tmp = f"{os.path.dirname(path)}/.{os.path.basename(path)}.{os.getpid()}"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+        try:
+            os.write(fd, str(pid).encode())
+        finally:
+            os.close(fd)
+        os.rename(tmp, path)
+    except OSError as e:
+        raise SyscallError.from_oserror("write pid file", e, path) from None
+
+
+def hook_state(container_id: str, status: str, pid: int, bundle: str, annotations: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {"ociVersion": "1.3.0", "id": container_id, "status": status, "pid": pid, "bundle": bundle}
+    if annotations:
+        out["annotations"] = annotations
+    return out
+
+
+def saved_config(spec: Spec) -> dict[str, Any]:
+    """What later commands need of config.json (they never read it again)."""
+    raw = spec.raw
+    out: dict[str, Any] = {}
+    if raw.get("hooks"):
+        out["hooks"] = raw["hooks"]
+    if raw.get("process"):
+        out["process"] = raw["process"]
+    linux = raw.get("linux") or {}
+    keep = {k: linux[k] for k in ("seccomp", "namespaces") if linux.get(k)}
+    if keep:
+        out["linux"] = keep
+    return out
+
+
+def _write_id_maps(pid: int, spec: Spec) -> None:
+    for name, maps in (("uid_map", spec.linux.uid_mappings), ("gid_map", spec.linux.gid_mappings)):
+        path = f"/proc/{pid}/{name}"
+        data = "".join(f"{m.container_id} {m.host_id} {m.size}\n" for m in maps).encode()
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+            try:
+                os.write(fd, data)
+            finally:
+                os.close(fd)
+        except OSError as e:
+            raise SyscallError.from_oserror("write", e, path) from None
+
+
+class Created:
+    """A container whose init is waiting (create) or about to exec (run)."""
+
+    __slots__ = ("init", "spec", "state")
+
+    def __init__(self, state: State, init: InitProcess, spec: Spec) -> None:
+        self.state = state
+        self.init = init
+        self.spec = spec
+
+
+def create(
+    ctx: Context,
+    container_id: str,
+    bundle: str,
+    *,
+    pid_file: str | None = None,
+    console_socket: str | None = None,
+    no_pivot: bool = False,
+    preserve_fds: int = 0,
+    foreground: bool = False,
+) -> Created:
+    """Creates the container.  ``foreground`` (run) skips the fifo: the init execs once ready."""
+    store = Store(ctx.root)
+    from ..store import validate_id
+
+    validate_id(container_id)
+    if preserve_fds < 0:
+        raise InvalidArgument("--preserve-fds must not be negative")
+    bundle = os.path.abspath(bundle)
+    spec = _bundle.load(bundle)
+    rootfs = validate.rootfs_path(spec, bundle)
+    assert spec.process is not None
+    if console_socket is not None or spec.process.terminal:
+        raise OciRunError("terminals (process.terminal, --console-socket) are not supported yet")
+
+    store.new_dir(container_id)
+    undo: list[Callable[[], None]] = [lambda: store.remove(container_id)]
+    try:
+        with store.lock(container_id):
+            return _create_locked(
+                ctx, store, container_id, bundle, spec, rootfs, undo,
+                pid_file=pid_file, no_pivot=no_pivot, preserve_fds=preserve_fds, foreground=foreground,
+            )
+    except BaseException as e:
+        errors = []
+        for step in reversed(undo):
+            try:
+                step()
+            except Exception as cleanup_error:
+                errors.append(cleanup_error)
+        if errors:
+            raise CreateError(e, errors) from e
+        raise
+
+
+def _create_locked(
+    ctx: Context,
+    store: Store,
+    container_id: str,
+    bundle: str,
+    spec: Spec,
+    rootfs: str,
+    undo: list[Callable[[], None]],
+    *,
+    pid_file: str | None,
+    no_pivot: bool,
+    preserve_fds: int,
+    foreground: bool,
+) -> Created:
+    hierarchies = cgroups.hierarchies()
+    if ctx.systemd_cgroup:
+        raise OciRunError("--systemd-cgroup: systemd is not running here; use the cgroupfs driver")
+    cg = cgroups.Manager.for_container(spec.linux.cgroups_path, container_id)
+    launch = plan.build(
+        spec,
+        rootfs=rootfs,
+        bundle=bundle,
+        fifo=not foreground,
+        no_pivot=no_pivot,
+        preserve_fds=preserve_fds,
+        cgroup_hierarchies=hierarchies,
+        cgroup_paths=cg.paths,
+    )
+    for warning in launch.warnings:
+        ctx.log.warning(warning)
+    cg.create()
+    undo.append(cg.destroy)
+    fifo_fd = None
+    if not foreground:
+        fifo = store.fifo_path(container_id)
+        try:
+            os.mkfifo(fifo, 0o600)
+            # The init stage holds it open read-write: opening it never blocks, and `start`
+            # can open its write end without blocking only while the init is alive.
+            fifo_fd = os.open(fifo, os.O_RDWR | os.O_CLOEXEC)
+        except OSError as e:
+            raise SyscallError.from_oserror("mkfifo", e, fifo) from None
+
+    try:
+        init = spawn.start(launch, fifo_fd=fifo_fd, preserve_fds=preserve_fds)
+    finally:
+        if fifo_fd is not None:
+            os.close(fifo_fd)  # the init stage has its own copy
+    undo.append(init.close)
+    undo.append(init.kill)
+    cg.join(init.pid)
+    if launch.become_root:
+        _write_id_maps(init.pid, spec)
+    init.ack()  # sync 1: in its cgroups, id maps written; the init stage may start
+
+    annotations = spec.annotations
+
+    def on_sync(point: int) -> None:
+        if point == SYNC_HOOKS:
+            state = hook_state(container_id, CREATING, init.pid, bundle, annotations)
+            for kind in ("prestart", "createRuntime", "createContainer"):
+                run_hooks(spec.hooks.get(kind), state, kind)
+
+    init.run_until_ready(on_sync)
+    start_time = proc_start_time(init.pid)
+    if start_time is None:
+        raise init._died("after it was ready")
+    st = State(
+        id=container_id,
+        pid=init.pid,
+        pid_start=start_time,
+        bundle=bundle,
+        rootfs=rootfs,
+        created=rfc3339_now(),
+        annotations=annotations,
+        cgroup_paths=cg.to_json(),
+        namespaces={ns.type: ns.path or "" for ns in spec.linux.namespaces},
+        config=saved_config(spec),
+    )
+    store.save(st)
+    if pid_file:
+        write_pid_file(pid_file, init.pid)
+    return Created(st, init, spec)
+
+
+def command(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    created = create(
+        ctx,
+        args[0],
+        opts["bundle"],
+        pid_file=opts["pid_file"],
+        console_socket=opts["console_socket"],
+        no_pivot=opts["no_pivot"],
+        preserve_fds=opts["preserve_fds"],
+    )
+    created.init.close()
+    return 0

@@ -1,0 +1,109 @@
+"""delete: remove a stopped container's resources (runtime.md "Delete"); --force kills it first.
+
+Also the teardown used by ``run`` once its container has exited.  Works on half-created state
+(a directory without state.json is simply removed), and `delete --force` of an unknown id
+succeeds, as containerd's double delete expects of runc.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..errors import CgroupError, ContainerNotFound, InvalidState
+from ..state import STOPPED
+from ..store import Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ..context import Context
+    from ..state import State
+
+
+def _wait_gone(st: State, timeout: float = 10.0) -> None:
+    """Waits until the init has exited (it is not our child: poll its pidfd)."""
+    import select
+
+    try:
+        pidfd = os.pidfd_open(st.pid)
+    except ProcessLookupError:
+        return
+    try:
+        if st.alive():
+            poller = select.poll()
+            poller.register(pidfd, select.POLLIN)
+            poller.poll(timeout * 1000)
+    finally:
+        os.close(pidfd)
+
+
+def kill_all(st: State) -> None:
+    """SIGKILL every process of the container (thawing a paused one first) and wait for the init."""
+    from ..cgroups import Manager
+    from .kill import signal_init
+
+    cg = Manager.from_json(st.cgroup_paths) if st.cgroup_paths else None
+    if cg is not None:
+        if cg.frozen():
+            cg.thaw()
+        for pid in cg.pids():
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
+    if st.alive():
+        try:
+            signal_init(st, 9)
+        except InvalidState:
+            pass
+    _wait_gone(st)
+
+
+def destroy(ctx: Context, store: Store, st: State) -> None:
+    """Removes what a stopped container still holds: cgroups, then state; runs poststop hooks."""
+    errors = []
+    if st.cgroup_paths:
+        from ..cgroups import Manager
+
+        try:
+            Manager.from_json(st.cgroup_paths).destroy()
+        except CgroupError as e:
+            errors.append(e)
+    hooks = (st.config.get("hooks") or {}).get("poststop")
+    if hooks:
+        from ..hooks import run_hooks
+        from ..spec.model import Hook
+
+        from .create import hook_state
+
+        state = hook_state(st.id, STOPPED, 0, st.bundle, st.annotations)
+        run_hooks([Hook.from_json(h) for h in hooks], state, "poststop", log=ctx.log)
+    store.remove(st.id)
+    if errors:
+        raise errors[0]
+
+
+def delete(ctx: Context, container_id: str, force: bool = False) -> None:
+    store = Store(ctx.root)
+    with store.lock(container_id, missing_ok=force):
+        try:
+            st = store.load(container_id)
+        except ContainerNotFound:
+            if os.path.isdir(store.dir(container_id)):
+                store.remove(container_id)  # a create that never finished
+                return
+            if force:
+                return
+            raise
+        status = st.status(store.dir(container_id))
+        if status != STOPPED:
+            if not force:
+                raise InvalidState(f"cannot delete container {container_id} that is not stopped: {status}")
+            kill_all(st)
+        destroy(ctx, store, st)
+
+
+def command(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    delete(ctx, args[0], force=opts["force"])
+    return 0

@@ -1,0 +1,40 @@
+"""features: what this build of ocirun implements (features.md), listing only what works."""
+
+from __future__ import annotations
+
+import os
+
+from .. import caps
+from .._json import dumps_pretty
+from ..spec import mountopts
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ..context import Context
+
+
+def features() -> dict[str, Any]:
+    return {
+        "ociVersionMin": "1.0.0",
+        "ociVersionMax": "1.3.0",
+        "hooks": ["prestart", "createRuntime", "createContainer", "poststart", "poststop"],
+        "mountOptions": sorted(mountopts.SUPPORTED),
+        "linux": {
+            "namespaces": ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"],
+            "capabilities": list(caps.NAMES),
+            "cgroup": {"v1": True, "v2": True, "systemd": False, "systemdUser": False, "rdma": False},
+            "seccomp": {"enabled": False},
+            "apparmor": {"enabled": False},
+            "selinux": {"enabled": False},
+            "intelRdt": {"enabled": False},
+            "mountExtensions": {"idmap": {"enabled": False}},
+        },
+        "annotations": {"org.opencontainers.ocirun.version": __import__("ocirun").__version__},
+    }
+
+
+def command(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    os.write(1, (dumps_pretty(features()) + "\n").encode())
+    return 0

@@ -1,0 +1,85 @@
+"""kill: send a signal to the container's init, or with --all to all its processes."""
+
+from __future__ import annotations
+
+import os
+
+from ..errors import InvalidArgument, InvalidState
+from ..state import STOPPED
+from ..store import Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ..context import Context
+    from ..state import State
+
+
+def parse_signal(value: str | int) -> int:
+    """SIGTERM, TERM, term, 15, RTMIN+3 ... -> the signal number."""
+    import _signal
+
+    if isinstance(value, int) or value.isdigit():
+        num = int(value)
+        if not 0 < num < _signal.NSIG:
+            raise InvalidArgument(f"invalid signal: {value}")
+        return num
+    name = value.upper()
+    if not name.startswith("SIG"):
+        name = "SIG" + name
+    for base in ("SIGRTMIN", "SIGRTMAX"):
+        if name.startswith(base + "+") or name.startswith(base + "-"):
+            offset = name[len(base) :]
+            if offset[1:].isdigit():
+                num = getattr(_signal, base) + int(offset)
+                if _signal.SIGRTMIN <= num <= _signal.SIGRTMAX:
+                    return int(num)
+    num = getattr(_signal, name, None)
+    if not isinstance(num, int) or name.startswith("SIG_"):
+        raise InvalidArgument(f"unknown signal {value!r}")
+    return num
+
+
+def signal_init(st: State, sig: int) -> None:
+    """Sends ``sig`` to the init through a pidfd, so a recycled pid is never signalled."""
+    import _signal
+
+    try:
+        pidfd = os.pidfd_open(st.pid)
+    except ProcessLookupError:
+        raise InvalidState("container not running") from None
+    try:
+        if not st.alive():  # same start time: the pidfd is our init
+            raise InvalidState("container not running")
+        try:
+            _signal.pidfd_send_signal(pidfd, sig)
+        except ProcessLookupError:
+            raise InvalidState("container not running") from None
+    finally:
+        os.close(pidfd)
+
+
+def kill(ctx: Context, container_id: str, signal: str | int = "SIGTERM", all: bool = False) -> None:
+    sig = parse_signal(signal)
+    store = Store(ctx.root)
+    st = store.load(container_id)
+    if st.status(store.dir(container_id)) == STOPPED and not all:
+        raise InvalidState("container not running")
+    if all:
+        from ..cgroups import Manager
+
+        pids = Manager.from_json(st.cgroup_paths).pids() if st.cgroup_paths else []
+        for pid in pids:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        if pids or st.status(store.dir(container_id)) == STOPPED:
+            return
+    signal_init(st, sig)
+
+
+def command(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    kill(ctx, args[0], args[1] if len(args) > 1 else "SIGTERM", all=opts["all"])
+    return 0

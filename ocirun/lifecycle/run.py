@@ -1,0 +1,98 @@
+"""run: create and start a container; in the foreground, wait for it and return its exit status.
+
+Foreground: the init execs as soon as it is ready (no fifo), ocirun forwards the signals it gets
+to it, and once it has exited deletes the container (unless --keep).  The exit status is the
+container's, or 128+N when signal N ended it.  --detach returns once the program runs.
+"""
+
+from __future__ import annotations
+
+from .create import create, hook_state
+from .delete import destroy
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ..context import Context
+
+# Signals passed on to the container (SIGCHLD and the unblockable ones are ours).
+FORWARDED = ("SIGHUP", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGTERM", "SIGALRM", "SIGCONT",
+             "SIGWINCH", "SIGPWR", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGPIPE", "SIGPROF", "SIGVTALRM")
+
+
+def run(
+    ctx: Context,
+    container_id: str,
+    bundle: str,
+    *,
+    detach: bool = False,
+    keep: bool = False,
+    pid_file: str | None = None,
+    console_socket: str | None = None,
+    no_pivot: bool = False,
+    preserve_fds: int = 0,
+) -> int:
+    from ..store import Store
+
+    created = create(
+        ctx, container_id, bundle, pid_file=pid_file, console_socket=console_socket,
+        no_pivot=no_pivot, preserve_fds=preserve_fds, foreground=True,
+    )
+    init, st = created.init, created.state
+    store = Store(ctx.root)
+    try:
+        init.wait_exec()
+    except BaseException:
+        init.kill()
+        init.close()
+        destroy(ctx, store, st)
+        raise
+    init.close()
+    poststart = created.spec.hooks.get("poststart")
+    if poststart:
+        from ..hooks import run_hooks
+
+        run_hooks(poststart, hook_state(st.id, "running", st.pid, st.bundle, st.annotations), "poststart", ctx.log)
+    if detach:
+        return 0
+
+    import _signal
+
+    def forward(signum: int, _frame: object) -> None:
+        try:
+            _signal.pidfd_send_signal(pidfd, signum)
+        except ProcessLookupError:
+            pass
+
+    import os
+
+    pidfd = os.pidfd_open(init.pid)
+    old = {}
+    for name in FORWARDED:
+        num = getattr(_signal, name)
+        old[num] = _signal.signal(num, forward)
+    try:
+        status = init.wait()
+    finally:
+        for num, handler in old.items():
+            _signal.signal(num, handler)
+        os.close(pidfd)
+    if not keep:
+        with store.lock(container_id):
+            destroy(ctx, store, st)
+    return status
+
+
+def command(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    return run(
+        ctx,
+        args[0],
+        opts["bundle"],
+        detach=opts["detach"],
+        keep=opts["keep"],
+        pid_file=opts["pid_file"],
+        console_socket=opts["console_socket"],
+        no_pivot=opts["no_pivot"],
+        preserve_fds=opts["preserve_fds"],
+    )

@@ -1,0 +1,70 @@
+"""start: let a created container's init exec the user's program (runtime.md "Start")."""
+
+from __future__ import annotations
+
+import os
+
+from ..errors import InvalidState, SyscallError
+from ..state import CREATED, STOPPED
+from ..store import Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ..context import Context
+
+FIONREAD = 0x541B
+ENXIO = 6
+
+
+def start(ctx: Context, container_id: str) -> None:
+    store = Store(ctx.root)
+    with store.lock(container_id):
+        st = store.load(container_id)
+        status = st.status(store.dir(container_id))
+        if status == STOPPED:
+            raise InvalidState("cannot start a container that has stopped")
+        if status != CREATED:
+            raise InvalidState(f"cannot start an already {status} container")
+        fifo = store.fifo_path(container_id)
+        try:
+            # Succeeds only while the init holds the fifo's other end, so never blocks.
+            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError as e:
+            if e.errno == ENXIO:
+                raise InvalidState("cannot start a container that has stopped") from None
+            raise SyscallError.from_oserror("open", e, fifo) from None
+        try:
+            os.write(fd, b"0")
+            _wait_read(fd, st.alive)
+        finally:
+            os.close(fd)
+        os.unlink(fifo)
+        hooks = (st.config.get("hooks") or {}).get("poststart")
+    if hooks:
+        from ..hooks import run_hooks
+        from ..spec.model import Hook
+
+        from .create import hook_state
+
+        state = hook_state(st.id, "running", st.pid, st.bundle, st.annotations)
+        run_hooks([Hook.from_json(h) for h in hooks], state, "poststart", log=ctx.log)
+
+
+def _wait_read(fd: int, alive: Any) -> None:
+    """Waits until the init has taken the byte, so that start returns once it is on its way."""
+    import fcntl
+    import time
+
+    buf = bytearray(4)
+    for i in range(2000):
+        fcntl.ioctl(fd, FIONREAD, buf)
+        if int.from_bytes(buf, "little") == 0 or not alive():
+            return
+        time.sleep(0.0002 * min(i + 1, 50))
+
+
+def command(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    start(ctx, args[0])
+    return 0

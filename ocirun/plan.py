@@ -1,0 +1,372 @@
+"""Spec -> Launch: everything the container's first process must do, decided here, as data.
+
+Planning has no side effects (it reads the bundle, the image's /etc/passwd and the cgroup layout,
+nothing more), so tests check plans without root.  The C init stage then executes the ops in
+order (csrc/init.c); ``Plan.describe`` names each op in errors.
+
+The init stage gets its fds at fixed numbers above the preserved ones:
+
+    0, 1, 2                 stdio (the caller's)
+    3 .. 3+N-1              --preserve-fds N
+    base = 3+N              sync socket
+    base+1                  the plan (a memfd)
+    base+2                  exec.fifo (create only)
+"""
+
+from __future__ import annotations
+
+import os
+
+from . import caps as _caps
+from . import protocol as P
+from .errors import InvalidSpec
+from .spec import mountopts as mo
+from .users import exec_candidates, lookup
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .cgroups import Hierarchy
+    from .spec.model import Mount, Spec
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWCGROUP = 0x02000000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+CLONE_NEWTIME = 0x00000080
+
+NAMESPACE_FLAGS = {
+    "pid": CLONE_NEWPID,
+    "network": CLONE_NEWNET,
+    "mount": CLONE_NEWNS,
+    "ipc": CLONE_NEWIPC,
+    "uts": CLONE_NEWUTS,
+    "user": CLONE_NEWUSER,
+    "cgroup": CLONE_NEWCGROUP,
+    "time": CLONE_NEWTIME,
+}
+PROC_NS_NAMES = {"pid": "pid", "network": "net", "mount": "mnt", "ipc": "ipc", "uts": "uts",
+                 "user": "user", "cgroup": "cgroup", "time": "time"}
+# setns order: the user namespace first (it owns the others), the mount namespace last.
+JOIN_ORDER = ("user", "ipc", "uts", "network", "cgroup", "time", "mount")
+
+S_IFCHR = 0o020000
+S_IFBLK = 0o060000
+S_IFIFO = 0o010000
+DEVICE_TYPES = {"c": S_IFCHR, "u": S_IFCHR, "b": S_IFBLK, "p": S_IFIFO}
+
+# runtime-spec config-linux.md "Default Devices", and runtime-linux.md "Dev symbolic links"
+DEFAULT_DEVICES = (
+    ("/dev/null", 1, 3),
+    ("/dev/zero", 1, 5),
+    ("/dev/full", 1, 7),
+    ("/dev/random", 1, 8),
+    ("/dev/urandom", 1, 9),
+    ("/dev/tty", 5, 0),
+)
+DEV_SYMLINKS = (
+    ("/proc/self/fd", "/dev/fd"),
+    ("/proc/self/fd/0", "/dev/stdin"),
+    ("/proc/self/fd/1", "/dev/stdout"),
+    ("/proc/self/fd/2", "/dev/stderr"),
+)
+
+RLIMITS = {
+    "RLIMIT_CPU": 0, "RLIMIT_FSIZE": 1, "RLIMIT_DATA": 2, "RLIMIT_STACK": 3, "RLIMIT_CORE": 4,
+    "RLIMIT_RSS": 5, "RLIMIT_NPROC": 6, "RLIMIT_NOFILE": 7, "RLIMIT_MEMLOCK": 8, "RLIMIT_AS": 9,
+    "RLIMIT_LOCKS": 10, "RLIMIT_SIGPENDING": 11, "RLIMIT_MSGQUEUE": 12, "RLIMIT_NICE": 13,
+    "RLIMIT_RTPRIO": 14, "RLIMIT_RTTIME": 15,
+}
+
+DEFAULT_UMASK = 0o022
+
+
+class Launch:
+    """A plan plus how to start the process that runs it."""
+
+    __slots__ = ("base_fd", "become_root", "clone_flags", "fifo", "joins", "pidns_path", "plan", "warnings")
+
+    def __init__(self, base_fd: int) -> None:
+        self.plan = P.Plan()
+        self.clone_flags = 0
+        self.joins: list[tuple[str, int]] = []  # (namespace path, CLONE_NEW*), in setns order
+        self.pidns_path: str | None = None
+        self.become_root = False
+        self.fifo = False
+        self.base_fd = base_fd
+        self.warnings: list[str] = []
+
+    @property
+    def sync_fd(self) -> int:
+        return self.base_fd
+
+    @property
+    def plan_fd(self) -> int:
+        return self.base_fd + 1
+
+    @property
+    def fifo_fd(self) -> int:
+        return self.base_fd + 2
+
+
+def _dest(m: Mount) -> str:
+    d = m.destination
+    return os.path.normpath(d if d.startswith("/") else "/" + d)
+
+
+def build(
+    spec: Spec,
+    *,
+    rootfs: str,
+    bundle: str,
+    fifo: bool,
+    no_pivot: bool = False,
+    preserve_fds: int = 0,
+    cgroup_hierarchies: list[Hierarchy] | None = None,
+    cgroup_paths: dict[str, str] | None = None,
+) -> Launch:
+    """The launch of ``spec``'s container process (create/run)."""
+    assert spec.process is not None
+    launch = Launch(3 + preserve_fds)
+    launch.fifo = fifo
+    plan = launch.plan
+    lx = spec.linux
+    new_ns: set[str] = set()
+
+    for ns in lx.namespaces:
+        flag = NAMESPACE_FLAGS[ns.type]
+        if ns.path is None:
+            new_ns.add(ns.type)
+            if ns.type not in ("cgroup", "time"):
+                launch.clone_flags |= flag
+        elif ns.type == "pid":
+            launch.pidns_path = ns.path
+        else:
+            launch.joins.append((ns.path, flag))
+    launch.joins.sort(key=lambda j: JOIN_ORDER.index(next(k for k, v in NAMESPACE_FLAGS.items() if v == j[1])))
+    if "user" in new_ns:
+        launch.become_root = True
+    if "time" in new_ns:
+        raise InvalidSpec("$.linux.namespaces", "time namespaces are not supported yet")
+
+    # The cgroup namespace is made now that the parent has put us in our cgroups (sync 1), so
+    # that its root is the container's cgroup.
+    if "cgroup" in new_ns:
+        plan.add(P.OP_UNSHARE, "unshare the cgroup namespace", a=CLONE_NEWCGROUP)
+    if "network" in new_ns:
+        plan.add(P.OP_LOOPBACK_UP, "bring up the loopback interface")
+
+    in_mount_ns = "mount" in new_ns or any(f == CLONE_NEWNS for _, f in launch.joins)
+    if not in_mount_ns:
+        raise InvalidSpec("$.linux.namespaces", "ocirun needs a mount namespace to set up the rootfs")
+    _rootfs(launch, spec, rootfs, bundle, no_pivot, new_ns, cgroup_hierarchies or [], cgroup_paths or {})
+
+    if spec.hostname is not None:
+        plan.add(P.OP_SETHOSTNAME, f"sethostname `{spec.hostname}`", strings=(spec.hostname,))
+    if spec.domainname is not None:
+        plan.add(P.OP_SETDOMAINNAME, f"setdomainname `{spec.domainname}`", strings=(spec.domainname,))
+    for key, value in lx.sysctl.items():
+        path = "/proc/sys/" + key.replace(".", "/")
+        plan.add(P.OP_WRITE_FILE, f"sysctl `{key}`", a=1, strings=(path, value))
+
+    _process(launch, spec, rootfs)
+    return launch
+
+
+def _rootfs(
+    launch: Launch,
+    spec: Spec,
+    rootfs: str,
+    bundle: str,
+    no_pivot: bool,
+    new_ns: set[str],
+    hierarchies: list[Hierarchy],
+    cgroup_paths: dict[str, str],
+) -> None:
+    plan = launch.plan
+    lx = spec.linux
+    prop = lx.rootfs_propagation
+    # Nothing done in here may reach the host: every mount becomes a slave (or private) first.
+    first = mo.MS_PRIVATE if prop in ("private", "rprivate") else mo.MS_SLAVE
+    plan.add(P.OP_MOUNT, "make the mounts of the container's mount namespace private", a=first | mo.MS_REC,
+             strings=("", "/", "", ""))
+    plan.add(P.OP_MOUNT, f"bind mount the rootfs `{rootfs}`", a=mo.MS_BIND | mo.MS_REC,
+             strings=(rootfs, rootfs, "", ""))
+    plan.add(P.OP_ROOTFS, f"open the rootfs `{rootfs}`", strings=(rootfs,))
+
+    mounted = set()
+    for m in spec.mounts:
+        dest = _dest(m)
+        mounted.add(dest)
+        if m.type == "cgroup":
+            _cgroup_mount(launch, m, dest, "cgroup" in new_ns, hierarchies, cgroup_paths)
+        else:
+            _mount(launch, m, dest, bundle)
+
+    user_ns = "user" in new_ns
+    devices = {d.path: d for d in lx.devices}
+    for path, major, minor in DEFAULT_DEVICES:
+        if path not in devices:
+            _device(launch, path, S_IFCHR | 0o666, major, minor, 0, 0, user_ns)
+    for d in lx.devices:
+        mode = DEVICE_TYPES[d.type] | (d.file_mode if d.file_mode is not None else 0o666) & 0o7777
+        _device(launch, d.path, mode, d.major, d.minor, d.uid or 0, d.gid or 0, user_ns)
+    for target, link in DEV_SYMLINKS:
+        plan.add(P.OP_SYMLINK, f"symlink `{link}`", strings=(target, link))
+    if "/dev/ptmx" not in devices:
+        plan.add(P.OP_SYMLINK, "symlink `/dev/ptmx`", strings=("pts/ptmx", "/dev/ptmx"))
+    if "/dev/shm" not in mounted:
+        plan.add(P.OP_MKDIR, "mkdir `/dev/shm`", a=0o1777, strings=("/dev/shm",))
+    cwd = spec.process.cwd if spec.process else "/"
+    if cwd != "/":
+        plan.add(P.OP_MKDIR, f"create the working directory `{cwd}`", a=0o755, strings=(cwd,))
+
+    hooks = spec.hooks
+    if hooks.get("prestart") or hooks.get("createRuntime") or hooks.get("createContainer"):
+        plan.add(P.OP_SYNC, "wait for the createRuntime hooks", a=P.SYNC_HOOKS)
+
+    if lx.masked_paths:
+        plan.add(P.OP_OPEN_DEVNULL, "open the host's /dev/null")
+        for path in lx.masked_paths:
+            plan.add(P.OP_MASK, f"mask `{path}`", strings=(path,))
+    for path in lx.readonly_paths:
+        plan.add(P.OP_READONLY, f"make `{path}` read-only", strings=(path,))
+
+    if no_pivot:
+        plan.add(P.OP_MOVE_ROOT, f"move the rootfs `{rootfs}` to /")
+    else:
+        plan.add(P.OP_PIVOT_ROOT, f"pivot_root into `{rootfs}`")
+    if prop is not None:
+        plan.add(P.OP_MOUNT, f"make / {prop}", b=mo.PROPAGATION[prop], c=P.MNT_ROOT, strings=("", "/", "", ""))
+    if spec.root is not None and spec.root.readonly:
+        plan.add(P.OP_MOUNT, "remount / read-only", c=P.MNT_ROOT, d=mo.MS_BIND | mo.MS_RDONLY,
+                 strings=("", "/", "", ""))
+
+
+def _mount(launch: Launch, m: Mount, dest: str, bundle: str) -> None:
+    plan = launch.plan
+    opts = mo.parse(m.options)
+    what = f"mount `{m.source or m.type or 'none'}` to `{dest}`"
+    data = ",".join(opts.data)
+    if opts.is_bind:
+        src = os.path.normpath(os.path.join(bundle, m.source or ""))
+        first = opts.flags & (mo.MS_BIND | mo.MS_REC)
+        rest = opts.flags & ~(mo.MS_BIND | mo.MS_REC | mo.MS_REMOUNT)
+        again = (rest | mo.MS_BIND) if rest else 0
+        plan.add(P.OP_MOUNT, what, a=first, b=opts.propagation, c=P.MNT_IN_ROOT | P.MNT_SRC_AUTO, d=again,
+                 strings=(src, dest, "", ""))
+    else:
+        plan.add(P.OP_MOUNT, what, a=opts.flags, b=opts.propagation, c=P.MNT_IN_ROOT | P.MNT_MKDIR,
+                 strings=(m.source or "", dest, m.type or "", data))
+    if opts.recursive_attrs:
+        plan.add(P.OP_MOUNT_SETATTR, f"set the recursive options of `{dest}`", a=opts.attr_set,
+                 b=opts.attr_clr, d=mo.AT_RECURSIVE, strings=(dest,))
+
+
+def _cgroup_mount(
+    launch: Launch,
+    m: Mount,
+    dest: str,
+    cgroupns: bool,
+    hierarchies: list[Hierarchy],
+    cgroup_paths: dict[str, str],
+) -> None:
+    """A mount of type "cgroup": the container's cgroups, per hierarchy, under ``dest``.
+
+    cgroup v2 only: one cgroup2 mount (with a cgroup namespace; otherwise a bind of the container's
+    cgroup).  v1 (and hybrid): a tmpfs, and in it one directory per hierarchy holding a fresh
+    mount of that hierarchy (cgroup namespace) or a bind of the container's cgroup in it.
+    """
+    plan = launch.plan
+    opts = mo.parse(m.options)
+    flags = opts.flags & ~(mo.MS_BIND | mo.MS_REC | mo.MS_REMOUNT)
+    v2_only = bool(hierarchies) and all(h.version == 2 for h in hierarchies)
+    if v2_only:
+        h = hierarchies[0]
+        if cgroupns:
+            plan.add(P.OP_MOUNT, f"mount `cgroup2` to `{dest}`", a=flags, c=P.MNT_IN_ROOT | P.MNT_MKDIR,
+                     strings=("cgroup2", dest, "cgroup2", ""))
+        else:
+            src = cgroup_paths.get(h.key, h.mountpoint)
+            plan.add(P.OP_MOUNT, f"bind mount `{src}` to `{dest}`", a=mo.MS_BIND, c=P.MNT_IN_ROOT | P.MNT_MKDIR,
+                     d=(flags | mo.MS_BIND) if flags else 0, strings=(src, dest, "", ""))
+        return
+    tmpfs_flags = (flags & ~mo.MS_RDONLY) | mo.MS_NOSUID | mo.MS_NODEV | mo.MS_NOEXEC
+    plan.add(P.OP_MOUNT, f"mount `tmpfs` to `{dest}`", a=tmpfs_flags, c=P.MNT_IN_ROOT | P.MNT_MKDIR,
+             strings=("tmpfs", dest, "tmpfs", "mode=755"))
+    for h in hierarchies:
+        sub = dest + "/" + os.path.basename(h.mountpoint)
+        if cgroupns:
+            fstype = "cgroup2" if h.version == 2 else "cgroup"
+            data = "" if h.version == 2 else (h.key if not h.key.startswith("name=") else "none," + h.key)
+            plan.add(P.OP_MOUNT, f"mount `{fstype}` ({h.key or 'unified'}) to `{sub}`", a=flags,
+                     c=P.MNT_IN_ROOT | P.MNT_MKDIR, strings=(fstype, sub, fstype, data))
+        else:
+            src = cgroup_paths.get(h.key, h.mountpoint)
+            plan.add(P.OP_MOUNT, f"bind mount `{src}` to `{sub}`", a=mo.MS_BIND, c=P.MNT_IN_ROOT | P.MNT_MKDIR,
+                     d=(flags | mo.MS_BIND) if flags else 0, strings=(src, sub, "", ""))
+    if flags & mo.MS_RDONLY:
+        plan.add(P.OP_MOUNT, f"remount `{dest}` read-only", c=P.MNT_IN_ROOT,
+                 d=tmpfs_flags | mo.MS_RDONLY, strings=("", dest, "", ""))
+
+
+def _device(launch: Launch, path: str, mode: int, major: int, minor: int, uid: int, gid: int, user_ns: bool) -> None:
+    if user_ns:
+        # mknod is not allowed in a user namespace: bind the host's node (never chown or chmod it).
+        launch.plan.add(P.OP_MOUNT, f"bind mount the device `{path}`", a=mo.MS_BIND,
+                        c=P.MNT_IN_ROOT | P.MNT_MKFILE, strings=(path, path, "", ""))
+    else:
+        launch.plan.add(P.OP_MKNOD, f"mknod `{path}`", a=mode, b=os.makedev(major, minor), c=uid, d=gid,
+                        strings=(path,))
+
+
+def _process(launch: Launch, spec: Spec, rootfs: str) -> None:
+    plan = launch.plan
+    proc = spec.process
+    assert proc is not None
+    user = proc.user
+
+    for i, rl in enumerate(proc.rlimits):
+        res = RLIMITS.get(rl.type)
+        if res is None:
+            raise InvalidSpec(f"$.process.rlimits[{i}].type", f"unknown rlimit {rl.type!r}")
+        if rl.soft > rl.hard:
+            raise InvalidSpec(f"$.process.rlimits[{i}]", f"soft limit {rl.soft} is above the hard limit {rl.hard}")
+        plan.add(P.OP_RLIMIT, f"setrlimit {rl.type} {rl.soft}:{rl.hard}", a=res, b=rl.soft, c=rl.hard)
+    if proc.oom_score_adj is not None:
+        plan.add(P.OP_OOM_SCORE_ADJ, f"set oom_score_adj to {proc.oom_score_adj}", a=proc.oom_score_adj)
+    if proc.no_new_privileges:
+        plan.add(P.OP_NO_NEW_PRIVS, "set no_new_privs")
+
+    top = _caps.last_cap()
+    bounding, eff, perm, inh, amb = _caps.masks(proc.capabilities, top, launch.warnings)
+    cap_blob = b"".join(x.to_bytes(8, "little") for x in (bounding, eff, perm, inh, amb))
+    plan.add(P.OP_CAPS, "drop capabilities from the bounding set", a=1, b=top, blob=cap_blob)
+
+    home, groups = lookup(rootfs, user.uid)
+    gids = list(dict.fromkeys([*groups, *user.additional_gids]))
+    if not launch.joins or all(flag != CLONE_NEWUSER for _, flag in launch.joins):
+        plan.add(P.OP_SETGROUPS, f"setgroups {gids}", a=len(gids),
+                 blob=b"".join(g.to_bytes(4, "little") for g in gids) or b"\0" * 8)
+    plan.add(P.OP_SETID, f"set the user to {user.uid}:{user.gid}", a=user.uid, b=user.gid)
+    plan.add(P.OP_CAPS, "set capabilities", a=2, b=top, blob=cap_blob)
+    plan.add(P.OP_UMASK, "umask", a=user.umask if user.umask is not None else DEFAULT_UMASK)
+    plan.add(P.OP_CHDIR, f"chdir to `{proc.cwd}`", strings=(proc.cwd,))
+
+    env = list(proc.env)
+    if proc.env_value("HOME") is None:
+        env.append("HOME=" + home)
+    arg0 = proc.args[0]
+    candidates = exec_candidates(arg0, proc.env_value("PATH"))
+    if "/" in arg0:
+        missing = f'exec: "{arg0}": stat {arg0}: no such file or directory'
+    else:
+        missing = f'exec: "{arg0}": executable file not found in $PATH'
+    plan.add(P.OP_EXEC_LOOKUP, missing, a=len(candidates), strings=candidates)
+    plan.add(P.OP_READY, "report ready", a=int(launch.fifo))
+    if launch.fifo:
+        plan.add(P.OP_WAIT_FIFO, "wait for start", a=launch.fifo_fd)
+    plan.add(P.OP_CLOSE_FROM, "close the runtime's file descriptors", a=launch.base_fd)
+    plan.add(P.OP_EXEC, f'exec: "{arg0}"', a=len(proc.args), b=len(env), strings=[*proc.args, *env])

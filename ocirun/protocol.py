@@ -1,0 +1,134 @@
+"""The protocol between ocirun (Python) and its init stage (csrc/init.c); mirrors csrc/ocirun.h.
+
+    ocirun create                         shim child                    init stage (from memfd)
+    -------------                         ----------                    -----------------------
+    plan = build_plan(spec)   (bytes)
+    clone(CLONE_NEW*)  ----------------->  setns(joined namespaces)
+    cgroups: write pid, id maps            wait
+    /* sync 1 */ send ACK  ------------->  [user ns: become root]
+                                           execveat(sealed memfd) ---->  run ops in order ...
+                                                                         OP_SYNC(HOOKS):
+    /* sync 2 */ run hooks, send ACK <------------------------------------  MSG_SYNC, wait
+                                                                         ... pivot_root, creds, lookup
+    /* sync 3 */ write state.json <-----------------------------------------  OP_READY: MSG_READY
+    exit (create) / wait (run)                                            OP_WAIT_FIFO (create)
+                                                                         ... OP_EXEC: execve
+    run: EOF on the socket = execve succeeded (close-on-exec), MSG_ERROR = it failed.
+
+A failing op i sends MSG_ERROR {step=i, err=errno, detail}; the parent names the op with the
+description it gave it when planning (Plan.describe).  See csrc/ocirun.h for the layouts.
+"""
+
+from __future__ import annotations
+
+import struct
+
+ABI_VERSION = 1
+PLAN_MAGIC = 0x5049434F
+
+PLAN_HDR = struct.Struct("<IIII")  # magic, abi, nops, size
+OP_HDR = struct.Struct("<IIqqqq")  # code, size, a, b, c, d
+MSG = struct.Struct("<Iiiiq256s")  # kind, step, err, pad, value, detail
+
+MSG_ACK = 1
+MSG_READY = 2
+MSG_ERROR = 3
+MSG_SYNC = 4
+
+SYNC_HOOKS = 1
+
+OP_UNSHARE = 1
+OP_SETNS = 2
+OP_MOUNT = 3
+OP_ROOTFS = 4
+OP_MKNOD = 5
+OP_SYMLINK = 6
+OP_PIVOT_ROOT = 7
+OP_MOVE_ROOT = 8
+OP_SETHOSTNAME = 9
+OP_SETDOMAINNAME = 10
+OP_WRITE_FILE = 11
+OP_OPEN_DEVNULL = 12
+OP_MASK = 13
+OP_READONLY = 14
+OP_SYNC = 15
+OP_CHDIR = 16
+OP_RLIMIT = 17
+OP_NO_NEW_PRIVS = 18
+OP_SECCOMP = 19
+OP_SETGROUPS = 20
+OP_SETID = 21
+OP_CAPS = 22
+OP_UMASK = 23
+OP_PERSONALITY = 24
+OP_EXEC_LOOKUP = 25
+OP_READY = 26
+OP_WAIT_FIFO = 27
+OP_CLOSE_FROM = 28
+OP_EXEC = 29
+OP_MKDIR = 30
+OP_CHOWN = 31
+OP_OOM_SCORE_ADJ = 32
+OP_SETSID = 33
+OP_DUP2 = 34
+OP_PDEATHSIG = 35
+OP_MOUNT_SETATTR = 36
+OP_LOOPBACK_UP = 37
+
+MNT_IN_ROOT = 0x1
+MNT_MKDIR = 0x2
+MNT_MKFILE = 0x4
+MNT_SRC_AUTO = 0x8
+MNT_ROOT = 0x10
+
+
+class Plan:
+    """An ordered list of ops for the init stage, each with the sentence that names it in errors."""
+
+    __slots__ = ("_chunks", "_descriptions")
+
+    def __init__(self) -> None:
+        self._chunks: list[bytes] = []
+        self._descriptions: list[str] = []
+
+    def add(
+        self,
+        code: int,
+        what: str,
+        a: int = 0,
+        b: int = 0,
+        c: int = 0,
+        d: int = 0,
+        strings: tuple[str, ...] | list[str] = (),
+        blob: bytes = b"",
+    ) -> None:
+        """Appends an op.  ``what`` is how an error in it reads: "mount `proc` to `/proc`"."""
+        payload = blob or b"".join(s.encode() + b"\0" for s in strings)
+        pad = -(OP_HDR.size + len(payload)) % 8
+        size = OP_HDR.size + len(payload) + pad
+        self._chunks.append(OP_HDR.pack(code, size, a, b, c, d) + payload + b"\0" * pad)
+        self._descriptions.append(what)
+
+    def __len__(self) -> int:
+        return len(self._chunks)
+
+    def describe(self, step: int) -> str:
+        if 0 <= step < len(self._descriptions):
+            return self._descriptions[step]
+        return "container init"
+
+    def encode(self) -> bytes:
+        body = b"".join(self._chunks)
+        return PLAN_HDR.pack(PLAN_MAGIC, ABI_VERSION, len(self._chunks), PLAN_HDR.size + len(body)) + body
+
+    def codes(self) -> list[int]:
+        """The op codes in order (for tests)."""
+        return [OP_HDR.unpack_from(c)[0] for c in self._chunks]
+
+    def ops(self) -> list[tuple[int, str, tuple[int, int, int, int], bytes]]:
+        """(code, description, (a, b, c, d), payload) of every op (for tests and --debug)."""
+        out = []
+        for chunk, what in zip(self._chunks, self._descriptions):
+            code, _size, a, b, c, d = OP_HDR.unpack_from(chunk)
+            out.append((code, what, (a, b, c, d), chunk[OP_HDR.size :]))
+        return out

@@ -1,0 +1,117 @@
+"""The one place that calls into the compiled shim (ocirun._shim) and turns its -errno results into
+exceptions.  The module is imported on first use: ``state``, ``kill`` and ``delete`` never load it.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .errors import ShimError, SyscallError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+_lib: Any = None
+_ffi: Any = None
+ABI_VERSION = 1
+INIT_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "libexec", "ocirun-init")
+
+
+def _load() -> tuple[Any, Any]:
+    global _lib, _ffi
+    if _lib is None:
+        try:
+            from ._shim import ffi, lib
+        except ImportError as e:
+            raise ShimError(f"ocirun's compiled shim is missing ({e}); reinstall ocirun with pip") from None
+        if lib.ocirun_abi_version() != ABI_VERSION:
+            raise ShimError(
+                f"ocirun's compiled shim speaks ABI {lib.ocirun_abi_version()}, this code {ABI_VERSION}; "
+                "reinstall ocirun"
+            )
+        _lib, _ffi = lib, ffi
+    return _lib, _ffi
+
+
+def _check(ret: int, op: str, path: str | None = None) -> int:
+    if ret < 0:
+        raise SyscallError(op, -ret, path)
+    return ret
+
+
+def socketpair() -> tuple[int, int]:
+    """A close-on-exec SOCK_SEQPACKET pair (parent end, child end)."""
+    lib, ffi = _load()
+    fds = ffi.new("int[2]")
+    _check(lib.ocirun_socketpair(fds), "socketpair")
+    return fds[0], fds[1]
+
+
+def sealed_init() -> int:
+    """A sealed memfd copy of the init stage."""
+    lib, _ = _load()
+    return _check(lib.ocirun_sealed_copy(INIT_PATH.encode()), "copy the init stage", INIT_PATH)
+
+
+def open_in_root(root_fd: int, path: str, flags: int) -> int:
+    lib, _ = _load()
+    return _check(lib.ocirun_open_in_root(root_fd, path.encode(), flags), "open", path)
+
+
+def read_in_root(rootfs: str, path: str, limit: int) -> bytes:
+    """Reads at most ``limit`` bytes of ``path`` resolved inside ``rootfs``."""
+    root = os.open(rootfs, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        fd = open_in_root(root, path, os.O_RDONLY)
+    finally:
+        os.close(root)
+    try:
+        return os.read(fd, limit)
+    finally:
+        os.close(fd)
+
+
+def statfs_type(path: str) -> int:
+    lib, _ = _load()
+    return _check(lib.ocirun_statfs_type(path.encode()), "statfs", path)
+
+
+def spawn(
+    *,
+    argv: list[str],
+    clone_flags: int,
+    sync_fd: int,
+    exec_fd: int,
+    fds: list[tuple[int, int]],
+    joins: list[tuple[int, int]],
+    pidns_fd: int = -1,
+    become_root: bool = False,
+    pdeathsig: int = 9,
+) -> int:
+    """Clones the container's first process; it waits for the first MSG_ACK, then execs the init
+    stage with ``argv`` and the fds moved as ``fds`` [(from, to)] says.  Returns its pid."""
+    lib, ffi = _load()
+    keep = [ffi.new("char[]", a.encode()) for a in argv]
+    c_argv = ffi.new("char *[]", [*keep, ffi.NULL])
+    c_envp = ffi.new("char *[]", [ffi.NULL])
+    s = ffi.new("struct ocirun_spawn *")
+    s.exec_fd = exec_fd
+    s.argv = c_argv
+    s.envp = c_envp
+    s.clone_flags = clone_flags
+    s.sync_fd = sync_fd
+    s.become_root = int(become_root)
+    s.pidns_fd = pidns_fd
+    s.pdeathsig = pdeathsig
+    nsfds = ffi.new("int[]", [fd for fd, _ in joins] or [0])
+    nstypes = ffi.new("int[]", [t for _, t in joins] or [0])
+    s.nsfds_n = len(joins)
+    s.nsfds = nsfds
+    s.nstypes = nstypes
+    fds_from = ffi.new("int[]", [a for a, _ in fds] or [0])
+    fds_to = ffi.new("int[]", [b for _, b in fds] or [0])
+    s.fds_n = len(fds)
+    s.fds_from = fds_from
+    s.fds_to = fds_to
+    return _check(lib.ocirun_spawn(s), "clone")

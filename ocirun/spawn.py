@@ -1,0 +1,176 @@
+"""Starting the container's init stage and running the parent's side of the protocol.
+
+The one place that turns messages of the init stage into exceptions: op i failing with errno e
+becomes ContainerInitError(plan.describe(i), e), e.g. "mount `proc` to `/proc`: Operation not
+permitted".  See ocirun.protocol for the sequence.
+"""
+
+from __future__ import annotations
+
+import os
+
+from . import protocol as P
+from . import shim
+from .errors import ContainerInitError, SyscallError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .plan import Launch
+
+ENOENT = 2
+
+
+class InitProcess:
+    """The container's first process, seen from the parent, until it execs the user's program."""
+
+    __slots__ = ("_returncode", "launch", "pid", "sock")
+
+    def __init__(self, pid: int, sock: int, launch: Launch) -> None:
+        self.pid = pid
+        self.sock = sock
+        self.launch = launch
+        self._returncode: int | None = None
+
+    # -- messages ---------------------------------------------------------------------------------
+
+    def ack(self) -> None:
+        os.write(self.sock, P.MSG.pack(P.MSG_ACK, -1, 0, 0, 0, b""))
+
+    def receive(self) -> tuple[int, int, int, int, str] | None:
+        """(kind, step, errno, value, detail) of the next message, or None at EOF."""
+        data = os.read(self.sock, P.MSG.size)
+        if not data:
+            return None
+        kind, step, err, _pad, value, detail = P.MSG.unpack(data.ljust(P.MSG.size, b"\0"))
+        return kind, step, err, value, detail.split(b"\0", 1)[0].decode(errors="replace")
+
+    def error(self, step: int, err: int, detail: str) -> ContainerInitError:
+        plan = self.launch.plan
+        if step < 0:
+            return ContainerInitError(f"start the container's init ({detail})", err)
+        what = plan.describe(step)
+        codes = plan.codes()
+        if codes[step] == P.OP_EXEC_LOOKUP:
+            # runc's words, which podman turns into exit statuses 127 and 126
+            if err == ENOENT:
+                return ContainerInitError(what, 0)
+            return ContainerInitError(what.split(": ")[0] + ": " + os.strerror(err).lower(), 0)
+        if detail and detail not in what:
+            return ContainerInitError(what, err, detail)
+        return ContainerInitError(what, err)
+
+    def run_until_ready(self, on_sync: Callable[[int], None]) -> None:
+        """Answers the init stage's sync points until it reports READY; raises what it reports."""
+        while True:
+            msg = self.receive()
+            if msg is None:
+                raise self._died("before it was ready")
+            kind, step, err, value, detail = msg
+            if kind == P.MSG_READY:
+                return
+            if kind == P.MSG_ERROR:
+                raise self.error(step, err, detail)
+            if kind == P.MSG_SYNC:
+                on_sync(value)
+                self.ack()
+
+    def wait_exec(self) -> None:
+        """After READY without a fifo (run): EOF means execve succeeded, MSG_ERROR that it failed."""
+        msg = self.receive()
+        if msg is not None and msg[0] == P.MSG_ERROR:
+            raise self.error(msg[1], msg[2], msg[4])
+
+    def _died(self, when: str) -> ContainerInitError:
+        status = self.wait()
+        how = f"exit status {status}" if status < 128 else f"signal {status - 128}"
+        return ContainerInitError(f"container init exited {when} ({how})", 0)
+
+    # -- process ----------------------------------------------------------------------------------
+
+    def wait(self) -> int:
+        """Reaps the process; its exit status, or 128+N when a signal N ended it."""
+        if self._returncode is None:
+            while True:
+                try:
+                    _, status = os.waitpid(self.pid, 0)
+                    break
+                except ChildProcessError:
+                    status = 0
+                    break
+            self._returncode = os.waitstatus_to_exitcode(status)
+            if self._returncode < 0:
+                self._returncode = 128 - self._returncode
+        return self._returncode
+
+    def kill(self) -> None:
+        """SIGKILL and reap (rollback of a failed create)."""
+        if self._returncode is None:
+            try:
+                os.kill(self.pid, 9)
+            except ProcessLookupError:
+                pass
+            self.wait()
+
+    def close(self) -> None:
+        if self.sock >= 0:
+            os.close(self.sock)
+            self.sock = -1
+
+
+def _memfd_with(name: str, data: bytes) -> int:
+    fd = os.memfd_create(name, os.MFD_CLOEXEC)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+    return fd
+
+
+def start(launch: Launch, *, fifo_fd: int | None = None, preserve_fds: int = 0) -> InitProcess:
+    """Clones the container's first process for ``launch`` (it waits for the first ack)."""
+    opened: list[int] = []
+    try:
+        plan_fd = _memfd_with("ocirun-plan", launch.plan.encode())
+        opened.append(plan_fd)
+        exec_fd = shim.sealed_init()
+        opened.append(exec_fd)
+        parent_sock, child_sock = shim.socketpair()
+        opened.append(child_sock)
+        joins = []
+        for path, flag in launch.joins:
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            except OSError as e:
+                raise SyscallError.from_oserror("open namespace", e, path) from None
+            opened.append(fd)
+            joins.append((fd, flag))
+        pidns_fd = -1
+        if launch.pidns_path is not None:
+            try:
+                pidns_fd = os.open(launch.pidns_path, os.O_RDONLY | os.O_CLOEXEC)
+            except OSError as e:
+                raise SyscallError.from_oserror("open namespace", e, launch.pidns_path) from None
+            opened.append(pidns_fd)
+        fds = [(fd, fd) for fd in range(3, 3 + preserve_fds)]
+        fds += [(child_sock, launch.sync_fd), (plan_fd, launch.plan_fd)]
+        if fifo_fd is not None:
+            fds.append((fifo_fd, launch.fifo_fd))
+        try:
+            pid = shim.spawn(
+                argv=["ocirun-init", str(launch.sync_fd), str(launch.plan_fd)],
+                clone_flags=launch.clone_flags,
+                sync_fd=child_sock,
+                exec_fd=exec_fd,
+                fds=fds,
+                joins=joins,
+                pidns_fd=pidns_fd,
+                become_root=launch.become_root,
+            )
+        except BaseException:
+            os.close(parent_sock)
+            raise
+        return InitProcess(pid, parent_sock, launch)
+    finally:
+        for fd in opened:
+            os.close(fd)

@@ -1,0 +1,1 @@
+"""config.json: schema, validation and the typed view of a container configuration."""

@@ -1,0 +1,455 @@
+"""The typed model of config.json, built once from the parsed and schema-checked JSON.
+
+Field names are snake_case; ``from_json`` of each class is the one place mapping the JSON names.
+Unknown properties are ignored, as the runtime-spec requires.  The input has already passed the
+schema (ocirun.spec.schema), so types are trusted here; checks that need more than the schema (the
+root exists, no namespace twice, ...) are in ocirun.spec.validate.
+
+Plain classes with __slots__: dataclasses and typing would cost milliseconds of import on every
+``create``.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    JSON = dict[str, Any]
+
+
+def _list(obj: JSON, key: str) -> list[Any]:
+    return list(obj.get(key) or ())
+
+
+class IDMapping:
+    __slots__ = ("container_id", "host_id", "size")
+
+    def __init__(self, container_id: int, host_id: int, size: int) -> None:
+        self.container_id = container_id
+        self.host_id = host_id
+        self.size = size
+
+    @classmethod
+    def from_json(cls, obj: JSON) -> IDMapping:
+        return cls(obj["containerID"], obj["hostID"], obj["size"])
+
+
+class Mount:
+    __slots__ = ("destination", "gid_mappings", "options", "source", "type", "uid_mappings")
+
+    def __init__(
+        self,
+        destination: str,
+        type: str | None = None,
+        source: str | None = None,
+        options: list[str] | None = None,
+        uid_mappings: list[IDMapping] | None = None,
+        gid_mappings: list[IDMapping] | None = None,
+    ) -> None:
+        self.destination = destination
+        self.type = type
+        self.source = source
+        self.options = options or []
+        self.uid_mappings = uid_mappings or []
+        self.gid_mappings = gid_mappings or []
+
+    @classmethod
+    def from_json(cls, obj: JSON) -> Mount:
+        return cls(
+            obj["destination"],
+            obj.get("type"),
+            obj.get("source"),
+            _list(obj, "options"),
+            [IDMapping.from_json(m) for m in _list(obj, "uidMappings")],
+            [IDMapping.from_json(m) for m in _list(obj, "gidMappings")],
+        )
+
+
+class Root:
+    __slots__ = ("path", "readonly")
+
+    def __init__(self, path: str, readonly: bool = False) -> None:
+        self.path = path
+        self.readonly = readonly
+
+    @classmethod
+    def from_json(cls, obj: JSON) -> Root:
+        return cls(obj["path"], bool(obj.get("readonly", False)))
+
+
+class User:
+    __slots__ = ("additional_gids", "gid", "uid", "umask", "username")
+
+    def __init__(
+        self,
+        uid: int = 0,
+        gid: int = 0,
+        umask: int | None = None,
+        additional_gids: list[int] | None = None,
+        username: str | None = None,
+    ) -> None:
+        self.uid = uid
+        self.gid = gid
+        self.umask = umask
+        self.additional_gids = additional_gids or []
+        self.username = username
+
+    @classmethod
+    def from_json(cls, obj: JSON) -> User:
+        return cls(
+            obj.get("uid", 0),
+            obj.get("gid", 0),
+            obj.get("umask"),
+            _list(obj, "additionalGids"),
+            obj.get("username"),
+        )
+
+
+class Capabilities:
+    """The five capability sets as lists of names (``None``: the set was not given)."""
+
+    __slots__ = ("ambient", "bounding", "effective", "inheritable", "permitted")
+
+    def __init__(
+        self,
+        bounding: list[str] | None = None,
+        effective: list[str] | None = None,
+        permitted: list[str] | None = None,
+        inheritable: list[str] | None = None,
+        ambient: list[str] | None = None,
+    ) -> None:
+        self.bounding = bounding
+        self.effective = effective
+        self.permitted = permitted
+        self.inheritable = inheritable
+        self.ambient = ambient
+
+    @classmethod
+    def from_json(cls, obj: JSON) -> Capabilities:
+        return cls(
+            obj.get("bounding"),
+            obj.get("effective"),
+            obj.get("permitted"),
+            obj.get("inheritable"),
+            obj.get("ambient"),
+        )
+
+    def sets(self) -> dict[str, list[str] | None]:
+        return {k: getattr(self, k) for k in ("bounding", "effective", "permitted", "inheritable", "ambient")}
+
+
+class Rlimit:
+    __slots__ = ("hard", "soft", "type")
+
+    def __init__(self, type: str, soft: int, hard: int) -> None:
+        self.type = type
+        self.soft = soft
+        self.hard = hard
+
+    @classmethod
+    def from_json(cls, obj: JSON) -> Rlimit:
+        return cls(obj["type"], obj["soft"], obj["hard"])
+
+
+class Process:
+    __slots__ = (
+        "apparmor_profile",
+        "args",
+        "capabilities",
+        "command_line",
+        "console_size",
+        "cwd",
+        "env",
+        "exec_cpu_affinity",
+        "io_priority",
+        "no_new_privileges",
+        "oom_score_adj",
+        "rlimits",
+        "scheduler",
+        "selinux_label",
+        "terminal",
+        "user",
+    )
+
+    def __init__(
+        self,
+        args: list[str],
+        cwd: str = "/",
+        env: list[str] | None = None,
+        user: User | None = None,
+        terminal: bool = False,
+        console_size: tuple[int, int] | None = None,
+        command_line: str | None = None,
+        rlimits: list[Rlimit] | None = None,
+        capabilities: Capabilities | None = None,
+        no_new_privileges: bool = False,
+        oom_score_adj: int | None = None,
+        apparmor_profile: str | None = None,
+        selinux_label: str | None = None,
+        scheduler: JSON | None = None,
+        io_priority: JSON | None = None,
+        exec_cpu_affinity: JSON | None = None,
+    ) -> None:
+        self.args = args
+        self.cwd = cwd
+        self.env = env or []
+        self.user = user or User()
+        self.terminal = terminal
+        self.console_size = console_size
+        self.command_line = command_line
+        self.rlimits = rlimits or []
+        self.capabilities = capabilities
+        self.no_new_privileges = no_new_privileges
+        self.oom_score_adj = oom_score_adj
+        self.apparmor_profile = apparmor_profile
+        self.selinux_label = selinux_label
+        self.scheduler = scheduler
+        self.io_priority = io_priority
+        self.exec_cpu_affinity = exec_cpu_affinity
+
+    @classmethod
+    def from_json(cls, obj: JSON) -> Process:
+        size = obj.get("consoleSize")
+        caps = obj.get("capabilities")
+        return cls(
+            args=_list(obj, "args"),
+            cwd=obj["cwd"],
+            env=_list(obj, "env"),
+            user=User.from_json(obj.get("user") or {}),
+            terminal=bool(obj.get("terminal", False)),
+            console_size=(size["height"], size["width"]) if size else None,
+            command_line=obj.get("commandLine"),
+            rlimits=[Rlimit.from_json(r) for r in _list(obj, "rlimits")],
+            capabilities=Capabilities.from_json(caps) if caps is not None else None,
+            no_new_privileges=bool(obj.get("noNewPrivileges", False)),
+            oom_score_adj=obj.get("oomScoreAdj"),
+            apparmor_profile=obj.get("apparmorProfile"),
+            selinux_label=obj.get("selinuxLabel"),
+            scheduler=obj.get("scheduler"),
+            io_priority=obj.get("ioPriority"),
+            exec_cpu_affinity=obj.get("execCPUAffinity"),
+        )
+
+    def env_value(self, name: str) -> str | None:
+        """The value of the last ``name=`` entry of env, as getenv sees it."""
+        prefix = name + "="
+        for entry in reversed(self.env):
+            if entry.startswith(prefix):
+                return entry[len(prefix) :]
+        return None
+
+
+class Hook:
+    __slots__ = ("args", "env", "path", "timeout")
+
+    def __init__(
+        self, path: str, args: list[str] | None = None, env: list[str] | None = None, timeout: int | None = None
+    ) -> None:
+        self.path = path
+        self.args = args or [path]
+        self.env = env or []
+        self.timeout = timeout
+
+    @classmethod
+    def from_json(cls, obj: JSON) -> Hook:
+        return cls(obj["path"], obj.get("args"), obj.get("env"), obj.get("timeout"))
+
+    def to_json(self) -> JSON:
+        out: JSON = {"path": self.path, "args": self.args, "env": self.env}
+        if self.timeout is not None:
+            out["timeout"] = self.timeout
+        return out
+
+
+HOOK_KINDS = ("prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop")
+
+
+class Hooks:
+    """The hooks of each kind, keyed by the JSON name ("createRuntime", ...)."""
+
+    __slots__ = ("by_kind",)
+
+    def __init__(self, by_kind: dict[str, list[Hook]] | None = None) -> None:
+        self.by_kind = by_kind or {}
+
+    @classmethod
+    def from_json(cls, obj: JSON) -> Hooks:
+        return cls({k: [Hook.from_json(h) for h in obj[k]] for k in HOOK_KINDS if obj.get(k)})
+
+    def get(self, kind: str) -> list[Hook]:
+        return self.by_kind.get(kind, [])
+
+
+class Namespace:
+    __slots__ = ("path", "type")
+
+    def __init__(self, type: str, path: str | None = None) -> None:
+        self.type = type
+        self.path = path
+
+    @classmethod
+    def from_json(cls, obj: JSON) -> Namespace:
+        return cls(obj["type"], obj.get("path") or None)
+
+
+class Device:
+    __slots__ = ("file_mode", "gid", "major", "minor", "path", "type", "uid")
+
+    def __init__(
+        self,
+        path: str,
+        type: str,
+        major: int = 0,
+        minor: int = 0,
+        file_mode: int | None = None,
+        uid: int | None = None,
+        gid: int | None = None,
+    ) -> None:
+        self.path = path
+        self.type = type
+        self.major = major
+        self.minor = minor
+        self.file_mode = file_mode
+        self.uid = uid
+        self.gid = gid
+
+    @classmethod
+    def from_json(cls, obj: JSON) -> Device:
+        return cls(
+            obj["path"],
+            obj["type"],
+            obj.get("major", 0),
+            obj.get("minor", 0),
+            obj.get("fileMode"),
+            obj.get("uid"),
+            obj.get("gid"),
+        )
+
+
+class Linux:
+    __slots__ = (
+        "cgroups_path",
+        "devices",
+        "gid_mappings",
+        "intel_rdt",
+        "masked_paths",
+        "memory_policy",
+        "mount_label",
+        "namespaces",
+        "net_devices",
+        "personality",
+        "readonly_paths",
+        "resources",
+        "rootfs_propagation",
+        "seccomp",
+        "sysctl",
+        "time_offsets",
+        "uid_mappings",
+    )
+
+    def __init__(self) -> None:
+        self.namespaces: list[Namespace] = []
+        self.uid_mappings: list[IDMapping] = []
+        self.gid_mappings: list[IDMapping] = []
+        self.time_offsets: JSON = {}
+        self.devices: list[Device] = []
+        self.net_devices: JSON = {}
+        self.cgroups_path: str | None = None
+        self.resources: JSON | None = None
+        self.intel_rdt: JSON | None = None
+        self.memory_policy: JSON | None = None
+        self.sysctl: dict[str, str] = {}
+        self.seccomp: JSON | None = None
+        self.rootfs_propagation: str | None = None
+        self.masked_paths: list[str] = []
+        self.readonly_paths: list[str] = []
+        self.mount_label: str | None = None
+        self.personality: JSON | None = None
+
+    @classmethod
+    def from_json(cls, obj: JSON) -> Linux:
+        lx = cls()
+        lx.namespaces = [Namespace.from_json(n) for n in _list(obj, "namespaces")]
+        lx.uid_mappings = [IDMapping.from_json(m) for m in _list(obj, "uidMappings")]
+        lx.gid_mappings = [IDMapping.from_json(m) for m in _list(obj, "gidMappings")]
+        lx.time_offsets = obj.get("timeOffsets") or {}
+        lx.devices = [Device.from_json(d) for d in _list(obj, "devices")]
+        lx.net_devices = obj.get("netDevices") or {}
+        lx.cgroups_path = obj.get("cgroupsPath") or None
+        lx.resources = obj.get("resources")
+        lx.intel_rdt = obj.get("intelRdt")
+        lx.memory_policy = obj.get("memoryPolicy")
+        lx.sysctl = dict(obj.get("sysctl") or {})
+        lx.seccomp = obj.get("seccomp")
+        lx.rootfs_propagation = obj.get("rootfsPropagation") or None
+        lx.masked_paths = _list(obj, "maskedPaths")
+        lx.readonly_paths = _list(obj, "readonlyPaths")
+        lx.mount_label = obj.get("mountLabel") or None
+        lx.personality = obj.get("personality")
+        return lx
+
+    def namespace(self, ns_type: str) -> Namespace | None:
+        for ns in self.namespaces:
+            if ns.type == ns_type:
+                return ns
+        return None
+
+
+class Spec:
+    """A container's configuration (config.json)."""
+
+    __slots__ = (
+        "annotations",
+        "domainname",
+        "hooks",
+        "hostname",
+        "linux",
+        "mounts",
+        "oci_version",
+        "process",
+        "raw",
+        "root",
+    )
+
+    def __init__(
+        self,
+        oci_version: str,
+        root: Root | None = None,
+        process: Process | None = None,
+        mounts: list[Mount] | None = None,
+        hostname: str | None = None,
+        domainname: str | None = None,
+        hooks: Hooks | None = None,
+        annotations: dict[str, str] | None = None,
+        linux: Linux | None = None,
+        raw: JSON | None = None,
+    ) -> None:
+        self.oci_version = oci_version
+        self.root = root
+        self.process = process
+        self.mounts = mounts or []
+        self.hostname = hostname
+        self.domainname = domainname
+        self.hooks = hooks or Hooks()
+        self.annotations = annotations or {}
+        self.linux = linux or Linux()
+        self.raw = raw or {}
+
+    @classmethod
+    def from_json(cls, obj: JSON) -> Spec:
+        root = obj.get("root")
+        process = obj.get("process")
+        linux = obj.get("linux")
+        return cls(
+            oci_version=obj["ociVersion"],
+            root=Root.from_json(root) if root is not None else None,
+            process=Process.from_json(process) if process is not None else None,
+            mounts=[Mount.from_json(m) for m in _list(obj, "mounts")],
+            hostname=obj.get("hostname"),
+            domainname=obj.get("domainname"),
+            hooks=Hooks.from_json(obj.get("hooks") or {}),
+            annotations=dict(obj.get("annotations") or {}),
+            linux=Linux.from_json(linux) if linux is not None else None,
+            raw=obj,
+        )

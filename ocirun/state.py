@@ -1,0 +1,145 @@
+"""A container's saved state and the status derived from it.
+
+state.json holds what later commands need (youki's "persist only what later verbs need"): the
+init's pid and its start time, bundle, rootfs, creation time, owner, annotations, cgroup paths,
+namespace paths (for exec) and the hooks still to run.  The status is never stored: it is worked
+out on every read (crun status.c, runc refreshState):
+
+    init gone, zombie, or its start time changed (pid reused)   -> stopped
+    exec.fifo still there (start has not happened)              -> created
+    cgroup frozen                                               -> paused
+    otherwise                                                   -> running
+"""
+
+from __future__ import annotations
+
+import os
+
+from . import _json
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+OCI_VERSION = "1.3.0"
+
+CREATING = "creating"
+CREATED = "created"
+RUNNING = "running"
+PAUSED = "paused"
+STOPPED = "stopped"
+
+
+def proc_start_time(pid: int) -> int | None:
+    """Field 22 of /proc/<pid>/stat (start time in clock ticks), or None when the process is gone
+    or is a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    fields = data[data.rfind(b")") + 2 :].split()
+    if fields[0] in (b"Z", b"X"):
+        return None
+    return int(fields[19])
+
+
+class State:
+    """What ocirun keeps about one container (``<root>/<id>/state.json``)."""
+
+    __slots__ = (
+        "annotations",
+        "bundle",
+        "cgroup_paths",
+        "config",
+        "created",
+        "id",
+        "namespaces",
+        "owner",
+        "pid",
+        "pid_start",
+        "rootfs",
+    )
+
+    def __init__(
+        self,
+        id: str,
+        pid: int,
+        pid_start: int,
+        bundle: str,
+        rootfs: str,
+        created: str,
+        owner: str = "",
+        annotations: dict[str, str] | None = None,
+        cgroup_paths: dict[str, str] | None = None,
+        namespaces: dict[str, str] | None = None,
+        config: dict[str, Any] | None = None,
+    ) -> None:
+        self.id = id
+        self.pid = pid
+        self.pid_start = pid_start
+        self.bundle = bundle
+        self.rootfs = rootfs
+        self.created = created
+        self.owner = owner
+        self.annotations = annotations or {}
+        self.cgroup_paths = cgroup_paths or {}
+        self.namespaces = namespaces or {}
+        # the parts of config.json later commands use: hooks, process defaults for exec
+        self.config = config or {}
+
+    def to_json(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> State:
+        return cls(**{name: obj[name] for name in cls.__slots__ if name in obj})
+
+    def alive(self) -> bool:
+        """The container's init is the process we started (not a reused pid) and has not exited."""
+        return self.pid > 0 and proc_start_time(self.pid) == self.pid_start
+
+    def status(self, container_dir: str) -> str:
+        if not self.alive():
+            return STOPPED
+        if os.path.exists(container_dir + "/exec.fifo"):
+            return CREATED
+        if self.cgroup_paths:
+            from .cgroups import Manager
+
+            if Manager.from_json(self.cgroup_paths).frozen():
+                return PAUSED
+        return RUNNING
+
+    def public(self, status: str) -> dict[str, Any]:
+        """The runtime-spec state (runtime.md "State"), with runc's extra keys rootfs, created, owner."""
+        out: dict[str, Any] = {
+            "ociVersion": OCI_VERSION,
+            "id": self.id,
+            "pid": self.pid if status != STOPPED else 0,
+            "status": status,
+            "bundle": self.bundle,
+            "rootfs": self.rootfs,
+            "created": self.created,
+            "owner": self.owner,
+        }
+        if self.annotations:
+            out["annotations"] = self.annotations
+        return out
+
+
+def load(path: str) -> State:
+    with open(path, "rb") as f:
+        return State.from_json(_json.loads(f.read()))
+
+
+def save(state: State, path: str) -> None:
+    """Writes state.json atomically: a temporary file in the same directory, then rename."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    data = _json.dumps(state.to_json()).encode()
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+    os.rename(tmp, path)
