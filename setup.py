@@ -1,8 +1,10 @@
-"""Builds the two compiled parts of ocirun.
+"""Builds the compiled parts of ocirun.
 
 - ocirun._shim, the cffi module (out-of-line API mode; ocirun/_shim_build.py);
 - ocirun/libexec/ocirun-init, the container's init stage: a static program without libc that the
-  shim execs from a sealed memfd (csrc/init.c).
+  shim execs from a sealed memfd (csrc/init.c);
+- bin/ocirun, the command: a static program that starts this environment's python3 with -I -S
+  (csrc/launcher.c; pip cannot put interpreter options into a script's #! line).
 Everything else is in pyproject.toml.
 """
 
@@ -12,7 +14,9 @@ import subprocess
 from setuptools import setup
 from setuptools.command.build_ext import build_ext
 
-INIT_CFLAGS = [
+ROOT = os.path.dirname(os.path.abspath(__file__))
+LAUNCHER = os.path.join("build", "launcher", "ocirun")
+NOLIBC_CFLAGS = [
     "-std=gnu11", "-Os", "-Wall", "-Wextra", "-Werror",
     "-static", "-nostdlib", "-ffreestanding", "-fno-stack-protector", "-fno-pie", "-no-pie",
     "-fno-asynchronous-unwind-tables", "-fno-unwind-tables", "-ffunction-sections", "-fdata-sections",
@@ -20,21 +24,24 @@ INIT_CFLAGS = [
 ]
 
 
+def compile_nolibc(source: str, out: str) -> None:
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    cc = os.environ.get("CC", "gcc")
+    subprocess.check_call([cc, *NOLIBC_CFLAGS, "-o", out, os.path.join(ROOT, "csrc", source)])
+
+
 class BuildExt(build_ext):
-    """build_ext that also builds the init stage next to the cffi module."""
+    """build_ext that also builds the init stage (next to the cffi module) and the launcher."""
 
     def run(self) -> None:
         super().run()
-        root = os.path.dirname(os.path.abspath(__file__))
-        base = root if self.inplace else self.build_lib
-        out_dir = os.path.join(base, "ocirun", "libexec")
-        os.makedirs(out_dir, exist_ok=True)
-        cc = os.environ.get("CC", "gcc")
-        out = os.path.join(out_dir, "ocirun-init")
-        subprocess.check_call([cc, *INIT_CFLAGS, "-o", out, os.path.join(root, "csrc", "init.c")])
+        base = ROOT if self.inplace else self.build_lib
+        compile_nolibc("init.c", os.path.join(base, "ocirun", "libexec", "ocirun-init"))
+        compile_nolibc("launcher.c", os.path.join(ROOT, LAUNCHER))
 
 
 setup(
     cmdclass={"build_ext": BuildExt},
     cffi_modules=["ocirun/_shim_build.py:ffibuilder"],
+    data_files=[("bin", [LAUNCHER])],
 )

@@ -304,6 +304,7 @@ static void op_mount(const struct ocirun_op *op)
     unsigned long again = (unsigned long)op->d;
     char tbuf[32];
     long tfd = -1;
+    int keep_mode = -1;
     const char *t = target;
 
     if (how & (OCIRUN_MNT_IN_ROOT | OCIRUN_MNT_ROOT)) {
@@ -318,19 +319,30 @@ static void op_mount(const struct ocirun_op *op)
             if (src && statx_fd(AT_FDCWD, src, 0, &st) == 0 && !S_ISDIR(st.stx_mode))
                 create = CREATE_FILE;
         }
+        if (how & OCIRUN_MNT_KEEP_MODE) {
+            /* Only a directory that was there before keeps its mode (a new one is the mount's). */
+            struct statx st;
+            long pre = resolve(target, CREATE_NONE);
+            if (pre >= 0 && statx_fd(pre, "", AT_EMPTY_PATH, &st) == 0)
+                keep_mode = st.stx_mode & 07777;
+            if (pre >= 0)
+                SC1(__NR_close, pre);
+        }
         tfd = resolve((how & OCIRUN_MNT_ROOT) ? "" : target, create);
         CHECK(tfd, target);
         t = fd_path(tbuf, (int)tfd);
     }
     if (flags || fstype || src)
         CHECK(SC5(__NR_mount, src, t, fstype, flags, data), target);
-    if (tfd >= 0 && (again || prop)) {
+    if (tfd >= 0 && (again || prop || keep_mode >= 0)) {
         /* Later changes apply to the new mount, not to what was under it: open it again. */
         SC1(__NR_close, tfd);
         tfd = resolve((how & OCIRUN_MNT_ROOT) ? "" : target, CREATE_NONE);
         CHECK(tfd, target);
         t = fd_path(tbuf, (int)tfd);
     }
+    if (keep_mode >= 0)
+        CHECK(SC3(__NR_fchmodat, AT_FDCWD, t, keep_mode), target);
     if (again)
         remount(t, again);
     if (prop)
@@ -693,6 +705,8 @@ static void run_op(const struct ocirun_op *op)
 
 static int init_main(int argc, char **argv)
 {
+    u64 none = 0;
+    SC4(__NR_rt_sigprocmask, 2 /* SIG_SETMASK */, &none, 0, sizeof none); /* the shim blocked all */
     if (argc < 3)
         return 2;
     sync_fd = (int)parse_uint(argv[1]);

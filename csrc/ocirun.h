@@ -63,6 +63,7 @@ enum ocirun_msg_kind {
 /* Sync points (MSG_SYNC value). */
 enum ocirun_sync_point {
     SYNC_HOOKS = 1,  /* mounts done, before pivot_root: run createRuntime/prestart hooks */
+    SYNC_CGROUPS = 2,/* before the first op that needs the cgroups: the parent has joined them */
 };
 
 /* Op codes.  Arguments are a, b, c, d; strings are s0, s1, ... in the payload. */
@@ -115,5 +116,6 @@ enum ocirun_op_code {
 #define OCIRUN_MNT_MKFILE 0x4      /* create the target (parents as directories) as an empty file */
 #define OCIRUN_MNT_SRC_AUTO 0x8    /* create like the source: file when the source is not a directory */
 #define OCIRUN_MNT_ROOT 0x10       /* s1 is ignored: the target is the root itself */
+#define OCIRUN_MNT_KEEP_MODE 0x20  /* give the new mount's root the mode of the directory it covers */
 
 #endif

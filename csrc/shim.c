@@ -18,6 +18,7 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <linux/sched.h>
@@ -109,6 +110,10 @@ long ocirun_statfs_type(const char *path)
 
 /* ---- the child, between clone and exec ------------------------------------------------------- */
 
+struct child_args {
+    const struct ocirun_spawn *s;
+};
+
 static void child_report(int sync_fd, int err, const char *what)
 {
     struct ocirun_msg m;
@@ -118,64 +123,67 @@ static void child_report(int sync_fd, int err, const char *what)
     m.err = err;
     for (size_t i = 0; what[i] && i < sizeof m.detail - 1; i++)
         m.detail[i] = what[i];
-    (void)!send(sync_fd, &m, sizeof m, MSG_NOSIGNAL);
+    (void)!syscall(SYS_sendto, sync_fd, &m, sizeof m, MSG_NOSIGNAL, NULL, 0);
 }
 
 #define CHILD_CHECK(expr, what)                                                                      \
     do {                                                                                             \
         if ((expr) < 0) {                                                                            \
             child_report(s->sync_fd, errno, what);                                                   \
-            _exit(1);                                                                                \
+            syscall(SYS_exit_group, 1);                                                              \
         }                                                                                            \
     } while (0)
 
-__attribute__((noreturn)) static void child(const struct ocirun_spawn *s)
+/* Runs in the new process.  With CLONE_VM it shares the parent's memory (the parent is suspended
+ * until the exec): it writes nothing but its own stack, calls nothing but raw system calls, and
+ * all signals stay blocked (the init stage unblocks them). */
+static int child(void *arg)
 {
+    const struct ocirun_spawn *s = ((struct child_args *)arg)->s;
     struct ocirun_msg m;
-    sigset_t all;
 
     /* Python ignores SIGPIPE and SIGXFSZ; ignored signals survive exec, so undo that. */
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
-    sigaction(SIGPIPE, &dfl, NULL);
-    sigaction(SIGXFSZ, &dfl, NULL);
-    sigemptyset(&all);
-    sigprocmask(SIG_SETMASK, &all, NULL);
+    syscall(SYS_rt_sigaction, SIGPIPE, &dfl, NULL, _NSIG / 8);
+    syscall(SYS_rt_sigaction, SIGXFSZ, &dfl, NULL, _NSIG / 8);
 
     if (s->pdeathsig)
-        CHILD_CHECK(prctl(PR_SET_PDEATHSIG, s->pdeathsig, 0, 0, 0), "prctl PR_SET_PDEATHSIG");
+        CHILD_CHECK(syscall(SYS_prctl, PR_SET_PDEATHSIG, s->pdeathsig, 0, 0, 0), "prctl PR_SET_PDEATHSIG");
     for (int i = 0; i < s->nsfds_n; i++)
-        CHILD_CHECK(setns(s->nsfds[i], s->nstypes[i]), "setns");
+        CHILD_CHECK(syscall(SYS_setns, s->nsfds[i], s->nstypes[i]), "setns");
 
-    /* sync 1: the parent has put us in our cgroups and written the id maps. */
-    ssize_t n;
-    do
-        n = read(s->sync_fd, &m, sizeof m);
-    while (n < 0 && errno == EINTR);
-    if (n != (ssize_t)sizeof m || m.kind != MSG_ACK)
-        _exit(1);
-
+    if (s->wait_go) {
+        /* sync 1: the parent has written our id maps. */
+        ssize_t n;
+        do
+            n = syscall(SYS_read, s->sync_fd, &m, sizeof m);
+        while (n < 0 && errno == EINTR);
+        if (n != (ssize_t)sizeof m || m.kind != MSG_ACK)
+            syscall(SYS_exit_group, 1);
+    }
     if (s->become_root) {
         CHILD_CHECK(syscall(SYS_setresgid, 0, 0, 0), "setresgid");
         CHILD_CHECK(syscall(SYS_setresuid, 0, 0, 0), "setresuid");
     }
 
     /* Move the fds to the numbers the init stage expects: first above every target, so that no
-     * source is overwritten before it is used, then down; dup2 leaves the copies inheritable. */
+     * source is overwritten before it is used, then down; dup3 leaves the copies inheritable. */
     int top = 3;
     for (int i = 0; i < s->fds_n; i++)
         if (s->fds_to[i] >= top)
             top = s->fds_to[i] + 1;
-    int exec_fd = fcntl(s->exec_fd, F_DUPFD_CLOEXEC, top + s->fds_n);
+    long exec_fd = syscall(SYS_fcntl, s->exec_fd, F_DUPFD_CLOEXEC, top + s->fds_n);
     CHILD_CHECK(exec_fd, "dup");
     int tmp[s->fds_n > 0 ? s->fds_n : 1];
     for (int i = 0; i < s->fds_n; i++) {
-        tmp[i] = fcntl(s->fds_from[i], F_DUPFD_CLOEXEC, top);
-        CHILD_CHECK(tmp[i], "dup");
+        long fd = syscall(SYS_fcntl, s->fds_from[i], F_DUPFD_CLOEXEC, top);
+        CHILD_CHECK(fd, "dup");
+        tmp[i] = (int)fd;
     }
     for (int i = 0; i < s->fds_n; i++)
-        CHILD_CHECK(dup2(tmp[i], s->fds_to[i]), "dup2");
+        CHILD_CHECK(syscall(SYS_dup3, tmp[i], s->fds_to[i], 0), "dup3");
 
     syscall(SYS_execveat, exec_fd, "", s->argv, s->envp, AT_EMPTY_PATH);
     int err = errno, report_fd = s->sync_fd;
@@ -183,7 +191,8 @@ __attribute__((noreturn)) static void child(const struct ocirun_spawn *s)
         if (s->fds_from[i] == s->sync_fd)
             report_fd = s->fds_to[i];
     child_report(report_fd, err, "execveat init stage");
-    _exit(1);
+    syscall(SYS_exit_group, 1);
+    return 1;
 }
 
 int ocirun_spawn(const struct ocirun_spawn *s)
@@ -200,14 +209,26 @@ int ocirun_spawn(const struct ocirun_spawn *s)
             return -err;
         }
     }
-    long pid = syscall(SYS_clone, (unsigned long)s->clone_flags | SIGCHLD, NULL, NULL, NULL, NULL);
-    if (pid == 0)
-        child(s);
+
+    /* Nothing to wait for before the exec: share memory and sleep until the child has exec'd
+     * (like posix_spawn), which spares copying the interpreter's page tables.  Otherwise (a new
+     * user namespace, whose maps the parent writes in between) a plain fork-like clone. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    struct child_args args = {s};
+    unsigned long flags = (unsigned long)s->clone_flags | SIGCHLD;
+    if (!s->wait_go)
+        flags |= CLONE_VM | CLONE_VFORK;
+    _Alignas(16) char stack[32768];
+    int pid = clone(child, stack + sizeof stack, (int)flags, &args);
     int err = pid < 0 ? errno : 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+
     if (own_pidns >= 0) {
         /* Going back to our own pid namespace cannot fail; the child exists either way. */
         (void)setns(own_pidns, CLONE_NEWPID);
         close(own_pidns);
     }
-    return pid < 0 ? -err : (int)pid;
+    return pid < 0 ? -err : pid;
 }

@@ -7,6 +7,7 @@ struct ocirun_spawn {
     char *const *envp;       /* and its environment */
     int clone_flags;         /* CLONE_NEW* namespaces to create */
     int sync_fd;             /* the child's end of the sync socket */
+    int wait_go;             /* wait for the parent's MSG_ACK before the exec (it writes id maps) */
     int become_root;         /* new user namespace: setresgid/setresuid(0) once the maps are written */
     int pidns_fd;            /* >= 0: the child is born in this pid namespace */
     int pdeathsig;           /* signal for the child when the parent dies before READY (0: none) */

@@ -2,6 +2,6 @@
 
 import sys
 
-from .cli import main
+from .cli import launch
 
-sys.exit(main(sys.argv[1:]))
+launch(sys.argv[1:])

@@ -54,14 +54,23 @@ def loads(text: str | bytes) -> Any:
     start = len(text) - len(text.lstrip(_WS))
     try:
         obj, end = _scan(text, start)
-    except StopIteration as e:
-        raise JSONError("Expecting value", text, e.value) from None
-    except ValueError as e:  # json.decoder.JSONDecodeError, raised by the C scanner itself
-        raise JSONError(getattr(e, "msg", str(e)), text, getattr(e, "pos", 0)) from None
+    except (StopIteration, ValueError, SystemError):
+        # The C scanner's own errors need json.decoder loaded (it only looks in sys.modules):
+        # on this failure path, let json itself parse and explain.
+        return _slow_loads(text)
     rest = len(text) - len(text.rstrip(_WS))
     if end != len(text) - rest:
         raise JSONError("Extra data", text, end)
     return obj
+
+
+def _slow_loads(text: str) -> Any:
+    import json
+
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise JSONError(e.msg, text, e.pos) from None
 
 
 def dumps(obj: Any) -> str:

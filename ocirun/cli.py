@@ -11,7 +11,7 @@ This is the only place that prints errors and picks exit codes: any OciRunError 
 
 from __future__ import annotations
 
-import os
+from . import _os as os
 import sys
 
 from . import __version__
@@ -261,6 +261,16 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(log, f"internal error: {type(e).__name__}: {e}", 1)
     finally:
         log.close()
+
+
+def launch(argv: list[str]) -> None:
+    """Runs main and leaves the process at once, skipping the interpreter's finalization (about
+    1 ms, a seventh of ``ocirun state``).  All of ocirun's output is written unbuffered."""
+    code = main(argv)
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            stream.flush()
+    os._exit(code)
 
 
 def _fail(log: Logger, msg: str, code: int) -> int:

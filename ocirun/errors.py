@@ -19,7 +19,7 @@ Messages follow runc's wording where runc has one, and crun's form for system ca
 
 from __future__ import annotations
 
-import os
+from . import _os as os
 
 
 class OciRunError(Exception):
@@ -58,7 +58,7 @@ class ContainerExists(OciRunError, FileExistsError):
 
     def __init__(self, container_id: str) -> None:
         self.container_id = container_id
-        super().__init__(f"container with id exists: {container_id}")
+        super().__init__("container with given ID already exists")
 
 
 class InvalidState(OciRunError):

@@ -7,7 +7,7 @@ operation; poststart and poststop failures are only logged, as the spec says.
 
 from __future__ import annotations
 
-import os
+from . import _os as os
 
 from . import _json
 from .errors import HookError

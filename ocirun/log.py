@@ -10,7 +10,7 @@ costs milliseconds to import.
 
 from __future__ import annotations
 
-import os
+from . import _os as os
 import time
 
 from ._json import dumps

@@ -15,13 +15,13 @@ The init stage gets its fds at fixed numbers above the preserved ones:
 
 from __future__ import annotations
 
-import os
+from . import _os as os
 
 from . import caps as _caps
 from . import protocol as P
 from .errors import InvalidSpec
 from .spec import mountopts as mo
-from .users import exec_candidates, lookup
+from .users import exec_candidates, home_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -86,17 +86,23 @@ DEFAULT_UMASK = 0o022
 class Launch:
     """A plan plus how to start the process that runs it."""
 
-    __slots__ = ("base_fd", "become_root", "clone_flags", "fifo", "joins", "pidns_path", "plan", "warnings")
+    __slots__ = (
+        "arg0", "base_fd", "become_root", "cgroupns", "cgroups_synced", "clone_flags", "fifo", "joins", "pidns_path",
+        "plan", "warnings",
+    )
 
     def __init__(self, base_fd: int) -> None:
         self.plan = P.Plan()
         self.clone_flags = 0
         self.joins: list[tuple[str, int]] = []  # (namespace path, CLONE_NEW*), in setns order
         self.pidns_path: str | None = None
-        self.become_root = False
+        self.become_root = False  # a new user namespace: the parent writes its maps before the exec
+        self.cgroupns = False
+        self.cgroups_synced = False
         self.fifo = False
         self.base_fd = base_fd
         self.warnings: list[str] = []
+        self.arg0 = ""
 
     @property
     def sync_fd(self) -> int:
@@ -151,10 +157,7 @@ def build(
     if "time" in new_ns:
         raise InvalidSpec("$.linux.namespaces", "time namespaces are not supported yet")
 
-    # The cgroup namespace is made now that the parent has put us in our cgroups (sync 1), so
-    # that its root is the container's cgroup.
-    if "cgroup" in new_ns:
-        plan.add(P.OP_UNSHARE, "unshare the cgroup namespace", a=CLONE_NEWCGROUP)
+    launch.cgroupns = "cgroup" in new_ns
     if "network" in new_ns:
         plan.add(P.OP_LOOPBACK_UP, "bring up the loopback interface")
 
@@ -171,8 +174,24 @@ def build(
         path = "/proc/sys/" + key.replace(".", "/")
         plan.add(P.OP_WRITE_FILE, f"sysctl `{key}`", a=1, strings=(path, value))
 
+    cgroups_ready(launch)
     _process(launch, spec, rootfs)
     return launch
+
+
+def cgroups_ready(launch: Launch) -> None:
+    """The point where the init stage waits until the parent has put it in its cgroups.
+
+    As late as possible, so that the parent creates and joins the cgroups while the init stage
+    sets up the rootfs; before the first op that needs them: the cgroup namespace (its root is the
+    cgroup the process is in when it is made), a mount of type cgroup, and the user's program.
+    """
+    if launch.cgroups_synced:
+        return
+    launch.cgroups_synced = True
+    launch.plan.add(P.OP_SYNC, "wait for the container's cgroups", a=P.SYNC_CGROUPS)
+    if launch.cgroupns:
+        launch.plan.add(P.OP_UNSHARE, "unshare the cgroup namespace", a=CLONE_NEWCGROUP)
 
 
 def _rootfs(
@@ -201,6 +220,7 @@ def _rootfs(
         dest = _dest(m)
         mounted.add(dest)
         if m.type == "cgroup":
+            cgroups_ready(launch)
             _cgroup_mount(launch, m, dest, "cgroup" in new_ns, hierarchies, cgroup_paths)
         else:
             _mount(launch, m, dest, bundle)
@@ -258,7 +278,10 @@ def _mount(launch: Launch, m: Mount, dest: str, bundle: str) -> None:
         plan.add(P.OP_MOUNT, what, a=first, b=opts.propagation, c=P.MNT_IN_ROOT | P.MNT_SRC_AUTO, d=again,
                  strings=(src, dest, "", ""))
     else:
-        plan.add(P.OP_MOUNT, what, a=opts.flags, b=opts.propagation, c=P.MNT_IN_ROOT | P.MNT_MKDIR,
+        how = P.MNT_IN_ROOT | P.MNT_MKDIR
+        if m.type == "tmpfs" and not any(o.startswith("mode=") for o in opts.data):
+            how |= P.MNT_KEEP_MODE  # an image's 1777 /tmp stays 1777 (runc does the same)
+        plan.add(P.OP_MOUNT, what, a=opts.flags, b=opts.propagation, c=how,
                  strings=(m.source or "", dest, m.type or "", data))
     if opts.recursive_attrs:
         plan.add(P.OP_MOUNT_SETATTR, f"set the recursive options of `{dest}`", a=opts.attr_set,
@@ -297,6 +320,8 @@ def _cgroup_mount(
     plan.add(P.OP_MOUNT, f"mount `tmpfs` to `{dest}`", a=tmpfs_flags, c=P.MNT_IN_ROOT | P.MNT_MKDIR,
              strings=("tmpfs", dest, "tmpfs", "mode=755"))
     for h in hierarchies:
+        if h.version == 2:
+            continue  # hybrid: runc shows the container the v1 hierarchies only
         sub = dest + "/" + os.path.basename(h.mountpoint)
         if cgroupns:
             fstype = "cgroup2" if h.version == 2 else "cgroup"
@@ -345,8 +370,7 @@ def _process(launch: Launch, spec: Spec, rootfs: str) -> None:
     cap_blob = b"".join(x.to_bytes(8, "little") for x in (bounding, eff, perm, inh, amb))
     plan.add(P.OP_CAPS, "drop capabilities from the bounding set", a=1, b=top, blob=cap_blob)
 
-    home, groups = lookup(rootfs, user.uid)
-    gids = list(dict.fromkeys([*groups, *user.additional_gids]))
+    gids = list(dict.fromkeys(user.additional_gids))
     if not launch.joins or all(flag != CLONE_NEWUSER for _, flag in launch.joins):
         plan.add(P.OP_SETGROUPS, f"setgroups {gids}", a=len(gids),
                  blob=b"".join(g.to_bytes(4, "little") for g in gids) or b"\0" * 8)
@@ -357,14 +381,11 @@ def _process(launch: Launch, spec: Spec, rootfs: str) -> None:
 
     env = list(proc.env)
     if proc.env_value("HOME") is None:
-        env.append("HOME=" + home)
+        env.append("HOME=" + home_of(rootfs, user.uid))
     arg0 = proc.args[0]
     candidates = exec_candidates(arg0, proc.env_value("PATH"))
-    if "/" in arg0:
-        missing = f'exec: "{arg0}": stat {arg0}: no such file or directory'
-    else:
-        missing = f'exec: "{arg0}": executable file not found in $PATH'
-    plan.add(P.OP_EXEC_LOOKUP, missing, a=len(candidates), strings=candidates)
+    launch.arg0 = arg0
+    plan.add(P.OP_EXEC_LOOKUP, f'exec: "{arg0}"', a=len(candidates), strings=candidates)
     plan.add(P.OP_READY, "report ready", a=int(launch.fifo))
     if launch.fifo:
         plan.add(P.OP_WAIT_FIFO, "wait for start", a=launch.fifo_fd)

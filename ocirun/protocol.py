@@ -4,16 +4,22 @@
     -------------                         ----------                    -----------------------
     plan = build_plan(spec)   (bytes)
     clone(CLONE_NEW*)  ----------------->  setns(joined namespaces)
-    cgroups: write pid, id maps            wait
+    [user ns: id maps]                     [user ns: wait for sync 1]
     /* sync 1 */ send ACK  ------------->  [user ns: become root]
-                                           execveat(sealed memfd) ---->  run ops in order ...
-                                                                         OP_SYNC(HOOKS):
+                                           execveat(sealed memfd) ---->  run ops in order: mounts ...
+    create cgroups, add the pid                                          OP_SYNC(HOOKS):
     /* sync 2 */ run hooks, send ACK <------------------------------------  MSG_SYNC, wait
-                                                                         ... pivot_root, creds, lookup
-    /* sync 3 */ write state.json <-----------------------------------------  OP_READY: MSG_READY
+                                                                         OP_SYNC(CGROUPS):
+    /* sync 3 */ (cgroups joined) ACK <-----------------------------------  MSG_SYNC, wait
+                                                                         ... creds, lookup
+    /* sync 4 */ write state.json <-----------------------------------------  OP_READY: MSG_READY
     exit (create) / wait (run)                                            OP_WAIT_FIFO (create)
                                                                          ... OP_EXEC: execve
     run: EOF on the socket = execve succeeded (close-on-exec), MSG_ERROR = it failed.
+
+Without a new user namespace nothing has to happen between clone and exec, so the shim clones
+with CLONE_VM|CLONE_VFORK (no copy of the interpreter's page tables) and sync 1 is skipped; the
+parent creates and joins the cgroups while the init stage sets up the rootfs.
 
 A failing op i sends MSG_ERROR {step=i, err=errno, detail}; the parent names the op with the
 description it gave it when planning (Plan.describe).  See csrc/ocirun.h for the layouts.
@@ -36,6 +42,7 @@ MSG_ERROR = 3
 MSG_SYNC = 4
 
 SYNC_HOOKS = 1
+SYNC_CGROUPS = 2
 
 OP_UNSHARE = 1
 OP_SETNS = 2
@@ -80,6 +87,7 @@ MNT_MKDIR = 0x2
 MNT_MKFILE = 0x4
 MNT_SRC_AUTO = 0x8
 MNT_ROOT = 0x10
+MNT_KEEP_MODE = 0x20
 
 
 class Plan:

@@ -4,7 +4,7 @@ exceptions.  The module is imported on first use: ``state``, ``kill`` and ``dele
 
 from __future__ import annotations
 
-import os
+from . import _os as os
 
 from .errors import ShimError, SyscallError
 
@@ -86,11 +86,12 @@ def spawn(
     fds: list[tuple[int, int]],
     joins: list[tuple[int, int]],
     pidns_fd: int = -1,
+    wait_go: bool = False,
     become_root: bool = False,
     pdeathsig: int = 9,
 ) -> int:
-    """Clones the container's first process; it waits for the first MSG_ACK, then execs the init
-    stage with ``argv`` and the fds moved as ``fds`` [(from, to)] says.  Returns its pid."""
+    """Clones the container's first process, which execs the init stage with ``argv`` and the fds
+    moved as ``fds`` [(from, to)] says (after the first MSG_ACK with ``wait_go``).  Its pid."""
     lib, ffi = _load()
     keep = [ffi.new("char[]", a.encode()) for a in argv]
     c_argv = ffi.new("char *[]", [*keep, ffi.NULL])
@@ -101,6 +102,7 @@ def spawn(
     s.envp = c_envp
     s.clone_flags = clone_flags
     s.sync_fd = sync_fd
+    s.wait_go = int(wait_go)
     s.become_root = int(become_root)
     s.pidns_fd = pidns_fd
     s.pdeathsig = pdeathsig

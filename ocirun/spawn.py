@@ -7,7 +7,7 @@ permitted".  See ocirun.protocol for the sequence.
 
 from __future__ import annotations
 
-import os
+from . import _os as os
 
 from . import protocol as P
 from . import shim
@@ -54,9 +54,12 @@ class InitProcess:
         codes = plan.codes()
         if codes[step] == P.OP_EXEC_LOOKUP:
             # runc's words, which podman turns into exit statuses 127 and 126
-            if err == ENOENT:
-                return ContainerInitError(what, 0)
-            return ContainerInitError(what.split(": ")[0] + ": " + os.strerror(err).lower(), 0)
+            arg0 = self.launch.arg0
+            if err != ENOENT:
+                return ContainerInitError(f"{what}: {os.strerror(err).lower()}", 0)
+            if "/" in arg0:
+                return ContainerInitError(f"{what}: stat {arg0}: no such file or directory", 0)
+            return ContainerInitError(f"{what}: executable file not found in $PATH", 0)
         if detail and detail not in what:
             return ContainerInitError(what, err, detail)
         return ContainerInitError(what, err)
@@ -165,6 +168,7 @@ def start(launch: Launch, *, fifo_fd: int | None = None, preserve_fds: int = 0) 
                 fds=fds,
                 joins=joins,
                 pidns_fd=pidns_fd,
+                wait_go=launch.become_root,
                 become_root=launch.become_root,
             )
         except BaseException:

@@ -13,7 +13,7 @@ out on every read (crun status.c, runc refreshState):
 
 from __future__ import annotations
 
-import os
+from . import _os as os
 
 from . import _json
 

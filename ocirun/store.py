@@ -8,7 +8,7 @@ Commands on one container serialize on an exclusive flock of its directory.
 
 from __future__ import annotations
 
-import os
+from . import _os as os
 
 from . import state as _state
 from .errors import ContainerExists, ContainerNotFound, InvalidArgument, SyscallError
@@ -23,7 +23,7 @@ def validate_id(container_id: str) -> None:
     if not container_id:
         raise InvalidArgument("container id cannot be empty")
     if len(container_id) > 1024 or container_id.startswith(".") or not _ID_CHARS.issuperset(container_id):
-        raise InvalidArgument(f"invalid container id format: {container_id!r}")
+        raise InvalidArgument(f"invalid container ID format: {container_id}")
 
 
 class Store:

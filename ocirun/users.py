@@ -1,14 +1,14 @@
-"""The container user's home and supplementary groups, from the image's /etc/passwd and /etc/group.
+"""The container user's HOME from the image's /etc/passwd, and the executable's candidate paths.
 
 Read by the parent before the container starts (no NSS, nothing in the child), with every path
 resolved inside the rootfs (openat2 RESOLVE_IN_ROOT), so that an image whose /etc/passwd is a
-symlink to a host file reads nothing of the host.  runc does the same lookup: the user's groups
-are the /etc/group entries that list the user's name, and HOME comes from the passwd entry.
+symlink to a host file reads nothing of the host.  As runc does, HOME is set from the passwd
+entry when process.env has none; supplementary groups are additionalGids alone.
 """
 
 from __future__ import annotations
 
-import os
+from . import _os as os
 
 MAX_FILE = 1 << 20
 
@@ -34,26 +34,10 @@ def parse_passwd(text: str) -> dict[int, tuple[str, str]]:
     return out
 
 
-def parse_group_members(text: str, user: str) -> list[int]:
-    """The gids of the groups that list ``user`` as a member."""
-    gids = []
-    for line in text.splitlines():
-        fields = line.split(":")
-        if len(fields) < 4 or not fields[2].isdigit():
-            continue
-        if user in fields[3].split(","):
-            gids.append(int(fields[2]))
-    return gids
-
-
-def lookup(rootfs: str, uid: int) -> tuple[str, list[int]]:
-    """(HOME, supplementary gids) of ``uid`` in the image; ("/", []) when it has no entry."""
+def home_of(rootfs: str, uid: int) -> str:
+    """HOME of ``uid`` in the image's /etc/passwd; "/" when it has no entry."""
     entry = parse_passwd(_read_in_root(rootfs, "/etc/passwd")).get(uid)
-    if entry is None:
-        return "/", []
-    name, home = entry
-    groups = parse_group_members(_read_in_root(rootfs, "/etc/group"), name) if name else []
-    return home or "/", groups
+    return (entry[1] if entry else "") or "/"
 
 
 def exec_candidates(arg0: str, path_env: str | None) -> list[str]:

@@ -13,7 +13,7 @@ later commands (delete, pause, kill --all) need not work it out again.
 
 from __future__ import annotations
 
-import os
+from .. import _os as os
 
 from ..errors import CgroupError, SyscallError
 

@@ -6,12 +6,11 @@ reverse order if a later step fails, so a failed create leaves nothing behind.
 
 from __future__ import annotations
 
-import os
+from .. import _os as os
 import time
 
 from .. import cgroups, plan, spawn
 from ..errors import CreateError, InvalidArgument, OciRunError, SyscallError
-from ..hooks import run_hooks
 from ..protocol import SYNC_HOOKS
 from ..spec import bundle as _bundle
 from ..spec import validate
@@ -171,8 +170,6 @@ def _create_locked(
     )
     for warning in launch.warnings:
         ctx.log.warning(warning)
-    cg.create()
-    undo.append(cg.destroy)
     fifo_fd = None
     if not foreground:
         fifo = store.fifo_path(container_id)
@@ -191,10 +188,14 @@ def _create_locked(
             os.close(fifo_fd)  # the init stage has its own copy
     undo.append(init.close)
     undo.append(init.kill)
-    cg.join(init.pid)
     if launch.become_root:
         _write_id_maps(init.pid, spec)
-    init.ack()  # sync 1: in its cgroups, id maps written; the init stage may start
+        init.ack()  # sync 1: the maps are written; the child may exec the init stage
+
+    # While the init stage sets up the rootfs: its cgroups (it waits for them at sync 3).
+    cg.create()
+    undo.insert(undo.index(init.close), cg.destroy)
+    cg.join(init.pid)
 
     annotations = spec.annotations
 

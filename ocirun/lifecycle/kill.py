@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+from .. import _os as os
 
 from ..errors import InvalidArgument, InvalidState
 from ..state import STOPPED
@@ -37,7 +37,7 @@ def parse_signal(value: str | int) -> int:
                     return int(num)
     num = getattr(_signal, name, None)
     if not isinstance(num, int) or name.startswith("SIG_"):
-        raise InvalidArgument(f"unknown signal {value!r}")
+        raise InvalidArgument(f'unknown signal "{value}"')
     return num
 
 

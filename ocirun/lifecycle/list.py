@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+from .. import _os as os
 
 from .._json import dumps
 from ..errors import OciRunError
@@ -18,7 +18,8 @@ COLUMNS = ("ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER")
 
 
 def list_containers(ctx: Context) -> list[dict[str, Any]]:
-    """The public state of every container (ones whose state cannot be read are left out)."""
+    """The public state of every container (ones whose state cannot be read are left out), with
+    the owner filled in as runc's list does."""
     store = Store(ctx.root)
     out = []
     for cid in store.ids():
@@ -26,8 +27,21 @@ def list_containers(ctx: Context) -> list[dict[str, Any]]:
             st = store.load(cid)
         except OciRunError:
             continue
-        out.append(st.public(st.status(store.dir(cid))))
+        public = st.public(st.status(store.dir(cid)))
+        public["owner"] = public["owner"] or _owner(store.dir(cid))
+        out.append(public)
     return out
+
+
+def _owner(path: str) -> str:
+    """The name of the user owning the container's state directory (runc's list does this)."""
+    import pwd
+
+    try:
+        uid = os.stat(path).st_uid
+        return pwd.getpwuid(uid).pw_name
+    except (OSError, KeyError):
+        return ""
 
 
 def table(rows: list[list[str]]) -> str:

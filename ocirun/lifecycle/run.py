@@ -65,7 +65,7 @@ def run(
         except ProcessLookupError:
             pass
 
-    import os
+    from .. import _os as os
 
     pidfd = os.pidfd_open(init.pid)
     old = {}

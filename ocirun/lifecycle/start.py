@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+from .. import _os as os
 
 from ..errors import InvalidState, SyscallError
 from ..state import CREATED, STOPPED

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+from .. import _os as os
 
 from .._json import dumps_pretty
 from ..store import Store

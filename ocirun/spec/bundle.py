@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+from .. import _os as os
 
 from .. import _json
 from ..errors import InvalidSpec, SyscallError

@@ -6,7 +6,7 @@ runs the ones that matter when a container is created from the config.
 
 from __future__ import annotations
 
-import os
+from .. import _os as os
 
 from ..errors import InvalidSpec
 

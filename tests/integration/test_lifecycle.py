@@ -1,0 +1,418 @@
+"""Lifecycle: create, start, state, kill, delete, run, list, --pid-file, spec, features."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from .support import Bundle, Runtime, expect_error, parse_json, probe_args
+
+SPEC_STATE_KEYS = {"ociVersion", "id", "status", "pid", "bundle"}
+# runc's state JSON also has these, and ocirun copies runc's state JSON.
+RUNC_STATE_KEYS = SPEC_STATE_KEYS | {"rootfs", "created", "owner"}
+
+
+def pid_alive(pid: int) -> bool:
+    """True if ``pid`` exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
+
+
+def wait_gone(pid: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while pid_alive(pid):
+        assert time.monotonic() < deadline, f"pid {pid} still alive"
+        time.sleep(0.01)
+
+
+def test_full_lifecycle(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.set_args(*probe_args("signals"))
+    cid = runtime.create(bundle)
+
+    st = runtime.state(cid)
+    assert set(st) >= RUNC_STATE_KEYS, st
+    assert st["id"] == cid
+    assert st["status"] == "created"
+    assert st["bundle"] == str(bundle.path)
+    assert st["rootfs"] == str(bundle.rootfs)
+    assert isinstance(st["pid"], int) and st["pid"] > 0 and pid_alive(st["pid"])
+    assert "annotations" not in st or not st["annotations"]
+    # nothing of the user's program ran yet
+    assert runtime.output(cid)[0] == ""
+
+    runtime.start(cid)
+    st2 = runtime.state(cid)
+    assert st2["status"] == "running"
+    assert st2["pid"] == st["pid"], "start must exec in the created process, not make a new one"
+    assert st2["created"] == st["created"]
+    runtime.wait_output(cid, "ready")
+
+    runtime.kill(cid, "TERM")
+    st3 = runtime.wait_status(cid, "stopped")
+    assert parse_json(runtime.output(cid)[0]) == {"signal": signal.SIGTERM}
+    wait_gone(st["pid"])
+    assert st3["pid"] == 0, "runc reports pid 0 for a stopped container"
+
+    runtime.delete(cid)
+    res = runtime.run("state", cid, check=False)
+    expect_error(runtime, res, both=r"container does not exist")
+    assert runtime.ids_in_root() == []
+
+
+def test_bundle_defaults_to_cwd(runtime: Runtime, bundle: Bundle) -> None:
+    cid = runtime.new_id()
+    bundle.write_config(cid)
+    runtime.run("create", cid, cwd=bundle.path)
+    assert runtime.state(cid)["bundle"] == str(bundle.path)
+    runtime.delete(cid, force=True)
+
+
+def test_relative_bundle_is_made_absolute(runtime: Runtime, bundle: Bundle) -> None:
+    cid = runtime.new_id()
+    bundle.write_config(cid)
+    runtime.run("create", "--bundle", bundle.path.name, cid, cwd=bundle.path.parent)
+    st = runtime.state(cid)
+    assert st["bundle"] == str(bundle.path)
+    assert st["rootfs"] == str(bundle.rootfs)
+    runtime.delete(cid, force=True)
+
+
+def test_state_has_annotations(runtime: Runtime, bundle: Bundle) -> None:
+    annotations = {"org.example.key": "value", "com.example/other": "x y"}
+    assert bundle.config is not None
+    bundle.config["annotations"] = annotations
+    cid = runtime.create(bundle)
+    assert runtime.state(cid)["annotations"] == annotations
+    runtime.delete(cid, force=True)
+
+
+def test_created_process_is_waiting(runtime: Runtime, bundle: Bundle) -> None:
+    """Between create and start the init exists, in the container's namespaces and cgroup,
+    but has not exec'd the user program."""
+    bundle.set_args(*probe_args("exit", "0"))
+    cid = runtime.create(bundle)
+    pid = runtime.state(cid)["pid"]
+    time.sleep(0.1)
+    assert runtime.status(cid) == "created"
+    assert os.stat(f"/proc/{pid}/ns/pid").st_ino != os.stat("/proc/self/ns/pid").st_ino
+    assert f"/ocirun-test/{cid}" in Path(f"/proc/{pid}/cgroup").read_text()
+    runtime.start(cid)
+    runtime.wait_status(cid, "stopped")
+    runtime.delete(cid)
+
+
+@pytest.mark.parametrize("code", [0, 3, 255])
+def test_run_returns_exit_status(runtime: Runtime, bundle: Bundle, code: int) -> None:
+    bundle.set_args(*probe_args("exit", str(code)))
+    status, _, err = runtime.run_container(bundle)
+    assert status == code, err
+    assert runtime.ids_in_root() == [], "run without --keep must delete the container"
+
+
+def test_run_shell_exit_status(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.set_args("sh", "-c", "exit 3")
+    status, _, err = runtime.run_container(bundle)
+    assert status == 3, err
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGUSR1])
+def test_run_returns_128_plus_signal(runtime: Runtime, bundle: Bundle, sig: int) -> None:
+    """The container's init dies of signal N: foreground ``run`` exits 128+N.
+
+    A pid-namespace init only receives signals it handles, SIGKILL aside; for SIGUSR1
+    the container gets no pid namespace so that its init is an ordinary process.
+    """
+    cid = runtime.new_id()
+    if sig != signal.SIGKILL:
+        bundle.linux["namespaces"] = [ns for ns in bundle.linux["namespaces"] if ns["type"] != "pid"]
+    bundle.set_args(*probe_args("sleep", "60"))
+    proc = runtime.popen_run(bundle, cid)
+    try:
+        runtime.wait_status(cid, "running")
+        runtime.kill(cid, str(int(sig)))
+        assert proc.wait(timeout=20) == 128 + sig
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert runtime.ids_in_root() == []
+
+
+def test_run_detach(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.set_args(*probe_args("sleep", "60"))
+    cid = runtime.new_id()
+    bundle.write_config(cid)
+    started = time.monotonic()
+    runtime.run("run", "--detach", "--bundle", bundle.path, cid)
+    assert time.monotonic() - started < 10
+    st = runtime.state(cid)
+    assert st["status"] == "running" and pid_alive(st["pid"])
+    runtime.kill(cid, "KILL")
+    runtime.wait_status(cid, "stopped")
+    runtime.delete(cid)
+    wait_gone(st["pid"])
+
+
+def test_run_keep(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.set_args(*probe_args("exit", "0"))
+    cid = runtime.new_id()
+    status, _, err = runtime.run_container(bundle, cid, extra=["--keep"])
+    assert status == 0, err
+    assert runtime.state(cid)["status"] == "stopped"
+    runtime.delete(cid)
+    assert runtime.ids_in_root() == []
+
+
+def test_start_twice_errors(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.set_args(*probe_args("sleep", "60"))
+    cid = runtime.create(bundle)
+    runtime.start(cid)
+    res = runtime.start(cid, check=False)
+    expect_error(runtime, res, both=r"^cannot start an already running container$")
+    assert runtime.status(cid) == "running"
+    runtime.delete(cid, force=True)
+
+
+def test_start_stopped_errors(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.set_args(*probe_args("exit", "0"))
+    cid = runtime.create(bundle)
+    runtime.start(cid)
+    runtime.wait_status(cid, "stopped")
+    res = runtime.start(cid, check=False)
+    expect_error(runtime, res, both=r"^cannot start a container that has stopped$")
+    runtime.delete(cid)
+
+
+def test_create_existing_id_errors(runtime: Runtime, bundle: Bundle,
+                                   make_bundle: Callable[[str], Bundle]) -> None:
+    bundle.set_args(*probe_args("sleep", "60"))
+    cid = runtime.create(bundle)
+    before = runtime.state(cid)
+    other = make_bundle("other")
+    res = runtime.try_create(other, cid)
+    expect_error(runtime, res, both=r"container with given ID already exists")
+    after = runtime.state(cid)
+    assert after == before, "the first container must be left as it was"
+    assert pid_alive(after["pid"])
+    runtime.start(cid)
+    assert runtime.status(cid) == "running"
+    runtime.delete(cid, force=True)
+
+
+def test_delete_running_needs_force(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.set_args(*probe_args("sleep", "60"))
+    cid = runtime.create(bundle)
+    runtime.start(cid)
+    pid = runtime.state(cid)["pid"]
+    res = runtime.delete(cid, check=False)
+    expect_error(runtime, res, both=rf"^cannot delete container {cid} that is not stopped: running$")
+    assert runtime.status(cid) == "running" and pid_alive(pid)
+    runtime.delete(cid, force=True)
+    wait_gone(pid)
+    expect_error(runtime, runtime.run("state", cid, check=False), both="container does not exist")
+
+
+@pytest.mark.parametrize("started", [False, True], ids=["created", "running"])
+def test_delete_force(runtime: Runtime, bundle: Bundle, started: bool) -> None:
+    bundle.set_args(*probe_args("sleep", "60"))
+    cid = runtime.create(bundle)
+    if started:
+        runtime.start(cid)
+    pid = runtime.state(cid)["pid"]
+    runtime.delete(cid, force=True)
+    wait_gone(pid)
+    assert runtime.ids_in_root() == []
+    assert runtime.leaks() == []
+
+
+def test_delete_created_without_force(runtime: Runtime, bundle: Bundle) -> None:
+    """runc deletes a created (never started) container without --force: it kills the
+    waiting init.  (The spec would want an error; containerd relies on runc's way.)"""
+    cid = runtime.create(bundle)
+    pid = runtime.state(cid)["pid"]
+    runtime.delete(cid)
+    wait_gone(pid)
+    assert runtime.ids_in_root() == []
+
+
+def test_delete_unknown_errors(runtime: Runtime) -> None:
+    res = runtime.delete("oct-nosuch", check=False)
+    expect_error(runtime, res, both=r"container does not exist")
+
+
+@pytest.mark.parametrize(
+    "spelling, signum",
+    [("TERM", 15), ("SIGTERM", 15), ("15", 15), ("USR1", 10), ("SIGUSR1", 10), ("10", 10), ("HUP", 1),
+     ("34", 34), ("WINCH", 28), ("term", 15), ("sigusr1", 10), (None, 15)],
+    ids=lambda v: str(v),
+)
+def test_kill_signal_spellings(runtime: Runtime, bundle: Bundle, spelling: str | None, signum: int) -> None:
+    bundle.set_args(*probe_args("signals"))
+    cid = runtime.create(bundle)
+    runtime.start(cid)
+    runtime.wait_output(cid, "ready")
+    runtime.kill(cid, spelling)  # None: the default signal, SIGTERM
+    runtime.wait_status(cid, "stopped")
+    assert parse_json(runtime.output(cid)[0]) == {"signal": signum}
+    runtime.delete(cid)
+
+
+def test_kill_created_container(runtime: Runtime, bundle: Bundle) -> None:
+    cid = runtime.create(bundle)
+    pid = runtime.state(cid)["pid"]
+    runtime.kill(cid, "KILL")
+    runtime.wait_status(cid, "stopped")
+    wait_gone(pid)
+    runtime.delete(cid)
+
+
+@pytest.mark.parametrize("sig", ["SIGBOGUS", "BOGUS"])
+def test_kill_unknown_signal_errors(runtime: Runtime, bundle: Bundle, sig: str) -> None:
+    cid = runtime.create(bundle)
+    res = runtime.kill(cid, sig, check=False)
+    expect_error(runtime, res, both=rf'^unknown signal "{sig}"$')
+    assert runtime.status(cid) == "created"
+    runtime.delete(cid, force=True)
+
+
+def test_kill_stopped_errors(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.set_args(*probe_args("exit", "0"))
+    cid = runtime.create(bundle)
+    runtime.start(cid)
+    runtime.wait_status(cid, "stopped")
+    res = runtime.kill(cid, "KILL", check=False)
+    expect_error(runtime, res, both=r"^container not running$")
+    runtime.delete(cid)
+
+
+def cgroup_procs(cid: str) -> list[int]:
+    text = Path(f"/sys/fs/cgroup/pids/ocirun-test/{cid}/cgroup.procs").read_text()
+    return [int(p) for p in text.split()]
+
+
+def test_kill_all(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.set_args("sh", "-c", "probe sleep 60 & probe sleep 60 & echo ready; wait")
+    cid = runtime.create(bundle)
+    runtime.start(cid)
+    runtime.wait_output(cid, "ready")
+    pids = cgroup_procs(cid)
+    assert len(pids) == 3, pids
+    runtime.kill(cid, "KILL", all=True)
+    runtime.wait_status(cid, "stopped")
+    for pid in pids:
+        wait_gone(pid)
+    runtime.delete(cid)
+
+
+def test_list(runtime: Runtime, bundle: Bundle, make_bundle: Callable[[str], Bundle]) -> None:
+    bundle.set_args(*probe_args("sleep", "60"))
+    created = runtime.create(bundle)
+    other = make_bundle("other")
+    other.set_args(*probe_args("sleep", "60"))
+    running = runtime.create(other)
+    runtime.start(running)
+
+    table = runtime.list_containers().stdout.splitlines()
+    assert table[0].split() == ["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]
+    rows = {line.split()[0]: line.split() for line in table[1:]}
+    assert set(rows) == {created, running}
+    assert rows[created][2] == "created" and rows[running][2] == "running"
+    assert rows[created][3] == str(bundle.path) and rows[running][3] == str(other.path)
+    assert rows[running][1] == str(runtime.state(running)["pid"])
+    assert rows[running][5:] == ["root"], "OWNER column"
+
+    listed = json.loads(runtime.list_containers("--format", "json").stdout)
+    by_id = {c["id"]: c for c in listed}
+    assert set(by_id) == {created, running}
+    assert by_id[running]["status"] == "running" and by_id[created]["status"] == "created"
+    assert by_id[running]["pid"] == runtime.state(running)["pid"]
+    assert by_id[running]["bundle"] == str(other.path)
+    assert set(by_id[running]) >= RUNC_STATE_KEYS
+
+    assert sorted(runtime.list_containers("-q").stdout.split()) == sorted([created, running])
+    runtime.delete(created, force=True)
+    runtime.delete(running, force=True)
+
+
+def test_list_empty(runtime: Runtime) -> None:
+    table = runtime.list_containers().stdout.splitlines()
+    assert len(table) == 1 and table[0].split()[0] == "ID"
+    assert json.loads(runtime.list_containers("--format", "json").stdout) in ([], None)
+    assert runtime.list_containers("-q").stdout == ""
+
+
+def test_pid_file(runtime: Runtime, bundle: Bundle) -> None:
+    pid_file = runtime.workdir / "container.pid"
+    cid = runtime.create(bundle, pid_file=pid_file)
+    assert pid_file.read_text().strip() == str(runtime.state(cid)["pid"])
+    runtime.delete(cid, force=True)
+
+
+def test_pid_file_relative_to_cwd(runtime: Runtime, bundle: Bundle) -> None:
+    cid = runtime.new_id()
+    bundle.write_config(cid)
+    runtime.run("create", "--bundle", bundle.path, "--pid-file", "rel.pid", cid, cwd=runtime.workdir)
+    assert (runtime.workdir / "rel.pid").read_text().strip() == str(runtime.state(cid)["pid"])
+    runtime.delete(cid, force=True)
+
+
+def test_state_unknown_errors(runtime: Runtime) -> None:
+    res = runtime.run("state", "oct-nosuch", check=False)
+    expect_error(runtime, res, both=r"container does not exist")
+    assert res.stdout == ""
+
+
+def test_spec_then_run(runtime: Runtime, bundle: Bundle) -> None:
+    """``spec`` writes a config.json that ``run`` accepts once args point to the probe.
+
+    Its config has no cgroupsPath: the container's cgroup goes under the caller's own
+    cgroup and must be gone after the run."""
+    spec_dir = bundle.path
+    runtime.run("spec", cwd=spec_dir)
+    cfg = json.loads(bundle.config_path.read_text())
+    assert cfg["process"]["args"] == ["sh"] and cfg["root"]["path"] == "rootfs"
+    assert cfg["process"]["terminal"] is True
+    cfg["process"]["terminal"] = False
+    cfg["process"]["args"] = probe_args("hostname")
+    bundle.raw_config = json.dumps(cfg)
+    cid = runtime.new_id()
+    status, out, err = runtime.run_container(bundle, cid)
+    assert status == 0, err
+    assert parse_json(out)["hostname"] == cfg["hostname"]
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        name = controllers.split(",")[0].removeprefix("name=") or "unified"
+        if name in ("memory", "pids", "unified"):
+            assert not Path(f"/sys/fs/cgroup/{name}{path.rstrip('/')}/{cid}").exists()
+
+
+def test_spec_with_bundle_flag_and_no_overwrite(runtime: Runtime, workdir: Path) -> None:
+    target = workdir / "specdir"
+    target.mkdir()
+    runtime.run("spec", "--bundle", target)
+    text = (target / "config.json").read_text()
+    assert json.loads(text)["ociVersion"]
+    res = runtime.run("spec", "--bundle", target, check=False)
+    expect_error(runtime, res, both=r"config\.json exists")
+    assert (target / "config.json").read_text() == text
+
+
+def test_features(runtime: Runtime) -> None:
+    feats = json.loads(runtime.run("features").stdout)
+    assert feats["ociVersionMin"].startswith("1.0.")
+    assert feats["ociVersionMax"].startswith("1.")
+    assert {"prestart", "createRuntime", "createContainer", "startContainer", "poststart",
+            "poststop"} <= set(feats["hooks"])
+    assert {"bind", "rbind", "ro", "rw", "nosuid", "nodev", "noexec", "private", "rprivate", "shared",
+            "rshared", "slave", "rslave"} <= set(feats["mountOptions"])
+    assert {"cgroup", "ipc", "mount", "network", "pid", "uts"} <= set(feats["linux"]["namespaces"])
+    assert "CAP_SYS_ADMIN" in feats["linux"]["capabilities"]

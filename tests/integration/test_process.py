@@ -1,0 +1,203 @@
+"""The container process: args, env, cwd, user, umask, caps, rlimits, fds and stdio."""
+
+from __future__ import annotations
+
+import pytest
+
+from .support import DEFAULT_PATH, Bundle, Runtime, parse_json, probe_args
+
+
+def test_args_reach_the_process_intact(runtime: Runtime, bundle: Bundle) -> None:
+    args = ["a b", 'quote"d', "back\\slash", "", "-x", "ünïcode", "$HOME", "*"]
+    assert runtime.run_probe(bundle, "echo", *args) == args
+
+
+def test_args_resolved_through_path(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.set_args("probe", "echo", "found")
+    status, out, err = runtime.run_container(bundle)
+    assert status == 0, err
+    assert parse_json(out) == ["found"]
+
+
+def test_env_exact(runtime: Runtime, bundle: Bundle) -> None:
+    env = [DEFAULT_PATH, "HOME=/somewhere", "A=1", "WITH_SPACE=a b", "EMPTY=", "EQ=x=y"]
+    bundle.process["env"] = env
+    assert runtime.run_probe(bundle, "env") == env
+
+
+def test_env_is_not_inherited_from_the_runtime(runtime: Runtime, bundle: Bundle) -> None:
+    env = runtime.run_probe(bundle, "env")
+    names = {e.split("=", 1)[0] for e in env}
+    assert names <= {"PATH", "TERM", "HOME"}, env
+
+
+@pytest.mark.parametrize("uid, home", [(0, "/root"), (1000, "/home/tester"), (4242, "/")])
+def test_home_from_passwd_when_unset(runtime: Runtime, bundle: Bundle, uid: int, home: str) -> None:
+    """runc sets HOME from the rootfs's /etc/passwd when the config has none ("/" if the
+    uid has no entry)."""
+    bundle.process["user"] = {"uid": uid, "gid": uid}
+    env = runtime.run_probe(bundle, "env")
+    assert f"HOME={home}" in env
+
+
+def test_cwd(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.process["cwd"] = "/tmp"
+    assert runtime.run_probe(bundle, "cwd") == {"cwd": "/tmp"}
+
+
+def test_cwd_is_created(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.process["cwd"] = "/work/new/dir"
+    assert runtime.run_probe(bundle, "cwd") == {"cwd": "/work/new/dir"}
+    assert (bundle.rootfs / "work" / "new" / "dir").is_dir()
+
+
+def test_relative_path_resolved_in_cwd(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.process["cwd"] = "/bin"
+    bundle.set_args("./probe", "cwd")
+    status, out, err = runtime.run_container(bundle)
+    assert status == 0, err
+    assert parse_json(out) == {"cwd": "/bin"}
+
+
+def test_root_user_default(runtime: Runtime, bundle: Bundle) -> None:
+    ids = runtime.run_probe(bundle, "ids")
+    assert (ids["uid"], ids["euid"], ids["suid"], ids["gid"], ids["egid"], ids["sgid"]) == (0,) * 6
+    assert ids["groups"] == []
+
+
+def test_uid_gid(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.process["user"] = {"uid": 1000, "gid": 100}
+    ids = runtime.run_probe(bundle, "ids")
+    assert (ids["uid"], ids["euid"], ids["suid"]) == (1000, 1000, 1000)
+    assert (ids["gid"], ids["egid"], ids["sgid"]) == (100, 100, 100)
+    assert ids["groups"] == [], "no supplementary groups unless additionalGids says so"
+
+
+def test_uid_without_passwd_entry(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.process["user"] = {"uid": 4242, "gid": 4343}
+    ids = runtime.run_probe(bundle, "ids")
+    assert (ids["uid"], ids["gid"]) == (4242, 4343)
+
+
+def test_additional_gids(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.process["user"] = {"uid": 1000, "gid": 1000, "additionalGids": [10, 100, 5000]}
+    ids = runtime.run_probe(bundle, "ids")
+    assert sorted(ids["groups"]) == [10, 100, 5000]
+    assert ids["gid"] == 1000
+
+
+@pytest.mark.parametrize("umask", [0o027, 0o077, 0])
+def test_umask(runtime: Runtime, bundle: Bundle, umask: int) -> None:
+    bundle.process["user"]["umask"] = umask
+    assert runtime.run_probe(bundle, "ids")["umask"] == umask
+
+
+def test_umask_default(runtime: Runtime, bundle: Bundle) -> None:
+    assert runtime.run_probe(bundle, "ids")["umask"] == 0o022
+
+
+DEFAULT_CAP_BITS = (1 << 29) | (1 << 5) | (1 << 10)  # AUDIT_WRITE, KILL, NET_BIND_SERVICE
+
+
+def test_capabilities(runtime: Runtime, bundle: Bundle) -> None:
+    expected = DEFAULT_CAP_BITS
+    caps = runtime.run_probe(bundle, "caps")
+    for name in ("bounding", "permitted", "effective"):
+        assert int(caps[name], 16) == expected, (name, caps[name])
+    assert int(caps["inheritable"], 16) == 0
+    assert caps["no_new_privs"] == "1"
+
+
+def test_no_new_privileges_false(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.process["noNewPrivileges"] = False
+    assert runtime.run_probe(bundle, "caps")["no_new_privs"] == "0"
+
+
+def test_nonroot_user_loses_caps_without_ambient(runtime: Runtime, bundle: Bundle) -> None:
+    """Ambient capabilities need the inheritable ones too; without them a non-root
+    process keeps only the bounding set across execve."""
+    bundle.process["user"] = {"uid": 1000, "gid": 1000}
+    caps = runtime.run_probe(bundle, "caps")
+    assert int(caps["bounding"], 16) == DEFAULT_CAP_BITS
+    assert int(caps["permitted"], 16) == int(caps["effective"], 16) == int(caps["ambient"], 16) == 0
+
+
+def test_nonroot_user_with_ambient_caps(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.process["user"] = {"uid": 1000, "gid": 1000}
+    bundle.process["capabilities"]["inheritable"] = list(bundle.process["capabilities"]["bounding"])
+    caps = runtime.run_probe(bundle, "caps")
+    for name in ("bounding", "permitted", "effective", "inheritable", "ambient"):
+        assert int(caps[name], 16) == DEFAULT_CAP_BITS, (name, caps[name])
+
+
+def test_no_capabilities_object_means_no_caps(runtime: Runtime, bundle: Bundle) -> None:
+    """runc: a process without `capabilities` gets none at all, even as root."""
+    del bundle.process["capabilities"]
+    caps = runtime.run_probe(bundle, "caps")
+    for name in ("bounding", "permitted", "effective", "inheritable", "ambient"):
+        assert int(caps[name], 16) == 0, (name, caps[name])
+
+
+def test_rlimits(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.process["rlimits"] = [
+        {"type": "RLIMIT_NOFILE", "soft": 512, "hard": 1000},
+        {"type": "RLIMIT_CORE", "soft": 0, "hard": 0},
+    ]
+    limits = runtime.run_probe(bundle, "rlimits")
+    assert limits["RLIMIT_NOFILE"] == {"soft": 512, "hard": 1000}
+    assert limits["RLIMIT_CORE"] == {"soft": 0, "hard": 0}
+
+
+def test_only_stdio_fds_are_open(runtime: Runtime, bundle: Bundle) -> None:
+    """No fd of the runtime (state dir, sync sockets, fifo, log) leaks into the container."""
+    fds = runtime.run_probe(bundle, "fds")
+    assert sorted(fds) == ["0", "1", "2"], fds
+
+
+def test_only_stdio_fds_after_create_start(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.set_args(*probe_args("fds"))
+    cid = runtime.create(bundle)
+    runtime.start(cid)
+    runtime.wait_status(cid, "stopped")
+    fds = parse_json(runtime.output(cid)[0])
+    assert sorted(fds) == ["0", "1", "2"], fds
+    runtime.delete(cid)
+
+
+def test_stdout_and_stderr_reach_the_caller(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.set_args("sh", "-c", "echo to-stdout; echo to-stderr >&2")
+    status, out, err = runtime.run_container(bundle)
+    assert status == 0
+    assert out == "to-stdout\n"
+    assert err == "to-stderr\n"
+
+
+def test_stdin_passes_through_run(runtime: Runtime, bundle: Bundle) -> None:
+    data = "line one\nline two\n" + "x" * 100000 + "\n"
+    bundle.set_args(*probe_args("cat"))
+    status, out, err = runtime.run_container(bundle, input=data)
+    assert status == 0, err
+    assert out == data
+
+
+def test_stdin_is_empty_without_input(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.set_args(*probe_args("cat"))
+    status, out, err = runtime.run_container(bundle)
+    assert status == 0, err
+    assert out == ""
+
+
+def test_create_passes_stdio_to_the_container(runtime: Runtime, bundle: Bundle) -> None:
+    """With create/start the container writes to the stdout/stderr `create` was given."""
+    bundle.set_args("sh", "-c", "echo created-out; echo created-err >&2")
+    cid = runtime.create(bundle)
+    runtime.start(cid)
+    runtime.wait_status(cid, "stopped")
+    out, err = runtime.output(cid)
+    assert out == "created-out\n"
+    assert err == "created-err\n"
+    runtime.delete(cid)
+
+
+def test_not_a_terminal(runtime: Runtime, bundle: Bundle) -> None:
+    assert runtime.run_probe(bundle, "tty") == {"stdin": False, "stdout": False, "stderr": False}
