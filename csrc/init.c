@@ -63,6 +63,7 @@ static int devnull_fd = -1;    /* the host's /dev/null, checked, for OP_MASK */
 static const char *exec_path;  /* set by OP_EXEC_LOOKUP */
 static int parent_gone;        /* after OP_READY of a create: errors go to stderr */
 static int cur_step = -1;
+static s64 host_pid;           /* the container's pid in the runtime's namespace (ACK of SYNC_CGROUPS) */
 
 /* ---- messages -------------------------------------------------------------------------------- */
 
@@ -96,6 +97,8 @@ static const char *errno_name(int err)
     case ELOOP: return "Too many levels of symbolic links";
     case 8: return "Exec format error";
     case 26: return "Text file busy";
+    case 62: return "Timer expired";
+    case EIO: return "Input/output error";
     case 21: return "Is a directory";
     default: return "error";
     }
@@ -109,10 +112,12 @@ __attribute__((noreturn)) static void fail(int err, const char *detail)
     } else {
         /* Nobody listens on the sync socket any more: say it on stderr, like runc's init. */
         char line[512], *p = line;
-        p += str_copy(p, 200, "ocirun init: exec ");
+        p += str_copy(p, 200, "ocirun init: ");
         p += str_copy(p, 200, detail ? detail : "");
-        p += str_copy(p, 4, ": ");
-        p += str_copy(p, 64, errno_name(err));
+        if (err) {
+            p += str_copy(p, 4, ": ");
+            p += str_copy(p, 64, errno_name(err));
+        }
         *p++ = '\n';
         *p = 0;
         write_str(2, line);
@@ -137,6 +142,8 @@ static void wait_ack(void)
     while (n == -EINTR);
     if (n != (long)sizeof m || m.kind != MSG_ACK)
         SC1(__NR_exit_group, 1); /* the parent gave up; it reports why */
+    if (m.value)
+        host_pid = m.value;
 }
 
 /* ---- plan access ----------------------------------------------------------------------------- */
@@ -572,7 +579,10 @@ static void op_exec(const struct ocirun_op *op)
     argv[argc] = 0;
     envp[envc] = 0;
     long r = SC3(__NR_execve, exec_path, argv, envp);
-    fail((int)-r, exec_path);
+    char detail[256];
+    size_t n = str_copy(detail, sizeof detail, "exec ");
+    str_copy(detail + n, sizeof detail - n, exec_path);
+    fail((int)-r, detail);
 }
 
 static void op_seccomp(const struct ocirun_op *op)
@@ -588,6 +598,92 @@ static void op_seccomp(const struct ocirun_op *op)
         wait_ack();
         SC1(__NR_close, r);
     }
+}
+
+/* NULL-terminated pointer arrays for n strings starting at *p; advances *p past them. */
+static char **string_array(const char **p, long n)
+{
+    long mem = SC6(__NR_mmap, 0, (size_t)(n + 1) * sizeof(char *), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(mem, "memory");
+    char **arr = (char **)mem;
+    for (long i = 0; i < n; i++) {
+        arr[i] = (char *)*p;
+        *p += str_len(*p) + 1;
+    }
+    arr[n] = 0;
+    return arr;
+}
+
+static void write_all(int fd, const char *s, size_t len)
+{
+    while (len) {
+        long n = SC3(__NR_write, fd, s, len);
+        if (n == -EINTR)
+            continue;
+        if (n <= 0)
+            return; /* the hook does not read its stdin: its business */
+        s += n;
+        len -= (size_t)n;
+    }
+}
+
+/* A startContainer hook: run in the container's namespaces, with the state on its stdin. */
+static void op_hook(const struct ocirun_op *op)
+{
+    const char *p = (const char *)(op + 1);
+    const char *path = p;
+    p += str_len(p) + 1;
+    char **argv = string_array(&p, op->a);
+    char **envp = string_array(&p, op->b);
+    const char *before = p, *after = p + str_len(p) + 1;
+    int fds[2];
+    CHECK(SC2(__NR_pipe2, fds, O_CLOEXEC), path);
+    long pid = SC5(__NR_clone, 17 /* SIGCHLD */, 0, 0, 0, 0);
+    CHECK(pid, path);
+    if (pid == 0) {
+        SC3(__NR_dup3, fds[0], 0, 0);
+        long r = SC3(__NR_execve, path, argv, envp);
+        char line[300], *q = line;
+        q += str_copy(q, 200, "startContainer hook ");
+        q += str_copy(q, 64, path);
+        q += str_copy(q, 4, ": ");
+        q += str_copy(q, 30, errno_name((int)-r));
+        str_copy(q, 2, "\n");
+        write_str(2, line);
+        SC1(__NR_exit_group, 127);
+    }
+    SC1(__NR_close, fds[0]);
+    char num[24];
+    put_uint(num, (unsigned long)host_pid);
+    write_all(fds[1], before, str_len(before));
+    write_all(fds[1], num, str_len(num));
+    write_all(fds[1], after, str_len(after));
+    SC1(__NR_close, fds[1]);
+    if (op->c > 0) {
+        long pidfd = SC2(__NR_pidfd_open, pid, 0);
+        if (pidfd >= 0) {
+            struct { long sec, nsec; } ts = {op->c, 0};
+            struct { int fd; short events, revents; } pfd = {(int)pidfd, 1 /* POLLIN */, 0};
+            long r;
+            do
+                r = SC5(__NR_ppoll, &pfd, 1, &ts, 0, 0);
+            while (r == -EINTR);
+            SC1(__NR_close, pidfd);
+            if (r == 0) {
+                SC2(__NR_kill, pid, 9);
+                SC4(__NR_wait4, pid, 0, 0, 0);
+                fail(62 /* ETIME */, path);
+            }
+        }
+    }
+    int status = 0;
+    long r;
+    do
+        r = SC4(__NR_wait4, pid, &status, 0, 0);
+    while (r == -EINTR);
+    if (status != 0)
+        fail(0, "startContainer hook failed");
 }
 
 static void op_wait_fifo(const struct ocirun_op *op)
@@ -699,6 +795,7 @@ static void run_op(const struct ocirun_op *op)
     case OP_PDEATHSIG: CHECK(SC5(__NR_prctl, PR_SET_PDEATHSIG, op->a, 0, 0, 0), 0); break;
     case OP_MOUNT_SETATTR: op_mount_setattr(op); break;
     case OP_LOOPBACK_UP: op_loopback_up(); break;
+    case OP_HOOK: op_hook(op); break;
     default: fail(EINVAL, "unknown op");
     }
 }

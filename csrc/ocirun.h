@@ -63,7 +63,8 @@ enum ocirun_msg_kind {
 /* Sync points (MSG_SYNC value). */
 enum ocirun_sync_point {
     SYNC_HOOKS = 1,  /* mounts done, before pivot_root: run createRuntime/prestart hooks */
-    SYNC_CGROUPS = 2,/* before the first op that needs the cgroups: the parent has joined them */
+    SYNC_CGROUPS = 2,/* before the first op that needs the cgroups: the parent has joined them;
+                        its ACK's value is the container's pid as the host sees it */
 };
 
 /* Op codes.  Arguments are a, b, c, d; strings are s0, s1, ... in the payload. */
@@ -107,7 +108,10 @@ enum ocirun_op_code {
     OP_MOUNT_SETATTR = 36,/* s0 = path in root; a = MOUNT_ATTR_* to set, b = to clear, c = propagation,
                              d = AT_RECURSIVE or 0 */
     OP_LOOPBACK_UP = 37,  /* bring up "lo" in the (new) network namespace */
-    OP_MAX = 38,
+    OP_HOOK = 38,         /* run a hook in the container: s0 = path, then a args, b env entries, then the
+                             state JSON before and after the pid (the parent's ACK at SYNC_CGROUPS
+                             carries the pid); c = timeout in seconds (0: none) */
+    OP_MAX = 39,
 };
 
 /* OP_MOUNT c flags */

@@ -102,6 +102,45 @@ COMMANDS: dict[str, Command] = {
         (_BUNDLE, Flag("rootless", bool, "generate a configuration for a rootless container")),
     ),
     "features": Command("features", "show the enabled features", "", (0, 0)),
+    "pause": Command("pause", "suspend all processes inside the container", "<container-id>", (1, 1)),
+    "resume": Command("resume", "resume all processes that have been previously paused", "<container-id>", (1, 1)),
+    "ps": Command(
+        "ps_", "ps displays the processes running inside a container", "<container-id> [ps options]", (1, None),
+        (Flag("format,f", str, "select one of: table or json", default="table"),),
+        interspersed=False,
+    ),
+    "events": Command(
+        "events", "display container events such as OOM notifications, cpu, memory, and IO usage statistics",
+        "<container-id>", (1, 1),
+        (
+            Flag("interval", str, "set the stats collection interval", default="5s"),
+            Flag("stats", bool, "display the container's stats then exit"),
+        ),
+    ),
+    "update": Command(
+        "update", "update container resource constraints", "<container-id>", (1, 1),
+        (
+            Flag("resources,r", str, "path to the file containing the resources to update or '-' to read from stdin"),
+            Flag("blkio-weight", int, "specifies per cgroup weight, range is from 10 to 1000"),
+            Flag("cpu-period", str, "CPU CFS period to be used for hardcapping (in usecs). 0 to use system default"),
+            Flag("cpu-quota", str, "CPU CFS hardcap limit (in usecs). Allowed cpu time in a given period"),
+            Flag("cpu-burst", str, "CPU CFS hardcap burst limit (in usecs). Allowed accumulated cpu time additionally for burst a given period"),
+            Flag("cpu-share", str, "CPU shares (relative weight vs. other containers)"),
+            Flag("cpu-rt-period", str, "CPU realtime period to be used for hardcapping (in usecs). 0 to use system default"),
+            Flag("cpu-rt-runtime", str, "CPU realtime hardcap limit (in usecs). Allowed cpu time in a given period"),
+            Flag("cpuset-cpus", str, "CPU(s) to use"),
+            Flag("cpuset-mems", str, "Memory node(s) to use"),
+            Flag("kernel-memory", str, "(obsoleted; do not use)"),
+            Flag("kernel-memory-tcp", str, "(obsoleted; do not use)"),
+            Flag("memory", str, "Memory limit (in bytes)"),
+            Flag("cpu-idle", str, "set cgroup SCHED_IDLE or not, 0: default behavior, 1: SCHED_IDLE"),
+            Flag("memory-reservation", str, "Memory reservation or soft_limit (in bytes)"),
+            Flag("memory-swap", str, "Total memory usage (memory + swap); set '-1' to enable unlimited swap"),
+            Flag("pids-limit", int, "Maximum number of pids allowed in the container"),
+            Flag("l3-cache-schema", str, "The string of Intel RDT/CAT L3 cache schema"),
+            Flag("mem-bw-schema", str, "The string of Intel RDT/MBA memory bandwidth schema"),
+        ),
+    ),
 }
 ALIASES = {"ps_": "ps"}
 

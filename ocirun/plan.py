@@ -87,7 +87,7 @@ class Launch:
     """A plan plus how to start the process that runs it."""
 
     __slots__ = (
-        "arg0", "base_fd", "become_root", "cgroupns", "cgroups_synced", "clone_flags", "fifo", "joins", "pidns_path",
+        "arg0", "base_fd", "become_root", "bundle", "cgroupns", "container_id", "cgroups_synced", "clone_flags", "fifo", "joins", "pidns_path",
         "plan", "warnings",
     )
 
@@ -103,6 +103,8 @@ class Launch:
         self.base_fd = base_fd
         self.warnings: list[str] = []
         self.arg0 = ""
+        self.container_id = ""
+        self.bundle = ""
 
     @property
     def sync_fd(self) -> int:
@@ -132,10 +134,13 @@ def build(
     preserve_fds: int = 0,
     cgroup_hierarchies: list[Hierarchy] | None = None,
     cgroup_paths: dict[str, str] | None = None,
+    container_id: str = "",
 ) -> Launch:
     """The launch of ``spec``'s container process (create/run)."""
     assert spec.process is not None
     launch = Launch(3 + preserve_fds)
+    launch.container_id = container_id
+    launch.bundle = bundle
     launch.fifo = fifo
     plan = launch.plan
     lx = spec.linux
@@ -347,6 +352,18 @@ def _device(launch: Launch, path: str, mode: int, major: int, minor: int, uid: i
                         strings=(path,))
 
 
+def _hook_state_parts(launch: Launch, spec: Spec) -> tuple[str, str]:
+    """The state JSON a startContainer hook reads, split where the pid goes (the init stage
+    learns it from the parent's ACK at SYNC_CGROUPS)."""
+    from ._json import dumps
+
+    before = '{"ociVersion":"1.3.0","id":%s,"status":"created","pid":' % dumps(launch.container_id)
+    after = ',"bundle":%s' % dumps(launch.bundle)
+    if spec.annotations:
+        after += ',"annotations":' + dumps(spec.annotations)
+    return before, after + "}"
+
+
 def _process(launch: Launch, spec: Spec, rootfs: str) -> None:
     plan = launch.plan
     proc = spec.process
@@ -390,4 +407,10 @@ def _process(launch: Launch, spec: Spec, rootfs: str) -> None:
     if launch.fifo:
         plan.add(P.OP_WAIT_FIFO, "wait for start", a=launch.fifo_fd)
     plan.add(P.OP_CLOSE_FROM, "close the runtime's file descriptors", a=launch.base_fd)
+    hooks = spec.hooks.get("startContainer")
+    if hooks:
+        before, after = _hook_state_parts(launch, spec)
+        for hook in hooks:
+            plan.add(P.OP_HOOK, f"startContainer hook `{hook.path}`", a=len(hook.args), b=len(hook.env),
+                     c=hook.timeout or 0, strings=[hook.path, *hook.args, *hook.env, before, after])
     plan.add(P.OP_EXEC, f'exec: "{arg0}"', a=len(proc.args), b=len(env), strings=[*proc.args, *env])

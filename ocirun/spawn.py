@@ -35,8 +35,8 @@ class InitProcess:
 
     # -- messages ---------------------------------------------------------------------------------
 
-    def ack(self) -> None:
-        os.write(self.sock, P.MSG.pack(P.MSG_ACK, -1, 0, 0, 0, b""))
+    def ack(self, value: int = 0) -> None:
+        os.write(self.sock, P.MSG.pack(P.MSG_ACK, -1, 0, 0, value, b""))
 
     def receive(self) -> tuple[int, int, int, int, str] | None:
         """(kind, step, errno, value, detail) of the next message, or None at EOF."""
@@ -64,8 +64,9 @@ class InitProcess:
             return ContainerInitError(what, err, detail)
         return ContainerInitError(what, err)
 
-    def run_until_ready(self, on_sync: Callable[[int], None]) -> None:
-        """Answers the init stage's sync points until it reports READY; raises what it reports."""
+    def run_until_ready(self, on_sync: Callable[[int], int | None]) -> None:
+        """Answers the init stage's sync points until it reports READY; raises what it reports.
+        ``on_sync(point)`` does the parent's part; what it returns goes back in the ACK."""
         while True:
             msg = self.receive()
             if msg is None:
@@ -76,8 +77,7 @@ class InitProcess:
             if kind == P.MSG_ERROR:
                 raise self.error(step, err, detail)
             if kind == P.MSG_SYNC:
-                on_sync(value)
-                self.ack()
+                self.ack(on_sync(value) or 0)
 
     def wait_exec(self) -> None:
         """After READY without a fifo (run): EOF means execve succeeded, MSG_ERROR that it failed."""

@@ -11,10 +11,10 @@ import time
 
 from .. import cgroups, plan, spawn
 from ..errors import CreateError, InvalidArgument, OciRunError, SyscallError
-from ..protocol import SYNC_HOOKS
+from ..protocol import SYNC_CGROUPS, SYNC_HOOKS
 from ..spec import bundle as _bundle
 from ..spec import validate
-from ..state import CREATING, State, proc_start_time
+from ..state import CREATED, State, proc_start_time
 from ..store import Store
 
 TYPE_CHECKING = False
@@ -167,6 +167,7 @@ def _create_locked(
         preserve_fds=preserve_fds,
         cgroup_hierarchies=hierarchies,
         cgroup_paths=cg.paths,
+        container_id=container_id,
     )
     for warning in launch.warnings:
         ctx.log.warning(warning)
@@ -195,15 +196,22 @@ def _create_locked(
     # While the init stage sets up the rootfs: its cgroups (it waits for them at sync 3).
     cg.create()
     undo.insert(undo.index(init.close), cg.destroy)
+    if spec.linux.resources:
+        cg.apply(spec.linux.resources)
     cg.join(init.pid)
 
     annotations = spec.annotations
 
-    def on_sync(point: int) -> None:
+    def on_sync(point: int) -> int | None:
+        if point == SYNC_CGROUPS:
+            return init.pid  # for the startContainer hooks' state
         if point == SYNC_HOOKS:
-            state = hook_state(container_id, CREATING, init.pid, bundle, annotations)
+            from ..hooks import run_hooks
+
+            state = hook_state(container_id, CREATED, init.pid, bundle, annotations)
             for kind in ("prestart", "createRuntime", "createContainer"):
                 run_hooks(spec.hooks.get(kind), state, kind)
+        return None
 
     init.run_until_ready(on_sync)
     start_time = proc_start_time(init.pid)

@@ -1,0 +1,63 @@
+# ocirun: make demo (set up and run a container), make test (everything), make help.
+PYTHON  ?= python3
+VENV    ?= .venv
+OCIRUN  := $(VENV)/bin/ocirun
+VPY     := $(VENV)/bin/python
+DEMO    ?= demo-bundle
+# Debian packages: build tools, the busybox the test rootfs is made of, the oracles runc and crun
+APT_PACKAGES := gcc make libc6-dev busybox-static libseccomp-dev libcap-dev runc crun hyperfine util-linux
+
+.PHONY: help deps venv install demo test unit integration bench validator lint clean
+
+help:
+	@echo "make demo         install what is needed, build $(DEMO)/ from the host's busybox, run a container"
+	@echo "make test         install what is needed, run the unit and integration tests (ocirun and runc)"
+	@echo "make unit         unit tests only (no root needed)"
+	@echo "make bench        side-by-side benchmarks against runc and crun (bench/README.md)"
+	@echo "make validator    regenerate ocirun/spec/_validator.py from the schema"
+
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages (run as root, or install them): $$missing"; exit 1; fi; \
+	  echo "apt-get install $$missing"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+$(VPY):
+	$(PYTHON) -m venv $(VENV)
+
+venv: $(VPY)
+
+install: deps venv
+	$(VPY) -m pip install -q --upgrade pip
+	$(VPY) -m pip install -q '.[test]'
+
+demo: install
+	rm -rf $(DEMO) && mkdir -p $(DEMO)/rootfs/bin
+	cp /bin/busybox $(DEMO)/rootfs/bin/busybox
+	for a in sh echo cat ls ps id hostname mount sleep; do ln -s busybox $(DEMO)/rootfs/bin/$$a; done
+	cd $(DEMO) && ../$(OCIRUN) spec
+	$(VPY) -c 'import json; p="$(DEMO)/config.json"; c=json.load(open(p)); \
+	  c["process"].update(terminal=False, args=["sh", "-c", "echo it works: $$(hostname), pid $$$$"]); \
+	  json.dump(c, open(p, "w"), indent=2)'
+	$(OCIRUN) --root /run/ocirun-demo run --bundle $(DEMO) demo-$$$$
+
+unit: install
+	$(VPY) -m pytest -q tests/unit
+
+integration: install
+	$(VPY) -m pytest -q tests/integration
+
+test: install
+	$(VPY) -m pytest -q tests
+
+bench: install
+	$(VPY) bench/bench.py
+
+validator:
+	$(VPY) -m ocirun.spec.compile_schema
+
+clean:
+	rm -rf build dist *.egg-info $(DEMO) ocirun/_shim.c ocirun/*.so ocirun/libexec

@@ -1,0 +1,170 @@
+"""Lifecycle hooks (config.md "POSIX-platform Hooks"): when each kind runs, where, with which state
+on stdin, and what a failing hook does."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .support import Bundle, Runtime, probe_args
+
+def host_hook(out: Path, kind: str, extra: str = "", timeout: int | None = None) -> dict[str, Any]:
+    """A hook run by the runtime on the host: saves its stdin to ``out/kind``."""
+    hook: dict[str, Any] = {"path": "/bin/sh", "args": ["sh", "-c", f"cat > {out}/{kind}{extra}"]}
+    if timeout is not None:
+        hook["timeout"] = timeout
+    return hook
+
+
+def read_state(out: Path, kind: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((out / kind).read_text())
+    return data
+
+
+@pytest.fixture
+def out(tmp_path: Path) -> Path:
+    d = tmp_path / "hooks-out"
+    d.mkdir()
+    return d
+
+
+def test_create_hooks_get_the_state(runtime: Runtime, bundle: Bundle, out: Path) -> None:
+    """prestart and createRuntime run in the runtime namespace during create, with the state
+    (id, host pid, bundle, annotations) on stdin."""
+    assert bundle.config is not None
+    bundle.config["hooks"] = {kind: [host_hook(out, kind)] for kind in ("prestart", "createRuntime")}
+    bundle.config["annotations"] = {"org.example.k": "v"}
+    bundle.set_args(*probe_args("sleep", "30"))
+    cid = runtime.create(bundle)
+    pid = runtime.state(cid)["pid"]
+    for kind in ("prestart", "createRuntime"):
+        st = read_state(out, kind)
+        assert (st["id"], st["pid"], st["bundle"]) == (cid, pid, str(bundle.path)), kind
+        assert st["annotations"] == {"org.example.k": "v"}
+    runtime.delete(cid, force=True)
+
+
+@pytest.mark.xfail_runtime("runc", "runc 1.1.5 gives createContainer the pid as seen inside the container (1)")
+def test_create_container_hook_gets_the_host_pid(runtime: Runtime, bundle: Bundle, out: Path) -> None:
+    assert bundle.config is not None
+    bundle.config["hooks"] = {"createContainer": [host_hook(out, "createContainer")]}
+    bundle.set_args(*probe_args("sleep", "30"))
+    cid = runtime.create(bundle)
+    assert read_state(out, "createContainer")["pid"] == runtime.state(cid)["pid"]
+    runtime.delete(cid, force=True)
+
+
+@pytest.mark.xfail_runtime("runc", "runc 1.1.5 runs poststart hooks during create, not start")
+def test_poststart_runs_at_start(runtime: Runtime, bundle: Bundle, out: Path) -> None:
+    assert bundle.config is not None
+    bundle.config["hooks"] = {"poststart": [host_hook(out, "poststart")]}
+    bundle.set_args(*probe_args("sleep", "30"))
+    cid = runtime.create(bundle)
+    assert not (out / "poststart").exists(), "poststart ran before start"
+    runtime.start(cid)
+    st = read_state(out, "poststart")
+    assert (st["status"], st["pid"]) == ("running", runtime.state(cid)["pid"])
+    runtime.delete(cid, force=True)
+
+
+def test_poststop_runs_at_delete(runtime: Runtime, bundle: Bundle, out: Path) -> None:
+    assert bundle.config is not None
+    bundle.config["hooks"] = {"poststop": [host_hook(out, "poststop")]}
+    bundle.set_args(*probe_args("exit", "0"))
+    cid = runtime.create(bundle)
+    runtime.start(cid)
+    runtime.wait_status(cid, "stopped")
+    assert not (out / "poststop").exists()
+    runtime.delete(cid)
+    st = read_state(out, "poststop")
+    assert st["id"] == cid and st["status"]
+
+
+@pytest.mark.xfail_runtime("runc", "runc 1.1.5 passes status 'creating' to prestart (runtime-tools hooks_stdin)")
+def test_prestart_sees_created(runtime: Runtime, bundle: Bundle, out: Path) -> None:
+    assert bundle.config is not None
+    bundle.config["hooks"] = {"prestart": [host_hook(out, "prestart")]}
+    status, _, err = runtime.run_container(bundle)
+    assert status == 0, err
+    assert read_state(out, "prestart")["status"] == "created"
+
+
+@pytest.mark.xfail_runtime("runc", "runc 1.1.5 gives startContainer the pid as seen inside the container (1)")
+def test_start_container_runs_inside_before_the_program(runtime: Runtime, bundle: Bundle) -> None:
+    """startContainer: after start, in the container (its path and its files), before the
+    user's program, with the state on stdin."""
+    assert bundle.config is not None
+    bundle.config["root"]["readonly"] = False
+    bundle.config["hooks"] = {
+        "startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "cat > /hook-state; echo hook-ran > /order"]}]
+    }
+    bundle.set_args("/bin/sh", "-c", "echo program-ran >> /order; sleep 30")
+    cid = runtime.create(bundle)
+    pid = runtime.state(cid)["pid"]
+    assert not (bundle.rootfs / "hook-state").exists(), "startContainer must wait for start"
+    runtime.start(cid)
+    order = bundle.rootfs / "order"
+    for _ in range(250):
+        if order.exists() and "program-ran" in order.read_text():
+            break
+        time.sleep(0.02)
+    assert order.read_text().split() == ["hook-ran", "program-ran"]
+    st = json.loads((bundle.rootfs / "hook-state").read_text())
+    assert (st["id"], st["pid"]) == (cid, pid)
+    runtime.delete(cid, force=True)
+
+
+def test_failing_prestart_fails_create_and_leaves_nothing(runtime: Runtime, bundle: Bundle, out: Path) -> None:
+    assert bundle.config is not None
+    bundle.config["hooks"] = {"prestart": [{"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]}]}
+    res = runtime.try_create(bundle)
+    assert res.returncode == 1
+    assert runtime.ids_in_root() == []
+
+
+@pytest.mark.xfail_runtime("runc", "runc 1.1.5 runs poststart hooks during create and fails it")
+def test_failing_poststart_only_warns(runtime: Runtime, bundle: Bundle) -> None:
+    assert bundle.config is not None
+    bundle.config["hooks"] = {"poststart": [{"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]}]}
+    bundle.set_args(*probe_args("sleep", "30"))
+    cid = runtime.create(bundle)
+    runtime.start(cid)
+    assert runtime.status(cid) == "running"
+    runtime.delete(cid, force=True)
+
+
+def test_failing_poststop_does_not_fail_delete(runtime: Runtime, bundle: Bundle) -> None:
+    assert bundle.config is not None
+    bundle.config["hooks"] = {"poststop": [{"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]}]}
+    bundle.set_args(*probe_args("exit", "0"))
+    cid = runtime.create(bundle)
+    runtime.start(cid)
+    runtime.wait_status(cid, "stopped")
+    runtime.delete(cid)
+    assert runtime.ids_in_root() == []
+
+
+def test_hook_timeout(runtime: Runtime, bundle: Bundle) -> None:
+    assert bundle.config is not None
+    bundle.config["hooks"] = {"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", "exec sleep 30"], "timeout": 1}]}
+    res = runtime.try_create(bundle)
+    assert res.returncode == 1
+    assert runtime.ids_in_root() == []
+
+
+def test_hook_args_and_env(runtime: Runtime, bundle: Bundle, out: Path) -> None:
+    assert bundle.config is not None
+    bundle.config["hooks"] = {
+        "createRuntime": [{
+            "path": "/bin/sh",
+            "args": ["sh", "-c", f'echo "$0 $1 $HOOKVAR" > {out}/args', "first", "second"],
+            "env": ["HOOKVAR=hello"],
+        }]
+    }
+    status, _, err = runtime.run_container(bundle)
+    assert status == 0, err
+    assert (out / "args").read_text().split() == ["first", "second", "hello"]
