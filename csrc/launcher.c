@@ -10,6 +10,14 @@
  * where <bindir> is the directory of this executable (/proc/self/exe, so symlinks to it work)
  * and BOOT adds <bindir>/../lib/pythonX.Y/site-packages to sys.path (falling back on site when
  * ocirun is installed elsewhere) and calls ocirun.cli.launch.
+ *
+ * For the commands that move a process into cgroups (create, run, exec) on a cgroup v1 or hybrid
+ * system, it also starts the wait that such a move costs, so that it passes while Python starts:
+ * the first write to any cgroup.procs after a quiet spell takes the kernel's global
+ * cgroup_threadgroup_rwsem for writing, and that waits for an RCU grace period (5-10 ms here);
+ * later writes within about one grace period do not wait.  A short-lived child writes "0" (itself)
+ * into the cgroup it is already in: a move that moves nothing.  On cgroup v2 alone nothing is
+ * moved (clone3 CLONE_INTO_CGROUP) and nothing is done here.
  */
 #include "nolibc.h"
 
@@ -33,6 +41,61 @@ static void die(const char *msg)
     SC1(__NR_exit_group, 127);
 }
 
+static int str_eq(const char *a, const char *b)
+{
+    while (*a && *a == *b)
+        a++, b++;
+    return *a == *b;
+}
+
+static int starts_with(const char *s, const char *prefix)
+{
+    while (*prefix)
+        if (*s++ != *prefix++)
+            return 0;
+    return 1;
+}
+
+static void warm_cgroup_moves(void)
+{
+    static char buf[4096], path[4200];
+    long fd = SC4(__NR_openat, AT_FDCWD, "/sys/fs/cgroup/cgroup.procs", O_WRONLY | O_CLOEXEC, 0);
+    if (fd >= 0) { /* cgroup v2 alone */
+        SC1(__NR_close, fd);
+        return;
+    }
+    fd = SC4(__NR_openat, AT_FDCWD, "/proc/self/cgroup", O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    long n = SC3(__NR_read, fd, buf, sizeof buf - 1);
+    SC1(__NR_close, fd);
+    if (n <= 0)
+        return;
+    buf[n] = 0;
+    const char *own = 0;
+    for (char *line = buf; line && *line;) {
+        char *next = line;
+        while (*next && *next != '\n')
+            next++;
+        if (*next)
+            *next++ = 0;
+        if (starts_with(line, "0::"))
+            own = line + 3;
+        line = next;
+    }
+    if (!own)
+        return;
+    char *p = path + str_copy(path, sizeof path, "/sys/fs/cgroup/unified");
+    p += str_copy(p, sizeof path - (size_t)(p - path) - 16, own);
+    str_copy(p, 16, "/cgroup.procs");
+    if (SC5(__NR_clone, 17 /* SIGCHLD */, 0, 0, 0, 0) == 0) {
+        fd = SC4(__NR_openat, AT_FDCWD, path, O_WRONLY | O_CLOEXEC, 0);
+        if (fd >= 0)
+            SC3(__NR_write, fd, "0", 1);
+        SC1(__NR_exit_group, 0);
+    }
+}
+
 static int launcher_main(int argc, char **argv, char **envp)
 {
     static char dir[4096], python[4200];
@@ -45,6 +108,14 @@ static int launcher_main(int argc, char **argv, char **envp)
     if (n > 1)
         n--;
     dir[n] = 0;
+
+    /* Any argument naming one of these commands will do: at worst a move that moves nothing. */
+    for (int i = 1; i < argc; i++) {
+        if (str_eq(argv[i], "run") || str_eq(argv[i], "create") || str_eq(argv[i], "exec")) {
+            warm_cgroup_moves();
+            break;
+        }
+    }
 
     /* argv for python: python3 -I -S -c BOOT <dir> args... (args are argv[1..]) */
     char *pargv[argc + 6];

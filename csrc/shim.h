@@ -11,6 +11,7 @@ struct ocirun_spawn {
     int become_root;         /* new user namespace: setresgid/setresuid(0) once the maps are written */
     int pidns_fd;            /* >= 0: the child is born in this pid namespace */
     int pdeathsig;           /* signal for the child when the parent dies before READY (0: none) */
+    int cgroup_fd;           /* >= 0: a cgroup2 directory the child is born in (clone3 CLONE_INTO_CGROUP) */
     int nsfds_n;             /* namespaces to join with setns(), in this order */
     const int *nsfds;
     const int *nstypes;

@@ -89,6 +89,7 @@ def spawn(
     wait_go: bool = False,
     become_root: bool = False,
     pdeathsig: int = 9,
+    cgroup_fd: int = -1,
 ) -> int:
     """Clones the container's first process, which execs the init stage with ``argv`` and the fds
     moved as ``fds`` [(from, to)] says (after the first MSG_ACK with ``wait_go``).  Its pid."""
@@ -106,6 +107,7 @@ def spawn(
     s.become_root = int(become_root)
     s.pidns_fd = pidns_fd
     s.pdeathsig = pdeathsig
+    s.cgroup_fd = cgroup_fd
     nsfds = ffi.new("int[]", [fd for fd, _ in joins] or [0])
     nstypes = ffi.new("int[]", [t for _, t in joins] or [0])
     s.nsfds_n = len(joins)

@@ -44,7 +44,9 @@ class InitProcess:
         if not data:
             return None
         kind, step, err, _pad, value, detail = P.MSG.unpack(data.ljust(P.MSG.size, b"\0"))
-        return kind, step, err, value, detail.split(b"\0", 1)[0].decode(errors="replace")
+        assert isinstance(detail, bytes)
+        text = detail.split(b"\0", 1)[0].decode(errors="replace")
+        return int(kind), int(step), int(err), int(value), text  # type: ignore[call-overload]
 
     def error(self, step: int, err: int, detail: str) -> ContainerInitError:
         plan = self.launch.plan
@@ -130,8 +132,11 @@ def _memfd_with(name: str, data: bytes) -> int:
     return fd
 
 
-def start(launch: Launch, *, fifo_fd: int | None = None, preserve_fds: int = 0) -> InitProcess:
-    """Clones the container's first process for ``launch`` (it waits for the first ack)."""
+def start(
+    launch: Launch, *, fifo_fd: int | None = None, preserve_fds: int = 0, cgroup_dir: str | None = None
+) -> InitProcess:
+    """Clones the container's first process for ``launch``; with ``cgroup_dir`` (a cgroup v2
+    directory) it is born in that cgroup."""
     opened: list[int] = []
     try:
         plan_fd = _memfd_with("ocirun-plan", launch.plan.encode())
@@ -155,6 +160,13 @@ def start(launch: Launch, *, fifo_fd: int | None = None, preserve_fds: int = 0) 
             except OSError as e:
                 raise SyscallError.from_oserror("open namespace", e, launch.pidns_path) from None
             opened.append(pidns_fd)
+        cgroup_fd = -1
+        if cgroup_dir is not None:
+            try:
+                cgroup_fd = os.open(cgroup_dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+            except OSError as e:
+                raise SyscallError.from_oserror("open", e, cgroup_dir) from None
+            opened.append(cgroup_fd)
         fds = [(fd, fd) for fd in range(3, 3 + preserve_fds)]
         fds += [(child_sock, launch.sync_fd), (plan_fd, launch.plan_fd)]
         if fifo_fd is not None:
@@ -170,6 +182,7 @@ def start(launch: Launch, *, fifo_fd: int | None = None, preserve_fds: int = 0) 
                 pidns_fd=pidns_fd,
                 wait_go=launch.become_root,
                 become_root=launch.become_root,
+                cgroup_fd=cgroup_fd,
             )
         except BaseException:
             os.close(parent_sock)

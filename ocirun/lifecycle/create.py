@@ -182,8 +182,14 @@ def _create_locked(
         except OSError as e:
             raise SyscallError.from_oserror("mkfifo", e, fifo) from None
 
+    # On cgroup v2 alone the init is born in its cgroup (clone3 CLONE_INTO_CGROUP): no migration.
+    # Otherwise it is moved into its cgroups while it sets up the rootfs (it waits at sync 3).
+    born_in = cg.paths.get(cgroups.UNIFIED) if cgroups.layout(hierarchies) == "unified" else None
+    if born_in is not None:
+        cg.create()
+        undo.append(cg.destroy)
     try:
-        init = spawn.start(launch, fifo_fd=fifo_fd, preserve_fds=preserve_fds)
+        init = spawn.start(launch, fifo_fd=fifo_fd, preserve_fds=preserve_fds, cgroup_dir=born_in)
     finally:
         if fifo_fd is not None:
             os.close(fifo_fd)  # the init stage has its own copy
@@ -192,13 +198,13 @@ def _create_locked(
     if launch.become_root:
         _write_id_maps(init.pid, spec)
         init.ack()  # sync 1: the maps are written; the child may exec the init stage
-
-    # While the init stage sets up the rootfs: its cgroups (it waits for them at sync 3).
-    cg.create()
-    undo.insert(undo.index(init.close), cg.destroy)
+    if born_in is None:
+        cg.create()
+        undo.insert(undo.index(init.close), cg.destroy)
     if spec.linux.resources:
         cg.apply(spec.linux.resources)
-    cg.join(init.pid)
+    if born_in is None:
+        cg.join(init.pid)
 
     annotations = spec.annotations
 

@@ -8,7 +8,6 @@ container's, or 128+N when signal N ended it.  --detach returns once the program
 from __future__ import annotations
 
 from .create import create, hook_state
-from .delete import destroy
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -44,11 +43,14 @@ def run(
     try:
         init.wait_exec()
     except BaseException:
+        from .delete import destroy
+
         init.kill()
         init.close()
         destroy(ctx, store, st)
         raise
     init.close()
+    from .delete import destroy  # imported while the container runs
     poststart = created.spec.hooks.get("poststart")
     if poststart:
         from ..hooks import run_hooks
