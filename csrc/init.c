@@ -54,6 +54,8 @@
 #define EIO 5
 #define ELOOP 40
 #define ENAMETOOLONG 36
+#define ENOTTY_ 25
+#define EXDEV_ 18
 #define MNT_DETACH 2
 #define AT_SYMLINK_NOFOLLOW_ 0x100
 
@@ -729,6 +731,58 @@ static void op_loopback_up(void)
     SC1(__NR_close, s);
 }
 
+/* The console: a pty of the container's devpts; the master goes to whoever listens on the console
+ * socket (conmon, containerd's shim, ocirun run), the slave becomes /dev/console, the controlling
+ * terminal and stdin, stdout and stderr. */
+static void op_console(const struct ocirun_op *op)
+{
+    int zero = 0;
+    long master = open_in_root("/dev/ptmx", O_RDWR | O_NOCTTY);
+    if (master == -ELOOP || master == -ENOENT || master == -EXDEV_)
+        master = open_in_root("/dev/pts/ptmx", O_RDWR | O_NOCTTY);
+    CHECK(master, "/dev/ptmx");
+    CHECK(SC3(__NR_ioctl, master, 0x40045431 /* TIOCSPTLCK */, &zero), "unlock the pty");
+    long slave = SC3(__NR_ioctl, master, 0x5441 /* TIOCGPTPEER */, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    CHECK(slave, "open the pty's slave");
+    struct statx st;
+    CHECK(statx_fd(slave, "", AT_EMPTY_PATH, &st), "pty");
+    if (!S_ISCHR(st.stx_mode) || st.stx_rdev_major < 136 || st.stx_rdev_major > 143)
+        fail(ENOTTY_, "the console is not a pty");
+    if (op->b) {
+        unsigned short ws[4] = {(unsigned short)(op->b >> 16), (unsigned short)op->b, 0, 0};
+        CHECK(SC3(__NR_ioctl, master, 0x5414 /* TIOCSWINSZ */, ws), "set the console size");
+    }
+    CHECK(SC3(__NR_fchown, slave, op->c, op->d), "chown the console"); /* d = -1: devpts's gid= */
+
+    /* SCM_RIGHTS with the master, and its name as the data (what runc sends) */
+    char name[] = "/dev/ptmx";
+    struct { void *base; size_t len; } iov = {name, sizeof name - 1};
+    union { char buf[24]; long align; } ctl;
+    struct { size_t len; int level, type; int fd; } *cm = (void *)ctl.buf;
+    cm->len = 20; /* CMSG_LEN(sizeof(int)) */
+    cm->level = 1 /* SOL_SOCKET */;
+    cm->type = 1 /* SCM_RIGHTS */;
+    cm->fd = (int)master;
+    struct { void *name; int namelen; void *iov; size_t iovlen; void *control; size_t controllen; int flags; }
+        msg = {0, 0, &iov, 1, ctl.buf, 24, 0};
+    CHECK(SC3(__NR_sendmsg, op->a, &msg, MSG_NOSIGNAL), "send the console to the console socket");
+    SC1(__NR_close, master);
+    SC1(__NR_close, op->a);
+
+    char sbuf[32];
+    long cfd = resolve("/dev/console", CREATE_FILE);
+    if (cfd >= 0) {
+        char tbuf[32];
+        CHECK(SC5(__NR_mount, fd_path(sbuf, (int)slave), fd_path(tbuf, (int)cfd), 0, MS_BIND, 0), "/dev/console");
+        SC1(__NR_close, cfd);
+    }
+    SC0(__NR_setsid);
+    CHECK(SC3(__NR_ioctl, slave, 0x540E /* TIOCSCTTY */, 0), "make the console the controlling terminal");
+    for (int fd = 0; fd < 3; fd++)
+        CHECK(SC3(__NR_dup3, slave, fd, 0), "console stdio");
+    SC1(__NR_close, slave);
+}
+
 static void run_op(const struct ocirun_op *op)
 {
     switch (op->code) {
@@ -796,6 +850,7 @@ static void run_op(const struct ocirun_op *op)
     case OP_MOUNT_SETATTR: op_mount_setattr(op); break;
     case OP_LOOPBACK_UP: op_loopback_up(); break;
     case OP_HOOK: op_hook(op); break;
+    case OP_CONSOLE: op_console(op); break;
     default: fail(EINVAL, "unknown op");
     }
 }

@@ -111,7 +111,10 @@ enum ocirun_op_code {
     OP_HOOK = 38,         /* run a hook in the container: s0 = path, then a args, b env entries, then the
                              state JSON before and after the pid (the parent's ACK at SYNC_CGROUPS
                              carries the pid); c = timeout in seconds (0: none) */
-    OP_MAX = 39,
+    OP_CONSOLE = 39,      /* a = console socket fd, b = rows << 16 | cols (0: leave), c = uid, d = gid:
+                             a new pty from the container's /dev/ptmx, its master sent on the socket,
+                             the slave bound on /dev/console, the controlling terminal and stdio */
+    OP_MAX = 40,
 };
 
 /* OP_MOUNT c flags */

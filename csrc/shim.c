@@ -29,6 +29,7 @@
 #include <sys/prctl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -97,6 +98,56 @@ int ocirun_open_in_root(int root_fd, const char *path, int flags)
         path++;
     long fd = syscall(SYS_openat2, root_fd, *path ? path : ".", &how, sizeof how);
     return fd < 0 ? -errno : (int)fd;
+}
+
+/* A connected AF_UNIX stream socket (close-on-exec): the console socket of --console-socket. */
+int ocirun_connect_unix(const char *path)
+{
+    struct sockaddr_un sa;
+    size_t len = strlen(path);
+    if (len >= sizeof sa.sun_path)
+        return -ENAMETOOLONG;
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    memcpy(sa.sun_path, path, len);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+        int err = errno;
+        close(fd);
+        return -err;
+    }
+    return fd;
+}
+
+/* Receives one fd sent with SCM_RIGHTS (the console's pty master); it arrives close-on-exec. */
+int ocirun_recv_fd(int sock)
+{
+    char data[256];
+    struct iovec iov = {data, sizeof data};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } ctl;
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = ctl.buf;
+    msg.msg_controllen = sizeof ctl.buf;
+    ssize_t n;
+    do
+        n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -errno;
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+        return -EBADMSG;
+    int fd;
+    memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+    return fd;
 }
 
 /* f_type of statfs(2): tells cgroup2 from tmpfs from proc. */

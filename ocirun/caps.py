@@ -70,6 +70,6 @@ def masks(caps: Capabilities | None, top: int, warn: list[str]) -> tuple[int, in
     # warns and goes on, and so do we (before the container starts, not in the init stage).
     for num in range(top + 1):
         if amb >> num & 1 and not (perm & inh) >> num & 1:
-            warn.append(f"can't raise ambient capability {NAMES[num]}: it is not both permitted and inheritable")
+            warn.append(f"debug: can't raise ambient capability {NAMES[num]}: it is not both permitted and inheritable")
             amb &= ~(1 << num)
     return bounding, eff, perm, inh, amb

@@ -33,7 +33,7 @@ class Flag:
         self.names = tuple(names.split(","))
         self.kind = kind
         self.help = help
-        self.default = default if default is not None else (False if kind is bool else None)
+        self.default = default if default is not None else (False if kind is bool else [] if kind is list else None)
         self.dest = dest or self.names[0].replace("-", "_")
 
 
@@ -102,6 +102,29 @@ COMMANDS: dict[str, Command] = {
         (_BUNDLE, Flag("rootless", bool, "generate a configuration for a rootless container")),
     ),
     "features": Command("features", "show the enabled features", "", (0, 0)),
+    "exec": Command(
+        "exec_", "execute new process inside the container", "<container-id> <command> [command options]",
+        (1, None),
+        (
+            _CONSOLE,
+            Flag("cwd", str, "current working directory in the container"),
+            Flag("env,e", list, "set environment variables"),
+            Flag("tty,t", bool, "allocate a pseudo-TTY"),
+            Flag("user,u", str, "UID (format: <uid>[:<gid>])"),
+            Flag("additional-gids,g", list, "additional gids"),
+            Flag("process,p", str, "path to the process.json"),
+            Flag("detach,d", bool, "detach from the container's process"),
+            _PIDFILE,
+            Flag("process-label", str, "set the asm process label for the process commonly used with selinux"),
+            Flag("apparmor", str, "set the apparmor profile for the process"),
+            Flag("no-new-privs", bool, "set the no new privileges value for the process"),
+            Flag("cap,c", list, "add a capability to the bounding set for the process"),
+            _PRESERVE,
+            Flag("cgroup", list, "run the process in an (existing) sub-cgroup(s)"),
+            Flag("ignore-paused", bool, "allow exec in a paused container"),
+        ),
+        interspersed=False,
+    ),
     "pause": Command("pause", "suspend all processes inside the container", "<container-id>", (1, 1)),
     "resume": Command("resume", "resume all processes that have been previously paused", "<container-id>", (1, 1)),
     "ps": Command(
@@ -201,7 +224,9 @@ def parse_flags(
                 raise InvalidArgument(f"flag needs an argument: -{name}")
             value = argv[i]
             i += 1
-        if flag.kind is int:
+        if flag.kind is list:  # repeatable: -e A=1 -e B=2
+            opts[flag.dest] = [*opts[flag.dest], value]
+        elif flag.kind is int:
             try:
                 opts[flag.dest] = int(value, 0)
             except ValueError:

@@ -66,6 +66,14 @@ class Logger:
     def warning(self, msg: str) -> None:
         self.log("warning", msg)
 
+    def log_note(self, note: str) -> None:
+        """A note of the planner: "debug: ..." at debug level, anything else as a warning (runc 1.1
+        raises ambient capabilities silently, so that note is a debug line)."""
+        if note.startswith("debug: "):
+            self.debug(note[7:])
+        else:
+            self.warning(note)
+
     def error(self, msg: str) -> None:
         self.log("error", msg)
 

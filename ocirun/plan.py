@@ -11,6 +11,7 @@ The init stage gets its fds at fixed numbers above the preserved ones:
     base = 3+N              sync socket
     base+1                  the plan (a memfd)
     base+2                  exec.fifo (create only)
+    base+3                  the console socket (process.terminal)
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from .users import exec_candidates, home_of
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .cgroups import Hierarchy
-    from .spec.model import Mount, Spec
+    from .spec.model import Mount, Process, Spec
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWCGROUP = 0x02000000
@@ -51,6 +52,7 @@ PROC_NS_NAMES = {"pid": "pid", "network": "net", "mount": "mnt", "ipc": "ipc", "
                  "user": "user", "cgroup": "cgroup", "time": "time"}
 # setns order: the user namespace first (it owns the others), the mount namespace last.
 JOIN_ORDER = ("user", "ipc", "uts", "network", "cgroup", "time", "mount")
+_JOIN_RANK = {NAMESPACE_FLAGS[name]: i for i, name in enumerate(JOIN_ORDER)}
 
 S_IFCHR = 0o020000
 S_IFBLK = 0o060000
@@ -87,7 +89,7 @@ class Launch:
     """A plan plus how to start the process that runs it."""
 
     __slots__ = (
-        "arg0", "base_fd", "become_root", "bundle", "cgroupns", "container_id", "cgroups_synced", "clone_flags", "fifo", "joins", "pidns_path",
+        "arg0", "base_fd", "become_root", "bundle", "cgroupns", "console", "container_id", "new_userns", "cgroups_synced", "clone_flags", "fifo", "joins", "pidns_path",
         "plan", "warnings",
     )
 
@@ -96,7 +98,9 @@ class Launch:
         self.clone_flags = 0
         self.joins: list[tuple[str, int]] = []  # (namespace path, CLONE_NEW*), in setns order
         self.pidns_path: str | None = None
-        self.become_root = False  # a new user namespace: the parent writes its maps before the exec
+        self.new_userns = False  # the parent writes the new user namespace's maps before the exec
+        self.become_root = False  # in a (new or joined) user namespace: setresuid(0) before the exec
+        self.console = False
         self.cgroupns = False
         self.cgroups_synced = False
         self.fifo = False
@@ -117,6 +121,10 @@ class Launch:
     @property
     def fifo_fd(self) -> int:
         return self.base_fd + 2
+
+    @property
+    def console_fd(self) -> int:
+        return self.base_fd + 3
 
 
 def _dest(m: Mount) -> str:
@@ -156,9 +164,9 @@ def build(
             launch.pidns_path = ns.path
         else:
             launch.joins.append((ns.path, flag))
-    launch.joins.sort(key=lambda j: JOIN_ORDER.index(next(k for k, v in NAMESPACE_FLAGS.items() if v == j[1])))
+    launch.joins.sort(key=lambda j: _JOIN_RANK[j[1]])
     if "user" in new_ns:
-        launch.become_root = True
+        launch.new_userns = launch.become_root = True
     if "time" in new_ns:
         raise InvalidSpec("$.linux.namespaces", "time namespaces are not supported yet")
 
@@ -265,6 +273,8 @@ def _rootfs(
         plan.add(P.OP_PIVOT_ROOT, f"pivot_root into `{rootfs}`")
     if prop is not None:
         plan.add(P.OP_MOUNT, f"make / {prop}", b=mo.PROPAGATION[prop], c=P.MNT_ROOT, strings=("", "/", "", ""))
+    if spec.process is not None and spec.process.terminal:
+        _console(launch, spec.process)
     if spec.root is not None and spec.root.readonly:
         plan.add(P.OP_MOUNT, "remount / read-only", c=P.MNT_ROOT, d=mo.MS_BIND | mo.MS_RDONLY,
                  strings=("", "/", "", ""))
@@ -350,6 +360,50 @@ def _device(launch: Launch, path: str, mode: int, major: int, minor: int, uid: i
     else:
         launch.plan.add(P.OP_MKNOD, f"mknod `{path}`", a=mode, b=os.makedev(major, minor), c=uid, d=gid,
                         strings=(path,))
+
+
+def _console(launch: Launch, proc: Process) -> None:
+    """A pty of the container's devpts as the process's terminal; the master goes to the console
+    socket (after pivot_root, so that /dev/ptmx is the container's)."""
+    launch.console = True
+    rows, cols = proc.console_size or (0, 0)
+    launch.plan.add(P.OP_CONSOLE, "set up the console", a=launch.console_fd, b=(rows << 16) | cols if rows else 0,
+                    c=proc.user.uid, d=-1)
+
+
+def build_exec(
+    proc: Process,
+    *,
+    pid: int,
+    rootfs: str,
+    namespaces: dict[str, str],
+    seccomp: dict[str, object] | None = None,
+    preserve_fds: int = 0,
+) -> Launch:
+    """The launch of a process joining a running container (exec): every namespace of the
+    container's init (``/proc/<pid>/ns/*``), then the process ops as for create."""
+    from .spec.model import Linux
+    from .spec.model import Spec as _Spec
+
+    launch = Launch(3 + preserve_fds)
+    for ns_type in namespaces:
+        path = f"/proc/{pid}/ns/{PROC_NS_NAMES[ns_type]}"
+        if ns_type == "pid":
+            launch.pidns_path = path
+        else:
+            launch.joins.append((path, NAMESPACE_FLAGS[ns_type]))
+    launch.joins.sort(key=lambda j: _JOIN_RANK[j[1]])
+    launch.become_root = "user" in namespaces
+    plan = launch.plan
+    # After setns into the mount namespace, / is the container's root.
+    plan.add(P.OP_ROOTFS, "open the container's root", strings=("/",))
+    cgroups_ready(launch)
+    if proc.terminal:
+        _console(launch, proc)
+    linux = Linux()
+    linux.seccomp = seccomp
+    _process(launch, _Spec("1.3.0", process=proc, linux=linux), rootfs)
+    return launch
 
 
 def _hook_state_parts(launch: Launch, spec: Spec) -> tuple[str, str]:

@@ -72,6 +72,16 @@ def read_in_root(rootfs: str, path: str, limit: int) -> bytes:
         os.close(fd)
 
 
+def connect_unix(path: str) -> int:
+    lib, _ = _load()
+    return _check(lib.ocirun_connect_unix(path.encode()), "connect to the console socket", path)
+
+
+def recv_fd(sock: int) -> int:
+    lib, _ = _load()
+    return _check(lib.ocirun_recv_fd(sock), "receive the console")
+
+
 def statfs_type(path: str) -> int:
     lib, _ = _load()
     return _check(lib.ocirun_statfs_type(path.encode()), "statfs", path)

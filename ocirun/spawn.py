@@ -25,13 +25,18 @@ ENOENT = 2
 class InitProcess:
     """The container's first process, seen from the parent, until it execs the user's program."""
 
-    __slots__ = ("_returncode", "launch", "pid", "sock")
+    __slots__ = ("_returncode", "launch", "pid", "sock", "start_time")
 
     def __init__(self, pid: int, sock: int, launch: Launch) -> None:
+        from .state import proc_start_time
+
         self.pid = pid
         self.sock = sock
         self.launch = launch
         self._returncode: int | None = None
+        # Now, while it cannot have exited (it waits for us at a sync point before the exec): a
+        # `run` of a quick program may be a zombie by the time it is READY.
+        self.start_time = proc_start_time(pid) or 0
 
     # -- messages ---------------------------------------------------------------------------------
 
@@ -133,7 +138,12 @@ def _memfd_with(name: str, data: bytes) -> int:
 
 
 def start(
-    launch: Launch, *, fifo_fd: int | None = None, preserve_fds: int = 0, cgroup_dir: str | None = None
+    launch: Launch,
+    *,
+    fifo_fd: int | None = None,
+    console_fd: int | None = None,
+    preserve_fds: int = 0,
+    cgroup_dir: str | None = None,
 ) -> InitProcess:
     """Clones the container's first process for ``launch``; with ``cgroup_dir`` (a cgroup v2
     directory) it is born in that cgroup."""
@@ -171,6 +181,8 @@ def start(
         fds += [(child_sock, launch.sync_fd), (plan_fd, launch.plan_fd)]
         if fifo_fd is not None:
             fds.append((fifo_fd, launch.fifo_fd))
+        if console_fd is not None:
+            fds.append((console_fd, launch.console_fd))
         try:
             pid = shim.spawn(
                 argv=["ocirun-init", str(launch.sync_fd), str(launch.plan_fd)],
@@ -180,7 +192,7 @@ def start(
                 fds=fds,
                 joins=joins,
                 pidns_fd=pidns_fd,
-                wait_go=launch.become_root,
+                wait_go=launch.new_userns,
                 become_root=launch.become_root,
                 cgroup_fd=cgroup_fd,
             )

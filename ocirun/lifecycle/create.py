@@ -14,7 +14,7 @@ from ..errors import CreateError, InvalidArgument, OciRunError, SyscallError
 from ..protocol import SYNC_CGROUPS, SYNC_HOOKS
 from ..spec import bundle as _bundle
 from ..spec import validate
-from ..state import CREATED, State, proc_start_time
+from ..state import CREATED, State
 from ..store import Store
 
 TYPE_CHECKING = False
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from ..context import Context
+    from ..console import ConsoleSocket
     from ..spawn import InitProcess
     from ..spec.model import Spec
 
@@ -70,6 +71,21 @@ def saved_config(spec: Spec) -> dict[str, Any]:
     return out
 
 
+def console_for(terminal: bool, console_socket: str | None, foreground: bool) -> ConsoleSocket | None:
+    """The console socket a process with ``terminal`` gets (runc's rules and messages)."""
+    from ..console import ConsoleSocket
+
+    if not terminal:
+        if console_socket is not None:
+            raise InvalidArgument("cannot use console socket if ocirun will not detach or allocate tty")
+        return None
+    if console_socket is not None:
+        return ConsoleSocket.connect(console_socket)
+    if not foreground:
+        raise InvalidArgument("cannot allocate tty if ocirun will detach without setting console socket")
+    return ConsoleSocket.own()
+
+
 def _write_id_maps(pid: int, spec: Spec) -> None:
     for name, maps in (("uid_map", spec.linux.uid_mappings), ("gid_map", spec.linux.gid_mappings)):
         path = f"/proc/{pid}/{name}"
@@ -87,12 +103,13 @@ def _write_id_maps(pid: int, spec: Spec) -> None:
 class Created:
     """A container whose init is waiting (create) or about to exec (run)."""
 
-    __slots__ = ("init", "spec", "state")
+    __slots__ = ("console", "init", "spec", "state")
 
-    def __init__(self, state: State, init: InitProcess, spec: Spec) -> None:
+    def __init__(self, state: State, init: InitProcess, spec: Spec, console: ConsoleSocket | None) -> None:
         self.state = state
         self.init = init
         self.spec = spec
+        self.console = console  # ocirun's own console socket (foreground run), else None
 
 
 def create(
@@ -105,8 +122,10 @@ def create(
     no_pivot: bool = False,
     preserve_fds: int = 0,
     foreground: bool = False,
+    detach: bool = False,
 ) -> Created:
-    """Creates the container.  ``foreground`` (run) skips the fifo: the init execs once ready."""
+    """Creates the container.  ``foreground`` (run) skips the fifo: the init execs once ready;
+    ``detach`` (run -d) means nobody stays to hold a terminal."""
     store = Store(ctx.root)
     from ..store import validate_id
 
@@ -117,15 +136,37 @@ def create(
     spec = _bundle.load(bundle)
     rootfs = validate.rootfs_path(spec, bundle)
     assert spec.process is not None
-    if console_socket is not None or spec.process.terminal:
-        raise OciRunError("terminals (process.terminal, --console-socket) are not supported yet")
+    console = console_for(spec.process.terminal, console_socket, foreground and not detach)
+    try:
+        return _create(ctx, store, container_id, bundle, spec, rootfs, console,
+                       pid_file=pid_file, no_pivot=no_pivot, preserve_fds=preserve_fds, foreground=foreground)
+    except BaseException:
+        if console is not None:
+            console.close()
+        raise
+
+
+def _create(
+    ctx: Context,
+    store: Store,
+    container_id: str,
+    bundle: str,
+    spec: Spec,
+    rootfs: str,
+    console: ConsoleSocket | None,
+    *,
+    pid_file: str | None,
+    no_pivot: bool,
+    preserve_fds: int,
+    foreground: bool,
+) -> Created:
 
     store.new_dir(container_id)
     undo: list[Callable[[], None]] = [lambda: store.remove(container_id)]
     try:
         with store.lock(container_id):
             return _create_locked(
-                ctx, store, container_id, bundle, spec, rootfs, undo,
+                ctx, store, container_id, bundle, spec, rootfs, console, undo,
                 pid_file=pid_file, no_pivot=no_pivot, preserve_fds=preserve_fds, foreground=foreground,
             )
     except BaseException as e:
@@ -147,6 +188,7 @@ def _create_locked(
     bundle: str,
     spec: Spec,
     rootfs: str,
+    console: ConsoleSocket | None,
     undo: list[Callable[[], None]],
     *,
     pid_file: str | None,
@@ -170,7 +212,7 @@ def _create_locked(
         container_id=container_id,
     )
     for warning in launch.warnings:
-        ctx.log.warning(warning)
+        ctx.log.log_note(warning)
     fifo_fd = None
     if not foreground:
         fifo = store.fifo_path(container_id)
@@ -188,22 +230,29 @@ def _create_locked(
     if born_in is not None:
         cg.create()
         undo.append(cg.destroy)
+        cg.apply(spec.linux.resources, warn=ctx.log.warning)  # device rules even without resources
     try:
-        init = spawn.start(launch, fifo_fd=fifo_fd, preserve_fds=preserve_fds, cgroup_dir=born_in)
+        init = spawn.start(
+            launch,
+            fifo_fd=fifo_fd,
+            console_fd=console.child_fd if console is not None else None,
+            preserve_fds=preserve_fds,
+            cgroup_dir=born_in,
+        )
     finally:
         if fifo_fd is not None:
             os.close(fifo_fd)  # the init stage has its own copy
+        if console is not None:
+            console.close_child()
     undo.append(init.close)
     undo.append(init.kill)
-    if launch.become_root:
+    if launch.new_userns:
         _write_id_maps(init.pid, spec)
         init.ack()  # sync 1: the maps are written; the child may exec the init stage
     if born_in is None:
         cg.create()
         undo.insert(undo.index(init.close), cg.destroy)
-    if spec.linux.resources:
-        cg.apply(spec.linux.resources)
-    if born_in is None:
+        cg.apply(spec.linux.resources, warn=ctx.log.warning)  # device rules even without resources
         cg.join(init.pid)
 
     annotations = spec.annotations
@@ -220,13 +269,10 @@ def _create_locked(
         return None
 
     init.run_until_ready(on_sync)
-    start_time = proc_start_time(init.pid)
-    if start_time is None:
-        raise init._died("after it was ready")
     st = State(
         id=container_id,
         pid=init.pid,
-        pid_start=start_time,
+        pid_start=init.start_time,
         bundle=bundle,
         rootfs=rootfs,
         created=rfc3339_now(),
@@ -238,7 +284,10 @@ def _create_locked(
     store.save(st)
     if pid_file:
         write_pid_file(pid_file, init.pid)
-    return Created(st, init, spec)
+    if console is not None and console.parent_fd < 0:
+        console.close()  # the caller's --console-socket: the master went there
+        console = None
+    return Created(st, init, spec, console)
 
 
 def command(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:

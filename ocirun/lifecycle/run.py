@@ -11,13 +11,51 @@ from .create import create, hook_state
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
+    from ..console import ConsoleSocket
     from ..context import Context
 
 # Signals passed on to the container (SIGCHLD and the unblockable ones are ours).
 FORWARDED = ("SIGHUP", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGTERM", "SIGALRM", "SIGCONT",
              "SIGWINCH", "SIGPWR", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGPIPE", "SIGPROF", "SIGVTALRM")
+
+
+def wait_foreground(pid: int, wait: Callable[[], int], console: ConsoleSocket | None) -> int:
+    """Waits for the container's process ``pid`` (``wait`` reaps it): relaying its terminal when
+    ocirun holds it, else passing on the signals ocirun receives."""
+    import _signal
+
+    from .. import _os as os
+
+    if console is not None:
+        from ..console import relay
+
+        try:
+            master = console.receive_master()
+        finally:
+            console.close()
+        return relay(master, wait)
+
+    pidfd = os.pidfd_open(pid)
+
+    def forward(signum: int, _frame: object) -> None:
+        try:
+            _signal.pidfd_send_signal(pidfd, signum)
+        except ProcessLookupError:
+            pass
+
+    old = {}
+    for name in FORWARDED:
+        num = getattr(_signal, name)
+        old[num] = _signal.signal(num, forward)
+    try:
+        return wait()
+    finally:
+        for num, handler in old.items():
+            _signal.signal(num, handler)
+        os.close(pidfd)
 
 
 def run(
@@ -36,7 +74,7 @@ def run(
 
     created = create(
         ctx, container_id, bundle, pid_file=pid_file, console_socket=console_socket,
-        no_pivot=no_pivot, preserve_fds=preserve_fds, foreground=True,
+        no_pivot=no_pivot, preserve_fds=preserve_fds, foreground=True, detach=detach,
     )
     init, st = created.init, created.state
     store = Store(ctx.root)
@@ -47,6 +85,8 @@ def run(
 
         init.kill()
         init.close()
+        if created.console is not None:
+            created.console.close()
         destroy(ctx, store, st)
         raise
     init.close()
@@ -58,28 +98,7 @@ def run(
         run_hooks(poststart, hook_state(st.id, "running", st.pid, st.bundle, st.annotations), "poststart", ctx.log)
     if detach:
         return 0
-
-    import _signal
-
-    def forward(signum: int, _frame: object) -> None:
-        try:
-            _signal.pidfd_send_signal(pidfd, signum)
-        except ProcessLookupError:
-            pass
-
-    from .. import _os as os
-
-    pidfd = os.pidfd_open(init.pid)
-    old = {}
-    for name in FORWARDED:
-        num = getattr(_signal, name)
-        old[num] = _signal.signal(num, forward)
-    try:
-        status = init.wait()
-    finally:
-        for num, handler in old.items():
-            _signal.signal(num, handler)
-        os.close(pidfd)
+    status = wait_foreground(init.pid, init.wait, created.console)
     if not keep:
         with store.lock(container_id):
             destroy(ctx, store, st)

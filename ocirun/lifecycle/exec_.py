@@ -1,0 +1,211 @@
+"""exec: run another process in a container: in all of its namespaces and cgroups, with the
+credentials, capabilities, rlimits and seccomp filter its process description asks for.
+
+The process goes through the same init stage as the container's first one (from a sealed memfd,
+no Python and no host executable in the container), in join mode: setns into every namespace of
+the container's init (the pid namespace around the clone), then the process ops of the plan.
+Its description is the container's own process (saved at create) changed by the flags, as runc
+does, or the whole ``--process`` file.
+"""
+
+from __future__ import annotations
+
+from .. import _os as os
+from .. import plan, spawn
+from ..errors import InvalidArgument, InvalidSpec, InvalidState, SyscallError
+from ..state import PAUSED, STOPPED
+from ..store import Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ..context import Context
+    from ..spec.model import Process
+
+
+def _env_set(env: list[str], entry: str) -> list[str]:
+    name = entry.split("=", 1)[0] + "="
+    return [e for e in env if not e.startswith(name)] + [entry]
+
+
+def process_from_flags(base: dict[str, Any], opts: dict[str, Any], args: list[str]) -> dict[str, Any]:
+    """The process description of `exec ID CMD...`: the container's, changed by the flags."""
+    if not args:
+        raise InvalidArgument("exec args cannot be empty")
+    proc = dict(base)
+    proc["args"] = list(args)
+    proc["terminal"] = bool(opts["tty"])
+    proc.pop("consoleSize", None)
+    env = list(proc.get("env") or [])
+    for entry in opts["env"]:
+        env = _env_set(env, entry)
+    proc["env"] = env
+    if opts["cwd"]:
+        proc["cwd"] = opts["cwd"]
+    user = dict(proc.get("user") or {"uid": 0, "gid": 0})
+    if opts["user"]:
+        uid, _, gid = opts["user"].partition(":")
+        try:
+            user["uid"] = int(uid)
+            if gid:
+                user["gid"] = int(gid)
+        except ValueError:
+            raise InvalidArgument(f"invalid --user {opts['user']!r}: want <uid>[:<gid>]") from None
+    if opts["additional_gids"]:
+        try:
+            user["additionalGids"] = [int(g) for g in opts["additional_gids"]]
+        except ValueError:
+            raise InvalidArgument(f"invalid --additional-gids {opts['additional_gids']!r}") from None
+    proc["user"] = user
+    if opts["cap"]:
+        caps = {k: list(v) for k, v in (proc.get("capabilities") or {}).items()}
+        for cap in opts["cap"]:
+            for set_name in ("bounding", "effective", "permitted"):
+                caps.setdefault(set_name, [])
+                if cap not in caps[set_name]:
+                    caps[set_name].append(cap)
+        proc["capabilities"] = caps
+    if opts["no_new_privs"]:
+        proc["noNewPrivileges"] = True
+    if opts["apparmor"]:
+        proc["apparmorProfile"] = opts["apparmor"]
+    if opts["process_label"]:
+        proc["selinuxLabel"] = opts["process_label"]
+    return proc
+
+
+def load_process_file(path: str) -> dict[str, Any]:
+    from .. import _json
+
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise SyscallError.from_oserror("open", e, path) from None
+    try:
+        proc = _json.loads(data)
+    except ValueError as e:
+        raise InvalidArgument(f"{path}: invalid JSON: {e}") from None
+    if not isinstance(proc, dict):
+        raise InvalidArgument(f"{path}: a process must be a JSON object")
+    return proc
+
+
+def _check_process(raw: dict[str, Any]) -> Process:
+    """Schema and model of a process description (errors name $.process...)."""
+    from ..spec import schema
+    from ..spec.model import Process
+
+    schema.check({"ociVersion": "1.3.0", "root": {"path": "/"}, "process": raw})
+    proc = Process.from_json(raw)
+    if not proc.cwd.startswith("/"):
+        raise InvalidSpec("$.process.cwd", f"{proc.cwd!r} is not an absolute path")
+    return proc
+
+
+def exec_process(
+    ctx: Context,
+    container_id: str,
+    raw_process: dict[str, Any],
+    *,
+    detach: bool = False,
+    console_socket: str | None = None,
+    pid_file: str | None = None,
+    preserve_fds: int = 0,
+    cgroups: list[str] | None = None,
+    ignore_paused: bool = False,
+) -> int:
+    """Runs the process; in the foreground returns its exit status (128+N for signal N)."""
+    store = Store(ctx.root)
+    st = store.load(container_id)
+    status = st.status(store.dir(container_id))
+    if status == STOPPED:
+        raise InvalidState("cannot exec in a stopped container")
+    if status == PAUSED and not ignore_paused:
+        raise InvalidState("cannot exec in a paused container (use --ignore-paused to override)")
+    proc = _check_process(raw_process)
+    from .create import console_for, write_pid_file
+
+    console = console_for(proc.terminal, console_socket, not detach)
+    try:
+        linux = st.config.get("linux") or {}
+        launch = plan.build_exec(
+            proc,
+            pid=st.pid,
+            rootfs=st.rootfs,
+            namespaces={t: p for t, p in st.namespaces.items() if t != "time"},
+            seccomp=linux.get("seccomp"),
+            preserve_fds=preserve_fds,
+        )
+        for warning in launch.warnings:
+            ctx.log.log_note(warning)
+        if not st.alive():  # the namespaces above are the init's: it must still be the same process
+            raise InvalidState("cannot exec in a stopped container")
+        try:
+            init = spawn.start(
+                launch, console_fd=console.child_fd if console is not None else None, preserve_fds=preserve_fds
+            )
+        finally:
+            if console is not None:
+                console.close_child()
+        try:
+            _join_cgroups(st.cgroup_paths, cgroups or [], init.pid)
+            init.run_until_ready(lambda point: init.pid)
+            if pid_file:
+                write_pid_file(pid_file, init.pid)
+            init.wait_exec()
+        except BaseException:
+            init.kill()
+            raise
+        finally:
+            init.close()
+        if console is not None and console.parent_fd < 0:
+            console.close()
+            console = None
+        if detach:
+            return 0
+        from .run import wait_foreground
+
+        waiting, console = console, None
+        return wait_foreground(init.pid, init.wait, waiting)
+    finally:
+        if console is not None:
+            console.close()
+
+
+def _join_cgroups(paths: dict[str, str], sub: list[str], pid: int) -> None:
+    """The container's cgroups, or the sub-cgroups --cgroup names ([<controller>:]<path>)."""
+    from ..cgroups import Manager
+
+    chosen = dict(paths)
+    for item in sub:
+        controllers, _, path = item.rpartition(":")
+        for key in list(chosen):
+            names = key.split(",") if key else [""]
+            if not controllers or any(c in names for c in controllers.split(",")):
+                target = paths[key].rstrip("/") + "/" + path.strip("/")
+                if not os.path.isdir(target):
+                    raise InvalidArgument(f"--cgroup {item}: no cgroup `{target}`")
+                chosen[key] = target
+    Manager.from_json(chosen).join(pid)
+
+
+def command(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    container_id = args[0]
+    if opts["process"]:
+        raw = load_process_file(opts["process"])
+    else:
+        st = Store(ctx.root).load(container_id)
+        raw = process_from_flags(st.config.get("process") or {"cwd": "/"}, opts, args[1:])
+    return exec_process(
+        ctx,
+        container_id,
+        raw,
+        detach=opts["detach"],
+        console_socket=opts["console_socket"],
+        pid_file=opts["pid_file"],
+        preserve_fds=opts["preserve_fds"],
+        cgroups=opts["cgroup"],
+        ignore_paused=opts["ignore_paused"],
+    )
