@@ -851,6 +851,16 @@ static void run_op(const struct ocirun_op *op)
     case OP_LOOPBACK_UP: op_loopback_up(); break;
     case OP_HOOK: op_hook(op); break;
     case OP_CONSOLE: op_console(op); break;
+    case OP_KEYRING: {
+        /* KEYCTL_JOIN_SESSION_KEYRING; a kernel without keyrings (ENOSYS) or a sandbox that denies
+         * them (EPERM/EACCES) leaves the inherited one, as runc does for ENOSYS. */
+        long r = SC2(__NR_keyctl, 1, op_str(op, 0));
+        if (r < 0 && r != -ENOSYS && r != -EPERM && r != -EACCES)
+            CHECK(r, "join a session keyring");
+        if (r >= 0) /* possessor: all; user: view, read, link (what runc sets) */
+            SC3(__NR_keyctl, 5 /* KEYCTL_SETPERM */, r, 0x3f1b0000);
+        break;
+    }
     default: fail(EINVAL, "unknown op");
     }
 }

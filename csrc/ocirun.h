@@ -114,7 +114,8 @@ enum ocirun_op_code {
     OP_CONSOLE = 39,      /* a = console socket fd, b = rows << 16 | cols (0: leave), c = uid, d = gid:
                              a new pty from the container's /dev/ptmx, its master sent on the socket,
                              the slave bound on /dev/console, the controlling terminal and stdio */
-    OP_MAX = 40,
+    OP_KEYRING = 40,      /* s0 = name: join a new session keyring (the host's keys are not the container's) */
+    OP_MAX = 41,
 };
 
 /* OP_MOUNT c flags */

@@ -106,10 +106,13 @@ class Runtime:
         no_pivot: bool = False,
         preserve_fds: int = 0,
     ) -> Container:
-        from .lifecycle.create import create
+        from .lifecycle.create import CreateOptions, create
 
         created = create(
-            self.context, container_id, bundle, pid_file=pid_file, no_pivot=no_pivot, preserve_fds=preserve_fds
+            self.context,
+            container_id,
+            bundle,
+            CreateOptions(pid_file=pid_file, no_pivot=no_pivot, preserve_fds=preserve_fds),
         )
         created.init.close()
         return Container(self, container_id)

@@ -143,6 +143,7 @@ def build(
     cgroup_hierarchies: list[Hierarchy] | None = None,
     cgroup_paths: dict[str, str] | None = None,
     container_id: str = "",
+    new_keyring: bool = True,
 ) -> Launch:
     """The launch of ``spec``'s container process (create/run)."""
     assert spec.process is not None
@@ -171,6 +172,8 @@ def build(
         raise InvalidSpec("$.linux.namespaces", "time namespaces are not supported yet")
 
     launch.cgroupns = "cgroup" in new_ns
+    if new_keyring:
+        plan.add(P.OP_KEYRING, "join a new session keyring", strings=(f"_ses.{container_id}"[:255],))
     if "network" in new_ns:
         plan.add(P.OP_LOOPBACK_UP, "bring up the loopback interface")
 
@@ -397,6 +400,7 @@ def build_exec(
     plan = launch.plan
     # After setns into the mount namespace, / is the container's root.
     plan.add(P.OP_ROOTFS, "open the container's root", strings=("/",))
+    plan.add(P.OP_KEYRING, "join a new session keyring", strings=("_ses.exec",))
     cgroups_ready(launch)
     if proc.terminal:
         _console(launch, proc)

@@ -112,66 +112,75 @@ class Created:
         self.console = console  # ocirun's own console socket (foreground run), else None
 
 
-def create(
-    ctx: Context,
-    container_id: str,
-    bundle: str,
-    *,
-    pid_file: str | None = None,
-    console_socket: str | None = None,
-    no_pivot: bool = False,
-    preserve_fds: int = 0,
-    foreground: bool = False,
-    detach: bool = False,
-) -> Created:
-    """Creates the container.  ``foreground`` (run) skips the fifo: the init execs once ready;
-    ``detach`` (run -d) means nobody stays to hold a terminal."""
-    store = Store(ctx.root)
+class CreateOptions:
+    """How to create: runc's create/run flags (``foreground``: run, no fifo, the init execs once
+    ready; ``detach``: run -d, nobody stays to hold a terminal)."""
+
+    __slots__ = ("console_socket", "detach", "foreground", "no_new_keyring", "no_pivot", "pid_file", "preserve_fds")
+
+    def __init__(
+        self,
+        *,
+        pid_file: str | None = None,
+        console_socket: str | None = None,
+        no_pivot: bool = False,
+        no_new_keyring: bool = False,
+        preserve_fds: int = 0,
+        foreground: bool = False,
+        detach: bool = False,
+    ) -> None:
+        if preserve_fds < 0:
+            raise InvalidArgument("--preserve-fds must not be negative")
+        self.pid_file = pid_file
+        self.console_socket = console_socket
+        self.no_pivot = no_pivot
+        self.no_new_keyring = no_new_keyring
+        self.preserve_fds = preserve_fds
+        self.foreground = foreground
+        self.detach = detach
+
+
+class _Request:
+    """One create in progress: what it is about and what it has taken (``undo``)."""
+
+    __slots__ = ("bundle", "console", "container_id", "ctx", "opts", "rootfs", "spec", "store", "undo")
+
+    def __init__(
+        self, ctx: Context, container_id: str, bundle: str, spec: Spec, rootfs: str, opts: CreateOptions
+    ) -> None:
+        self.ctx = ctx
+        self.store = Store(ctx.root)
+        self.container_id = container_id
+        self.bundle = bundle
+        self.spec = spec
+        self.rootfs = rootfs
+        self.opts = opts
+        self.console: ConsoleSocket | None = None
+        self.undo: list[Callable[[], None]] = []
+
+
+def create(ctx: Context, container_id: str, bundle: str, opts: CreateOptions | None = None) -> Created:
+    """Creates the container (runtime.md "Create")."""
     from ..store import validate_id
 
+    opts = opts or CreateOptions()
     validate_id(container_id)
-    if preserve_fds < 0:
-        raise InvalidArgument("--preserve-fds must not be negative")
     bundle = os.path.abspath(bundle)
     spec = _bundle.load(bundle)
     rootfs = validate.rootfs_path(spec, bundle)
     assert spec.process is not None
-    console = console_for(spec.process.terminal, console_socket, foreground and not detach)
+    req = _Request(ctx, container_id, bundle, spec, rootfs, opts)
+    req.console = console_for(spec.process.terminal, opts.console_socket, opts.foreground and not opts.detach)
+    if req.console is not None:
+        req.undo.append(req.console.close)
+    req.store.new_dir(container_id)
+    req.undo.append(lambda: req.store.remove(container_id))
     try:
-        return _create(ctx, store, container_id, bundle, spec, rootfs, console,
-                       pid_file=pid_file, no_pivot=no_pivot, preserve_fds=preserve_fds, foreground=foreground)
-    except BaseException:
-        if console is not None:
-            console.close()
-        raise
-
-
-def _create(
-    ctx: Context,
-    store: Store,
-    container_id: str,
-    bundle: str,
-    spec: Spec,
-    rootfs: str,
-    console: ConsoleSocket | None,
-    *,
-    pid_file: str | None,
-    no_pivot: bool,
-    preserve_fds: int,
-    foreground: bool,
-) -> Created:
-
-    store.new_dir(container_id)
-    undo: list[Callable[[], None]] = [lambda: store.remove(container_id)]
-    try:
-        with store.lock(container_id):
-            return _create_locked(
-                ctx, store, container_id, bundle, spec, rootfs, console, undo,
-                pid_file=pid_file, no_pivot=no_pivot, preserve_fds=preserve_fds, foreground=foreground,
-            )
+        with req.store.lock(container_id):
+            return _create_locked(req)
     except BaseException as e:
         errors = []
-        for step in reversed(undo):
+        for step in reversed(req.undo):
             try:
                 step()
             except Exception as cleanup_error:
@@ -181,21 +190,12 @@ def _create(
         raise
 
 
-def _create_locked(
-    ctx: Context,
-    store: Store,
-    container_id: str,
-    bundle: str,
-    spec: Spec,
-    rootfs: str,
-    console: ConsoleSocket | None,
-    undo: list[Callable[[], None]],
-    *,
-    pid_file: str | None,
-    no_pivot: bool,
-    preserve_fds: int,
-    foreground: bool,
-) -> Created:
+def _create_locked(req: _Request) -> Created:
+    ctx, store, container_id, bundle, spec, rootfs, opts = (
+        req.ctx, req.store, req.container_id, req.bundle, req.spec, req.rootfs, req.opts
+    )
+    undo, console = req.undo, req.console
+    foreground, preserve_fds = opts.foreground, opts.preserve_fds
     hierarchies = cgroups.hierarchies()
     if ctx.systemd_cgroup:
         raise OciRunError("--systemd-cgroup: systemd is not running here; use the cgroupfs driver")
@@ -205,11 +205,12 @@ def _create_locked(
         rootfs=rootfs,
         bundle=bundle,
         fifo=not foreground,
-        no_pivot=no_pivot,
+        no_pivot=opts.no_pivot,
         preserve_fds=preserve_fds,
         cgroup_hierarchies=hierarchies,
         cgroup_paths=cg.paths,
         container_id=container_id,
+        new_keyring=not opts.no_new_keyring,
     )
     for warning in launch.warnings:
         ctx.log.log_note(warning)
@@ -282,11 +283,13 @@ def _create_locked(
         config=saved_config(spec),
     )
     store.save(st)
-    if pid_file:
-        write_pid_file(pid_file, init.pid)
-    if console is not None and console.parent_fd < 0:
-        console.close()  # the caller's --console-socket: the master went there
-        console = None
+    if opts.pid_file:
+        write_pid_file(opts.pid_file, init.pid)
+    if console is not None:
+        undo.remove(console.close)
+        if console.parent_fd < 0:
+            console.close()  # the caller's --console-socket: the master went there
+            console = None
     return Created(st, init, spec, console)
 
 
@@ -295,10 +298,13 @@ def command(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
         ctx,
         args[0],
         opts["bundle"],
-        pid_file=opts["pid_file"],
-        console_socket=opts["console_socket"],
-        no_pivot=opts["no_pivot"],
-        preserve_fds=opts["preserve_fds"],
+        CreateOptions(
+            pid_file=opts["pid_file"],
+            console_socket=opts["console_socket"],
+            no_pivot=opts["no_pivot"],
+            no_new_keyring=opts["no_new_keyring"],
+            preserve_fds=opts["preserve_fds"],
+        ),
     )
     created.init.close()
     return 0

@@ -7,7 +7,7 @@ container's, or 128+N when signal N ended it.  --detach returns once the program
 
 from __future__ import annotations
 
-from .create import create, hook_state
+from .create import CreateOptions, create, hook_state
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -68,13 +68,19 @@ def run(
     pid_file: str | None = None,
     console_socket: str | None = None,
     no_pivot: bool = False,
+    no_new_keyring: bool = False,
     preserve_fds: int = 0,
 ) -> int:
     from ..store import Store
 
     created = create(
-        ctx, container_id, bundle, pid_file=pid_file, console_socket=console_socket,
-        no_pivot=no_pivot, preserve_fds=preserve_fds, foreground=True, detach=detach,
+        ctx,
+        container_id,
+        bundle,
+        CreateOptions(
+            pid_file=pid_file, console_socket=console_socket, no_pivot=no_pivot, no_new_keyring=no_new_keyring,
+            preserve_fds=preserve_fds, foreground=True, detach=detach,
+        ),
     )
     init, st = created.init, created.state
     store = Store(ctx.root)
@@ -115,5 +121,6 @@ def command(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
         pid_file=opts["pid_file"],
         console_socket=opts["console_socket"],
         no_pivot=opts["no_pivot"],
+        no_new_keyring=opts["no_new_keyring"],
         preserve_fds=opts["preserve_fds"],
     )
