@@ -595,8 +595,8 @@ static void op_seccomp(const struct ocirun_op *op)
     long r = SC3(__NR_seccomp, SECCOMP_SET_MODE_FILTER, op->a, &prog);
     CHECK(r, "seccomp");
     if (op->a & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
-        /* The listener fd goes to the parent, which passes it on to listenerPath. */
-        send_msg(MSG_SYNC, cur_step, 0, r, 0);
+        /* The listener fd goes to the parent (pidfd_getfd), which passes it on to listenerPath. */
+        send_msg(MSG_SECCOMP, cur_step, 0, r, 0);
         wait_ack();
         SC1(__NR_close, r);
     }
@@ -803,7 +803,16 @@ static void run_op(const struct ocirun_op *op)
     case OP_MASK: op_mask(op); break;
     case OP_READONLY: op_readonly(op); break;
     case OP_SYNC: send_msg(MSG_SYNC, cur_step, 0, op->a, 0); wait_ack(); break;
-    case OP_CHDIR: CHECK(SC1(__NR_chdir, op_str(op, 0)), op_str(op, 0)); break;
+    case OP_CHDIR: {
+        char cwd[64];
+        CHECK(SC1(__NR_chdir, op_str(op, 0)), op_str(op, 0));
+        /* A cwd reached through a leaked fd (/proc/self/fd/N) lies outside the root: getcwd then
+         * says "(unreachable)" (CVE-2024-21626).  ERANGE only means a long path. */
+        long r = SC2(__NR_getcwd, cwd, sizeof cwd);
+        if ((r >= 0 && cwd[0] != '/') || r == -ENOENT)
+            fail(ENOENT, "the working directory is not inside the container");
+        break;
+    }
     case OP_RLIMIT: {
         struct rlimit64 rl = {(u64)op->b, (u64)op->c};
         CHECK(SC4(__NR_prlimit64, 0, op->a, &rl, 0), 0);
@@ -836,8 +845,11 @@ static void run_op(const struct ocirun_op *op)
     case OP_OOM_SCORE_ADJ: {
         char v[24];
         put_uint(v, (unsigned long)(op->a < 0 ? -op->a : op->a));
-        long fd = SC4(__NR_openat, AT_FDCWD, "/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC, 0);
+        long fd = SC4(__NR_openat, AT_FDCWD, "/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0);
         CHECK(fd, "/proc/self/oom_score_adj");
+        struct statfs sfs;
+        if (SC2(__NR_fstatfs, fd, &sfs) < 0 || sfs.f_type != 0x9fa0)
+            fail(EINVAL, "/proc is not procfs");
         if (op->a < 0)
             SC3(__NR_write, fd, "-", 1);
         CHECK(SC3(__NR_write, fd, v, str_len(v)), "/proc/self/oom_score_adj");
@@ -851,6 +863,21 @@ static void run_op(const struct ocirun_op *op)
     case OP_LOOPBACK_UP: op_loopback_up(); break;
     case OP_HOOK: op_hook(op); break;
     case OP_CONSOLE: op_console(op); break;
+    case OP_AFFINITY: CHECK(SC3(__NR_sched_setaffinity, 0, op->a, (const void *)(op + 1)), 0); break;
+    case OP_SCHED: {
+        const u64 *t = (const u64 *)(op + 1);
+        struct {
+            u32 size, policy;
+            u64 flags;
+            s32 nice;
+            u32 priority;
+            u64 runtime, deadline, period;
+            u32 util_min, util_max;
+        } attr = {56, (u32)op->a, (u64)op->d, (int)op->b, (u32)op->c, t[0], t[1], t[2], 0, 1024};
+        CHECK(SC3(__NR_sched_setattr, 0, &attr, 0), 0);
+        break;
+    }
+    case OP_IOPRIO: CHECK(SC3(__NR_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, op->a), 0); break;
     case OP_KEYRING: {
         /* KEYCTL_JOIN_SESSION_KEYRING; a kernel without keyrings (ENOSYS) or a sandbox that denies
          * them (EPERM/EACCES) leaves the inherited one, as runc does for ENOSYS. */
@@ -869,6 +896,9 @@ static int init_main(int argc, char **argv)
 {
     u64 none = 0;
     SC4(__NR_rt_sigprocmask, 2 /* SIG_SETMASK */, &none, 0, sizeof none); /* the shim blocked all */
+    /* Until the exec nobody in the container may ptrace us or open our /proc files (execve of
+     * the user's program makes it dumpable again, as the kernel decides). */
+    SC5(__NR_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
     if (argc < 3)
         return 2;
     sync_fd = (int)parse_uint(argv[1]);

@@ -58,6 +58,8 @@ enum ocirun_msg_kind {
     MSG_ERROR = 3,   /* child -> parent: op `step` failed with `err`; parent -> child: abort */
     MSG_SYNC = 4,    /* child -> parent: reached sync point `value`, waits for MSG_ACK */
     MSG_EXECED = 5,  /* never sent: the parent's name for EOF after READY (execve succeeded) */
+    MSG_SECCOMP = 6, /* child -> parent: `value` = fd number of the seccomp listener (OP_SECCOMP with
+                        SECCOMP_FILTER_FLAG_NEW_LISTENER); the parent takes a copy, waits for MSG_ACK */
 };
 
 /* Sync points (MSG_SYNC value). */
@@ -115,7 +117,11 @@ enum ocirun_op_code {
                              a new pty from the container's /dev/ptmx, its master sent on the socket,
                              the slave bound on /dev/console, the controlling terminal and stdio */
     OP_KEYRING = 40,      /* s0 = name: join a new session keyring (the host's keys are not the container's) */
-    OP_MAX = 41,
+    OP_AFFINITY = 41,     /* payload = CPU mask of a bytes: sched_setaffinity */
+    OP_SCHED = 42,        /* a = policy, b = nice, c = priority, d = flags; payload = uint64 runtime,
+                             deadline, period: sched_setattr */
+    OP_IOPRIO = 43,       /* a = class << 13 | priority: ioprio_set on the process */
+    OP_MAX = 44,
 };
 
 /* OP_MOUNT c flags */

@@ -27,6 +27,9 @@ from .users import exec_candidates, home_of
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .cgroups import Hierarchy
+    from .seccomp import Filter
+    from typing import Any
+
     from .spec.model import Mount, Process, Spec
 
 CLONE_NEWNS = 0x00020000
@@ -90,7 +93,7 @@ class Launch:
 
     __slots__ = (
         "arg0", "base_fd", "become_root", "bundle", "cgroupns", "console", "container_id", "new_userns", "cgroups_synced", "clone_flags", "fifo", "joins", "pidns_path",
-        "plan", "warnings",
+        "plan", "seccomp", "warnings",
     )
 
     def __init__(self, base_fd: int) -> None:
@@ -109,6 +112,7 @@ class Launch:
         self.arg0 = ""
         self.container_id = ""
         self.bundle = ""
+        self.seccomp: Filter | None = None  # linux.seccomp compiled (its listener goes to the parent)
 
     @property
     def sync_fd(self) -> int:
@@ -144,8 +148,10 @@ def build(
     cgroup_paths: dict[str, str] | None = None,
     container_id: str = "",
     new_keyring: bool = True,
+    seccomp_cache: str | None = None,
 ) -> Launch:
-    """The launch of ``spec``'s container process (create/run)."""
+    """The launch of ``spec``'s container process (create/run).  ``seccomp_cache``: the state
+    root, under which compiled seccomp profiles are kept."""
     assert spec.process is not None
     launch = Launch(3 + preserve_fds)
     launch.container_id = container_id
@@ -187,12 +193,38 @@ def build(
     if spec.domainname is not None:
         plan.add(P.OP_SETDOMAINNAME, f"setdomainname `{spec.domainname}`", strings=(spec.domainname,))
     for key, value in lx.sysctl.items():
+        _check_sysctl(key, new_ns, lx.namespace("network") is not None)
         path = "/proc/sys/" + key.replace(".", "/")
         plan.add(P.OP_WRITE_FILE, f"sysctl `{key}`", a=1, strings=(path, value))
 
     cgroups_ready(launch)
-    _process(launch, spec, rootfs)
+    _process(launch, spec, rootfs, seccomp_cache)
     return launch
+
+
+IPC_SYSCTLS = frozenset((
+    "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall", "kernel.shmmax",
+    "kernel.shmmni", "kernel.shm_rmid_forced",
+))
+
+
+def _check_sysctl(key: str, new_ns: set[str], has_netns: bool) -> None:
+    """Only sysctls of a namespace the container has of its own (runc's rules): IPC ones with an ipc
+    namespace, net.* with a network namespace, the host and domain name with a uts one."""
+    where = f"$.linux.sysctl[{key!r}]"
+    if "/" in key or ".." in key:
+        raise InvalidSpec(where, "is not a sysctl name")
+    if key in IPC_SYSCTLS or key.startswith("fs.mqueue."):
+        if "ipc" not in new_ns:
+            raise InvalidSpec(where, "needs a new ipc namespace")
+    elif key.startswith("net."):
+        if not has_netns:
+            raise InvalidSpec(where, "is not allowed in the host's network namespace")
+    elif key in ("kernel.hostname", "kernel.domainname"):
+        if "uts" not in new_ns:
+            raise InvalidSpec(where, "needs a new uts namespace")
+    else:
+        raise InvalidSpec(where, "is not in a separate kernel namespace: it would change the host")
 
 
 def cgroups_ready(launch: Launch) -> None:
@@ -382,6 +414,7 @@ def build_exec(
     namespaces: dict[str, str],
     seccomp: dict[str, object] | None = None,
     preserve_fds: int = 0,
+    seccomp_cache: str | None = None,
 ) -> Launch:
     """The launch of a process joining a running container (exec): every namespace of the
     container's init (``/proc/<pid>/ns/*``), then the process ops as for create."""
@@ -399,15 +432,95 @@ def build_exec(
     launch.become_root = "user" in namespaces
     plan = launch.plan
     # After setns into the mount namespace, / is the container's root.
+    affinity = proc.exec_cpu_affinity or {}
+    if affinity.get("initial"):
+        mask = cpu_mask(affinity["initial"], "$.process.execCPUAffinity.initial")
+        plan.add(P.OP_AFFINITY, f"set the initial CPU affinity {affinity['initial']}", a=len(mask), blob=mask)
     plan.add(P.OP_ROOTFS, "open the container's root", strings=("/",))
     plan.add(P.OP_KEYRING, "join a new session keyring", strings=("_ses.exec",))
     cgroups_ready(launch)
+    if affinity.get("final"):
+        mask = cpu_mask(affinity["final"], "$.process.execCPUAffinity.final")
+        plan.add(P.OP_AFFINITY, f"set the final CPU affinity {affinity['final']}", a=len(mask), blob=mask)
     if proc.terminal:
         _console(launch, proc)
     linux = Linux()
     linux.seccomp = seccomp
-    _process(launch, _Spec("1.3.0", process=proc, linux=linux), rootfs)
+    _process(launch, _Spec("1.3.0", process=proc, linux=linux), rootfs, seccomp_cache)
     return launch
+
+
+SCHED_POLICIES = {"SCHED_OTHER": 0, "SCHED_FIFO": 1, "SCHED_RR": 2, "SCHED_BATCH": 3, "SCHED_ISO": 4,
+                  "SCHED_IDLE": 5, "SCHED_DEADLINE": 6}
+SCHED_FLAGS = {"SCHED_FLAG_RESET_ON_FORK": 0x01, "SCHED_FLAG_RECLAIM": 0x02, "SCHED_FLAG_DL_OVERRUN": 0x04,
+               "SCHED_FLAG_KEEP_POLICY": 0x08, "SCHED_FLAG_KEEP_PARAMS": 0x10, "SCHED_FLAG_UTIL_CLAMP_MIN": 0x20,
+               "SCHED_FLAG_UTIL_CLAMP_MAX": 0x40}
+IOPRIO_CLASSES = {"IOPRIO_CLASS_RT": 1, "IOPRIO_CLASS_BE": 2, "IOPRIO_CLASS_IDLE": 3}
+PERSONALITY_DOMAINS = {"LINUX": 0x0000, "LINUX32": 0x0008}
+
+
+def _scheduling(launch: Launch, proc: Process, personality: dict[str, Any] | None) -> None:
+    """scheduler, ioPriority and personality: while the process still has its capabilities."""
+    plan = launch.plan
+    sched = proc.scheduler
+    if sched is not None:
+        policy = SCHED_POLICIES.get(sched["policy"])
+        if policy is None:
+            raise InvalidSpec("$.process.scheduler.policy", f"unknown policy {sched['policy']!r}")
+        flags = 0
+        for i, name in enumerate(sched.get("flags") or ()):
+            if name not in SCHED_FLAGS:
+                raise InvalidSpec(f"$.process.scheduler.flags[{i}]", f"unknown flag {name!r}")
+            flags |= SCHED_FLAGS[name]
+        times = b"".join(int(sched.get(k, 0)).to_bytes(8, "little") for k in ("runtime", "deadline", "period"))
+        plan.add(P.OP_SCHED, f"set the scheduler to {sched['policy']}", a=policy, b=sched.get("nice", 0),
+                 c=sched.get("priority", 0), d=flags, blob=times)
+    io = proc.io_priority
+    if io is not None:
+        cls = IOPRIO_CLASSES.get(io["class"])
+        if cls is None:
+            raise InvalidSpec("$.process.ioPriority.class", f"unknown class {io['class']!r}")
+        plan.add(P.OP_IOPRIO, f"set the I/O priority to {io['class']} {io['priority']}",
+                 a=cls << 13 | io["priority"])
+    if personality is not None:
+        domain = PERSONALITY_DOMAINS.get(personality["domain"])
+        if domain is None:
+            raise InvalidSpec("$.linux.personality.domain", f"unknown domain {personality['domain']!r}")
+        if personality.get("flags"):
+            raise InvalidSpec("$.linux.personality.flags", "no personality flags are supported")
+        plan.add(P.OP_PERSONALITY, f"set the personality to {personality['domain']}", a=domain)
+
+
+def _lsm_labels(launch: Launch, proc: Process) -> None:
+    """AppArmor profile and SELinux label of the process, for the exec: an error where the LSM is
+    not enabled (asking for confinement that cannot be had must not run unconfined)."""
+    if proc.apparmor_profile:
+        if not os.path.isdir("/sys/kernel/security/apparmor"):
+            raise InvalidSpec("$.process.apparmorProfile",
+                              f"AppArmor profile {proc.apparmor_profile!r} requested, but AppArmor is not enabled")
+        launch.plan.add(P.OP_WRITE_FILE, f"set the AppArmor profile {proc.apparmor_profile!r}", a=1,
+                        strings=("/proc/self/attr/apparmor/exec", "exec " + proc.apparmor_profile))
+    if proc.selinux_label:
+        if not os.path.isdir("/sys/fs/selinux"):
+            raise InvalidSpec("$.process.selinuxLabel",
+                              f"SELinux label {proc.selinux_label!r} requested, but SELinux is not enabled")
+        launch.plan.add(P.OP_WRITE_FILE, f"set the SELinux label {proc.selinux_label!r}", a=1,
+                        strings=("/proc/self/attr/exec", proc.selinux_label))
+
+
+def cpu_mask(cpus: str, path: str) -> bytes:
+    """"0-3,7" -> a little-endian bit mask for sched_setaffinity."""
+    mask = 0
+    try:
+        for part in filter(None, (p.strip() for p in cpus.split(","))):
+            low, _, high = part.partition("-")
+            for cpu in range(int(low), int(high or low) + 1):
+                mask |= 1 << cpu
+    except ValueError:
+        raise InvalidSpec(path, f"{cpus!r} is not a CPU list like 0-3,7") from None
+    if not mask:
+        raise InvalidSpec(path, "names no CPU")
+    return mask.to_bytes(max(8, (mask.bit_length() + 63) // 64 * 8), "little")
 
 
 def _hook_state_parts(launch: Launch, spec: Spec) -> tuple[str, str]:
@@ -422,11 +535,21 @@ def _hook_state_parts(launch: Launch, spec: Spec) -> tuple[str, str]:
     return before, after + "}"
 
 
-def _process(launch: Launch, spec: Spec, rootfs: str) -> None:
+def _process(launch: Launch, spec: Spec, rootfs: str, seccomp_cache: str | None = None) -> None:
     plan = launch.plan
     proc = spec.process
     assert proc is not None
     user = proc.user
+    filt = None
+    if spec.linux.seccomp is not None:
+        from .seccomp import prepare  # only for a config with linux.seccomp
+
+        filt = launch.seccomp = prepare(spec.linux.seccomp, cache_root=seccomp_cache,
+                                        debug=lambda msg: launch.warnings.append("debug: " + msg))
+
+    def load_seccomp() -> None:
+        assert filt is not None
+        plan.add(P.OP_SECCOMP, "load the seccomp filter", a=filt.flags, b=filt.instructions, blob=filt.bpf)
 
     for i, rl in enumerate(proc.rlimits):
         res = RLIMITS.get(rl.type)
@@ -437,8 +560,12 @@ def _process(launch: Launch, spec: Spec, rootfs: str) -> None:
         plan.add(P.OP_RLIMIT, f"setrlimit {rl.type} {rl.soft}:{rl.hard}", a=res, b=rl.soft, c=rl.hard)
     if proc.oom_score_adj is not None:
         plan.add(P.OP_OOM_SCORE_ADJ, f"set oom_score_adj to {proc.oom_score_adj}", a=proc.oom_score_adj)
+    _scheduling(launch, proc, spec.linux.personality)
+    _lsm_labels(launch, proc)
     if proc.no_new_privileges:
         plan.add(P.OP_NO_NEW_PRIVS, "set no_new_privs")
+    elif filt is not None:
+        load_seccomp()  # seccomp(2) without no_new_privs needs CAP_SYS_ADMIN: before the caps go (runc)
 
     top = _caps.last_cap()
     bounding, eff, perm, inh, amb = _caps.masks(proc.capabilities, top, launch.warnings)
@@ -461,10 +588,15 @@ def _process(launch: Launch, spec: Spec, rootfs: str) -> None:
     candidates = exec_candidates(arg0, proc.env_value("PATH"))
     launch.arg0 = arg0
     plan.add(P.OP_EXEC_LOOKUP, f'exec: "{arg0}"', a=len(candidates), strings=candidates)
+    late_seccomp = filt if proc.no_new_privileges else None
+    if late_seccomp is not None and late_seccomp.listener:
+        load_seccomp()  # with no_new_privs as late as possible, but the parent must take the listener
     plan.add(P.OP_READY, "report ready", a=int(launch.fifo))
     if launch.fifo:
         plan.add(P.OP_WAIT_FIFO, "wait for start", a=launch.fifo_fd)
     plan.add(P.OP_CLOSE_FROM, "close the runtime's file descriptors", a=launch.base_fd)
+    if late_seccomp is not None and not late_seccomp.listener:
+        load_seccomp()  # with no_new_privs as late as possible: fewer of our own calls to allow
     hooks = spec.hooks.get("startContainer")
     if hooks:
         before, after = _hook_state_parts(launch, spec)

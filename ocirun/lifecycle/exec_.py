@@ -168,6 +168,7 @@ def exec_process(
         from .run import wait_foreground
 
         waiting, console = console, None
+        ctx.reap_helper()
         return wait_foreground(init.pid, init.wait, waiting)
     finally:
         if console is not None:
