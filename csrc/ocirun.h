@@ -57,7 +57,7 @@ enum ocirun_msg_kind {
     MSG_READY = 2,   /* child -> parent: everything before the wait for `start` is done */
     MSG_ERROR = 3,   /* child -> parent: op `step` failed with `err`; parent -> child: abort */
     MSG_SYNC = 4,    /* child -> parent: reached sync point `value`, waits for MSG_ACK */
-    MSG_EXECED = 5,  /* never sent: the parent's name for EOF after READY (execve succeeded) */
+    /* 5: unused (EOF after READY means execve succeeded: the sync socket is close-on-exec) */
     MSG_SECCOMP = 6, /* child -> parent: `value` = fd number of the seccomp listener (OP_SECCOMP with
                         SECCOMP_FILTER_FLAG_NEW_LISTENER); the parent takes a copy, waits for MSG_ACK */
 };

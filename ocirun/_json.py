@@ -58,9 +58,8 @@ def loads(text: str | bytes) -> Any:
         # The C scanner's own errors need json.decoder loaded (it only looks in sys.modules):
         # on this failure path, let json itself parse and explain.
         return _slow_loads(text)
-    rest = len(text) - len(text.rstrip(_WS))
-    if end != len(text) - rest:
-        raise JSONError("Extra data", text, end)
+    if end != len(text) and text[end:].strip(_WS):
+        raise JSONError("Extra data", text, len(text) - len(text[end:].lstrip(_WS)))
     return obj
 
 

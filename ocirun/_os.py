@@ -63,7 +63,7 @@ class path:
     @staticmethod
     def abspath(p: str) -> str:
         if not p.startswith("/"):
-            p = _getcwd() + "/" + p
+            p = path.join(_getcwd(), p)
         return path.normpath(p)
 
     @staticmethod
@@ -98,10 +98,13 @@ class path:
 
 
 def makedirs(name: str, mode: int = 0o777, exist_ok: bool = False) -> None:
-    """mkdir -p."""
-    parent = path.dirname(name.rstrip("/"))
-    if parent and parent != name and not path.exists(parent):
+    """mkdir -p, with os.makedirs' semantics."""
+    name = name.rstrip("/") or name
+    parent, tail = path.dirname(name), path.basename(name)
+    if parent and tail and not path.exists(parent):
         makedirs(parent, mode, exist_ok=True)
+        if tail == ".":  # "x/new/." exists once "x/new" does
+            return
     try:
         _mkdir(name, mode)
     except FileExistsError:

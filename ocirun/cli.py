@@ -217,7 +217,7 @@ def parse_flags(
             elif value in _TRUE or value in _FALSE:
                 opts[flag.dest] = value in _TRUE
             else:
-                raise InvalidArgument(f"invalid boolean value {value!r} for -{name}")
+                raise InvalidArgument(f'invalid boolean value "{value}" for -{name}: parse error')
             continue
         if not eq:
             if i >= len(argv):
@@ -230,7 +230,7 @@ def parse_flags(
             try:
                 opts[flag.dest] = int(value, 0)
             except ValueError:
-                raise InvalidArgument(f"invalid value {value!r} for flag -{name}: parse error") from None
+                raise InvalidArgument(f'invalid value "{value}" for flag -{name}: parse error') from None
         else:
             opts[flag.dest] = value
     return opts, args

@@ -535,6 +535,24 @@ def _hook_state_parts(launch: Launch, spec: Spec) -> tuple[str, str]:
     return before, after + "}"
 
 
+def _environment(env: list[str]) -> list[str]:
+    """process.env as runc passes it on: one entry per name (the last one, where it stands), and an
+    empty HOME dropped so that it comes from the image's passwd."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for i in range(len(env) - 1, -1, -1):
+        entry = env[i]
+        name, _, value = entry.partition("=")
+        if "\0" in entry:
+            raise InvalidSpec(f"$.process.env[{i}]", "contains a NUL byte")
+        if name in seen or (name == "HOME" and not value):
+            continue
+        seen.add(name)
+        out.append(entry)
+    out.reverse()
+    return out
+
+
 def _process(launch: Launch, spec: Spec, rootfs: str, seccomp_cache: str | None = None) -> None:
     plan = launch.plan
     proc = spec.process
@@ -551,10 +569,14 @@ def _process(launch: Launch, spec: Spec, rootfs: str, seccomp_cache: str | None 
         assert filt is not None
         plan.add(P.OP_SECCOMP, "load the seccomp filter", a=filt.flags, b=filt.instructions, blob=filt.bpf)
 
+    seen_rlimits: set[str] = set()
     for i, rl in enumerate(proc.rlimits):
         res = RLIMITS.get(rl.type)
         if res is None:
             raise InvalidSpec(f"$.process.rlimits[{i}].type", f"unknown rlimit {rl.type!r}")
+        if rl.type in seen_rlimits:
+            raise InvalidSpec(f"$.process.rlimits[{i}].type", f"{rl.type} is given twice")
+        seen_rlimits.add(rl.type)
         if rl.soft > rl.hard:
             raise InvalidSpec(f"$.process.rlimits[{i}]", f"soft limit {rl.soft} is above the hard limit {rl.hard}")
         plan.add(P.OP_RLIMIT, f"setrlimit {rl.type} {rl.soft}:{rl.hard}", a=res, b=rl.soft, c=rl.hard)
@@ -581,8 +603,8 @@ def _process(launch: Launch, spec: Spec, rootfs: str, seccomp_cache: str | None 
     plan.add(P.OP_UMASK, "umask", a=user.umask if user.umask is not None else DEFAULT_UMASK)
     plan.add(P.OP_CHDIR, f"chdir to `{proc.cwd}`", strings=(proc.cwd,))
 
-    env = list(proc.env)
-    if proc.env_value("HOME") is None:
+    env = _environment(proc.env)
+    if not any(e.startswith("HOME=") for e in env):
         env.append("HOME=" + home_of(rootfs, user.uid))
     arg0 = proc.args[0]
     candidates = exec_candidates(arg0, proc.env_value("PATH"))

@@ -6,8 +6,8 @@ namespace paths (for exec) and the hooks still to run.  The status is never stor
 out on every read (crun status.c, runc refreshState):
 
     init gone, zombie, or its start time changed (pid reused)   -> stopped
+    cgroup frozen (a created container can be paused too)      -> paused
     exec.fifo still there (start has not happened)              -> created
-    cgroup frozen                                               -> paused
     otherwise                                                   -> running
 """
 
@@ -102,13 +102,13 @@ class State:
     def status(self, container_dir: str) -> str:
         if not self.alive():
             return STOPPED
-        if os.path.exists(container_dir + "/exec.fifo"):
-            return CREATED
-        if self.cgroup_paths:
+        if self.cgroup_paths:  # before "created", as runc: a created container can be paused too
             from .cgroups import Manager
 
             if Manager.from_json(self.cgroup_paths).frozen():
                 return PAUSED
+        if os.path.exists(container_dir + "/exec.fifo"):
+            return CREATED
         return RUNNING
 
     def public(self, status: str) -> dict[str, Any]:
@@ -134,12 +134,22 @@ def load(path: str) -> State:
 
 
 def save(state: State, path: str) -> None:
-    """Writes state.json atomically: a temporary file in the same directory, then rename."""
+    """Writes state.json atomically: a temporary file in the same directory, fsync, rename."""
     tmp = f"{path}.{os.getpid()}.tmp"
     data = _json.dumps(state.to_json()).encode()
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
     try:
-        os.write(fd, data)
-    finally:
-        os.close(fd)
-    os.rename(tmp, path)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.rename(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

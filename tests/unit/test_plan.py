@@ -1,0 +1,949 @@
+"""Launch plans: Spec -> the ops the init stage runs, checked without root (STYLE.md 7.2).
+
+Each test builds a Spec from a config dict (``Spec.from_json``), plans it with ``plan.build``
+against a temporary bundle whose rootfs has an /etc/passwd, and checks the op sequence.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ocirun import caps, plan, shim, users
+from ocirun import protocol as P
+from ocirun.cgroups import Hierarchy
+from ocirun.errors import InvalidSpec
+from ocirun.spec import mountopts as mo
+from ocirun.spec.model import Spec
+
+PASSWD = "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:A User:/home/user:/bin/sh\nbroken line\n"
+
+BASE: dict[str, Any] = {
+    "ociVersion": "1.3.0",
+    "root": {"path": "rootfs"},
+    "process": {"args": ["sh", "-c", "true"], "cwd": "/", "env": ["PATH=/usr/bin:/bin", "TERM=xterm"]},
+    "linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}]},
+}
+
+NAMES = {v: k for k, v in vars(P).items() if k.startswith("OP_") and isinstance(v, int)}
+
+
+def _plain_read_in_root(rootfs: str, path: str, limit: int) -> bytes:
+    """shim.read_in_root without the compiled module (the rootfs here has no symlinks)."""
+    with open(rootfs.rstrip("/") + path, "rb") as f:
+        return f.read(limit)
+
+
+@pytest.fixture(autouse=True)
+def _deterministic(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plans must not depend on the capabilities the test runner holds, nor on a built shim."""
+    monkeypatch.setattr(caps, "own_permitted", lambda: (1 << 64) - 1)
+    try:
+        import ocirun._shim  # type: ignore[import-not-found, unused-ignore]  # noqa: F401
+    except ImportError:
+        monkeypatch.setattr(shim, "read_in_root", _plain_read_in_root)
+
+
+@pytest.fixture
+def bundle(tmp_path: Path) -> Path:
+    (tmp_path / "rootfs" / "etc").mkdir(parents=True)
+    (tmp_path / "rootfs" / "etc" / "passwd").write_text(PASSWD)
+    return tmp_path
+
+
+def config(**changes: Any) -> dict[str, Any]:
+    """BASE with top-level keys replaced, and "process.X" / "linux.X" keys set inside those."""
+    cfg = copy.deepcopy(BASE)
+    for key, value in changes.items():
+        section, _, name = key.partition("__")
+        if name:
+            cfg.setdefault(section, {})[name] = value
+        else:
+            cfg[section] = value
+    return cfg
+
+
+def build(bundle: Path, cfg: dict[str, Any], **kwargs: Any) -> plan.Launch:
+    kwargs.setdefault("fifo", True)
+    return plan.build(Spec.from_json(cfg), rootfs=str(bundle / "rootfs"), bundle=str(bundle), **kwargs)
+
+
+def strings(payload: bytes, n: int) -> tuple[str, ...]:
+    parts = payload.split(b"\0")
+    assert len(parts) > n, (payload, n)
+    return tuple(p.decode() for p in parts[:n])
+
+
+def op_list(launch: plan.Launch) -> list[tuple[int, str, tuple[int, int, int, int], bytes]]:
+    return launch.plan.ops()
+
+
+def names(launch: plan.Launch) -> list[str]:
+    return [NAMES[c] for c in launch.plan.codes()]
+
+
+def mount_ops(launch: plan.Launch) -> list[tuple[tuple[int, int, int, int], tuple[str, ...]]]:
+    """(args, (source, target, fstype, data)) of every OP_MOUNT."""
+    return [(args, strings(payload, 4)) for code, _w, args, payload in op_list(launch) if code == P.OP_MOUNT]
+
+
+def index(launch: plan.Launch, code: int, start: int = 0) -> int:
+    return launch.plan.codes().index(code, start)
+
+
+def user_mounts(launch: plan.Launch) -> list[tuple[int, tuple[int, int, int, int], tuple[str, ...]]]:
+    """(op index, args, strings) of the OP_MOUNTs between OP_ROOTFS and the first device op."""
+    ops = op_list(launch)
+    start = index(launch, P.OP_ROOTFS) + 1
+    out = []
+    for i in range(start, len(ops)):
+        code, _w, args, payload = ops[i]
+        if code in (P.OP_MKNOD, P.OP_SYMLINK) or (code == P.OP_MOUNT and "device" in ops[i][1]):
+            break
+        if code == P.OP_MOUNT:
+            out.append((i, args, strings(payload, 4)))
+    return out
+
+
+# ---------------------------------------------------------------------------- the rootfs
+
+
+# Ops that touch the filesystem or the mount table: none may come before / is made slave or private.
+FS_OPS = {
+    P.OP_MOUNT,
+    P.OP_ROOTFS,
+    P.OP_MKNOD,
+    P.OP_SYMLINK,
+    P.OP_PIVOT_ROOT,
+    P.OP_MOVE_ROOT,
+    P.OP_WRITE_FILE,
+    P.OP_MASK,
+    P.OP_READONLY,
+    P.OP_MKDIR,
+    P.OP_CHOWN,
+    P.OP_MOUNT_SETATTR,
+    P.OP_CHDIR,
+}
+
+
+def first_mount(launch: plan.Launch) -> int:
+    """The index of the first op touching the filesystem; it must be the OP_MOUNT of /."""
+    i = next(i for i, c in enumerate(launch.plan.codes()) if c in FS_OPS)
+    assert launch.plan.codes()[i] == P.OP_MOUNT
+    return i
+
+
+def test_first_ops_isolate_the_mounts_then_bind_the_rootfs(bundle: Path) -> None:
+    launch = build(bundle, config())
+    ops = op_list(launch)
+    rootfs = str(bundle / "rootfs")
+    i = first_mount(launch)
+    code, _what, args, payload = ops[i]
+    assert strings(payload, 4) == ("", "/", "", "")
+    assert args[0] == mo.MS_SLAVE | mo.MS_REC
+    code, _what, args, payload = ops[i + 1]
+    assert code == P.OP_MOUNT and args[0] == mo.MS_BIND | mo.MS_REC
+    assert strings(payload, 2) == (rootfs, rootfs)
+    code, what, _args, payload = ops[i + 2]
+    assert code == P.OP_ROOTFS and strings(payload, 1) == (rootfs,)
+    assert rootfs in what
+
+
+@pytest.mark.parametrize(
+    ("propagation", "first"),
+    [
+        (None, mo.MS_SLAVE | mo.MS_REC),
+        ("slave", mo.MS_SLAVE | mo.MS_REC),
+        ("rslave", mo.MS_SLAVE | mo.MS_REC),
+        ("shared", mo.MS_SLAVE | mo.MS_REC),
+        ("rshared", mo.MS_SLAVE | mo.MS_REC),
+        ("unbindable", mo.MS_SLAVE | mo.MS_REC),
+        ("private", mo.MS_PRIVATE | mo.MS_REC),
+        ("rprivate", mo.MS_PRIVATE | mo.MS_REC),
+    ],
+)
+def test_nothing_propagates_to_the_host_before_pivot_root(
+    bundle: Path, propagation: str | None, first: int
+) -> None:
+    cfg = config()
+    if propagation:
+        cfg["linux"]["rootfsPropagation"] = propagation
+    launch = build(bundle, cfg)
+    i = first_mount(launch)
+    assert launch.plan.ops()[i][2] == (first, 0, 0, 0)
+    assert strings(launch.plan.ops()[i][3], 4) == ("", "/", "", "")
+
+
+@pytest.mark.parametrize("no_pivot", [False, True])
+def test_first_mount_op_with_more_namespaces(bundle: Path, no_pivot: bool) -> None:
+    nss = [{"type": t} for t in ("pid", "network", "mount", "ipc", "uts", "cgroup")]
+    launch = build(bundle, config(linux__namespaces=nss, hostname="h"), no_pivot=no_pivot)
+    # bringing up lo touches no mount; the first filesystem op still isolates / recursively
+    assert P.OP_LOOPBACK_UP in launch.plan.codes()
+    assert launch.plan.ops()[first_mount(launch)][2][0] == mo.MS_SLAVE | mo.MS_REC
+
+
+def test_no_loopback_without_a_new_network_namespace(bundle: Path) -> None:
+    assert P.OP_LOOPBACK_UP not in build(bundle, config()).plan.codes()
+    cfg = config(linux__namespaces=[{"type": "mount"}, {"type": "network", "path": "/proc/1/ns/net"}])
+    assert P.OP_LOOPBACK_UP not in build(bundle, cfg).plan.codes()
+
+
+@pytest.mark.parametrize("no_pivot", [False, True])
+def test_pivot_root_or_move_root(bundle: Path, no_pivot: bool) -> None:
+    codes = build(bundle, config(), no_pivot=no_pivot).plan.codes()
+    if no_pivot:
+        assert codes.count(P.OP_MOVE_ROOT) == 1 and P.OP_PIVOT_ROOT not in codes
+    else:
+        assert codes.count(P.OP_PIVOT_ROOT) == 1 and P.OP_MOVE_ROOT not in codes
+
+
+@pytest.mark.parametrize(
+    "propagation",
+    ["shared", "rshared", "slave", "rslave", "private", "rprivate", "unbindable", "runbindable"],
+)
+@pytest.mark.parametrize("no_pivot", [False, True])
+def test_rootfs_propagation_is_applied_to_root_after_pivot(
+    bundle: Path, propagation: str, no_pivot: bool
+) -> None:
+    launch = build(bundle, config(linux__rootfsPropagation=propagation), no_pivot=no_pivot)
+    ops = op_list(launch)
+    pivot = index(launch, P.OP_MOVE_ROOT if no_pivot else P.OP_PIVOT_ROOT)
+    after = [
+        (i, args, strings(p, 2)) for i, (c, _w, args, p) in enumerate(ops) if c == P.OP_MOUNT and i > pivot
+    ]
+    assert after, "no propagation change after pivot_root"
+    i, args, (_src, target) = after[0]
+    assert i == pivot + 1
+    assert target == "/"
+    assert args[1] == mo.PROPAGATION[propagation]
+    assert args[2] & P.MNT_ROOT
+    assert args[0] == 0 and args[3] == 0  # no mount, only the propagation
+
+
+def test_no_propagation_op_after_pivot_without_rootfs_propagation(bundle: Path) -> None:
+    launch = build(bundle, config())
+    pivot = index(launch, P.OP_PIVOT_ROOT)
+    assert P.OP_MOUNT not in launch.plan.codes()[pivot:]
+
+
+@pytest.mark.parametrize("propagation", [None, "rshared"])
+def test_readonly_root_is_remounted_after_pivot(bundle: Path, propagation: str | None) -> None:
+    cfg = config(root={"path": "rootfs", "readonly": True})
+    if propagation:
+        cfg["linux"]["rootfsPropagation"] = propagation
+    launch = build(bundle, cfg)
+    ops = op_list(launch)
+    pivot = index(launch, P.OP_PIVOT_ROOT)
+    after = [
+        (i, args, strings(p, 2)) for i, (c, _w, args, p) in enumerate(ops) if c == P.OP_MOUNT and i > pivot
+    ]
+    i, args, (_src, target) = after[-1]
+    assert target == "/"
+    assert args[2] & P.MNT_ROOT
+    assert args[3] == mo.MS_BIND | mo.MS_RDONLY  # the remount's flags
+    if propagation:
+        assert after[0][1][1] == mo.PROPAGATION[propagation] and after[0][0] < i
+
+
+def test_writable_root_is_not_remounted(bundle: Path) -> None:
+    launch = build(bundle, config(root={"path": "rootfs", "readonly": False}))
+    pivot = index(launch, P.OP_PIVOT_ROOT)
+    assert P.OP_MOUNT not in launch.plan.codes()[pivot:]
+
+
+# ---------------------------------------------------------------------------- mounts
+
+MOUNTS: list[dict[str, Any]] = [
+    {"destination": "/proc", "type": "proc", "source": "proc"},
+    {
+        "destination": "/dev",
+        "type": "tmpfs",
+        "source": "tmpfs",
+        "options": ["nosuid", "strictatime", "mode=755", "size=65536k"],
+    },
+    {"destination": "/data", "source": "data", "options": ["bind", "ro"]},
+    {
+        "destination": "/tree",
+        "type": "none",
+        "source": "/srv/tree",
+        "options": ["rbind", "nosuid", "nodev", "rshared"],
+    },
+    {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"},
+    {"destination": "/plain", "source": "/srv/plain", "options": ["bind"]},
+    {
+        "destination": "/sys",
+        "type": "sysfs",
+        "source": "sysfs",
+        "options": ["nosuid", "noexec", "nodev", "ro"],
+    },
+    {"destination": "/rec", "source": "/srv/rec", "options": ["rbind", "rro", "rnosuid"]},
+]
+
+
+def test_mounts_come_in_config_order(bundle: Path) -> None:
+    launch = build(bundle, config(mounts=MOUNTS))
+    targets = [s[1] for _i, _a, s in user_mounts(launch)]
+    assert targets == [m["destination"] for m in MOUNTS]
+
+
+def test_mount_arguments(bundle: Path) -> None:
+    launch = build(bundle, config(mounts=MOUNTS))
+    got = {s[1]: (args, s) for _i, args, s in user_mounts(launch)}
+
+    args, s = got["/proc"]
+    assert s == ("proc", "/proc", "proc", "")
+    assert args[0] == 0 and args[1] == 0 and args[3] == 0
+    assert args[2] & P.MNT_IN_ROOT and args[2] & P.MNT_MKDIR
+
+    # tmpfs: flags for mount(2), the rest is data, comma-joined in order
+    args, s = got["/dev"]
+    assert s == ("tmpfs", "/dev", "tmpfs", "mode=755,size=65536k")
+    assert args[0] == mo.MS_NOSUID | mo.MS_STRICTATIME
+    assert not args[2] & P.MNT_KEEP_MODE  # mode= given
+    args, s = got["/tmp"]
+    assert s == ("tmpfs", "/tmp", "tmpfs", "")
+    assert args[2] & P.MNT_KEEP_MODE  # no mode=: keep the image's mode
+
+    # bind + ro: bind first, the read-only flag by a remount (d)
+    args, s = got["/data"]
+    assert s == (str(bundle / "data"), "/data", "", "")
+    assert args[0] == mo.MS_BIND
+    assert args[3] == mo.MS_BIND | mo.MS_RDONLY
+    assert args[2] & P.MNT_IN_ROOT and args[2] & P.MNT_SRC_AUTO
+
+    # rbind with flags and propagation
+    args, s = got["/tree"]
+    assert s[:2] == ("/srv/tree", "/tree")
+    assert args[0] == mo.MS_BIND | mo.MS_REC
+    assert args[1] == mo.MS_SHARED | mo.MS_REC
+    assert args[3] == mo.MS_BIND | mo.MS_NOSUID | mo.MS_NODEV
+
+    # a bind without other flags needs no remount
+    args, s = got["/plain"]
+    assert args[0] == mo.MS_BIND and args[3] == 0 and args[1] == 0
+
+    # not a bind: flags go to mount(2) itself
+    args, s = got["/sys"]
+    assert s == ("sysfs", "/sys", "sysfs", "")
+    assert args[0] == mo.MS_NOSUID | mo.MS_NOEXEC | mo.MS_NODEV | mo.MS_RDONLY and args[3] == 0
+
+
+def test_recursive_options_follow_their_mount(bundle: Path) -> None:
+    launch = build(bundle, config(mounts=MOUNTS))
+    ops = op_list(launch)
+    ((i, args, _s),) = [m for m in user_mounts(launch) if m[2][1] == "/rec"]
+    assert args[0] == mo.MS_BIND | mo.MS_REC and args[3] == 0
+    code, _what, sargs, payload = ops[i + 1]
+    assert code == P.OP_MOUNT_SETATTR
+    assert strings(payload, 1) == ("/rec",)
+    assert sargs == (mo.MOUNT_ATTR_RDONLY | mo.MOUNT_ATTR_NOSUID, 0, 0, mo.AT_RECURSIVE)
+    assert launch.plan.codes().count(P.OP_MOUNT_SETATTR) == 1
+
+
+@pytest.mark.parametrize(
+    ("destination", "target"),
+    [("/a/./b/../c", "/a/c"), ("/a//b/", "/a/b"), ("relative/dir", "/relative/dir")],
+)
+def test_mount_destinations_are_normalized(bundle: Path, destination: str, target: str) -> None:
+    cfg = config(mounts=[{"destination": destination, "type": "tmpfs", "source": "tmpfs"}])
+    assert [s[1] for _i, _a, s in user_mounts(build(bundle, cfg))] == [target]
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("data", "{bundle}/data"),
+        ("./a/../b", "{bundle}/b"),
+        ("/abs/path", "/abs/path"),
+        ("../up", "{parent}/up"),
+    ],
+)
+def test_bind_sources_are_relative_to_the_bundle(bundle: Path, source: str, expected: str) -> None:
+    cfg = config(mounts=[{"destination": "/m", "source": source, "options": ["rbind"]}])
+    ((_i, _a, s),) = user_mounts(build(bundle, cfg))
+    assert s[0] == expected.format(bundle=bundle, parent=bundle.parent)
+
+
+def test_mount_descriptions_name_source_and_target(bundle: Path) -> None:
+    launch = build(bundle, config(mounts=MOUNTS[:1]))
+    ((i, _a, _s),) = user_mounts(launch)
+    assert launch.plan.describe(i) == "mount `proc` to `/proc`"
+
+
+# ---------------------------------------------------------------------------- cgroups
+
+V2 = [Hierarchy("", "/sys/fs/cgroup", 2, "/")]
+CGROUP_MOUNT = {
+    "destination": "/sys/fs/cgroup",
+    "type": "cgroup",
+    "source": "cgroup",
+    "options": ["nosuid", "noexec", "nodev", "relatime", "ro"],
+}
+
+
+def test_cgroups_sync_point_without_cgroup_namespace(bundle: Path) -> None:
+    launch = build(bundle, config())
+    codes = launch.plan.codes()
+    syncs = [
+        i for i, (c, _w, a, _p) in enumerate(op_list(launch)) if c == P.OP_SYNC and a[0] == P.SYNC_CGROUPS
+    ]
+    assert len(syncs) == 1
+    assert syncs[0] < index(launch, P.OP_SETID) and syncs[0] < index(launch, P.OP_EXEC)
+    assert not any(c == P.OP_UNSHARE for c in codes)
+    assert not launch.cgroupns
+
+
+@pytest.mark.parametrize("with_mount", [False, True])
+def test_cgroups_sync_point_before_cgroup_namespace_and_mount(bundle: Path, with_mount: bool) -> None:
+    cfg = config(
+        linux__namespaces=[{"type": "pid"}, {"type": "mount"}, {"type": "cgroup"}],
+        mounts=[MOUNTS[0], CGROUP_MOUNT] if with_mount else [MOUNTS[0]],
+    )
+    launch = build(bundle, cfg, cgroup_hierarchies=V2)
+    ops = op_list(launch)
+    assert launch.cgroupns
+    assert not launch.clone_flags & plan.CLONE_NEWCGROUP  # unshared by the init stage, after the sync
+    syncs = [i for i, (c, _w, a, _p) in enumerate(ops) if c == P.OP_SYNC and a[0] == P.SYNC_CGROUPS]
+    unshares = [i for i, (c, _w, a, _p) in enumerate(ops) if c == P.OP_UNSHARE]
+    assert len(syncs) == 1 and len(unshares) == 1
+    assert ops[unshares[0]][2][0] == plan.CLONE_NEWCGROUP
+    assert syncs[0] < unshares[0]
+    first_process_op = min(
+        index(launch, c)
+        for c in (P.OP_RLIMIT, P.OP_CAPS, P.OP_SETID, P.OP_EXEC_LOOKUP)
+        if c in launch.plan.codes()
+    )
+    assert unshares[0] < first_process_op
+    if with_mount:
+        cg = [
+            i
+            for i, (c, _w, _a, p) in enumerate(ops)
+            if c == P.OP_MOUNT and strings(p, 2)[1] == "/sys/fs/cgroup"
+        ]
+        assert syncs[0] < unshares[0] < cg[0]
+        # the proc mount before it is not held up by the sync point
+        proc = [i for i, (c, _w, _a, p) in enumerate(ops) if c == P.OP_MOUNT and strings(p, 2)[1] == "/proc"]
+        assert proc[0] < syncs[0]
+
+
+def test_cgroup2_mount_with_a_cgroup_namespace(bundle: Path) -> None:
+    cfg = config(
+        linux__namespaces=[{"type": "pid"}, {"type": "mount"}, {"type": "cgroup"}], mounts=[CGROUP_MOUNT]
+    )
+    launch = build(bundle, cfg, cgroup_hierarchies=V2)
+    ((_i, args, s),) = [m for m in user_mounts(launch) if m[2][1] == "/sys/fs/cgroup"]
+    assert s == ("cgroup2", "/sys/fs/cgroup", "cgroup2", "")
+    assert args[0] == mo.MS_NOSUID | mo.MS_NOEXEC | mo.MS_NODEV | mo.MS_RELATIME | mo.MS_RDONLY
+
+
+def test_cgroup2_without_a_cgroup_namespace_binds_the_containers_cgroup(bundle: Path) -> None:
+    launch = build(
+        bundle,
+        config(mounts=[CGROUP_MOUNT]),
+        cgroup_hierarchies=V2,
+        cgroup_paths={"": "/sys/fs/cgroup/ocirun/c1"},
+    )
+    ((_i, args, s),) = [m for m in user_mounts(launch) if m[2][1] == "/sys/fs/cgroup"]
+    assert s[:2] == ("/sys/fs/cgroup/ocirun/c1", "/sys/fs/cgroup")
+    assert args[0] == mo.MS_BIND
+    assert args[3] & mo.MS_RDONLY and args[3] & mo.MS_BIND
+
+
+def test_cgroups_sync_point_before_the_first_cgroup_mount_even_without_namespace(bundle: Path) -> None:
+    launch = build(bundle, config(mounts=[MOUNTS[0], CGROUP_MOUNT]), cgroup_hierarchies=V2)
+    ops = op_list(launch)
+    sync = next(i for i, (c, _w, a, _p) in enumerate(ops) if c == P.OP_SYNC and a[0] == P.SYNC_CGROUPS)
+    cg = next(
+        i for i, (c, _w, _a, p) in enumerate(ops) if c == P.OP_MOUNT and strings(p, 2)[1] == "/sys/fs/cgroup"
+    )
+    assert sync < cg
+
+
+# ---------------------------------------------------------------------------- devices
+
+
+def test_default_devices_are_made_with_mknod(bundle: Path) -> None:
+    launch = build(bundle, config())
+    nodes = {strings(p, 1)[0]: a for c, _w, a, p in op_list(launch) if c == P.OP_MKNOD}
+    assert set(nodes) == {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"}
+    for path, major, minor in plan.DEFAULT_DEVICES:
+        mode, dev, uid, gid = nodes[path]
+        assert mode == plan.S_IFCHR | 0o666
+        assert (os.major(dev), os.minor(dev)) == (major, minor)
+        assert (uid, gid) == (0, 0)
+    assert (os.major(nodes["/dev/null"][1]), os.minor(nodes["/dev/null"][1])) == (1, 3)
+    assert (os.major(nodes["/dev/tty"][1]), os.minor(nodes["/dev/tty"][1])) == (5, 0)
+
+
+def test_configured_devices_replace_defaults_and_add(bundle: Path) -> None:
+    devices = [
+        {"path": "/dev/null", "type": "c", "major": 1, "minor": 3, "fileMode": 0o600, "uid": 7, "gid": 8},
+        {"path": "/dev/sda", "type": "b", "major": 8, "minor": 0},
+        {"path": "/dev/fifo", "type": "p"},
+        {"path": "/dev/u", "type": "u", "major": 4, "minor": 64, "fileMode": 0o4644},
+    ]
+    launch = build(bundle, config(linux__devices=devices))
+    nodes = [(strings(p, 1)[0], a) for c, _w, a, p in op_list(launch) if c == P.OP_MKNOD]
+    paths = [n for n, _a in nodes]
+    assert paths.count("/dev/null") == 1
+    got = dict(nodes)
+    assert got["/dev/null"] == (plan.S_IFCHR | 0o600, os.makedev(1, 3), 7, 8)
+    assert got["/dev/sda"] == (plan.S_IFBLK | 0o666, os.makedev(8, 0), 0, 0)
+    assert got["/dev/fifo"][0] == plan.S_IFIFO | 0o666
+    assert got["/dev/u"][0] == plan.S_IFCHR | 0o4644
+
+
+def test_devices_are_bind_mounted_in_a_user_namespace(bundle: Path) -> None:
+    cfg = config(
+        linux__namespaces=[{"type": "pid"}, {"type": "mount"}, {"type": "user"}],
+        linux__uidMappings=[{"containerID": 0, "hostID": 1000, "size": 1}],
+        linux__gidMappings=[{"containerID": 0, "hostID": 1000, "size": 1}],
+        linux__devices=[{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}],
+    )
+    launch = build(bundle, cfg)
+    assert P.OP_MKNOD not in launch.plan.codes()
+    binds = {s[1]: (a, s) for a, s in mount_ops(launch) if s[1].startswith("/dev/")}
+    expected = {p for p, _ma, _mi in plan.DEFAULT_DEVICES} | {"/dev/fuse"}
+    assert set(binds) == expected
+    for path, (args, s) in binds.items():
+        assert s == (path, path, "", "")
+        assert args[0] == mo.MS_BIND
+        assert args[2] & P.MNT_IN_ROOT and args[2] & P.MNT_MKFILE
+    assert launch.become_root and launch.clone_flags & plan.CLONE_NEWUSER
+
+
+def test_dev_symlinks(bundle: Path) -> None:
+    launch = build(bundle, config())
+    links = {strings(p, 2)[1]: strings(p, 2)[0] for c, _w, _a, p in op_list(launch) if c == P.OP_SYMLINK}
+    assert links == {
+        "/dev/fd": "/proc/self/fd",
+        "/dev/stdin": "/proc/self/fd/0",
+        "/dev/stdout": "/proc/self/fd/1",
+        "/dev/stderr": "/proc/self/fd/2",
+        "/dev/ptmx": "pts/ptmx",
+    }
+
+
+def test_no_ptmx_symlink_when_ptmx_is_a_device(bundle: Path) -> None:
+    launch = build(
+        bundle, config(linux__devices=[{"path": "/dev/ptmx", "type": "c", "major": 5, "minor": 2}])
+    )
+    links = [strings(p, 2)[1] for c, _w, _a, p in op_list(launch) if c == P.OP_SYMLINK]
+    assert "/dev/ptmx" not in links
+
+
+def test_devices_come_after_the_mounts(bundle: Path) -> None:
+    launch = build(bundle, config(mounts=MOUNTS))
+    last_mount = max(i for i, _a, _s in user_mounts(launch))
+    assert index(launch, P.OP_MKNOD) > last_mount
+
+
+def test_dev_shm_and_cwd_directories(bundle: Path) -> None:
+    launch = build(bundle, config(process__cwd="/work/dir"))
+    dirs = {strings(p, 1)[0]: a[0] for c, _w, a, p in op_list(launch) if c == P.OP_MKDIR}
+    assert dirs == {"/dev/shm": 0o1777, "/work/dir": 0o755}
+    shm = {"destination": "/dev/shm", "type": "tmpfs", "source": "shm"}
+    launch = build(bundle, config(mounts=[shm]))
+    assert [strings(p, 1)[0] for c, _w, _a, p in op_list(launch) if c == P.OP_MKDIR] == []
+
+
+# ---------------------------------------------------------------------------- masked, readonly, hooks
+
+
+def test_masked_and_readonly_paths(bundle: Path) -> None:
+    cfg = config(
+        linux__maskedPaths=["/proc/kcore", "/sys/firmware"], linux__readonlyPaths=["/proc/sys", "/proc/bus"]
+    )
+    launch = build(bundle, cfg)
+    ops = op_list(launch)
+    codes = launch.plan.codes()
+    devnull = index(launch, P.OP_OPEN_DEVNULL)
+    masks = [(i, strings(p, 1)[0]) for i, (c, _w, _a, p) in enumerate(ops) if c == P.OP_MASK]
+    ro = [(i, strings(p, 1)[0]) for i, (c, _w, _a, p) in enumerate(ops) if c == P.OP_READONLY]
+    assert [m for _i, m in masks] == ["/proc/kcore", "/sys/firmware"]
+    assert [r for _i, r in ro] == ["/proc/sys", "/proc/bus"]
+    assert codes.count(P.OP_OPEN_DEVNULL) == 1
+    assert devnull < masks[0][0]
+    last_mount = (
+        max(i for i, _a, _s in user_mounts(launch)) if user_mounts(launch) else index(launch, P.OP_ROOTFS)
+    )
+    assert last_mount < devnull
+    assert max(i for i, _m in masks + ro) < index(launch, P.OP_PIVOT_ROOT)
+
+
+def test_no_devnull_without_masked_paths(bundle: Path) -> None:
+    launch = build(bundle, config(linux__readonlyPaths=["/proc/sys"]))
+    assert P.OP_OPEN_DEVNULL not in launch.plan.codes()
+    assert P.OP_MASK not in launch.plan.codes()
+
+
+@pytest.mark.parametrize("kind", ["prestart", "createRuntime", "createContainer"])
+def test_hooks_sync_point_after_mounts_before_pivot(bundle: Path, kind: str) -> None:
+    cfg = config(mounts=MOUNTS[:2], hooks={kind: [{"path": "/bin/true"}]})
+    launch = build(bundle, cfg)
+    ops = op_list(launch)
+    syncs = [i for i, (c, _w, a, _p) in enumerate(ops) if c == P.OP_SYNC and a[0] == P.SYNC_HOOKS]
+    assert len(syncs) == 1
+    assert max(i for i, _a, _s in user_mounts(launch)) < syncs[0] < index(launch, P.OP_PIVOT_ROOT)
+
+
+def test_no_hooks_sync_point_without_those_hooks(bundle: Path) -> None:
+    launch = build(
+        bundle, config(hooks={"poststart": [{"path": "/bin/true"}], "poststop": [{"path": "/bin/true"}]})
+    )
+    assert not [a for c, _w, a, _p in op_list(launch) if c == P.OP_SYNC and a[0] == P.SYNC_HOOKS]
+
+
+# ---------------------------------------------------------------------------- uts, sysctl
+
+
+def test_hostname_domainname_and_sysctls_after_pivot(bundle: Path) -> None:
+    cfg = config(
+        hostname="box",
+        domainname="example.org",
+        linux__namespaces=[{"type": t} for t in ("pid", "mount", "uts", "ipc", "network")],
+        linux__sysctl={"net.ipv4.ip_forward": "1", "kernel.msgmax": "8192"},
+    )
+    launch = build(bundle, cfg)
+    ops = op_list(launch)
+    pivot = index(launch, P.OP_PIVOT_ROOT)
+    h = index(launch, P.OP_SETHOSTNAME)
+    d = index(launch, P.OP_SETDOMAINNAME)
+    assert strings(ops[h][3], 1) == ("box",) and strings(ops[d][3], 1) == ("example.org",)
+    assert pivot < h and pivot < d
+    writes = [(a[0], strings(p, 2)) for c, _w, a, p in ops if c == P.OP_WRITE_FILE]
+    assert writes == [(1, ("/proc/sys/net/ipv4/ip_forward", "1")), (1, ("/proc/sys/kernel/msgmax", "8192"))]
+    assert min(i for i, (c, *_r) in enumerate(ops) if c == P.OP_WRITE_FILE) > pivot
+    assert launch.clone_flags & plan.CLONE_NEWUTS
+
+
+def test_no_uts_ops_without_hostname(bundle: Path) -> None:
+    codes = build(bundle, config()).plan.codes()
+    assert P.OP_SETHOSTNAME not in codes and P.OP_SETDOMAINNAME not in codes and P.OP_WRITE_FILE not in codes
+
+
+# ---------------------------------------------------------------------------- the process
+
+
+def test_process_ops_order_for_create(bundle: Path) -> None:
+    launch = build(bundle, config(), fifo=True)
+    tail = names(launch)[-5:]
+    assert tail == ["OP_EXEC_LOOKUP", "OP_READY", "OP_WAIT_FIFO", "OP_CLOSE_FROM", "OP_EXEC"]
+    ops = op_list(launch)
+    assert ops[index(launch, P.OP_READY)][2][0] == 1
+    assert ops[index(launch, P.OP_WAIT_FIFO)][2][0] == launch.fifo_fd == launch.base_fd + 2
+    # credentials come before the lookup (it runs as the container user), chdir too
+    assert index(launch, P.OP_SETID) < index(launch, P.OP_CHDIR) < index(launch, P.OP_EXEC_LOOKUP)
+
+
+def test_process_ops_order_for_run(bundle: Path) -> None:
+    launch = build(bundle, config(), fifo=False)
+    assert names(launch)[-4:] == ["OP_EXEC_LOOKUP", "OP_READY", "OP_CLOSE_FROM", "OP_EXEC"]
+    assert P.OP_WAIT_FIFO not in launch.plan.codes()
+    assert op_list(launch)[index(launch, P.OP_READY)][2][0] == 0
+
+
+@pytest.mark.parametrize("preserve_fds", [0, 1, 5])
+def test_close_from_right_before_exec(bundle: Path, preserve_fds: int) -> None:
+    launch = build(bundle, config(), preserve_fds=preserve_fds)
+    ops = op_list(launch)
+    assert [c for c, *_r in ops[-2:]] == [P.OP_CLOSE_FROM, P.OP_EXEC]
+    assert ops[-2][2][0] == 3 + preserve_fds == launch.base_fd == launch.sync_fd
+    assert launch.plan_fd == 4 + preserve_fds
+    assert launch.plan.codes().count(P.OP_CLOSE_FROM) == 1
+
+
+def test_start_container_hooks_run_between_close_from_and_exec(bundle: Path) -> None:
+    cfg = config(hooks={"startContainer": [{"path": "/bin/hook", "args": ["hook", "x"], "timeout": 3}]})
+    launch = build(bundle, cfg, container_id="c1")
+    codes = launch.plan.codes()
+    close = index(launch, P.OP_CLOSE_FROM)
+    assert codes[close + 1 : -1] == [P.OP_HOOK]
+    assert codes[-1] == P.OP_EXEC
+    _c, _w, args, payload = op_list(launch)[close + 1]
+    assert args[:3] == (2, 0, 3)
+    assert strings(payload, 3) == ("/bin/hook", "hook", "x")
+
+
+def test_exec_argv_and_env(bundle: Path) -> None:
+    launch = build(bundle, config(process__env=["PATH=/bin", "HOME=/h", "A=b=c"]))
+    _c, what, args, payload = op_list(launch)[-1]
+    assert args[:2] == (3, 3)
+    assert strings(payload, 6) == ("sh", "-c", "true", "PATH=/bin", "HOME=/h", "A=b=c")
+    assert what == 'exec: "sh"'
+    assert launch.arg0 == "sh"
+
+
+@pytest.mark.parametrize(
+    ("uid", "env", "home"),
+    [
+        (0, ["PATH=/bin"], "/root"),
+        (1000, ["PATH=/bin"], "/home/user"),
+        (4242, ["PATH=/bin"], "/"),  # no passwd entry
+    ],
+)
+def test_home_from_passwd(bundle: Path, uid: int, env: list[str], home: str) -> None:
+    launch = build(bundle, config(process__env=env, process__user={"uid": uid, "gid": uid}))
+    _c, _w, args, payload = op_list(launch)[-1]
+    envp = strings(payload, args[0] + args[1])[args[0] :]
+    assert envp == (*env, f"HOME={home}")
+
+
+def test_home_is_slash_without_passwd(bundle: Path) -> None:
+    (bundle / "rootfs" / "etc" / "passwd").unlink()
+    launch = build(bundle, config(process__user={"uid": 0, "gid": 0}))
+    _c, _w, args, payload = op_list(launch)[-1]
+    assert strings(payload, args[0] + args[1])[-1] == "HOME=/"
+
+
+def test_home_given_is_kept(bundle: Path) -> None:
+    launch = build(bundle, config(process__env=["HOME=/x", "PATH=/bin"]))
+    _c, _w, args, payload = op_list(launch)[-1]
+    envp = strings(payload, args[0] + args[1])[args[0] :]
+    assert envp == ("HOME=/x", "PATH=/bin")
+
+
+def test_duplicate_env_names_keep_the_last_value(bundle: Path) -> None:
+    launch = build(bundle, config(process__env=["A=1", "PATH=/bin", "A=2", "HOME=/h"]))
+    _c, _w, args, payload = op_list(launch)[-1]
+    envp = strings(payload, args[0] + args[1])[args[0] :]
+    assert envp == ("PATH=/bin", "A=2", "HOME=/h")
+
+
+def test_empty_home_is_set_from_passwd(bundle: Path) -> None:
+    launch = build(
+        bundle, config(process__env=["PATH=/bin", "HOME="], process__user={"uid": 1000, "gid": 1000})
+    )
+    _c, _w, args, payload = op_list(launch)[-1]
+    envp = strings(payload, args[0] + args[1])[args[0] :]
+    assert "HOME=" not in envp and "HOME=/home/user" in envp
+
+
+@pytest.mark.parametrize(
+    ("arg0", "path", "candidates"),
+    [
+        ("sh", "/usr/bin:/bin", ["/usr/bin/sh", "/bin/sh"]),
+        ("sh", "/bin::/usr/bin", ["/bin/sh", "./sh", "/usr/bin/sh"]),
+        ("sh", ":/bin", ["./sh", "/bin/sh"]),
+        ("sh", "/bin:", ["/bin/sh", "./sh"]),
+        ("sh", "/bin/", ["/bin/sh"]),
+        ("sh", "rel/dir", ["rel/dir/sh"]),
+        ("sh", "", []),
+        ("sh", None, []),
+        ("/bin/sh", "/usr/bin:/bin", ["/bin/sh"]),
+        ("./tool", "/usr/bin", ["./tool"]),
+        ("sub/tool", "/usr/bin", ["sub/tool"]),
+    ],
+)
+def test_exec_candidates_follow_go_lookpath(arg0: str, path: str | None, candidates: list[str]) -> None:
+    got = users.exec_candidates(arg0, path)
+    # "./sh" and "sh" name the same file for execve; Go's filepath.Join gives the latter
+    assert [os.path.normpath(c) for c in got] == [os.path.normpath(c) for c in candidates]
+    assert all(os.path.basename(c) == os.path.basename(arg0) for c in got)
+
+
+def test_exec_lookup_op(bundle: Path) -> None:
+    launch = build(bundle, config(process__env=["PATH=/a:/b", "PATH=/c::/d"]))
+    _c, what, args, payload = op_list(launch)[index(launch, P.OP_EXEC_LOOKUP)]
+    # the last PATH entry counts, as for getenv after runc's setenv of each
+    assert args[0] == 3
+    assert [os.path.normpath(c) for c in strings(payload, 3)] == ["/c/sh", "sh", "/d/sh"]
+    assert what == 'exec: "sh"'
+
+
+def test_exec_lookup_without_path(bundle: Path) -> None:
+    launch = build(bundle, config(process__env=["TERM=xterm"]))
+    _c, _w, args, _p = op_list(launch)[index(launch, P.OP_EXEC_LOOKUP)]
+    assert args[0] == 0
+
+
+def test_rlimits(bundle: Path) -> None:
+    rl = [
+        {"type": "RLIMIT_NOFILE", "soft": 1024, "hard": 4096},
+        {"type": "RLIMIT_CORE", "soft": 0, "hard": 0},
+    ]
+    launch = build(bundle, config(process__rlimits=rl))
+    got = [a[:3] for c, _w, a, _p in op_list(launch) if c == P.OP_RLIMIT]
+    assert got == [(7, 1024, 4096), (4, 0, 0)]
+
+
+def test_unknown_rlimit_is_invalid_spec(bundle: Path) -> None:
+    rl = [{"type": "RLIMIT_NOFILE", "soft": 1, "hard": 1}, {"type": "RLIMIT_BOGUS", "soft": 1, "hard": 1}]
+    with pytest.raises(InvalidSpec) as info:
+        build(bundle, config(process__rlimits=rl))
+    assert info.value.path == "$.process.rlimits[1].type"
+    assert "RLIMIT_BOGUS" in str(info.value)
+
+
+def test_soft_above_hard_is_invalid_spec(bundle: Path) -> None:
+    rl = [{"type": "RLIMIT_NOFILE", "soft": 2048, "hard": 1024}]
+    with pytest.raises(InvalidSpec) as info:
+        build(bundle, config(process__rlimits=rl))
+    assert info.value.path == "$.process.rlimits[0]"
+    assert str(info.value).startswith("config.json: $.process.rlimits[0]: ")
+
+
+def test_duplicate_rlimit_type_is_invalid_spec(bundle: Path) -> None:
+    from ocirun.spec import schema, validate
+
+    rl = [{"type": "RLIMIT_NOFILE", "soft": 1, "hard": 1}, {"type": "RLIMIT_NOFILE", "soft": 2, "hard": 2}]
+    cfg = config(process__rlimits=rl)
+    with pytest.raises(InvalidSpec) as info:
+        schema.check(cfg)
+        spec = Spec.from_json(cfg)
+        validate.check_for_create(spec)
+        build(bundle, cfg)
+    assert info.value.path.startswith("$.process.rlimits")
+
+
+def test_user_and_groups(bundle: Path) -> None:
+    user = {"uid": 1000, "gid": 100, "additionalGids": [5, 6, 5], "umask": 0o077}
+    launch = build(bundle, config(process__user=user))
+    ops = op_list(launch)
+    _c, _w, args, payload = ops[index(launch, P.OP_SETGROUPS)]
+    assert args[0] == 2 and payload[:8] == (5).to_bytes(4, "little") + (6).to_bytes(4, "little")
+    assert ops[index(launch, P.OP_SETID)][2][:2] == (1000, 100)
+    assert ops[index(launch, P.OP_UMASK)][2][0] == 0o077
+    assert index(launch, P.OP_SETGROUPS) < index(launch, P.OP_SETID)
+
+
+def test_default_umask(bundle: Path) -> None:
+    launch = build(bundle, config())
+    assert op_list(launch)[index(launch, P.OP_UMASK)][2][0] == 0o022
+
+
+def test_no_setgroups_when_joining_a_user_namespace(bundle: Path) -> None:
+    cfg = config(linux__namespaces=[{"type": "mount"}, {"type": "user", "path": "/proc/1/ns/user"}])
+    assert P.OP_SETGROUPS not in build(bundle, cfg).plan.codes()
+
+
+def test_capabilities_are_applied_around_setid(bundle: Path) -> None:
+    cfg = config(
+        process__capabilities={"bounding": ["CAP_KILL"], "effective": ["CAP_KILL"], "permitted": ["CAP_KILL"]}
+    )
+    launch = build(bundle, cfg)
+    caps_ops = [(i, a, p) for i, (c, _w, a, p) in enumerate(op_list(launch)) if c == P.OP_CAPS]
+    assert [a[0] for _i, a, _p in caps_ops] == [1, 2]
+    assert caps_ops[0][0] < index(launch, P.OP_SETID) < caps_ops[1][0]
+    blob = caps_ops[1][2]
+    masks = [int.from_bytes(blob[i : i + 8], "little") for i in range(0, 40, 8)]
+    kill = 1 << caps.NUMBERS["CAP_KILL"]
+    assert masks == [kill, kill, kill, 0, 0]
+
+
+def test_no_new_privileges_and_oom_score_adj(bundle: Path) -> None:
+    launch = build(bundle, config(process__noNewPrivileges=True, process__oomScoreAdj=-500))
+    assert P.OP_NO_NEW_PRIVS in launch.plan.codes()
+    assert op_list(launch)[index(launch, P.OP_OOM_SCORE_ADJ)][2][0] == -500
+    launch = build(bundle, config())
+    assert P.OP_NO_NEW_PRIVS not in launch.plan.codes() and P.OP_OOM_SCORE_ADJ not in launch.plan.codes()
+
+
+# ---------------------------------------------------------------------------- namespaces
+
+
+def test_clone_flags_for_new_namespaces(bundle: Path) -> None:
+    types = ["pid", "network", "mount", "ipc", "uts", "cgroup"]
+    launch = build(bundle, config(linux__namespaces=[{"type": t} for t in types]))
+    expected = (
+        plan.CLONE_NEWPID | plan.CLONE_NEWNET | plan.CLONE_NEWNS | plan.CLONE_NEWIPC | plan.CLONE_NEWUTS
+    )
+    assert launch.clone_flags == expected  # cgroup: unshared by the init stage
+    assert launch.joins == [] and launch.pidns_path is None
+    assert not launch.become_root
+
+
+def test_joined_namespaces_are_sorted_user_first_mount_last(bundle: Path) -> None:
+    nss = [
+        {"type": "mount", "path": "/ns/mnt"},
+        {"type": "network", "path": "/ns/net"},
+        {"type": "uts", "path": "/ns/uts"},
+        {"type": "user", "path": "/ns/user"},
+        {"type": "cgroup", "path": "/ns/cgroup"},
+        {"type": "ipc", "path": "/ns/ipc"},
+        {"type": "pid", "path": "/ns/pid"},
+    ]
+    launch = build(bundle, config(linux__namespaces=nss))
+    assert [p for p, _f in launch.joins] == [
+        "/ns/user",
+        "/ns/ipc",
+        "/ns/uts",
+        "/ns/net",
+        "/ns/cgroup",
+        "/ns/mnt",
+    ]
+    flags = dict(launch.joins)
+    assert flags["/ns/user"] == plan.CLONE_NEWUSER and flags["/ns/mnt"] == plan.CLONE_NEWNS
+    assert launch.pidns_path == "/ns/pid"
+    assert launch.clone_flags == 0
+    assert not launch.become_root
+
+
+def test_mixed_new_and_joined_namespaces(bundle: Path) -> None:
+    nss = [{"type": "pid"}, {"type": "mount"}, {"type": "network", "path": "/ns/net"}, {"type": "ipc"}]
+    launch = build(bundle, config(linux__namespaces=nss))
+    assert launch.clone_flags == plan.CLONE_NEWPID | plan.CLONE_NEWNS | plan.CLONE_NEWIPC
+    assert launch.joins == [("/ns/net", plan.CLONE_NEWNET)]
+
+
+def test_a_mount_namespace_is_required(bundle: Path) -> None:
+    with pytest.raises(InvalidSpec) as info:
+        build(bundle, config(linux__namespaces=[{"type": "pid"}]))
+    assert info.value.path == "$.linux.namespaces"
+
+
+def test_joining_a_mount_namespace_is_enough(bundle: Path) -> None:
+    launch = build(bundle, config(linux__namespaces=[{"type": "mount", "path": "/ns/mnt"}]))
+    assert launch.joins == [("/ns/mnt", plan.CLONE_NEWNS)]
+
+
+def test_new_time_namespace_is_refused(bundle: Path) -> None:
+    with pytest.raises(InvalidSpec) as info:
+        build(bundle, config(linux__namespaces=[{"type": "mount"}, {"type": "time"}]))
+    assert info.value.path == "$.linux.namespaces"
+
+
+def test_clone_constants_match_the_kernel() -> None:
+    # include/uapi/linux/sched.h
+    assert plan.CLONE_NEWNS == 0x00020000
+    assert plan.CLONE_NEWCGROUP == 0x02000000
+    assert plan.CLONE_NEWUTS == 0x04000000
+    assert plan.CLONE_NEWIPC == 0x08000000
+    assert plan.CLONE_NEWUSER == 0x10000000
+    assert plan.CLONE_NEWPID == 0x20000000
+    assert plan.CLONE_NEWNET == 0x40000000
+    assert plan.CLONE_NEWTIME == 0x00000080
+    assert set(plan.JOIN_ORDER) | {"pid"} == set(plan.NAMESPACE_FLAGS)
+    assert plan.JOIN_ORDER[0] == "user" and plan.JOIN_ORDER[-1] == "mount"
+
+
+# ---------------------------------------------------------------------------- the whole plan
+
+
+def test_every_op_has_a_description_and_the_plan_encodes(bundle: Path) -> None:
+    cfg = config(
+        mounts=MOUNTS,
+        hostname="h",
+        linux__namespaces=[{"type": t} for t in ("pid", "network", "mount", "ipc", "uts", "cgroup")],
+        linux__maskedPaths=["/proc/kcore"],
+        linux__readonlyPaths=["/proc/sys"],
+        linux__rootfsPropagation="rslave",
+        root={"path": "rootfs", "readonly": True},
+    )
+    launch = build(bundle, cfg)
+    for i, (_c, what, _a, _p) in enumerate(op_list(launch)):
+        assert what and launch.plan.describe(i) == what
+    data = launch.plan.encode()
+    magic, abi, nops, size = P.PLAN_HDR.unpack_from(data)
+    assert (magic, abi, nops, size) == (P.PLAN_MAGIC, P.ABI_VERSION, len(launch.plan), len(data))
+
+
+def test_planning_has_no_side_effects(bundle: Path) -> None:
+    before = sorted(str(p) for p in bundle.rglob("*"))
+    build(bundle, config(mounts=MOUNTS, process__cwd="/new/dir"))
+    assert sorted(str(p) for p in bundle.rglob("*")) == before

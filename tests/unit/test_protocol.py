@@ -1,0 +1,424 @@
+"""The protocol between ocirun and its init stage: ocirun/protocol.py against csrc/ocirun.h.
+
+The header is the one definition of what crosses between Python and C (STYLE.md 7.12), so every
+constant and struct layout of protocol.py is checked against it: constants by parsing the
+header's enums and #defines, layouts by compiling a small C program that prints sizeof and
+offsetof.  Also the ABI version of ocirun/shim.py and of the compiled module, and the byte
+layout Plan.encode() produces (what csrc/init.c reads).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ocirun import protocol as P
+from ocirun import shim
+
+ROOT = Path(__file__).resolve().parents[2]
+HEADER = ROOT / "csrc" / "ocirun.h"
+
+# Python name prefix -> C name prefix
+PREFIXES = {"OP_": "OP_", "MSG_": "MSG_", "SYNC_": "SYNC_", "MNT_": "OCIRUN_MNT_"}
+SINGLES = {"ABI_VERSION": "OCIRUN_ABI_VERSION", "PLAN_MAGIC": "OCIRUN_PLAN_MAGIC"}
+# C names without a Python mirror on purpose: OP_MAX is the C side's bound of the op table.
+C_ONLY = {"OP_MAX"}
+
+
+def _c_int(text: str) -> int:
+    return int(text.rstrip("uUlL"), 0)
+
+
+def header_constants(text: str | None = None) -> dict[str, int]:
+    """NAME -> value of every enumerator and every integer #define of csrc/ocirun.h."""
+    if text is None:
+        text = HEADER.read_text()
+    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+    text = re.sub(r"//[^\n]*", " ", text)
+    out: dict[str, int] = {}
+    for name, value in re.findall(
+        r"^\s*#define\s+(\w+)\s+(0[xX][0-9a-fA-F]+[uUlL]*|\d+[uUlL]*)\s*$", text, re.M
+    ):
+        out[name] = _c_int(value)
+    for body in re.findall(r"\benum\s+\w*\s*\{(.*?)\}", text, re.S):
+        for name, value in re.findall(r"(\w+)\s*=\s*(0[xX][0-9a-fA-F]+|\d+)\s*,?", body):
+            out[name] = _c_int(value)
+    return out
+
+
+def python_constants() -> dict[str, int]:
+    """Python name -> value of the protocol constants of ocirun/protocol.py."""
+    return {
+        name: value
+        for name, value in vars(P).items()
+        if isinstance(value, int) and (name in SINGLES or name.startswith(tuple(PREFIXES)))
+    }
+
+
+def c_name(py_name: str) -> str:
+    if py_name in SINGLES:
+        return SINGLES[py_name]
+    for py_prefix, c_prefix in PREFIXES.items():
+        if py_name.startswith(py_prefix):
+            return c_prefix + py_name[len(py_prefix) :]
+    raise AssertionError(py_name)
+
+
+# ---------------------------------------------------------------------------- constants
+
+
+def test_header_parser_reads_enums_and_defines() -> None:
+    sample = """
+    #define OCIRUN_ABI_VERSION 7   /* comment */
+    #define OCIRUN_PLAN_MAGIC 0x5049434fu
+    #define NOT_A_NUMBER (1 << 2)
+    enum x { A = 1,  /* one */ B = 0x10, C = 3 };
+    """
+    assert header_constants(sample) == {
+        "OCIRUN_ABI_VERSION": 7,
+        "OCIRUN_PLAN_MAGIC": 0x5049434F,
+        "A": 1,
+        "B": 16,
+        "C": 3,
+    }
+
+
+def test_header_defines_what_the_python_side_expects() -> None:
+    c = header_constants()
+    assert c["OCIRUN_ABI_VERSION"] >= 1
+    assert c["OCIRUN_PLAN_MAGIC"] == int.from_bytes(b"OCIP", "little")
+    assert {"OP_EXEC", "MSG_READY", "SYNC_CGROUPS", "OCIRUN_MNT_IN_ROOT"} <= set(c)
+
+
+@pytest.mark.parametrize("name", sorted(python_constants()))
+def test_python_constant_equals_header(name: str) -> None:
+    c = header_constants()
+    cname = c_name(name)
+    assert cname in c, f"{name} has no {cname} in csrc/ocirun.h"
+    assert getattr(P, name) == c[cname], f"{name} = {getattr(P, name):#x}, {cname} = {c[cname]:#x}"
+
+
+def test_every_op_code_of_the_header_has_a_python_mirror() -> None:
+    c = header_constants()
+    ops = {k: v for k, v in c.items() if k.startswith("OP_") and k not in C_ONLY}
+    missing = sorted(k for k in ops if not hasattr(P, k))
+    assert not missing, f"in csrc/ocirun.h but not in ocirun/protocol.py: {missing}"
+    # the op codes are 1 .. OP_MAX-1 without gaps: init.c dispatches on them
+    assert sorted(ops.values()) == list(range(1, c["OP_MAX"]))
+
+
+def test_every_constant_of_the_header_has_a_python_mirror() -> None:
+    c = header_constants()
+    mirrored = {c_name(n) for n in python_constants()}
+    missing = sorted(k for k in c if k not in mirrored and k not in C_ONLY)
+    assert not missing, f"in csrc/ocirun.h but not in ocirun/protocol.py: {missing}"
+
+
+def test_python_constants_are_distinct_within_each_group() -> None:
+    groups: dict[str, dict[int, str]] = {}
+    for name, value in python_constants().items():
+        prefix = next((p for p in PREFIXES if name.startswith(p)), name)
+        seen = groups.setdefault(prefix, {})
+        assert value not in seen, f"{name} and {seen.get(value)} are both {value}"
+        seen[value] = name
+    mnt = [v for k, v in python_constants().items() if k.startswith("MNT_")]
+    assert all(v & (v - 1) == 0 for v in mnt), "MNT_* are bit flags"
+
+
+# ---------------------------------------------------------------------------- ABI version
+
+
+def _compiled_abi_version() -> int | None:
+    """lib.ocirun_abi_version() of the compiled module: the one importable here (a build in the
+    source tree), else the installed one (run by the interpreter of the tests, outside the tree)."""
+    try:
+        from ocirun._shim import lib  # type: ignore[attr-defined, unused-ignore]
+    except ImportError:
+        pass
+    else:
+        return int(lib.ocirun_abi_version())
+    proc = subprocess.run(
+        [sys.executable, "-I", "-c", "from ocirun._shim import lib; print(lib.ocirun_abi_version())"],
+        capture_output=True,
+        text=True,
+        cwd="/",
+        timeout=30,
+    )
+    if proc.returncode != 0:
+        return None
+    return int(proc.stdout)
+
+
+def test_shim_abi_version_equals_header() -> None:
+    assert shim.ABI_VERSION == header_constants()["OCIRUN_ABI_VERSION"] == P.ABI_VERSION
+
+
+def test_compiled_module_abi_version_equals_header() -> None:
+    version = _compiled_abi_version()
+    if version is None:
+        pytest.skip("the compiled module ocirun._shim is not built")
+    assert version == header_constants()["OCIRUN_ABI_VERSION"]
+
+
+# ---------------------------------------------------------------------------- struct layouts
+
+# The C program fills each struct with the values below and prints its size and bytes; the
+# Python records must pack the same values to the same bytes, and unpack C's bytes to them.
+LAYOUT_PROGRAM = r"""
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include "ocirun.h"
+
+static void dump(const char *name, const void *p, size_t n)
+{
+    printf("%s %zu ", name, n);
+    for (size_t i = 0; i < n; i++)
+        printf("%02x", ((const unsigned char *)p)[i]);
+    printf("\n");
+}
+
+#define MEMBER(s, m) printf("%s.%s %zu %zu\n", #s, #m, offsetof(struct s, m), sizeof(((struct s *)0)->m))
+
+int main(void)
+{
+    struct ocirun_plan_hdr h;
+    struct ocirun_op o;
+    struct ocirun_msg m;
+    memset(&h, 0, sizeof h);
+    memset(&o, 0, sizeof o);
+    memset(&m, 0, sizeof m);
+    h.magic = OCIRUN_PLAN_MAGIC;
+    h.abi = 0x01020304u;
+    h.nops = 0xfffffffeu;
+    h.size = 0x12345678u;
+    o.code = 29;
+    o.size = 0x80000001u;
+    o.a = -1;
+    o.b = 0x0102030405060708LL;
+    o.c = -1099511627776LL;
+    o.d = 7;
+    m.kind = 3;
+    m.step = -1;
+    m.err = 13;
+    m.pad = -2;
+    m.value = -123456789012LL;
+    strcpy(m.detail, "hello, world");
+    m.detail[255] = 'z';
+    dump("ocirun_plan_hdr", &h, sizeof h);
+    dump("ocirun_op", &o, sizeof o);
+    dump("ocirun_msg", &m, sizeof m);
+    MEMBER(ocirun_plan_hdr, magic);
+    MEMBER(ocirun_plan_hdr, size);
+    MEMBER(ocirun_op, code);
+    MEMBER(ocirun_op, a);
+    MEMBER(ocirun_op, d);
+    MEMBER(ocirun_msg, kind);
+    MEMBER(ocirun_msg, value);
+    MEMBER(ocirun_msg, detail);
+    return 0;
+}
+"""
+
+DETAIL = b"hello, world".ljust(255, b"\0") + b"z"
+# struct name -> (Python record, the values the C program sets, in member order)
+LAYOUTS = {
+    "ocirun_plan_hdr": (P.PLAN_HDR, (P.PLAN_MAGIC, 0x01020304, 0xFFFFFFFE, 0x12345678)),
+    "ocirun_op": (P.OP_HDR, (29, 0x80000001, -1, 0x0102030405060708, -(1 << 40), 7)),
+    "ocirun_msg": (P.MSG, (3, -1, 13, -2, -123456789012, DETAIL)),
+}
+
+
+@pytest.fixture(scope="module")
+def c_layout(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, bytes | int]]:
+    """ "struct" -> (sizeof, bytes of the filled struct); "struct.member" -> (offsetof, sizeof)."""
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc is not installed")
+    tmp = tmp_path_factory.mktemp("layout")
+    src, exe = tmp / "layout.c", tmp / "layout"
+    src.write_text(LAYOUT_PROGRAM)
+    cc = subprocess.run(
+        [
+            "gcc",
+            "-std=gnu11",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-I",
+            str(HEADER.parent),
+            "-o",
+            str(exe),
+            str(src),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert cc.returncode == 0, cc.stderr
+    out = subprocess.run([str(exe)], capture_output=True, text=True, check=True, timeout=30).stdout
+    layout: dict[str, tuple[int, bytes | int]] = {}
+    for line in out.splitlines():
+        name, first, second = line.split()
+        layout[name] = (int(first), bytes.fromhex(second) if "." not in name else int(second))
+    return layout
+
+
+@pytest.mark.parametrize("name", sorted(LAYOUTS))
+def test_record_size_equals_sizeof(name: str, c_layout: dict[str, tuple[int, bytes | int]]) -> None:
+    record, _values = LAYOUTS[name]
+    assert record.size == c_layout[name][0], f"sizeof(struct {name})"
+
+
+@pytest.mark.parametrize("name", sorted(LAYOUTS))
+def test_python_packs_what_c_lays_out(name: str, c_layout: dict[str, tuple[int, bytes | int]]) -> None:
+    record, values = LAYOUTS[name]
+    c_bytes = c_layout[name][1]
+    assert record.pack(*values) == c_bytes
+
+
+@pytest.mark.parametrize("name", sorted(LAYOUTS))
+def test_python_unpacks_what_c_wrote(name: str, c_layout: dict[str, tuple[int, bytes | int]]) -> None:
+    record, values = LAYOUTS[name]
+    c_bytes = c_layout[name][1]
+    assert isinstance(c_bytes, bytes)
+    assert tuple(record.unpack(c_bytes)) == values
+    assert tuple(record.unpack_from(b"\xaa" * 8 + c_bytes, 8)) == values
+
+
+def test_member_offsets(c_layout: dict[str, tuple[int, bytes | int]]) -> None:
+    # the offsets the Python side relies on when it slices records by hand
+    assert c_layout["ocirun_plan_hdr.magic"] == (0, 4)
+    assert c_layout["ocirun_plan_hdr.size"] == (12, 4)
+    assert c_layout["ocirun_op.code"] == (0, 4)  # Plan.codes() reads the first 4 bytes
+    assert c_layout["ocirun_op.a"] == (8, 8)
+    assert c_layout["ocirun_op.d"] == (32, 8)
+    assert c_layout["ocirun_msg.kind"] == (0, 4)
+    assert c_layout["ocirun_msg.value"] == (16, 8)
+    assert c_layout["ocirun_msg.detail"] == (24, 256)
+
+
+def test_msg_detail_is_cut_and_padded() -> None:
+    raw = P.MSG.pack(P.MSG_ERROR, 0, 0, 0, 0, b"x" * 300)
+    assert len(raw) == P.MSG.size
+    assert P.MSG.unpack(raw)[5] == b"x" * 256
+    assert P.MSG.unpack(P.MSG.pack(P.MSG_ACK, -1, 0, 0, 0, b""))[5] == b"\0" * 256
+
+
+def test_unpack_needs_the_exact_size() -> None:
+    with pytest.raises(ValueError):
+        P.MSG.unpack(b"\0" * (P.MSG.size - 1))
+
+
+def test_op_header_keeps_payloads_8_byte_aligned() -> None:
+    assert P.PLAN_HDR.size % 8 == 0
+    assert P.OP_HDR.size % 8 == 0
+
+
+# ---------------------------------------------------------------------------- Plan.encode
+
+
+def walk(data: bytes) -> tuple[tuple[int, int, int, int], list[tuple[int, int, tuple[int, ...], bytes]]]:
+    """The header and the (code, size, args, payload) of each op, read the way init.c reads them."""
+    magic, abi, nops, total = (int(x) for x in P.PLAN_HDR.unpack_from(data))
+    ops = []
+    pos = P.PLAN_HDR.size
+    for _ in range(nops):
+        code, size, *args = (int(x) for x in P.OP_HDR.unpack_from(data, pos))
+        assert size >= P.OP_HDR.size and pos + size <= len(data)
+        ops.append((code, size, tuple(args), data[pos + P.OP_HDR.size : pos + size]))
+        pos += size
+    assert pos == len(data), "bytes after the last op"
+    return (magic, abi, nops, total), ops
+
+
+def test_empty_plan_is_a_header() -> None:
+    plan = P.Plan()
+    data = plan.encode()
+    assert len(plan) == 0
+    assert data == P.PLAN_HDR.pack(P.PLAN_MAGIC, P.ABI_VERSION, 0, P.PLAN_HDR.size)
+    assert plan.codes() == [] and plan.ops() == []
+
+
+def test_encode_layout() -> None:
+    plan = P.Plan()
+    plan.add(
+        P.OP_MOUNT,
+        "mount `proc` to `/proc`",
+        a=1,
+        b=-2,
+        c=3,
+        d=1 << 40,
+        strings=("proc", "/proc", "proc", ""),
+    )
+    plan.add(P.OP_PIVOT_ROOT, "pivot_root")
+    plan.add(P.OP_SETGROUPS, "setgroups", a=2, blob=(5).to_bytes(4, "little") + (6).to_bytes(4, "little"))
+    plan.add(P.OP_SETHOSTNAME, "sethostname", strings=("a" * 13,))
+    plan.add(P.OP_CHDIR, "chdir", strings=["/"])
+    data = plan.encode()
+
+    (magic, abi, nops, size), ops = walk(data)
+    assert (magic, abi, nops, size) == (P.PLAN_MAGIC, P.ABI_VERSION, 5, len(data))
+    assert data[:4] == b"OCIP"
+    assert len(data) % 8 == 0
+    assert (
+        [op[0] for op in ops]
+        == plan.codes()
+        == [P.OP_MOUNT, P.OP_PIVOT_ROOT, P.OP_SETGROUPS, P.OP_SETHOSTNAME, P.OP_CHDIR]
+    )
+    for _code, op_size, _args, _payload in ops:
+        assert op_size % 8 == 0
+
+    # strings: each NUL-terminated, one after the other, then NUL padding to 8 bytes
+    _code, op_size, args, payload = ops[0]
+    assert args == (1, -2, 3, 1 << 40)
+    assert payload == b"proc\0/proc\0proc\0\0" + b"\0" * 7
+    assert op_size == P.OP_HDR.size + 24
+    # no payload at all
+    assert ops[1][1] == P.OP_HDR.size and ops[1][3] == b""
+    # a blob is taken as is (already a multiple of 8 here)
+    assert ops[2][3] == b"\5\0\0\0\6\0\0\0"
+    # 13 characters + NUL = 14, padded to 16
+    assert ops[3][3] == b"a" * 13 + b"\0\0\0"
+    assert ops[4][3] == b"/\0" + b"\0" * 6
+
+    # ops() reports the same, with the descriptions
+    assert [(c, a, p) for c, _w, a, p in plan.ops()] == [(c, a, p) for c, _s, a, p in ops]
+    assert plan.ops()[0][1] == "mount `proc` to `/proc`"
+
+
+def test_strings_are_utf8() -> None:
+    plan = P.Plan()
+    plan.add(P.OP_SETHOSTNAME, "sethostname", strings=("hôte",))
+    _hdr, ops = walk(plan.encode())
+    assert ops[0][3].split(b"\0")[0].decode() == "hôte"
+
+
+def test_payload_needing_no_padding_gets_none() -> None:
+    plan = P.Plan()
+    plan.add(P.OP_CHDIR, "chdir", strings=("/abcdef",))  # 7 + NUL = 8
+    _hdr, ops = walk(plan.encode())
+    assert ops[0][1] == P.OP_HDR.size + 8
+
+
+def test_describe() -> None:
+    plan = P.Plan()
+    plan.add(P.OP_MOUNT, "mount `proc` to `/proc`")
+    plan.add(P.OP_PIVOT_ROOT, "pivot_root into `/r`")
+    assert plan.describe(0) == "mount `proc` to `/proc`"
+    assert plan.describe(1) == "pivot_root into `/r`"
+    # a step the plan does not have (the shim's own failures are step -1)
+    assert plan.describe(-1) == "container init"
+    assert plan.describe(2) == "container init"
+
+
+def test_msg_round_trip() -> None:
+    raw = P.MSG.pack(P.MSG_ERROR, 7, 2, 0, -5, b"detail")
+    assert len(raw) == P.MSG.size
+    kind, step, err, _pad, value, detail = P.MSG.unpack(raw)
+    assert (kind, step, err, value) == (P.MSG_ERROR, 7, 2, -5)
+    assert detail == b"detail".ljust(256, b"\0")

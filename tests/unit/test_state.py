@@ -1,0 +1,613 @@
+"""State records, the derived status, and the state root (ocirun.state, ocirun.store).
+
+The status is worked out on every read (STYLE.md 7.9): these tests use this process's own pid
+and real children (a zombie, one with a strange name) in temporary container directories.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import stat
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from ocirun import _os, store
+from ocirun import state as st
+from ocirun.errors import ContainerExists, ContainerNotFound, InvalidArgument, OciRunError, SyscallError
+from ocirun.state import State, proc_start_time
+
+
+def make_state(cid: str = "c1", pid: int = 0, pid_start: int = 0, **kw: Any) -> State:
+    return State(
+        cid, pid, pid_start, "/bundles/c1", "/bundles/c1/rootfs", "2026-11-30T09:00:00.000000000Z", **kw
+    )
+
+
+@pytest.fixture
+def cdir(tmp_path: Path) -> Path:
+    d = tmp_path / "c1"
+    d.mkdir()
+    return d
+
+
+# ---------------------------------------------------------------------------- State records
+
+
+def test_json_round_trip() -> None:
+    s = make_state(
+        pid=123,
+        pid_start=456,
+        owner="root",
+        annotations={"a": "b", "ü": "✓"},
+        cgroup_paths={"": "/sys/fs/cgroup/x"},
+        namespaces={"pid": "/proc/123/ns/pid"},
+        config={"hooks": {"poststop": [{"path": "/bin/true"}]}},
+    )
+    obj = s.to_json()
+    assert json.loads(json.dumps(obj)) == obj
+    back = State.from_json(json.loads(json.dumps(obj)))
+    assert back.to_json() == obj
+    for name in State.__slots__:
+        assert getattr(back, name) == getattr(s, name)
+
+
+def test_from_json_fills_defaults_for_missing_optional_keys() -> None:
+    obj = make_state(pid=1, pid_start=2).to_json()
+    for key in ("owner", "annotations", "cgroup_paths", "namespaces", "config"):
+        del obj[key]
+    back = State.from_json(obj)
+    assert (back.owner, back.annotations, back.cgroup_paths, back.namespaces, back.config) == (
+        "",
+        {},
+        {},
+        {},
+        {},
+    )
+
+
+def test_from_json_ignores_unknown_keys() -> None:
+    obj = make_state().to_json()
+    obj["future"] = 1
+    assert State.from_json(obj).to_json() == make_state().to_json()
+
+
+def test_save_and_load(cdir: Path) -> None:
+    path = str(cdir / "state.json")
+    s = make_state(pid=7, pid_start=8, annotations={"k": "v"})
+    st.save(s, path)
+    assert st.load(path).to_json() == s.to_json()
+    assert json.loads(Path(path).read_text()) == s.to_json()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_save_is_a_rename_of_a_complete_temporary_file(cdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = str(cdir / "state.json")
+    old = make_state(pid=1, pid_start=1)
+    new = make_state(pid=2, pid_start=2, annotations={"x": "y" * 10000})
+    st.save(old, path)
+    renames: list[tuple[str, str]] = []
+    real_rename = _os.rename
+
+    def rename(src: str, dst: str) -> None:
+        # at the moment of the rename, readers still see the old state, and the new one is whole
+        assert json.loads(Path(dst).read_text()) == old.to_json()
+        assert json.loads(Path(src).read_text()) == new.to_json()
+        renames.append((src, dst))
+        real_rename(src, dst)
+
+    monkeypatch.setattr(_os, "rename", rename)
+    st.save(new, path)
+    assert len(renames) == 1
+    src, dst = renames[0]
+    assert dst == path
+    assert os.path.dirname(src) == os.path.dirname(path), "the temporary file must be in the same directory"
+    assert st.load(path).to_json() == new.to_json()
+    assert os.listdir(cdir) == ["state.json"], "no temporary file left"
+
+
+def test_save_syncs_before_rename(cdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    real_rename, real_fsync = _os.rename, _os.fsync
+
+    def fsync(fd: int) -> None:
+        calls.append("fsync")
+        real_fsync(fd)
+
+    def rename(src: str, dst: str) -> None:
+        calls.append("rename")
+        real_rename(src, dst)
+
+    monkeypatch.setattr(_os, "fsync", fsync)
+    monkeypatch.setattr(_os, "rename", rename)
+    st.save(make_state(), str(cdir / "state.json"))
+    assert calls == ["fsync", "rename"]
+
+
+def test_failed_save_leaves_nothing_behind(cdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = str(cdir / "state.json")
+    st.save(make_state(pid=1, pid_start=1), path)
+
+    def write(fd: int, data: bytes) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(_os, "write", write)
+    with pytest.raises(OSError):
+        st.save(make_state(pid=2, pid_start=2), path)
+    monkeypatch.undo()
+    assert st.load(path).pid == 1
+    assert os.listdir(cdir) == ["state.json"]
+
+
+def test_failed_save_keeps_the_old_state(cdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = str(cdir / "state.json")
+    st.save(make_state(pid=1, pid_start=1), path)
+
+    def write(fd: int, data: bytes) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(_os, "write", write)
+    with pytest.raises(OSError):
+        st.save(make_state(pid=2, pid_start=2), path)
+    monkeypatch.undo()
+    assert st.load(path).pid == 1
+
+
+# ---------------------------------------------------------------------------- status
+
+
+def test_proc_start_time_of_this_process() -> None:
+    start = proc_start_time(os.getpid())
+    assert isinstance(start, int) and start > 0
+    with open(f"/proc/{os.getpid()}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    assert start == int(fields[19])
+    assert proc_start_time(os.getpid()) == start
+
+
+def test_proc_start_time_of_no_process() -> None:
+    assert proc_start_time(0) is None
+    assert proc_start_time(2**22 + 12345) is None  # above pid_max's ceiling
+
+
+def test_created_with_fifo(cdir: Path) -> None:
+    os.mkfifo(cdir / "exec.fifo", 0o600)
+    s = make_state(pid=os.getpid(), pid_start=proc_start_time(os.getpid()) or -1)
+    assert s.alive()
+    assert s.status(str(cdir)) == st.CREATED
+
+
+def test_running_without_fifo(cdir: Path) -> None:
+    s = make_state(pid=os.getpid(), pid_start=proc_start_time(os.getpid()) or -1)
+    assert s.status(str(cdir)) == st.RUNNING
+
+
+def test_stopped_when_the_start_time_differs(cdir: Path) -> None:
+    """The pid was reused by another process: not our container's init."""
+    os.mkfifo(cdir / "exec.fifo", 0o600)
+    real = proc_start_time(os.getpid())
+    assert real is not None
+    s = make_state(pid=os.getpid(), pid_start=real + 1)
+    assert not s.alive()
+    assert s.status(str(cdir)) == st.STOPPED
+
+
+def test_stopped_when_pid_is_zero(cdir: Path) -> None:
+    os.mkfifo(cdir / "exec.fifo", 0o600)
+    assert make_state(pid=0, pid_start=0).status(str(cdir)) == st.STOPPED
+    assert make_state(pid=-1, pid_start=0).status(str(cdir)) == st.STOPPED
+
+
+class FakeCgroups:
+    """Stands in for ocirun.cgroups.Manager: only whether the container's cgroup is frozen."""
+
+    frozen_value = False
+    seen: ClassVar[list[dict[str, str]]] = []
+
+    @classmethod
+    def from_json(cls, paths: dict[str, str]) -> FakeCgroups:
+        cls.seen.append(paths)
+        return cls()
+
+    def frozen(self) -> bool:
+        return self.frozen_value
+
+
+@pytest.mark.parametrize(
+    ("frozen", "fifo", "status"),
+    [
+        (True, True, st.PAUSED),
+        (True, False, st.PAUSED),
+        (False, True, st.CREATED),
+        (False, False, st.RUNNING),
+    ],
+)
+def test_paused_when_the_cgroup_is_frozen(
+    cdir: Path, monkeypatch: pytest.MonkeyPatch, frozen: bool, fifo: bool, status: str
+) -> None:
+    import ocirun.cgroups
+
+    monkeypatch.setattr(ocirun.cgroups, "Manager", FakeCgroups)
+    monkeypatch.setattr(FakeCgroups, "frozen_value", frozen)
+    monkeypatch.setattr(FakeCgroups, "seen", [])
+    if fifo:
+        os.mkfifo(cdir / "exec.fifo", 0o600)
+    paths = {"": "/sys/fs/cgroup/x"}
+    s = make_state(pid=os.getpid(), pid_start=proc_start_time(os.getpid()) or -1, cgroup_paths=paths)
+    assert s.status(str(cdir)) == status
+    assert FakeCgroups.seen == [paths]
+    # a dead init is stopped whatever its cgroup says
+    assert make_state(pid=0, cgroup_paths=paths).status(str(cdir)) == st.STOPPED
+
+
+def _wait_for_state(pid: int, letter: str) -> None:
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        with open(f"/proc/{pid}/stat") as f:
+            if f.read().rsplit(")", 1)[1].split()[0] == letter:
+                return
+        time.sleep(0.002)
+    raise AssertionError(f"process {pid} did not reach state {letter}")
+
+
+@pytest.fixture
+def child() -> Iterator[tuple[int, int]]:
+    """A forked child blocked on a pipe: (pid, write end of the pipe); reaped afterwards."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.close(w)
+            os.read(r, 1)
+        finally:
+            os._exit(0)
+    os.close(r)
+    try:
+        yield pid, w
+    finally:
+        with contextlib.suppress(OSError):
+            os.close(w)
+        with contextlib.suppress(ChildProcessError):  # the test reaped it
+            os.waitpid(pid, 0)
+
+
+def test_stopped_when_the_init_is_a_zombie(cdir: Path, child: tuple[int, int]) -> None:
+    pid, w = child
+    start = proc_start_time(pid)
+    assert start is not None
+    s = make_state(pid=pid, pid_start=start)
+    assert s.status(str(cdir)) == st.RUNNING
+    os.close(w)  # the child exits; nobody reaps it yet
+    _wait_for_state(pid, "Z")
+    assert proc_start_time(pid) is None
+    assert s.status(str(cdir)) == st.STOPPED
+
+
+def test_start_time_survives_a_strange_process_name(cdir: Path) -> None:
+    """comm may hold spaces and parentheses: "x) Z 1 (" must not be read as state Z."""
+    r, w = os.pipe()
+    r2, w2 = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.close(w)
+            os.close(r2)
+            with open("/proc/self/comm", "w") as f:
+                f.write("x) Z 1 (y")
+            os.write(w2, b"1")
+            os.read(r, 1)
+        finally:
+            os._exit(0)
+    os.close(r)
+    os.close(w2)
+    try:
+        os.read(r2, 1)
+        with open(f"/proc/{pid}/comm") as f:
+            assert f.read().strip() == "x) Z 1 (y"
+        start = proc_start_time(pid)
+        assert start is not None
+        assert make_state(pid=pid, pid_start=start).status(str(cdir)) == st.RUNNING
+    finally:
+        os.close(w)
+        os.close(r2)
+        os.waitpid(pid, 0)
+
+
+def test_stopped_when_the_process_is_gone(cdir: Path, child: tuple[int, int]) -> None:
+    pid, w = child
+    start = proc_start_time(pid)
+    os.close(w)
+    os.waitpid(pid, 0)
+    s = make_state(pid=pid, pid_start=start or 0)
+    assert s.status(str(cdir)) == st.STOPPED
+
+
+# ---------------------------------------------------------------------------- public state
+
+PUBLIC_KEYS = ["ociVersion", "id", "pid", "status", "bundle", "rootfs", "created", "owner"]
+
+
+def test_public_keys_and_values() -> None:
+    s = make_state(pid=42, pid_start=1, owner="alice")
+    out = s.public(st.RUNNING)
+    assert list(out) == PUBLIC_KEYS
+    assert out["ociVersion"] == st.OCI_VERSION
+    assert (out["id"], out["pid"], out["status"]) == ("c1", 42, "running")
+    assert (out["bundle"], out["rootfs"], out["owner"]) == ("/bundles/c1", "/bundles/c1/rootfs", "alice")
+    assert out["created"] == "2026-11-30T09:00:00.000000000Z"
+
+
+def test_public_pid_is_zero_when_stopped() -> None:
+    assert make_state(pid=42, pid_start=1).public(st.STOPPED)["pid"] == 0
+    assert make_state(pid=42, pid_start=1).public(st.CREATED)["pid"] == 42
+
+
+def test_public_annotations_only_when_not_empty() -> None:
+    assert "annotations" not in make_state().public(st.STOPPED)
+    assert "annotations" not in make_state(annotations={}).public(st.STOPPED)
+    out = make_state(annotations={"org.example": "1"}).public(st.STOPPED)
+    assert out["annotations"] == {"org.example": "1"}
+    assert list(out) == [*PUBLIC_KEYS, "annotations"]
+
+
+def test_public_state_is_json() -> None:
+    out = make_state(annotations={"a": "b"}).public(st.CREATED)
+    assert json.loads(json.dumps(out)) == out
+
+
+# ---------------------------------------------------------------------------- Store: ids
+
+
+@pytest.mark.parametrize(
+    "cid",
+    [
+        "a",
+        "A",
+        "0",
+        "abc-DEF_123",
+        "a.b",
+        "a+b",
+        "x..y",
+        "_",
+        "-",
+        "+",
+        "a" * 255,
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    ],
+)
+def test_valid_ids(cid: str) -> None:
+    store.validate_id(cid)
+
+
+@pytest.mark.parametrize(
+    "cid",
+    [
+        ".",
+        "..",
+        ".hidden",
+        "a/b",
+        "/a",
+        "a/",
+        "../x",
+        "a b",
+        "a\tb",
+        "a\nb",
+        "a\0b",
+        "é",
+        "a:b",
+        "a@b",
+        "a*",
+        "a\\b",
+        "$x",
+        "a~",
+    ],
+)
+def test_invalid_ids(cid: str) -> None:
+    with pytest.raises(InvalidArgument) as info:
+        store.validate_id(cid)
+    assert isinstance(info.value, ValueError)
+    assert "invalid container ID format" in str(info.value)
+
+
+def test_empty_id() -> None:
+    with pytest.raises(InvalidArgument) as info:
+        store.validate_id("")
+    assert str(info.value) == "container id cannot be empty"
+
+
+@pytest.mark.parametrize("method", ["new_dir", "load", "lock"])
+def test_store_validates_ids(tmp_path: Path, method: str) -> None:
+    with pytest.raises(InvalidArgument):
+        getattr(store.Store(str(tmp_path)), method)("../escape")
+    assert not (tmp_path.parent / "escape").exists()
+
+
+# ---------------------------------------------------------------------------- Store: directories
+
+
+def test_new_dir_creates_root_and_dir(tmp_path: Path) -> None:
+    root = tmp_path / "deep" / "root"
+    s = store.Store(str(root))
+    path = s.new_dir("c1")
+    assert path == str(root / "c1") == s.dir("c1")
+    assert os.path.isdir(path)
+    assert s.state_path("c1") == f"{root}/c1/state.json"
+    assert s.fifo_path("c1") == f"{root}/c1/exec.fifo"
+
+
+def test_new_dir_twice_is_container_exists(tmp_path: Path) -> None:
+    s = store.Store(str(tmp_path))
+    s.new_dir("c1")
+    with pytest.raises(ContainerExists) as info:
+        s.new_dir("c1")
+    err: ContainerExists = info.value
+    assert isinstance(err, FileExistsError) and isinstance(err, OciRunError)
+    assert err.container_id == "c1"
+    assert str(err) == "container with given ID already exists"
+
+
+def test_new_dir_over_a_file_is_container_exists(tmp_path: Path) -> None:
+    (tmp_path / "c1").write_text("")
+    with pytest.raises(ContainerExists):
+        store.Store(str(tmp_path)).new_dir("c1")
+
+
+def test_new_dir_under_a_file_root_is_a_syscall_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    with pytest.raises(SyscallError) as info:
+        store.Store(str(tmp_path / "file" / "root")).new_dir("c1")
+    assert info.value.errno in (errno.ENOTDIR, errno.EEXIST)
+
+
+def test_load_of_a_missing_container(tmp_path: Path) -> None:
+    s = store.Store(str(tmp_path))
+    with pytest.raises(ContainerNotFound) as info:
+        s.load("nosuch")
+    assert str(info.value) == "container does not exist"
+    assert isinstance(info.value, LookupError)
+    # a directory without state.json (create not finished) is not a container either
+    s.new_dir("half")
+    with pytest.raises(ContainerNotFound):
+        s.load("half")
+    # nor is anything under a root that does not exist
+    with pytest.raises(ContainerNotFound):
+        store.Store(str(tmp_path / "missing")).load("c1")
+
+
+def test_load_of_a_corrupt_state_file(tmp_path: Path) -> None:
+    s = store.Store(str(tmp_path))
+    s.new_dir("c1")
+    Path(s.state_path("c1")).write_text('{"id": "c1", "pid"')
+    with pytest.raises(SyscallError) as info:
+        s.load("c1")
+    assert s.state_path("c1") in str(info.value)
+    Path(s.state_path("c1")).write_text('{"id": "c1"}')  # valid JSON, not a state
+    with pytest.raises(SyscallError):
+        s.load("c1")
+
+
+def test_save_and_load_through_the_store(tmp_path: Path) -> None:
+    s = store.Store(str(tmp_path))
+    s.new_dir("c1")
+    s.save(make_state("c1", pid=3, pid_start=4))
+    assert s.load("c1").to_json() == make_state("c1", pid=3, pid_start=4).to_json()
+
+
+def test_ids_sorted_dirs_only(tmp_path: Path) -> None:
+    s = store.Store(str(tmp_path))
+    for cid in ("zeta", "Alpha", "beta", "10", "9"):
+        s.new_dir(cid)
+    (tmp_path / "a-file").write_text("")
+    (tmp_path / ".cache").mkdir()
+    os.symlink("/nonexistent", tmp_path / "dangling")
+    assert s.ids() == sorted(["zeta", "Alpha", "beta", "10", "9"])
+
+
+def test_ids_of_a_missing_root(tmp_path: Path) -> None:
+    assert store.Store(str(tmp_path / "none")).ids() == []
+
+
+def test_remove_a_complete_container(tmp_path: Path) -> None:
+    s = store.Store(str(tmp_path))
+    s.new_dir("c1")
+    s.save(make_state("c1"))
+    os.mkfifo(s.fifo_path("c1"))
+    s.remove("c1")
+    assert not os.path.lexists(s.dir("c1"))
+    assert s.ids() == []
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        [],
+        ["exec.fifo"],
+        ["state.json"],
+        ["state.json.1234.tmp"],
+        ["state.json", "state.json.99.tmp", "exec.fifo"],
+    ],
+)
+def test_remove_half_written_dirs(tmp_path: Path, files: list[str]) -> None:
+    s = store.Store(str(tmp_path))
+    d = Path(s.new_dir("c1"))
+    for name in files:
+        if name == "exec.fifo":
+            os.mkfifo(d / name)
+        else:
+            (d / name).write_text("{")
+    s.remove("c1")
+    assert not d.exists()
+
+
+def test_remove_of_a_missing_container_is_quiet(tmp_path: Path) -> None:
+    store.Store(str(tmp_path)).remove("nosuch")
+    store.Store(str(tmp_path / "none")).remove("nosuch")
+
+
+# ---------------------------------------------------------------------------- Store: lock
+
+
+def test_lock_of_a_missing_container(tmp_path: Path) -> None:
+    s = store.Store(str(tmp_path))
+    with pytest.raises(ContainerNotFound), s.lock("nosuch"):
+        pass
+    with s.lock("nosuch", missing_ok=True) as lock:
+        assert lock.fd == -1
+
+
+def test_lock_releases_its_fd(tmp_path: Path) -> None:
+    s = store.Store(str(tmp_path))
+    s.new_dir("c1")
+    with s.lock("c1") as lock:
+        fd = lock.fd
+        assert fd >= 3
+        assert os.get_inheritable(fd) is False
+    assert lock.fd == -1
+    with pytest.raises(OSError):
+        os.fstat(fd)
+
+
+def test_lock_serializes_processes(tmp_path: Path) -> None:
+    s = store.Store(str(tmp_path))
+    s.new_dir("c1")
+    marker = tmp_path / "released"
+    hold = 0.3
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child holds the lock for a while
+        code = 1
+        try:
+            os.close(r)
+            with s.lock("c1"):
+                os.write(w, b"1")
+                time.sleep(hold)
+                marker.write_text("x")
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(w)
+    try:
+        assert os.read(r, 1) == b"1"  # the child holds the lock now
+        t0 = time.monotonic()
+        with s.lock("c1"):
+            waited = time.monotonic() - t0
+            assert marker.exists(), "got the lock while the child still held it"
+        assert waited > hold / 3
+    finally:
+        os.close(r)
+        _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_lock_can_be_taken_again(tmp_path: Path) -> None:
+    s = store.Store(str(tmp_path))
+    s.new_dir("c1")
+    for _ in range(3):
+        with s.lock("c1"):
+            pass
