@@ -65,6 +65,7 @@ static int devnull_fd = -1;    /* the host's /dev/null, checked, for OP_MASK */
 static const char *exec_path;  /* set by OP_EXEC_LOOKUP */
 static int parent_gone;        /* after OP_READY of a create: errors go to stderr */
 static int cur_step = -1;
+static u32 cur_code;
 static s64 host_pid;           /* the container's pid in the runtime's namespace (ACK of SYNC_CGROUPS) */
 
 /* ---- messages -------------------------------------------------------------------------------- */
@@ -106,6 +107,21 @@ static const char *errno_name(int err)
     }
 }
 
+/* What an op does, for the one error message that does not go through the parent (after start,
+ * when the parent that knows the plan's descriptions is gone). */
+static const char *op_name(u32 code)
+{
+    switch (code) {
+    case OP_SECCOMP: return "load the seccomp filter";
+    case OP_HOOK: return "startContainer hook";
+    case OP_EXEC: return "exec";
+    case OP_WAIT_FIFO: return "wait for start";
+    case OP_CLOSE_FROM: return "mark fds close-on-exec";
+    case OP_AFFINITY: return "set the CPU affinity";
+    default: return "container init";
+    }
+}
+
 /* Reports the failure of the current step and exits.  `err` is a positive errno. */
 __attribute__((noreturn)) static void fail(int err, const char *detail)
 {
@@ -115,7 +131,7 @@ __attribute__((noreturn)) static void fail(int err, const char *detail)
         /* Nobody listens on the sync socket any more: say it on stderr, like runc's init. */
         char line[512], *p = line;
         p += str_copy(p, 200, "ocirun init: ");
-        p += str_copy(p, 200, detail ? detail : "");
+        p += str_copy(p, 200, detail ? detail : op_name(cur_code));
         if (err) {
             p += str_copy(p, 4, ": ");
             p += str_copy(p, 64, errno_name(err));
@@ -438,6 +454,14 @@ static void op_pivot_root(void)
     reopen_root();
 }
 
+static void op_chroot(void)
+{
+    CHECK(SC1(__NR_fchdir, root_fd), "rootfs");
+    CHECK(SC1(__NR_chroot, "."), "rootfs");
+    CHECK(SC1(__NR_chdir, "/"), "/");
+    reopen_root();
+}
+
 static void op_move_root(void)
 {
     CHECK(SC1(__NR_fchdir, root_fd), "rootfs");
@@ -748,7 +772,7 @@ static void op_console(const struct ocirun_op *op)
     CHECK(statx_fd(slave, "", AT_EMPTY_PATH, &st), "pty");
     if (!S_ISCHR(st.stx_mode) || st.stx_rdev_major < 136 || st.stx_rdev_major > 143)
         fail(ENOTTY_, "the console is not a pty");
-    if (op->b) {
+    if (op->b & 0xffffffff) {
         unsigned short ws[4] = {(unsigned short)(op->b >> 16), (unsigned short)op->b, 0, 0};
         CHECK(SC3(__NR_ioctl, master, 0x5414 /* TIOCSWINSZ */, ws), "set the console size");
     }
@@ -770,7 +794,7 @@ static void op_console(const struct ocirun_op *op)
     SC1(__NR_close, op->a);
 
     char sbuf[32];
-    long cfd = resolve("/dev/console", CREATE_FILE);
+    long cfd = (op->b >> 32) & 1 ? resolve("/dev/console", CREATE_FILE) : -1; /* the container's, not exec's */
     if (cfd >= 0) {
         char tbuf[32];
         CHECK(SC5(__NR_mount, fd_path(sbuf, (int)slave), fd_path(tbuf, (int)cfd), 0, MS_BIND, 0), "/dev/console");
@@ -796,6 +820,7 @@ static void run_op(const struct ocirun_op *op)
     case OP_SYMLINK: op_symlink(op); break;
     case OP_PIVOT_ROOT: op_pivot_root(); break;
     case OP_MOVE_ROOT: op_move_root(); break;
+    case OP_CHROOT: op_chroot(); break;
     case OP_SETHOSTNAME: CHECK(SC2(__NR_sethostname, op_str(op, 0), str_len(op_str(op, 0))), 0); break;
     case OP_SETDOMAINNAME: CHECK(SC2(__NR_setdomainname, op_str(op, 0), str_len(op_str(op, 0))), 0); break;
     case OP_WRITE_FILE: op_write_file(op); break;
@@ -833,30 +858,27 @@ static void run_op(const struct ocirun_op *op)
         break;
     case OP_WAIT_FIFO: op_wait_fifo(op); break;
     case OP_CLOSE_FROM: {
-        long r = SC3(__NR_close_range, op->a, ~0U, CLOSE_RANGE_CLOEXEC);
-        if (r == -ENOSYS || r == -EINVAL)
+        /* Without close_range (old kernel, or a filter that denies it), one fcntl per fd. */
+        if (SC3(__NR_close_range, op->a, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
             for (long fd = op->a; fd < 65536; fd++)
                 SC3(__NR_fcntl, fd, F_SETFD, FD_CLOEXEC);
-        else
-            CHECK(r, 0);
         break;
     }
     case OP_EXEC: op_exec(op); break;
     case OP_OOM_SCORE_ADJ: {
-        char v[24];
-        put_uint(v, (unsigned long)(op->a < 0 ? -op->a : op->a));
+        char v[24]; /* one write: procfs parses each write on its own ("-" then "500" is +500) */
+        v[0] = '-';
+        put_uint(v + (op->a < 0), (unsigned long)(op->a < 0 ? -op->a : op->a));
         long fd = SC4(__NR_openat, AT_FDCWD, "/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0);
         CHECK(fd, "/proc/self/oom_score_adj");
         struct statfs sfs;
         if (SC2(__NR_fstatfs, fd, &sfs) < 0 || sfs.f_type != 0x9fa0)
             fail(EINVAL, "/proc is not procfs");
-        if (op->a < 0)
-            SC3(__NR_write, fd, "-", 1);
         CHECK(SC3(__NR_write, fd, v, str_len(v)), "/proc/self/oom_score_adj");
         SC1(__NR_close, fd);
         break;
     }
-    case OP_SETSID: CHECK(SC0(__NR_setsid), 0); break;
+    case OP_SETSID: CHECK(SC0(__NR_setsid), "setsid"); break;
     case OP_DUP2: CHECK(SC3(__NR_dup3, op->a, op->b, 0), 0); break;
     case OP_PDEATHSIG: CHECK(SC5(__NR_prctl, PR_SET_PDEATHSIG, op->a, 0, 0, 0), 0); break;
     case OP_MOUNT_SETATTR: op_mount_setattr(op); break;
@@ -920,6 +942,7 @@ static int init_main(int argc, char **argv)
         if (p + sizeof *op > end || op->size < sizeof *op || p + op->size > end)
             fail(EINVAL, "plan");
         cur_step = (int)i;
+        cur_code = op->code;
         run_op(op);
         p += op->size;
     }

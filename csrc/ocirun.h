@@ -113,7 +113,8 @@ enum ocirun_op_code {
     OP_HOOK = 38,         /* run a hook in the container: s0 = path, then a args, b env entries, then the
                              state JSON before and after the pid (the parent's ACK at SYNC_CGROUPS
                              carries the pid); c = timeout in seconds (0: none) */
-    OP_CONSOLE = 39,      /* a = console socket fd, b = rows << 16 | cols (0: leave), c = uid, d = gid:
+    OP_CONSOLE = 39,      /* a = console socket fd, b = rows << 16 | cols (0: leave) | 1 << 32 to bind
+                             the slave on /dev/console (not for exec), c = uid, d = gid:
                              a new pty from the container's /dev/ptmx, its master sent on the socket,
                              the slave bound on /dev/console, the controlling terminal and stdio */
     OP_KEYRING = 40,      /* s0 = name: join a new session keyring (the host's keys are not the container's) */
@@ -121,7 +122,8 @@ enum ocirun_op_code {
     OP_SCHED = 42,        /* a = policy, b = nice, c = priority, d = flags; payload = uint64 runtime,
                              deadline, period: sched_setattr */
     OP_IOPRIO = 43,       /* a = class << 13 | priority: ioprio_set on the process */
-    OP_MAX = 44,
+    OP_CHROOT = 44,       /* no mount namespace: chroot into the rootfs (its mounts stay the host's) */
+    OP_MAX = 45,
 };
 
 /* OP_MOUNT c flags */

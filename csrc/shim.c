@@ -26,6 +26,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -148,6 +149,14 @@ int ocirun_recv_fd(int sock)
     int fd;
     memcpy(&fd, CMSG_DATA(cm), sizeof fd);
     return fd;
+}
+
+/* umount2(MNT_DETACH | UMOUNT_NOFOLLOW); a path that is no (longer a) mount point is fine. */
+int ocirun_umount(const char *path)
+{
+    if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL && errno != ENOENT)
+        return -errno;
+    return 0;
 }
 
 /* f_type of statfs(2): tells cgroup2 from tmpfs from proc. */

@@ -26,5 +26,6 @@ int ocirun_sealed_copy(const char *path);
 int ocirun_spawn(const struct ocirun_spawn *s);
 int ocirun_open_in_root(int root_fd, const char *path, int flags);
 int ocirun_connect_unix(const char *path);
+int ocirun_umount(const char *path);
 int ocirun_recv_fd(int sock);
 long ocirun_statfs_type(const char *path);

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from .errors import InvalidSpec
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .spec.model import Capabilities
@@ -43,9 +41,9 @@ def own_permitted() -> int:
 def masks(caps: Capabilities | None, top: int, warn: list[str]) -> tuple[int, int, int, int, int]:
     """(bounding, effective, permitted, inheritable, ambient) bit masks.
 
-    Unknown names are an error (the kernel has no such capability); known ones above the kernel's
-    last capability, or missing from what ocirun itself holds, are dropped with a warning, as runc
-    does for capabilities its kernel lacks.
+    Unknown names, names above the kernel's last capability and ones missing from what ocirun itself
+    holds are left out with a warning (config.md: a runtime SHOULD NOT fail for a capability it
+    does not know; runc warns too).
     """
     if caps is None:
         return (0, 0, 0, 0, 0)
@@ -57,7 +55,9 @@ def masks(caps: Capabilities | None, top: int, warn: list[str]) -> tuple[int, in
         for i, name in enumerate(names):
             num = NUMBERS.get(name)
             if num is None:
-                raise InvalidSpec(f"$.process.capabilities.{set_name}[{i}]", f"unknown capability {name!r}")
+                note = f"unknown capability {name!r} in $.process.capabilities.{set_name}[{i}] is left out"
+                warn.append(note)
+                continue
             if num > top or not held >> num & 1:
                 note = f"capability {name} is not available here; it is left out of the {set_name} set"
                 if note not in warn:

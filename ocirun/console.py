@@ -116,6 +116,74 @@ def relay(master: int, wait: Callable[[], int]) -> int:
         os.close(master)
 
 
+class StdioPipes:
+    """The container's stdin, stdout and stderr as pipes that ocirun relays to its own (runc's
+    foreground mode without a terminal), used when ocirun's stdio is a terminal: the container must
+    not get the caller's terminal itself (TIOCSTI could type into it)."""
+
+    __slots__ = ("child", "parent")
+
+    def __init__(self) -> None:
+        in_r, in_w = os.pipe()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        self.child = [(in_r, 0), (out_w, 1), (err_w, 2)]  # (fd, stdio number in the container)
+        self.parent = [in_w, out_r, err_r]
+
+    @staticmethod
+    def wanted() -> bool:
+        return any(os.isatty(fd) for fd in (0, 1, 2))
+
+    def close_child(self) -> None:
+        for fd, _ in self.child:
+            os.close(fd)
+        self.child = []
+
+    def close(self) -> None:
+        self.close_child()
+        for fd in self.parent:
+            if fd >= 0:
+                os.close(fd)
+        self.parent = []
+
+    def relay(self, wait: Callable[[], int]) -> int:
+        """Copies until the container's stdout and stderr are closed; then ``wait()``."""
+        import select
+
+        in_w, out_r, err_r = self.parent
+        poller = select.poll()
+        targets = {out_r: 1, err_r: 2}
+        for fd in targets:
+            poller.register(fd, select.POLLIN)
+        stdin_open = True
+        poller.register(0, select.POLLIN)
+        try:
+            while targets:
+                for fd, _events in poller.poll():
+                    if fd == 0:
+                        data = os.read(0, 65536) if stdin_open else b""
+                        if data:
+                            try:
+                                _write_all(in_w, data)
+                                continue
+                            except BrokenPipeError:
+                                pass
+                        stdin_open = False
+                        poller.unregister(0)
+                        os.close(in_w)
+                        self.parent[0] = -1
+                    else:
+                        data = os.read(fd, 65536)
+                        if data:
+                            _write_all(targets[fd], data)
+                        else:
+                            poller.unregister(fd)
+                            del targets[fd]
+            return wait()
+        finally:
+            self.close()
+
+
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:

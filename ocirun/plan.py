@@ -178,15 +178,17 @@ def build(
         raise InvalidSpec("$.linux.namespaces", "time namespaces are not supported yet")
 
     launch.cgroupns = "cgroup" in new_ns
+    plan.add(P.OP_SETSID, "start a new session")
+    if lx.mount_label and not os.path.isdir("/sys/fs/selinux"):
+        raise InvalidSpec("$.linux.mountLabel", f"mount label {lx.mount_label!r} requested, but SELinux is not enabled")
     if new_keyring:
         plan.add(P.OP_KEYRING, "join a new session keyring", strings=(f"_ses.{container_id}"[:255],))
     if "network" in new_ns:
         plan.add(P.OP_LOOPBACK_UP, "bring up the loopback interface")
 
-    in_mount_ns = "mount" in new_ns or any(f == CLONE_NEWNS for _, f in launch.joins)
-    if not in_mount_ns:
-        raise InvalidSpec("$.linux.namespaces", "ocirun needs a mount namespace to set up the rootfs")
-    _rootfs(launch, spec, rootfs, bundle, no_pivot, new_ns, cgroup_hierarchies or [], cgroup_paths or {})
+    host_mounts = "mount" not in new_ns and not any(f == CLONE_NEWNS for _, f in launch.joins)
+    _rootfs(launch, spec, rootfs, bundle, no_pivot, new_ns, cgroup_hierarchies or [], cgroup_paths or {},
+            host_mounts)
 
     if spec.hostname is not None:
         plan.add(P.OP_SETHOSTNAME, f"sethostname `{spec.hostname}`", strings=(spec.hostname,))
@@ -251,16 +253,28 @@ def _rootfs(
     new_ns: set[str],
     hierarchies: list[Hierarchy],
     cgroup_paths: dict[str, str],
+    host_mounts: bool = False,
 ) -> None:
+    """The rootfs and its mounts.  ``host_mounts``: the container has no mount namespace of its
+    own, so (as the spec says) it shares the runtime's: its mounts are made there, under the rootfs,
+    the process is chroot'ed into it, and delete unmounts them."""
     plan = launch.plan
     lx = spec.linux
     prop = lx.rootfs_propagation
-    # Nothing done in here may reach the host: every mount becomes a slave (or private) first.
-    first = mo.MS_PRIVATE if prop in ("private", "rprivate") else mo.MS_SLAVE
-    plan.add(P.OP_MOUNT, "make the mounts of the container's mount namespace private", a=first | mo.MS_REC,
-             strings=("", "/", "", ""))
-    plan.add(P.OP_MOUNT, f"bind mount the rootfs `{rootfs}`", a=mo.MS_BIND | mo.MS_REC,
-             strings=(rootfs, rootfs, "", ""))
+    readonly = spec.root is not None and spec.root.readonly
+    if host_mounts:
+        if prop is not None:
+            raise InvalidSpec("$.linux.rootfsPropagation", "needs a mount namespace")
+        if readonly:  # a mount of its own to make read-only, not the host's
+            plan.add(P.OP_MOUNT, f"bind mount the rootfs `{rootfs}`", a=mo.MS_BIND | mo.MS_REC,
+                     strings=(rootfs, rootfs, "", ""))
+    else:
+        # Nothing done in here may reach the host: every mount becomes a slave (or private) first.
+        first = mo.MS_PRIVATE if prop in ("private", "rprivate") else mo.MS_SLAVE
+        plan.add(P.OP_MOUNT, "make the mounts of the container's mount namespace private",
+                 a=first | mo.MS_REC, strings=("", "/", "", ""))
+        plan.add(P.OP_MOUNT, f"bind mount the rootfs `{rootfs}`", a=mo.MS_BIND | mo.MS_REC,
+                 strings=(rootfs, rootfs, "", ""))
     plan.add(P.OP_ROOTFS, f"open the rootfs `{rootfs}`", strings=(rootfs,))
 
     mounted = set()
@@ -302,15 +316,17 @@ def _rootfs(
     for path in lx.readonly_paths:
         plan.add(P.OP_READONLY, f"make `{path}` read-only", strings=(path,))
 
-    if no_pivot:
+    if host_mounts:
+        plan.add(P.OP_CHROOT, f"chroot into `{rootfs}`")
+    elif no_pivot:
         plan.add(P.OP_MOVE_ROOT, f"move the rootfs `{rootfs}` to /")
     else:
         plan.add(P.OP_PIVOT_ROOT, f"pivot_root into `{rootfs}`")
     if prop is not None:
         plan.add(P.OP_MOUNT, f"make / {prop}", b=mo.PROPAGATION[prop], c=P.MNT_ROOT, strings=("", "/", "", ""))
     if spec.process is not None and spec.process.terminal:
-        _console(launch, spec.process)
-    if spec.root is not None and spec.root.readonly:
+        _console(launch, spec.process, dev_console=True)
+    if readonly:
         plan.add(P.OP_MOUNT, "remount / read-only", c=P.MNT_ROOT, d=mo.MS_BIND | mo.MS_RDONLY,
                  strings=("", "/", "", ""))
 
@@ -397,12 +413,14 @@ def _device(launch: Launch, path: str, mode: int, major: int, minor: int, uid: i
                         strings=(path,))
 
 
-def _console(launch: Launch, proc: Process) -> None:
+def _console(launch: Launch, proc: Process, dev_console: bool) -> None:
     """A pty of the container's devpts as the process's terminal; the master goes to the console
-    socket (after pivot_root, so that /dev/ptmx is the container's)."""
+    socket (after pivot_root, so that /dev/ptmx is the container's).  ``dev_console``: the
+    container's own terminal, also bound on /dev/console (exec's is not)."""
     launch.console = True
     rows, cols = proc.console_size or (0, 0)
-    launch.plan.add(P.OP_CONSOLE, "set up the console", a=launch.console_fd, b=(rows << 16) | cols if rows else 0,
+    size = (rows << 16) | cols if rows else 0
+    launch.plan.add(P.OP_CONSOLE, "set up the console", a=launch.console_fd, b=size | int(dev_console) << 32,
                     c=proc.user.uid, d=-1)
 
 
@@ -437,13 +455,14 @@ def build_exec(
         mask = cpu_mask(affinity["initial"], "$.process.execCPUAffinity.initial")
         plan.add(P.OP_AFFINITY, f"set the initial CPU affinity {affinity['initial']}", a=len(mask), blob=mask)
     plan.add(P.OP_ROOTFS, "open the container's root", strings=("/",))
+    plan.add(P.OP_SETSID, "start a new session")
     plan.add(P.OP_KEYRING, "join a new session keyring", strings=("_ses.exec",))
     cgroups_ready(launch)
     if affinity.get("final"):
         mask = cpu_mask(affinity["final"], "$.process.execCPUAffinity.final")
         plan.add(P.OP_AFFINITY, f"set the final CPU affinity {affinity['final']}", a=len(mask), blob=mask)
     if proc.terminal:
-        _console(launch, proc)
+        _console(launch, proc, dev_console=False)
     linux = Linux()
     linux.seccomp = seccomp
     _process(launch, _Spec("1.3.0", process=proc, linux=linux), rootfs, seccomp_cache)
@@ -569,6 +588,10 @@ def _process(launch: Launch, spec: Spec, rootfs: str, seccomp_cache: str | None 
         assert filt is not None
         plan.add(P.OP_SECCOMP, "load the seccomp filter", a=filt.flags, b=filt.instructions, blob=filt.bpf)
 
+    # Every fd of the runtime's (sync socket, fifo, console socket) is close-on-exec from here: a
+    # seccomp filter loaded later need not allow close_range, and nothing leaks into the program.
+    plan.add(P.OP_CLOSE_FROM, "mark the runtime's file descriptors close-on-exec", a=launch.base_fd)
+
     seen_rlimits: set[str] = set()
     for i, rl in enumerate(proc.rlimits):
         res = RLIMITS.get(rl.type)
@@ -616,7 +639,6 @@ def _process(launch: Launch, spec: Spec, rootfs: str, seccomp_cache: str | None 
     plan.add(P.OP_READY, "report ready", a=int(launch.fifo))
     if launch.fifo:
         plan.add(P.OP_WAIT_FIFO, "wait for start", a=launch.fifo_fd)
-    plan.add(P.OP_CLOSE_FROM, "close the runtime's file descriptors", a=launch.base_fd)
     if late_seccomp is not None and not late_seccomp.listener:
         load_seccomp()  # with no_new_privs as late as possible: fewer of our own calls to allow
     hooks = spec.hooks.get("startContainer")

@@ -72,6 +72,11 @@ def read_in_root(rootfs: str, path: str, limit: int) -> bytes:
         os.close(fd)
 
 
+def umount(path: str) -> None:
+    lib, _ = _load()
+    _check(lib.ocirun_umount(path.encode()), "umount", path)
+
+
 def connect_unix(path: str) -> int:
     lib, _ = _load()
     return _check(lib.ocirun_connect_unix(path.encode()), "connect to the console socket", path)

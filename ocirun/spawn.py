@@ -71,9 +71,12 @@ class InitProcess:
             return ContainerInitError(what, err, detail)
         return ContainerInitError(what, err)
 
-    def run_until_ready(self, on_sync: Callable[[int], int | None]) -> None:
+    def run_until_ready(
+        self, on_sync: Callable[[int], int | None], on_seccomp: Callable[[int], None] | None = None
+    ) -> None:
         """Answers the init stage's sync points until it reports READY; raises what it reports.
-        ``on_sync(point)`` does the parent's part; what it returns goes back in the ACK."""
+        ``on_sync(point)`` does the parent's part; what it returns goes back in the ACK.
+        ``on_seccomp(fd)`` passes on the seccomp listener, fd ``fd`` of the init (MSG_SECCOMP)."""
         while True:
             msg = self.receive()
             if msg is None:
@@ -85,6 +88,11 @@ class InitProcess:
                 raise self.error(step, err, detail)
             if kind == P.MSG_SYNC:
                 self.ack(on_sync(value) or 0)
+            elif kind == P.MSG_SECCOMP:
+                if on_seccomp is None:
+                    raise self.error(step, 0, "no seccomp agent for this process")
+                on_seccomp(value)
+                self.ack()
 
     def wait_exec(self) -> None:
         """After READY without a fifo (run): EOF means execve succeeded, MSG_ERROR that it failed."""
@@ -144,6 +152,7 @@ def start(
     console_fd: int | None = None,
     preserve_fds: int = 0,
     cgroup_dir: str | None = None,
+    stdio: list[tuple[int, int]] | None = None,
 ) -> InitProcess:
     """Clones the container's first process for ``launch``; with ``cgroup_dir`` (a cgroup v2
     directory) it is born in that cgroup."""
@@ -177,7 +186,8 @@ def start(
             except OSError as e:
                 raise SyscallError.from_oserror("open", e, cgroup_dir) from None
             opened.append(cgroup_fd)
-        fds = [(fd, fd) for fd in range(3, 3 + preserve_fds)]
+        fds = list(stdio or [])  # (fd, 0/1/2): the container's stdio, if not ours
+        fds += [(fd, fd) for fd in range(3, 3 + preserve_fds)]
         fds += [(child_sock, launch.sync_fd), (plan_fd, launch.plan_fd)]
         if fifo_fd is not None:
             fds.append((fifo_fd, launch.fifo_fd))

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from ..context import Context
-    from ..console import ConsoleSocket
+    from ..console import ConsoleSocket, StdioPipes
     from ..spawn import InitProcess
     from ..spec.model import Spec
 
@@ -103,13 +103,21 @@ def _write_id_maps(pid: int, spec: Spec) -> None:
 class Created:
     """A container whose init is waiting (create) or about to exec (run)."""
 
-    __slots__ = ("console", "init", "spec", "state")
+    __slots__ = ("console", "init", "spec", "state", "stdio")
 
-    def __init__(self, state: State, init: InitProcess, spec: Spec, console: ConsoleSocket | None) -> None:
+    def __init__(
+        self,
+        state: State,
+        init: InitProcess,
+        spec: Spec,
+        console: ConsoleSocket | None,
+        stdio: StdioPipes | None = None,
+    ) -> None:
         self.state = state
         self.init = init
         self.spec = spec
         self.console = console  # ocirun's own console socket (foreground run), else None
+        self.stdio = stdio  # pipes ocirun relays to its own stdio (foreground run), else None
 
 
 class CreateOptions:
@@ -143,7 +151,7 @@ class CreateOptions:
 class _Request:
     """One create in progress: what it is about and what it has taken (``undo``)."""
 
-    __slots__ = ("bundle", "console", "container_id", "ctx", "opts", "rootfs", "spec", "store", "undo")
+    __slots__ = ("bundle", "console", "container_id", "ctx", "opts", "rootfs", "spec", "stdio", "store", "undo")
 
     def __init__(
         self, ctx: Context, container_id: str, bundle: str, spec: Spec, rootfs: str, opts: CreateOptions
@@ -156,6 +164,7 @@ class _Request:
         self.rootfs = rootfs
         self.opts = opts
         self.console: ConsoleSocket | None = None
+        self.stdio: StdioPipes | None = None
         self.undo: list[Callable[[], None]] = []
 
 
@@ -173,8 +182,18 @@ def create(ctx: Context, container_id: str, bundle: str, opts: CreateOptions | N
     req.console = console_for(spec.process.terminal, opts.console_socket, opts.foreground and not opts.detach)
     if req.console is not None:
         req.undo.append(req.console.close)
+    elif opts.foreground and not opts.detach:
+        from ..console import StdioPipes
+
+        if StdioPipes.wanted():
+            req.stdio = StdioPipes()
+            req.undo.append(req.stdio.close)
     req.store.new_dir(container_id)
     req.undo.append(lambda: req.store.remove(container_id))
+    if spec.linux.namespace("mount") is None:  # its mounts are made in ours: undone on failure too
+        from ..mountinfo import unmount_under
+
+        req.undo.append(lambda: unmount_under(rootfs))
     try:
         with req.store.lock(container_id):
             return _create_locked(req)
@@ -211,6 +230,7 @@ def _create_locked(req: _Request) -> Created:
         cgroup_paths=cg.paths,
         container_id=container_id,
         new_keyring=not opts.no_new_keyring,
+        seccomp_cache=ctx.root,
     )
     for warning in launch.warnings:
         ctx.log.log_note(warning)
@@ -239,8 +259,11 @@ def _create_locked(req: _Request) -> Created:
             console_fd=console.child_fd if console is not None else None,
             preserve_fds=preserve_fds,
             cgroup_dir=born_in,
+            stdio=req.stdio.child if req.stdio is not None else None,
         )
     finally:
+        if req.stdio is not None:
+            req.stdio.close_child()
         if fifo_fd is not None:
             os.close(fifo_fd)  # the init stage has its own copy
         if console is not None:
@@ -269,7 +292,14 @@ def _create_locked(req: _Request) -> Created:
                 run_hooks(spec.hooks.get(kind), state, kind)
         return None
 
-    init.run_until_ready(on_sync)
+    def on_seccomp(fd: int) -> None:
+        from ..seccomp import send_listener
+
+        assert launch.seccomp is not None
+        state = hook_state(container_id, "creating", init.pid, bundle, annotations)
+        send_listener(launch.seccomp, init.pid, fd, state)
+
+    init.run_until_ready(on_sync, on_seccomp)
     st = State(
         id=container_id,
         pid=init.pid,
@@ -290,7 +320,9 @@ def _create_locked(req: _Request) -> Created:
         if console.parent_fd < 0:
             console.close()  # the caller's --console-socket: the master went there
             console = None
-    return Created(st, init, spec, console)
+    if req.stdio is not None:
+        undo.remove(req.stdio.close)
+    return Created(st, init, spec, console, req.stdio)
 
 
 def command(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:

@@ -47,13 +47,9 @@ def kill_all(st: State) -> None:
 
     cg = Manager.from_json(st.cgroup_paths) if st.cgroup_paths else None
     if cg is not None:
+        cg.signal_all(9)  # frozen meanwhile, so that nothing forks past it
         if cg.frozen():
-            cg.thaw()
-        for pid in cg.pids():
-            try:
-                os.kill(pid, 9)
-            except ProcessLookupError:
-                pass
+            cg.thaw()  # a paused container's processes die once thawed
     if st.alive():
         try:
             signal_init(st, 9)
@@ -63,8 +59,13 @@ def kill_all(st: State) -> None:
 
 
 def destroy(ctx: Context, store: Store, st: State) -> None:
-    """Removes what a stopped container still holds: cgroups, then state; runs poststop hooks."""
+    """Removes what a stopped container still holds: its mounts on the host (when it had no mount
+    namespace), cgroups, then state; runs poststop hooks."""
     errors = []
+    if "mount" not in st.namespaces and st.rootfs:
+        from ..mountinfo import unmount_under
+
+        unmount_under(st.rootfs)
     if st.cgroup_paths:
         from ..cgroups import Manager
 

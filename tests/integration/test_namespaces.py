@@ -152,3 +152,29 @@ def test_hostname_does_not_leak_to_host(runtime: Runtime, bundle: Bundle) -> Non
     bundle.config["hostname"] = "not-the-host"
     runtime.run_probe(bundle, "hostname")
     assert socket.gethostname() == before
+
+
+def _mounts_under(path: str) -> list[str]:
+    real = os.path.realpath(path)
+    with open("/proc/self/mountinfo") as f:
+        points = [line.split()[4] for line in f]
+    return [p for p in points if p == real or p.startswith(real + "/")]
+
+
+@pytest.mark.xfail_runtime("runc", "runc 1.1.5 leaves the mounts of a container without a mount namespace "
+                                   "on the host after delete")
+def test_no_namespaces_at_all(runtime: Runtime, bundle: Bundle) -> None:
+    """Without a mount namespace the container shares the runtime's (runtime-tools linux_ns_itype):
+    its mounts are made on the host under the rootfs, and delete takes them away."""
+    bundle.linux["namespaces"] = []
+    assert bundle.config is not None
+    bundle.config.pop("hostname", None)
+    bundle.set_args(*probe_args("sleep", "60"))
+    cid = runtime.create(bundle)
+    runtime.start(cid)
+    pid = runtime.state(cid)["pid"]
+    for ns in ("mnt", "pid", "net", "uts", "ipc"):
+        assert os.stat(f"/proc/{pid}/ns/{ns}").st_ino == host_ns_inode(ns), ns
+    assert _mounts_under(str(bundle.rootfs)), "the container's /proc, /dev ... are mounts on the host"
+    runtime.delete(cid, force=True)
+    assert _mounts_under(str(bundle.rootfs)) == []

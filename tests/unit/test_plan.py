@@ -632,8 +632,8 @@ def test_no_uts_ops_without_hostname(bundle: Path) -> None:
 
 def test_process_ops_order_for_create(bundle: Path) -> None:
     launch = build(bundle, config(), fifo=True)
-    tail = names(launch)[-5:]
-    assert tail == ["OP_EXEC_LOOKUP", "OP_READY", "OP_WAIT_FIFO", "OP_CLOSE_FROM", "OP_EXEC"]
+    tail = names(launch)[-4:]
+    assert tail == ["OP_EXEC_LOOKUP", "OP_READY", "OP_WAIT_FIFO", "OP_EXEC"]
     ops = op_list(launch)
     assert ops[index(launch, P.OP_READY)][2][0] == 1
     assert ops[index(launch, P.OP_WAIT_FIFO)][2][0] == launch.fifo_fd == launch.base_fd + 2
@@ -643,29 +643,33 @@ def test_process_ops_order_for_create(bundle: Path) -> None:
 
 def test_process_ops_order_for_run(bundle: Path) -> None:
     launch = build(bundle, config(), fifo=False)
-    assert names(launch)[-4:] == ["OP_EXEC_LOOKUP", "OP_READY", "OP_CLOSE_FROM", "OP_EXEC"]
+    assert names(launch)[-3:] == ["OP_EXEC_LOOKUP", "OP_READY", "OP_EXEC"]
     assert P.OP_WAIT_FIFO not in launch.plan.codes()
     assert op_list(launch)[index(launch, P.OP_READY)][2][0] == 0
 
 
 @pytest.mark.parametrize("preserve_fds", [0, 1, 5])
-def test_close_from_right_before_exec(bundle: Path, preserve_fds: int) -> None:
-    launch = build(bundle, config(), preserve_fds=preserve_fds)
+def test_close_from_before_the_process_ops(bundle: Path, preserve_fds: int) -> None:
+    """Every runtime fd is close-on-exec before the first process op (a seccomp filter loaded later
+    need not allow close_range): from the first fd above the preserved ones."""
+    launch = build(bundle, config(process__rlimits=[{"type": "RLIMIT_NOFILE", "soft": 10, "hard": 10}]),
+                   preserve_fds=preserve_fds)
     ops = op_list(launch)
-    assert [c for c, *_r in ops[-2:]] == [P.OP_CLOSE_FROM, P.OP_EXEC]
-    assert ops[-2][2][0] == 3 + preserve_fds == launch.base_fd == launch.sync_fd
+    close = index(launch, P.OP_CLOSE_FROM)
+    assert close < index(launch, P.OP_RLIMIT) < index(launch, P.OP_EXEC)
+    assert ops[close][2][0] == 3 + preserve_fds == launch.base_fd == launch.sync_fd
     assert launch.plan_fd == 4 + preserve_fds
     assert launch.plan.codes().count(P.OP_CLOSE_FROM) == 1
 
 
-def test_start_container_hooks_run_between_close_from_and_exec(bundle: Path) -> None:
+def test_start_container_hooks_run_between_the_wait_and_exec(bundle: Path) -> None:
     cfg = config(hooks={"startContainer": [{"path": "/bin/hook", "args": ["hook", "x"], "timeout": 3}]})
-    launch = build(bundle, cfg, container_id="c1")
+    launch = build(bundle, cfg, container_id="c1", fifo=True)
     codes = launch.plan.codes()
-    close = index(launch, P.OP_CLOSE_FROM)
-    assert codes[close + 1 : -1] == [P.OP_HOOK]
+    wait = index(launch, P.OP_WAIT_FIFO)
+    assert codes[wait + 1 : -1] == [P.OP_HOOK]
     assert codes[-1] == P.OP_EXEC
-    _c, _w, args, payload = op_list(launch)[close + 1]
+    _c, _w, args, payload = op_list(launch)[wait + 1]
     assert args[:3] == (2, 0, 3)
     assert strings(payload, 3) == ("/bin/hook", "hook", "x")
 
@@ -891,10 +895,16 @@ def test_mixed_new_and_joined_namespaces(bundle: Path) -> None:
     assert launch.joins == [("/ns/net", plan.CLONE_NEWNET)]
 
 
-def test_a_mount_namespace_is_required(bundle: Path) -> None:
+def test_without_a_mount_namespace_the_rootfs_is_chrooted(bundle: Path) -> None:
+    """No mount namespace: the container shares the runtime's (spec); nothing is made private or
+    pivoted, the mounts go under the rootfs and the process is chroot'ed."""
+    launch = build(bundle, config(linux__namespaces=[{"type": "pid"}]))
+    codes = launch.plan.codes()
+    assert P.OP_CHROOT in codes and P.OP_PIVOT_ROOT not in codes and P.OP_MOVE_ROOT not in codes
+    assert not any(c == P.OP_MOUNT and a[2] == 0 and "/" in w for c, w, a, _p in op_list(launch)[:1])
     with pytest.raises(InvalidSpec) as info:
-        build(bundle, config(linux__namespaces=[{"type": "pid"}]))
-    assert info.value.path == "$.linux.namespaces"
+        build(bundle, config(linux__namespaces=[{"type": "pid"}], linux__rootfsPropagation="shared"))
+    assert info.value.path == "$.linux.rootfsPropagation"
 
 
 def test_joining_a_mount_namespace_is_enough(bundle: Path) -> None:
