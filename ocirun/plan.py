@@ -152,7 +152,6 @@ def build(
 ) -> Launch:
     """The launch of ``spec``'s container process (create/run).  ``seccomp_cache``: the state
     root, under which compiled seccomp profiles are kept."""
-    assert spec.process is not None
     launch = Launch(3 + preserve_fds)
     launch.container_id = container_id
     launch.bundle = bundle
@@ -200,7 +199,13 @@ def build(
         plan.add(P.OP_WRITE_FILE, f"sysctl `{key}`", a=1, strings=(path, value))
 
     cgroups_ready(launch)
-    _process(launch, spec, rootfs, seccomp_cache)
+    if spec.process is not None:
+        _process(launch, spec, rootfs, seccomp_cache)
+    else:  # nothing to run: ready, and at start the init just exits
+        plan.add(P.OP_CLOSE_FROM, "mark the runtime's file descriptors close-on-exec", a=launch.base_fd)
+        plan.add(P.OP_READY, "report ready", a=int(fifo))
+        if fifo:
+            plan.add(P.OP_WAIT_FIFO, "wait for start", a=launch.fifo_fd)
     return launch
 
 

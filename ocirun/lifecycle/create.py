@@ -177,9 +177,9 @@ def create(ctx: Context, container_id: str, bundle: str, opts: CreateOptions | N
     bundle = os.path.abspath(bundle)
     spec = _bundle.load(bundle)
     rootfs = validate.rootfs_path(spec, bundle)
-    assert spec.process is not None
     req = _Request(ctx, container_id, bundle, spec, rootfs, opts)
-    req.console = console_for(spec.process.terminal, opts.console_socket, opts.foreground and not opts.detach)
+    terminal = spec.process is not None and spec.process.terminal
+    req.console = console_for(terminal, opts.console_socket, opts.foreground and not opts.detach)
     if req.console is not None:
         req.undo.append(req.console.close)
     elif opts.foreground and not opts.detach:

@@ -28,7 +28,7 @@ def _version(spec: Spec) -> None:
 def _process(spec: Spec) -> None:
     p = spec.process
     if p is None:
-        raise InvalidSpec("$.process", "is required to create a container")
+        return  # a container without a program: `start` ends it (runtime-tools "start")
     if not p.args:
         raise InvalidSpec("$.process.args", "must name the program to run")
     if not p.cwd.startswith("/"):
