@@ -32,7 +32,9 @@ venv: $(VPY)
 
 install: deps venv
 	$(VPY) -m pip install -q --upgrade pip
-	$(VPY) -m pip install -q '.[test]'
+	$(VPY) -m pip install -q '.[test]' 'setuptools>=77'
+	@# the compiled parts next to the sources too: the unit tests import ocirun from the checkout
+	$(VPY) setup.py -q build_ext --inplace 2>&1 | grep -v -e '^running' -e 'Deprecat' -e '^!!' -e '^\s*\*\*' -e '^\s*$$' || true
 
 demo: install
 	rm -rf $(DEMO) && mkdir -p $(DEMO)/rootfs/bin

@@ -23,6 +23,7 @@ ffibuilder.set_source(
     "".join(f'#include "{p}.h"\n' for p in _parts),
     sources=[os.path.join(CSRC, p + ".c") for p in _parts],
     include_dirs=[CSRC],
+    libraries=["seccomp"] if "seccomp" in _parts else [],
     extra_compile_args=["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE"],
 )
 

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 
 def features() -> dict[str, Any]:
+    from .. import seccomp
+
     return {
         "ociVersionMin": "1.0.0",
         "ociVersionMax": "1.3.0",
@@ -25,13 +27,16 @@ def features() -> dict[str, Any]:
             "namespaces": ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"],
             "capabilities": list(caps.NAMES),
             "cgroup": {"v1": True, "v2": True, "systemd": False, "systemdUser": False, "rdma": False},
-            "seccomp": {"enabled": False},
+            "seccomp": seccomp.seccomp_features(),
             "apparmor": {"enabled": False},
             "selinux": {"enabled": False},
             "intelRdt": {"enabled": False},
             "mountExtensions": {"idmap": {"enabled": False}},
         },
-        "annotations": {"org.opencontainers.ocirun.version": __import__("ocirun").__version__},
+        "annotations": {
+            "org.opencontainers.ocirun.version": __import__("ocirun").__version__,
+            "io.github.seccomp.libseccomp.version": seccomp.libseccomp_version(),
+        },
     }
 
 

@@ -1,4 +1,5 @@
-"""spec: write a default config.json into the bundle, like ``runc spec`` (with a cgroup namespace)."""
+"""spec: write a default config.json into the bundle, like ``runc spec``, with a cgroup namespace and
+a default seccomp profile (an allow-list, as docker's and podman's)."""
 
 from __future__ import annotations
 
@@ -34,9 +35,12 @@ def default_spec(rootless: bool = False) -> dict[str, Any]:
          "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]},
     ]
     namespaces = [{"type": t} for t in ("pid", "network", "ipc", "uts", "mount", "cgroup")]
+    from ..seccomp_default import profile
+
     linux: dict[str, Any] = {
         "resources": {"devices": [{"allow": False, "access": "rwm"}]},
         "namespaces": namespaces,
+        "seccomp": profile(DEFAULT_CAPS),
         "maskedPaths": MASKED,
         "readonlyPaths": READONLY,
     }
@@ -52,6 +56,7 @@ def default_spec(rootless: bool = False) -> dict[str, Any]:
             "uidMappings": [{"containerID": 0, "hostID": uid, "size": 1}],
             "gidMappings": [{"containerID": 0, "hostID": gid, "size": 1}],
             "namespaces": [{"type": t} for t in ("pid", "ipc", "uts", "mount", "cgroup", "user")],
+            "seccomp": linux["seccomp"],
             "maskedPaths": MASKED,
             "readonlyPaths": READONLY,
         }

@@ -490,8 +490,9 @@ class Runtime:
         return find_leaks(self, self.workdir)
 
     def ids_in_root(self) -> list[str]:
+        """Container directories in --root (dot-names are caches, e.g. ocirun's .cache/seccomp)."""
         try:
-            return sorted(os.listdir(self.root))
+            return sorted(n for n in os.listdir(self.root) if not n.startswith("."))
         except FileNotFoundError:
             return []
 

@@ -77,10 +77,17 @@ def test_schema_violation(runtime: Runtime, bundle: Bundle, mutate: Callable[[Bu
     create_fails(runtime, bundle, runc=runc, ocirun=ocirun)
 
 
+@pytest.mark.xfail_runtime("runc", "runc 1.1.5 refuses a config without process at create "
+                                   "(\"process property must not be empty\"); runtime-tools' start test wants "
+                                   "create to succeed and start to end the container")
 def test_no_process(runtime: Runtime, bundle: Bundle) -> None:
     assert bundle.config is not None
     del bundle.config["process"]
-    create_fails(runtime, bundle, runc=r"process property must not be empty", ocirun=r"\$\.process")
+    cid = runtime.create(bundle)
+    assert runtime.status(cid) == "created"
+    runtime.start(cid)
+    runtime.wait_status(cid, "stopped")
+    runtime.delete(cid)
 
 
 def test_relative_root_missing(runtime: Runtime, bundle: Bundle) -> None:

