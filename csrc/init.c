@@ -474,13 +474,15 @@ static void op_move_root(void)
 static void op_write_file(const struct ocirun_op *op)
 {
     const char *path = op_str(op, 0), *content = op_str(op, 1);
-    long fd = open_in_root(path, O_WRONLY | O_NOFOLLOW | O_TRUNC);
+    long fd = open_in_root(path, O_WRONLY | O_NOFOLLOW); /* no O_TRUNC before the check below */
     CHECK(fd, path);
     if (op->a) {
         struct statfs st;
         CHECK(SC2(__NR_fstatfs, fd, &st), path);
         if (st.f_type != 0x9fa0) /* PROC_SUPER_MAGIC */
             fail(EINVAL, path);
+    } else {
+        CHECK(SC2(__NR_ftruncate, fd, 0), path);
     }
     size_t len = str_len(content);
     CHECK(SC3(__NR_write, fd, content, len), path);
@@ -712,6 +714,28 @@ static void op_hook(const struct ocirun_op *op)
         fail(0, "startContainer hook failed");
 }
 
+/* Joins a pid namespace: setns only changes where our children go, so fork.  The parent, still in
+ * the runtime's pid namespace, tells the runtime the child's pid and exits (the runtime is a child
+ * subreaper and inherits the child); the child waits for that message to be out, then goes on. */
+static void op_pidns_fork(const struct ocirun_op *op)
+{
+    int gate[2];
+    CHECK(SC2(__NR_setns, op->a, CLONE_NEWPID), "join the pid namespace");
+    SC1(__NR_close, op->a);
+    CHECK(SC2(__NR_pipe2, gate, O_CLOEXEC), "pipe");
+    long pid = SC5(__NR_clone, 17 /* SIGCHLD */, 0, 0, 0, 0);
+    CHECK(pid, "fork into the pid namespace");
+    if (pid > 0) {
+        send_msg(MSG_PID, cur_step, 0, pid, 0);
+        SC1(__NR_exit_group, 0); /* closes the gate's write end */
+    }
+    char c;
+    SC1(__NR_close, gate[1]);
+    while (SC3(__NR_read, gate[0], &c, 1) == -EINTR)
+        ;
+    SC1(__NR_close, gate[0]);
+}
+
 static void op_wait_fifo(const struct ocirun_op *op)
 {
     char c;
@@ -794,11 +818,24 @@ static void op_console(const struct ocirun_op *op)
     SC1(__NR_close, op->a);
 
     char sbuf[32];
-    long cfd = (op->b >> 32) & 1 ? resolve("/dev/console", CREATE_FILE) : -1; /* the container's, not exec's */
-    if (cfd >= 0) {
-        char tbuf[32];
+    if ((op->b >> 32) & 1) { /* the container's terminal, not exec's */
+        /* /dev/console is made by us: whatever the image has there (a symlink leading elsewhere,
+         * a device) is replaced by an empty file, never followed. */
+        char pbuf[64], tbuf[32];
+        const char *name;
+        long pfd = resolve_parent("/dev/console", pbuf, sizeof pbuf, &name);
+        CHECK(pfd, "/dev");
+        struct statx cst;
+        if (statx_fd(pfd, name, AT_SYMLINK_NOFOLLOW_, &cst) == 0 && !S_ISREG(cst.stx_mode))
+            CHECK(SC3(__NR_unlinkat, pfd, name, 0), "/dev/console");
+        long cfd = SC4(__NR_openat, pfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        CHECK(cfd, "/dev/console");
+        SC1(__NR_close, cfd);
+        cfd = SC4(__NR_openat, pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+        CHECK(cfd, "/dev/console");
         CHECK(SC5(__NR_mount, fd_path(sbuf, (int)slave), fd_path(tbuf, (int)cfd), 0, MS_BIND, 0), "/dev/console");
         SC1(__NR_close, cfd);
+        SC1(__NR_close, pfd);
     }
     SC0(__NR_setsid);
     CHECK(SC3(__NR_ioctl, slave, 0x540E /* TIOCSCTTY */, 0), "make the console the controlling terminal");
@@ -821,6 +858,7 @@ static void run_op(const struct ocirun_op *op)
     case OP_PIVOT_ROOT: op_pivot_root(); break;
     case OP_MOVE_ROOT: op_move_root(); break;
     case OP_CHROOT: op_chroot(); break;
+    case OP_PIDNS_FORK: op_pidns_fork(op); break;
     case OP_SETHOSTNAME: CHECK(SC2(__NR_sethostname, op_str(op, 0), str_len(op_str(op, 0))), 0); break;
     case OP_SETDOMAINNAME: CHECK(SC2(__NR_setdomainname, op_str(op, 0), str_len(op_str(op, 0))), 0); break;
     case OP_WRITE_FILE: op_write_file(op); break;

@@ -53,6 +53,7 @@ struct ocirun_msg {
 };
 
 enum ocirun_msg_kind {
+    MSG_PID = 7,     /* child -> parent: `value` = the pid of the process that goes on (OP_PIDNS_FORK) */
     MSG_ACK = 1,     /* parent -> child: go on */
     MSG_READY = 2,   /* child -> parent: everything before the wait for `start` is done */
     MSG_ERROR = 3,   /* child -> parent: op `step` failed with `err`; parent -> child: abort */
@@ -123,7 +124,11 @@ enum ocirun_op_code {
                              deadline, period: sched_setattr */
     OP_IOPRIO = 43,       /* a = class << 13 | priority: ioprio_set on the process */
     OP_CHROOT = 44,       /* no mount namespace: chroot into the rootfs (its mounts stay the host's) */
-    OP_MAX = 45,
+    OP_PIDNS_FORK = 45,   /* a = fd of a pid namespace: setns into it and fork; the parent (in the
+                             runtime's pid namespace) sends MSG_PID {value = the child's pid} and
+                             exits, the child goes on with the plan.  No process of the runtime's
+                             ever shows in that namespace before it runs this sealed program. */
+    OP_MAX = 46,
 };
 
 /* OP_MOUNT c flags */

@@ -159,6 +159,12 @@ int ocirun_umount(const char *path)
     return 0;
 }
 
+/* The children of our children that lose their parent become ours (OP_PIDNS_FORK). */
+int ocirun_set_child_subreaper(void)
+{
+    return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0 ? -errno : 0;
+}
+
 /* f_type of statfs(2): tells cgroup2 from tmpfs from proc. */
 long ocirun_statfs_type(const char *path)
 {
@@ -257,19 +263,6 @@ static int child(void *arg)
 
 int ocirun_spawn(const struct ocirun_spawn *s)
 {
-    int own_pidns = -1;
-    if (s->pidns_fd >= 0) {
-        /* A pid namespace is entered by the children of the caller: switch around the clone. */
-        own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
-        if (own_pidns < 0)
-            return -errno;
-        if (setns(s->pidns_fd, CLONE_NEWPID) < 0) {
-            int err = errno;
-            close(own_pidns);
-            return -err;
-        }
-    }
-
     /* Nothing to wait for before the exec: share memory and sleep until the child has exec'd
      * (like posix_spawn), which spares copying the interpreter's page tables.  Otherwise (a new
      * user namespace, whose maps the parent writes in between) a plain fork-like clone. */
@@ -299,10 +292,5 @@ int ocirun_spawn(const struct ocirun_spawn *s)
     int err = pid < 0 ? errno : 0;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 
-    if (own_pidns >= 0) {
-        /* Going back to our own pid namespace cannot fail; the child exists either way. */
-        (void)setns(own_pidns, CLONE_NEWPID);
-        close(own_pidns);
-    }
     return pid < 0 ? -err : (int)pid;
 }

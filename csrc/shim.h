@@ -9,7 +9,6 @@ struct ocirun_spawn {
     int sync_fd;             /* the child's end of the sync socket */
     int wait_go;             /* wait for the parent's MSG_ACK before the exec (it writes id maps) */
     int become_root;         /* new user namespace: setresgid/setresuid(0) once the maps are written */
-    int pidns_fd;            /* >= 0: the child is born in this pid namespace */
     int pdeathsig;           /* signal for the child when the parent dies before READY (0: none) */
     int cgroup_fd;           /* >= 0: a cgroup2 directory the child is born in (clone3 CLONE_INTO_CGROUP) */
     int nsfds_n;             /* namespaces to join with setns(), in this order */
@@ -27,5 +26,6 @@ int ocirun_spawn(const struct ocirun_spawn *s);
 int ocirun_open_in_root(int root_fd, const char *path, int flags);
 int ocirun_connect_unix(const char *path);
 int ocirun_umount(const char *path);
+int ocirun_set_child_subreaper(void);
 int ocirun_recv_fd(int sock);
 long ocirun_statfs_type(const char *path);

@@ -12,6 +12,7 @@ The init stage gets its fds at fixed numbers above the preserved ones:
     base+1                  the plan (a memfd)
     base+2                  exec.fifo (create only)
     base+3                  the console socket (process.terminal)
+    base+4                  a pid namespace to join (OP_PIDNS_FORK)
 """
 
 from __future__ import annotations
@@ -130,6 +131,10 @@ class Launch:
     def console_fd(self) -> int:
         return self.base_fd + 3
 
+    @property
+    def pidns_fd(self) -> int:
+        return self.base_fd + 4
+
 
 def _dest(m: Mount) -> str:
     d = m.destination
@@ -167,7 +172,7 @@ def build(
             if ns.type not in ("cgroup", "time"):
                 launch.clone_flags |= flag
         elif ns.type == "pid":
-            launch.pidns_path = ns.path
+            join_pidns(launch, ns.path)
         else:
             launch.joins.append((ns.path, flag))
     launch.joins.sort(key=lambda j: _JOIN_RANK[j[1]])
@@ -232,6 +237,15 @@ def _check_sysctl(key: str, new_ns: set[str], has_netns: bool) -> None:
             raise InvalidSpec(where, "needs a new uts namespace")
     else:
         raise InvalidSpec(where, "is not in a separate kernel namespace: it would change the host")
+
+
+def join_pidns(launch: Launch, path: str) -> None:
+    """An existing pid namespace is joined by the init stage itself, first thing (setns and fork):
+    never by the runtime around the clone, which would put a copy of the runtime's process, with
+    its root, fds and memory, inside the container's pid namespace before the exec (where a
+    container process with CAP_SYS_PTRACE could take hold of it)."""
+    launch.pidns_path = path
+    launch.plan.add(P.OP_PIDNS_FORK, f"join the pid namespace `{path}`", a=launch.pidns_fd)
 
 
 def cgroups_ready(launch: Launch) -> None:
@@ -438,6 +452,8 @@ def build_exec(
     seccomp: dict[str, object] | None = None,
     preserve_fds: int = 0,
     seccomp_cache: str | None = None,
+    new_keyring: bool = True,
+    container_id: str = "",
 ) -> Launch:
     """The launch of a process joining a running container (exec): every namespace of the
     container's init (``/proc/<pid>/ns/*``), then the process ops as for create."""
@@ -448,7 +464,7 @@ def build_exec(
     for ns_type in namespaces:
         path = f"/proc/{pid}/ns/{PROC_NS_NAMES[ns_type]}"
         if ns_type == "pid":
-            launch.pidns_path = path
+            join_pidns(launch, path)
         else:
             launch.joins.append((path, NAMESPACE_FLAGS[ns_type]))
     launch.joins.sort(key=lambda j: _JOIN_RANK[j[1]])
@@ -461,7 +477,8 @@ def build_exec(
         plan.add(P.OP_AFFINITY, f"set the initial CPU affinity {affinity['initial']}", a=len(mask), blob=mask)
     plan.add(P.OP_ROOTFS, "open the container's root", strings=("/",))
     plan.add(P.OP_SETSID, "start a new session")
-    plan.add(P.OP_KEYRING, "join a new session keyring", strings=("_ses.exec",))
+    if new_keyring:  # the container's own, by name (runc)
+        plan.add(P.OP_KEYRING, "join the container's session keyring", strings=(f"_ses.{container_id}"[:255],))
     cgroups_ready(launch)
     if affinity.get("final"):
         mask = cpu_mask(affinity["final"], "$.process.execCPUAffinity.final")

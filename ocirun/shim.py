@@ -72,6 +72,11 @@ def read_in_root(rootfs: str, path: str, limit: int) -> bytes:
         os.close(fd)
 
 
+def set_child_subreaper() -> None:
+    lib, _ = _load()
+    _check(lib.ocirun_set_child_subreaper(), "prctl PR_SET_CHILD_SUBREAPER")
+
+
 def umount(path: str) -> None:
     lib, _ = _load()
     _check(lib.ocirun_umount(path.encode()), "umount", path)
@@ -100,7 +105,6 @@ def spawn(
     exec_fd: int,
     fds: list[tuple[int, int]],
     joins: list[tuple[int, int]],
-    pidns_fd: int = -1,
     wait_go: bool = False,
     become_root: bool = False,
     pdeathsig: int = 9,
@@ -120,7 +124,6 @@ def spawn(
     s.sync_fd = sync_fd
     s.wait_go = int(wait_go)
     s.become_root = int(become_root)
-    s.pidns_fd = pidns_fd
     s.pdeathsig = pdeathsig
     s.cgroup_fd = cgroup_fd
     nsfds = ffi.new("int[]", [fd for fd, _ in joins] or [0])

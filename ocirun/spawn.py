@@ -94,6 +94,28 @@ class InitProcess:
                 on_seccomp(value)
                 self.ack()
 
+    def follow_fork(self) -> None:
+        """After OP_PIDNS_FORK: the init stage's child in the pid namespace goes on, its parent
+        exits; from now on the child is the one (ours, as we are its subreaper)."""
+        try:
+            msg = self.receive()
+            if msg is None:
+                raise self._died("before it joined the pid namespace")
+            kind, step, err, value, detail = msg
+            if kind == P.MSG_ERROR:
+                raise self.error(step, err, detail)
+            if kind != P.MSG_PID:
+                raise ContainerInitError(f"unexpected message {kind} from the container's init", 0)
+        except BaseException:
+            self.kill()
+            raise
+        self.wait()
+        from .state import proc_start_time
+
+        self.pid = value
+        self._returncode = None
+        self.start_time = proc_start_time(value) or 0
+
     def wait_exec(self) -> None:
         """After READY without a fifo (run): EOF means execve succeeded, MSG_ERROR that it failed."""
         msg = self.receive()
@@ -172,13 +194,14 @@ def start(
                 raise SyscallError.from_oserror("open namespace", e, path) from None
             opened.append(fd)
             joins.append((fd, flag))
-        pidns_fd = -1
+        pidns = None
         if launch.pidns_path is not None:
             try:
-                pidns_fd = os.open(launch.pidns_path, os.O_RDONLY | os.O_CLOEXEC)
+                pidns = os.open(launch.pidns_path, os.O_RDONLY | os.O_CLOEXEC)
             except OSError as e:
                 raise SyscallError.from_oserror("open namespace", e, launch.pidns_path) from None
-            opened.append(pidns_fd)
+            opened.append(pidns)
+            shim.set_child_subreaper()  # the process that goes on is a grandchild (OP_PIDNS_FORK)
         cgroup_fd = -1
         if cgroup_dir is not None:
             try:
@@ -193,6 +216,8 @@ def start(
             fds.append((fifo_fd, launch.fifo_fd))
         if console_fd is not None:
             fds.append((console_fd, launch.console_fd))
+        if pidns is not None:
+            fds.append((pidns, launch.pidns_fd))
         try:
             pid = shim.spawn(
                 argv=["ocirun-init", str(launch.sync_fd), str(launch.plan_fd)],
@@ -201,7 +226,6 @@ def start(
                 exec_fd=exec_fd,
                 fds=fds,
                 joins=joins,
-                pidns_fd=pidns_fd,
                 wait_go=launch.new_userns,
                 become_root=launch.become_root,
                 cgroup_fd=cgroup_fd,
@@ -209,7 +233,10 @@ def start(
         except BaseException:
             os.close(parent_sock)
             raise
-        return InitProcess(pid, parent_sock, launch)
+        init = InitProcess(pid, parent_sock, launch)
+        if pidns is not None:
+            init.follow_fork()
+        return init
     finally:
         for fd in opened:
             os.close(fd)

@@ -56,10 +56,12 @@ def hook_state(container_id: str, status: str, pid: int, bundle: str, annotation
     return out
 
 
-def saved_config(spec: Spec) -> dict[str, Any]:
-    """What later commands need of config.json (they never read it again)."""
+def saved_config(spec: Spec, opts: CreateOptions | None = None) -> dict[str, Any]:
+    """What later commands need of config.json (they never read it again), and of the flags."""
     raw = spec.raw
     out: dict[str, Any] = {}
+    if opts is not None and opts.no_new_keyring:
+        out["noNewKeyring"] = True  # exec keeps the session keyring too
     if raw.get("hooks"):
         out["hooks"] = raw["hooks"]
     if raw.get("process"):
@@ -252,6 +254,7 @@ def _create_locked(req: _Request) -> Created:
         cg.create()
         undo.append(cg.destroy)
         cg.apply(spec.linux.resources, warn=ctx.log.warning)  # device rules even without resources
+        cg.delegate(cgroups.delegate_uid(spec))  # its user owns it where it may manage it (v2)
     try:
         init = spawn.start(
             launch,
@@ -310,7 +313,7 @@ def _create_locked(req: _Request) -> Created:
         annotations=annotations,
         cgroup_paths=cg.to_json(),
         namespaces={ns.type: ns.path or "" for ns in spec.linux.namespaces},
-        config=saved_config(spec),
+        config=saved_config(spec, opts),
     )
     store.save(st)
     if opts.pid_file:

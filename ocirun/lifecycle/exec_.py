@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .. import _os as os
 from .. import plan, spawn
-from ..errors import InvalidArgument, InvalidSpec, InvalidState, SyscallError
+from ..errors import InvalidArgument, InvalidSpec, InvalidState, OciRunError, SyscallError
 from ..state import PAUSED, STOPPED
 from ..store import Store
 
@@ -24,15 +24,37 @@ if TYPE_CHECKING:
     from ..spec.model import Process
 
 
+class ExecFailed(OciRunError):
+    """runc's exec fails with "exec failed: <why>" and exit status 255 (the command's own statuses
+    are 0-255 too, but clients tell them apart by the message in the log)."""
+
+    exit_code = 255
+
+    def __init__(self, cause: OciRunError) -> None:
+        self.cause = cause
+        super().__init__(f"exec failed: {cause}")
+
+
 def _env_set(env: list[str], entry: str) -> list[str]:
+    """``entry`` replaces the variable of the same name where it is (as runc's Setenv), else is added."""
     name = entry.split("=", 1)[0] + "="
-    return [e for e in env if not e.startswith(name)] + [entry]
+    out: list[str] = []
+    replaced = False
+    for e in env:
+        if not e.startswith(name):
+            out.append(e)
+        elif not replaced:
+            out.append(entry)
+            replaced = True
+    if not replaced:
+        out.append(entry)
+    return out
 
 
 def process_from_flags(base: dict[str, Any], opts: dict[str, Any], args: list[str]) -> dict[str, Any]:
     """The process description of `exec ID CMD...`: the container's, changed by the flags."""
     if not args:
-        raise InvalidArgument("exec args cannot be empty")
+        raise InvalidArgument("process args cannot be empty")
     proc = dict(base)
     proc["args"] = list(args)
     proc["terminal"] = bool(opts["tty"])
@@ -126,8 +148,16 @@ def exec_process(
         raise InvalidState("cannot exec in a paused container (use --ignore-paused to override)")
     proc = _check_process(raw_process)
     from .create import console_for, write_pid_file
+    from .run import refuse_console_socket
 
+    refuse_console_socket(console_socket, detach)
     console = console_for(proc.terminal, console_socket, not detach)
+    stdio = None
+    if console is None and not detach:
+        from ..console import StdioPipes
+
+        if StdioPipes.wanted():  # never the caller's terminal itself in the container
+            stdio = StdioPipes()
     try:
         linux = st.config.get("linux") or {}
         launch = plan.build_exec(
@@ -137,6 +167,9 @@ def exec_process(
             namespaces={t: p for t, p in st.namespaces.items() if t != "time"},
             seccomp=linux.get("seccomp"),
             preserve_fds=preserve_fds,
+            seccomp_cache=ctx.root,
+            new_keyring=not st.config.get("noNewKeyring"),
+            container_id=container_id,
         )
         for warning in launch.warnings:
             ctx.log.log_note(warning)
@@ -144,14 +177,27 @@ def exec_process(
             raise InvalidState("cannot exec in a stopped container")
         try:
             init = spawn.start(
-                launch, console_fd=console.child_fd if console is not None else None, preserve_fds=preserve_fds
+                launch,
+                console_fd=console.child_fd if console is not None else None,
+                preserve_fds=preserve_fds,
+                stdio=stdio.child if stdio is not None else None,
             )
         finally:
             if console is not None:
                 console.close_child()
+            if stdio is not None:
+                stdio.close_child()
         try:
             _join_cgroups(st.cgroup_paths, cgroups or [], init.pid)
-            init.run_until_ready(lambda point: init.pid)
+            def on_seccomp(fd: int) -> None:  # NOTIFY: the listener to the agent at listenerPath
+                from ..seccomp import send_listener
+                from .create import hook_state
+
+                assert launch.seccomp is not None
+                send_listener(launch.seccomp, init.pid, fd,
+                              hook_state(container_id, "running", st.pid, st.bundle, st.annotations))
+
+            init.run_until_ready(lambda point: init.pid, on_seccomp)
             if pid_file:
                 write_pid_file(pid_file, init.pid)
             init.wait_exec()
@@ -168,11 +214,14 @@ def exec_process(
         from .run import wait_foreground
 
         waiting, console = console, None
+        relaying, stdio = stdio, None
         ctx.reap_helper()
-        return wait_foreground(init.pid, init.wait, waiting)
+        return wait_foreground(init.pid, init.wait, waiting, relaying)
     finally:
         if console is not None:
             console.close()
+        if stdio is not None:
+            stdio.close()
 
 
 def _join_cgroups(paths: dict[str, str], sub: list[str], pid: int) -> None:
@@ -193,6 +242,13 @@ def _join_cgroups(paths: dict[str, str], sub: list[str], pid: int) -> None:
 
 
 def command(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    try:
+        return _command(ctx, opts, args)
+    except OciRunError as e:
+        raise ExecFailed(e) from e
+
+
+def _command(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
     container_id = args[0]
     if opts["process"]:
         raw = load_process_file(opts["process"])
