@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-    from ..console import ConsoleSocket
+    from ..console import ConsoleSocket, StdioPipes
     from ..context import Context
 
 # Signals passed on to the container (SIGCHLD and the unblockable ones are ours).
@@ -22,21 +22,24 @@ FORWARDED = ("SIGHUP", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGTERM", "SI
              "SIGWINCH", "SIGPWR", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGPIPE", "SIGPROF", "SIGVTALRM")
 
 
-def wait_foreground(pid: int, wait: Callable[[], int], console: ConsoleSocket | None) -> int:
-    """Waits for the container's process ``pid`` (``wait`` reaps it): relaying its terminal when
-    ocirun holds it, else passing on the signals ocirun receives."""
+def refuse_console_socket(console_socket: str | None, detach: bool) -> None:
+    """runc's rule (checkTerminal) that ``create.console_for`` cannot see: a console socket is for
+    a runtime that detaches."""
+    if console_socket is not None and not detach:
+        from ..errors import InvalidArgument
+
+        raise InvalidArgument("cannot use console socket if ocirun will not detach or allocate tty")
+
+
+def wait_foreground(
+    pid: int, wait: Callable[[], int], console: ConsoleSocket | None, stdio: StdioPipes | None = None
+) -> int:
+    """Waits for the container's process ``pid`` (``wait`` reaps it), passing on the signals
+    ocirun receives; when ocirun holds its terminal (``console``), relaying it meanwhile (the relay
+    handles SIGWINCH itself while the caller's stdin is a terminal)."""
     import _signal
 
     from .. import _os as os
-
-    if console is not None:
-        from ..console import relay
-
-        try:
-            master = console.receive_master()
-        finally:
-            console.close()
-        return relay(master, wait)
 
     pidfd = os.pidfd_open(pid)
 
@@ -51,6 +54,16 @@ def wait_foreground(pid: int, wait: Callable[[], int], console: ConsoleSocket | 
         num = getattr(_signal, name)
         old[num] = _signal.signal(num, forward)
     try:
+        if console is not None:
+            from ..console import relay
+
+            try:
+                master = console.receive_master()
+            finally:
+                console.close()
+            return relay(master, wait)
+        if stdio is not None:
+            return stdio.relay(wait)
         return wait()
     finally:
         for num, handler in old.items():
@@ -73,6 +86,7 @@ def run(
 ) -> int:
     from ..store import Store
 
+    refuse_console_socket(console_socket, detach)
     created = create(
         ctx,
         container_id,
@@ -105,7 +119,7 @@ def run(
     if detach:
         return 0
     ctx.reap_helper()
-    status = wait_foreground(init.pid, init.wait, created.console)
+    status = wait_foreground(init.pid, init.wait, created.console, created.stdio)
     if not keep:
         with store.lock(container_id):
             destroy(ctx, store, st)

@@ -1,0 +1,193 @@
+"""Helpers of the e2e tests: the runtimes, running client commands, waiting, and leftovers."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_OCIRUN = REPO / ".venv" / "bin" / "ocirun"
+DEFAULT_RUNC = "/usr/bin/runc"
+WORK_BASE = Path(os.environ.get("OCIRUN_E2E_TMP", "/tmp/ocirun-e2e"))
+COMMAND_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class EngineRuntime:
+    """The OCI runtime a client is told to use."""
+
+    name: str
+    binary: str
+
+
+def runtime_binary(name: str, config: pytest.Config) -> str:
+    """As tests/conftest.py: a missing ocirun fails (never a green skip), a missing runc skips."""
+    if name == "ocirun":
+        path = os.environ.get("OCIRUN_BIN") or str(DEFAULT_OCIRUN)
+        if not os.access(path, os.X_OK):
+            pytest.fail(f"ocirun binary not found or not executable at {path}", pytrace=False)
+        return path
+    runc = DEFAULT_RUNC if os.access(DEFAULT_RUNC, os.X_OK) else shutil.which("runc")
+    if not runc:
+        if config.getoption("--runtime") is not None:
+            pytest.fail("runc is not installed", pytrace=False)
+        pytest.skip("runc is not installed")
+    return runc
+
+
+def require(*programs: str) -> None:
+    """Skips (the module, at import) unless every program is installed."""
+    missing = [p for p in programs if shutil.which(p) is None and not os.access(p, os.X_OK)]
+    if missing:
+        pytest.skip(
+            f"not installed: {', '.join(missing)} (.ci/run installs them: apt-get install podman "
+            f"containerd conmon)",
+            allow_module_level=True,
+        )
+
+
+@dataclass
+class Result:
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def __str__(self) -> str:
+        return f"{' '.join(self.args)} exited {self.returncode}\nstdout: {self.stdout}\nstderr: {self.stderr}"
+
+
+class CommandFailed(AssertionError):
+    pass
+
+
+def run(
+    args: Sequence[str],
+    *,
+    env: dict[str, str] | None = None,
+    check: bool = True,
+    timeout: float = COMMAND_TIMEOUT,
+    input: str | None = None,
+) -> Result:
+    """Runs a client command; stdout and stderr go to files (a detached container may inherit
+    them: a pipe would keep us waiting)."""
+    args = [str(a) for a in args]
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        try:
+            proc = subprocess.run(
+                args,
+                stdin=subprocess.DEVNULL if input is None else None,
+                input=input.encode() if input is not None else None,
+                stdout=out,
+                stderr=err,
+                env=env,
+                timeout=timeout,
+            )
+        except subprocess.TimeoutExpired:
+            raise CommandFailed(f"timed out after {timeout}s: {' '.join(args)}") from None
+        out.seek(0)
+        err.seek(0)
+        res = Result(
+            args, proc.returncode, out.read().decode(errors="replace"), err.read().decode(errors="replace")
+        )
+    if check and res.returncode != 0:
+        raise CommandFailed(str(res))
+    return res
+
+
+def wait_until(
+    predicate: Callable[[], object], what: str, timeout: float = 20.0, interval: float = 0.05
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+# ---------------------------------------------------------------------------- leftovers
+
+
+def mounts_under(path: Path | str) -> list[str]:
+    prefix = os.path.realpath(str(path))
+    found = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            point = line.split()[4].encode().decode("unicode_escape")
+            if point == prefix or point.startswith(prefix + "/"):
+                found.append(point)
+    return found
+
+
+def unmount_all(path: Path | str) -> None:
+    for point in reversed(mounts_under(path)):
+        subprocess.run(["umount", "-l", point], capture_output=True)
+
+
+def processes_mentioning(words: Sequence[str]) -> dict[int, str]:
+    """Processes whose cwd, root, exe, cmdline or cgroup path mentions one of ``words``."""
+    me = os.getpid()
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == me:
+            continue
+        base = f"/proc/{entry}"
+        try:
+            texts = []
+            for link in ("cwd", "root", "exe"):
+                with contextlib.suppress(OSError):
+                    texts.append(os.readlink(f"{base}/{link}"))
+            with open(f"{base}/cmdline", "rb") as f:
+                texts.append(f.read().replace(b"\0", b" ").decode(errors="replace"))
+            with open(f"{base}/cgroup") as f:
+                texts.append(f.read())
+        except OSError:
+            continue
+        if any(w in t for t in texts for w in words):
+            found[int(entry)] = texts[3] if len(texts) > 3 else " ".join(texts)
+    return found
+
+
+def cgroups_named(names: Sequence[str]) -> list[str]:
+    """Cgroup directories named one of ``names`` (process_api, the machine's, is never entered)."""
+    wanted = set(names)
+    found: list[str] = []
+    for dirpath, dirnames, _ in os.walk("/sys/fs/cgroup"):
+        dirnames[:] = [d for d in dirnames if d != "process_api"]
+        found += [os.path.join(dirpath, d) for d in dirnames if d in wanted]
+    return found
+
+
+def remove_cgroups(paths: Sequence[str]) -> list[str]:
+    """rmdir each (deepest first); the ones that could not be removed."""
+    left = []
+    for path in sorted(paths, key=len, reverse=True):
+        for dirpath, _, _ in sorted(os.walk(path), key=lambda w: len(w[0]), reverse=True):
+            try:
+                os.rmdir(dirpath)
+            except FileNotFoundError:
+                pass
+            except OSError:
+                left.append(dirpath)
+    return left
+
+
+def stop_daemon(proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    """SIGTERM, then SIGKILL: our own daemon, by its pid."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
