@@ -321,6 +321,70 @@ static void remount(const char *target, unsigned long flags)
     CHECK(r, target);
 }
 
+/* tmpcopyup: the directory's content into the tmpfs mounted over it.  Both sides are fds (the
+ * directory opened before the mount, the tmpfs root after); nothing is followed, symlinks are
+ * copied as symlinks, owners and modes kept. */
+static void copy_tree(int from, int to, int depth)
+{
+    char buf[2048];
+    if (depth > 64)
+        fail(ELOOP, "tmpcopyup: too deep");
+    for (;;) {
+        long n = SC3(__NR_getdents64, from, buf, sizeof buf);
+        CHECK(n, "tmpcopyup: read a directory");
+        if (n == 0)
+            return;
+        for (long off = 0; off < n;) {
+            struct { u64 ino; s64 off; unsigned short reclen; unsigned char type; char name[]; } *d = (void *)(buf + off);
+            off += d->reclen;
+            const char *name = d->name;
+            if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])))
+                continue;
+            struct statx st;
+            CHECK(SC5(__NR_statx, from, name, AT_SYMLINK_NOFOLLOW_, STATX_BASIC_STATS, &st), name);
+            unsigned mode = st.stx_mode & 07777;
+            if (S_ISDIR(st.stx_mode)) {
+                long r = SC3(__NR_mkdirat, to, name, 0700);
+                if (r != -EEXIST)
+                    CHECK(r, name);
+                long sub = SC4(__NR_openat, from, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+                CHECK(sub, name);
+                long dsub = SC4(__NR_openat, to, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+                CHECK(dsub, name);
+                copy_tree((int)sub, (int)dsub, depth + 1);
+                SC1(__NR_close, sub);
+                SC1(__NR_close, dsub);
+            } else if (S_ISREG(st.stx_mode)) {
+                long in = SC4(__NR_openat, from, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
+                CHECK(in, name);
+                long out = SC4(__NR_openat, to, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+                CHECK(out, name);
+                for (;;) {
+                    long c = SC4(__NR_sendfile, out, in, 0, 1 << 20);
+                    CHECK(c, name);
+                    if (c == 0)
+                        break;
+                }
+                SC1(__NR_close, in);
+                SC1(__NR_close, out);
+            } else if (S_ISLNK(st.stx_mode)) {
+                char target[4096];
+                long len = SC4(__NR_readlinkat, from, name, target, sizeof target - 1);
+                CHECK(len, name);
+                target[len] = 0;
+                CHECK(SC3(__NR_symlinkat, target, to, name), name);
+            } else {
+                u32 maj = st.stx_rdev_major, min = st.stx_rdev_minor; /* the kernel's new_encode_dev */
+                u32 dev = (min & 0xff) | (maj << 8) | ((min & ~0xffu) << 12);
+                CHECK(SC4(__NR_mknodat, to, name, (st.stx_mode & S_IFMT) | mode, dev), name);
+            }
+            CHECK(SC5(__NR_fchownat, to, name, st.stx_uid, st.stx_gid, AT_SYMLINK_NOFOLLOW_), name);
+            if (!S_ISLNK(st.stx_mode))
+                CHECK(SC3(__NR_fchmodat, to, name, mode), name);
+        }
+    }
+}
+
 static void op_mount(const struct ocirun_op *op)
 {
     const char *src = nonempty(op_str(op, 0)), *target = op_str(op, 1);
@@ -357,9 +421,14 @@ static void op_mount(const struct ocirun_op *op)
         CHECK(tfd, target);
         t = fd_path(tbuf, (int)tfd);
     }
+    long below = -1; /* tmpcopyup: what the tmpfs will cover */
+    if (how & OCIRUN_MNT_COPYUP) {
+        below = open_in_root(target, O_RDONLY | O_DIRECTORY);
+        CHECK(below, target);
+    }
     if (flags || fstype || src)
         CHECK(SC5(__NR_mount, src, t, fstype, flags, data), target);
-    if (tfd >= 0 && (again || prop || keep_mode >= 0)) {
+    if (tfd >= 0 && (again || prop || keep_mode >= 0 || below >= 0)) {
         /* Later changes apply to the new mount, not to what was under it: open it again. */
         SC1(__NR_close, tfd);
         tfd = resolve((how & OCIRUN_MNT_ROOT) ? "" : target, CREATE_NONE);
@@ -368,6 +437,13 @@ static void op_mount(const struct ocirun_op *op)
     }
     if (keep_mode >= 0)
         CHECK(SC3(__NR_fchmodat, AT_FDCWD, t, keep_mode), target);
+    if (below >= 0) {
+        long top = open_in_root(target, O_RDONLY | O_DIRECTORY);
+        CHECK(top, target);
+        copy_tree((int)below, (int)top, 0);
+        SC1(__NR_close, top);
+        SC1(__NR_close, below);
+    }
     if (again)
         remount(t, again);
     if (prop)

@@ -66,6 +66,8 @@ enum ocirun_msg_kind {
 /* Sync points (MSG_SYNC value). */
 enum ocirun_sync_point {
     SYNC_HOOKS = 1,  /* mounts done, before pivot_root: run createRuntime/prestart hooks */
+    SYNC_UNSHARED = 3,/* the shim's child has made the namespaces it unshares (time): the parent may
+                         write their settings now (the ACK of sync 1 follows) */
     SYNC_CGROUPS = 2,/* before the first op that needs the cgroups: the parent has joined them;
                         its ACK's value is the container's pid as the host sees it */
 };
@@ -138,5 +140,6 @@ enum ocirun_op_code {
 #define OCIRUN_MNT_SRC_AUTO 0x8    /* create like the source: file when the source is not a directory */
 #define OCIRUN_MNT_ROOT 0x10       /* s1 is ignored: the target is the root itself */
 #define OCIRUN_MNT_KEEP_MODE 0x20  /* give the new mount's root the mode of the directory it covers */
+#define OCIRUN_MNT_COPYUP 0x40     /* tmpcopyup: copy what the new mount covers into it */
 
 #endif

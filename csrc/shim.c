@@ -220,8 +220,16 @@ static int child(void *arg)
     for (int i = 0; i < s->nsfds_n; i++)
         CHILD_CHECK(syscall(SYS_setns, s->nsfds[i], s->nstypes[i]), "setns");
 
+    if (s->unshare_flags) {
+        CHILD_CHECK(syscall(SYS_unshare, s->unshare_flags), "unshare");
+        memset(&m, 0, sizeof m);
+        m.kind = MSG_SYNC;
+        m.step = -1;
+        m.value = SYNC_UNSHARED; /* only now do /proc/<pid>/timens_offsets name the new one */
+        CHILD_CHECK(syscall(SYS_sendto, s->sync_fd, &m, sizeof m, MSG_NOSIGNAL, NULL, 0), "sendto");
+    }
     if (s->wait_go) {
-        /* sync 1: the parent has written our id maps. */
+        /* sync 1: the parent has written our id maps and time offsets. */
         ssize_t n;
         do
             n = syscall(SYS_read, s->sync_fd, &m, sizeof m);
@@ -284,7 +292,12 @@ int ocirun_spawn(const struct ocirun_spawn *s)
             child(&args);
     } else {
         unsigned long flags = (unsigned long)s->clone_flags | SIGCHLD;
-        if (!s->wait_go)
+        /* A time namespace is joined only by a process that shares its memory with no other. */
+        int shares_ok = !s->wait_go && !s->unshare_flags;
+        for (int i = 0; i < s->nsfds_n; i++)
+            if (s->nstypes[i] == CLONE_NEWTIME)
+                shares_ok = 0;
+        if (shares_ok)
             flags |= CLONE_VM | CLONE_VFORK;
         _Alignas(16) char stack[32768];
         pid = clone(child, stack + sizeof stack, (int)flags, &args);

@@ -7,7 +7,8 @@ struct ocirun_spawn {
     char *const *envp;       /* and its environment */
     int clone_flags;         /* CLONE_NEW* namespaces to create */
     int sync_fd;             /* the child's end of the sync socket */
-    int wait_go;             /* wait for the parent's MSG_ACK before the exec (it writes id maps) */
+    int unshare_flags;       /* namespaces the child makes after the clone (the time namespace) */
+    int wait_go;             /* wait for the parent's MSG_ACK before the exec (id maps, time offsets) */
     int become_root;         /* new user namespace: setresgid/setresuid(0) once the maps are written */
     int pdeathsig;           /* signal for the child when the parent dies before READY (0: none) */
     int cgroup_fd;           /* >= 0: a cgroup2 directory the child is born in (clone3 CLONE_INTO_CGROUP) */

@@ -93,7 +93,7 @@ class Launch:
     """A plan plus how to start the process that runs it."""
 
     __slots__ = (
-        "arg0", "base_fd", "become_root", "bundle", "cgroupns", "console", "container_id", "new_userns", "cgroups_synced", "clone_flags", "fifo", "joins", "pidns_path",
+        "arg0", "base_fd", "become_root", "bundle", "cgroupns", "console", "container_id", "new_timens", "new_userns", "cgroups_synced", "clone_flags", "fifo", "joins", "pidns_path",
         "plan", "seccomp", "warnings",
     )
 
@@ -103,6 +103,7 @@ class Launch:
         self.joins: list[tuple[str, int]] = []  # (namespace path, CLONE_NEW*), in setns order
         self.pidns_path: str | None = None
         self.new_userns = False  # the parent writes the new user namespace's maps before the exec
+        self.new_timens = False  # the child unshares it, the parent writes its offsets before the exec
         self.become_root = False  # in a (new or joined) user namespace: setresuid(0) before the exec
         self.console = False
         self.cgroupns = False
@@ -178,8 +179,7 @@ def build(
     launch.joins.sort(key=lambda j: _JOIN_RANK[j[1]])
     if "user" in new_ns:
         launch.new_userns = launch.become_root = True
-    if "time" in new_ns:
-        raise InvalidSpec("$.linux.namespaces", "time namespaces are not supported yet")
+    launch.new_timens = "time" in new_ns
 
     launch.cgroupns = "cgroup" in new_ns
     plan.add(P.OP_SETSID, "start a new session")
@@ -366,6 +366,10 @@ def _mount(launch: Launch, m: Mount, dest: str, bundle: str) -> None:
         how = P.MNT_IN_ROOT | P.MNT_MKDIR
         if m.type == "tmpfs" and not any(o.startswith("mode=") for o in opts.data):
             how |= P.MNT_KEEP_MODE  # an image's 1777 /tmp stays 1777 (runc does the same)
+        if opts.copyup:
+            if m.type != "tmpfs":
+                raise InvalidSpec("$.mounts", f"tmpcopyup on `{dest}` needs a tmpfs, not {m.type!r}")
+            how |= P.MNT_COPYUP
         plan.add(P.OP_MOUNT, what, a=opts.flags, b=opts.propagation, c=how,
                  strings=(m.source or "", dest, m.type or "", data))
     if opts.recursive_attrs:

@@ -105,6 +105,7 @@ def spawn(
     exec_fd: int,
     fds: list[tuple[int, int]],
     joins: list[tuple[int, int]],
+    unshare_flags: int = 0,
     wait_go: bool = False,
     become_root: bool = False,
     pdeathsig: int = 9,
@@ -122,6 +123,7 @@ def spawn(
     s.envp = c_envp
     s.clone_flags = clone_flags
     s.sync_fd = sync_fd
+    s.unshare_flags = unshare_flags
     s.wait_go = int(wait_go)
     s.become_root = int(become_root)
     s.pdeathsig = pdeathsig

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .plan import Launch
 
 ENOENT = 2
+CLONE_NEWTIME = 0x80
 
 
 class InitProcess:
@@ -93,6 +94,17 @@ class InitProcess:
                     raise self.error(step, 0, "no seccomp agent for this process")
                 on_seccomp(value)
                 self.ack()
+
+    def expect_sync(self, point: int) -> None:
+        """Waits for sync point ``point`` (no ACK: the caller sends it when it has done its part)."""
+        msg = self.receive()
+        if msg is None:
+            raise self._died("before it was set up")
+        kind, step, err, value, detail = msg
+        if kind == P.MSG_ERROR:
+            raise self.error(step, err, detail)
+        if kind != P.MSG_SYNC or value != point:
+            raise ContainerInitError(f"unexpected message {kind}/{value} from the container's init", 0)
 
     def follow_fork(self) -> None:
         """After OP_PIDNS_FORK: the init stage's child in the pid namespace goes on, its parent
@@ -226,7 +238,8 @@ def start(
                 exec_fd=exec_fd,
                 fds=fds,
                 joins=joins,
-                wait_go=launch.new_userns,
+                unshare_flags=CLONE_NEWTIME if launch.new_timens else 0,
+                wait_go=launch.new_userns or launch.new_timens,
                 become_root=launch.become_root,
                 cgroup_fd=cgroup_fd,
             )

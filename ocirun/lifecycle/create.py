@@ -11,7 +11,7 @@ import time
 
 from .. import cgroups, plan, spawn
 from ..errors import CreateError, InvalidArgument, OciRunError, SyscallError
-from ..protocol import SYNC_CGROUPS, SYNC_HOOKS
+from ..protocol import SYNC_CGROUPS, SYNC_HOOKS, SYNC_UNSHARED
 from ..spec import bundle as _bundle
 from ..spec import validate
 from ..state import CREATED, State
@@ -88,6 +88,26 @@ def console_for(terminal: bool, console_socket: str | None, foreground: bool) ->
     return ConsoleSocket.own()
 
 
+def _write_time_offsets(pid: int, spec: Spec) -> None:
+    """linux.timeOffsets, before any process is in the new time namespace (config-linux.md)."""
+    lines = []
+    for clock in ("monotonic", "boottime"):
+        off = spec.linux.time_offsets.get(clock)
+        if off:
+            lines.append(f"{clock} {off.get('secs', 0)} {off.get('nanosecs', 0)}\n")
+    if not lines:
+        return
+    path = f"/proc/{pid}/timens_offsets"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+        try:
+            os.write(fd, "".join(lines).encode())
+        finally:
+            os.close(fd)
+    except OSError as e:
+        raise SyscallError.from_oserror("write", e, path) from None
+
+
 def _write_id_maps(pid: int, spec: Spec) -> None:
     for name, maps in (("uid_map", spec.linux.uid_mappings), ("gid_map", spec.linux.gid_mappings)):
         path = f"/proc/{pid}/{name}"
@@ -126,7 +146,10 @@ class CreateOptions:
     """How to create: runc's create/run flags (``foreground``: run, no fifo, the init execs once
     ready; ``detach``: run -d, nobody stays to hold a terminal)."""
 
-    __slots__ = ("console_socket", "detach", "foreground", "no_new_keyring", "no_pivot", "pid_file", "preserve_fds")
+    __slots__ = (
+        "console_socket", "detach", "foreground", "listen_fds", "no_new_keyring", "no_pivot", "pid_file",
+        "preserve_fds",
+    )
 
     def __init__(
         self,
@@ -138,6 +161,7 @@ class CreateOptions:
         preserve_fds: int = 0,
         foreground: bool = False,
         detach: bool = False,
+        listen_fds: int = 0,
     ) -> None:
         if preserve_fds < 0:
             raise InvalidArgument("--preserve-fds must not be negative")
@@ -148,6 +172,17 @@ class CreateOptions:
         self.preserve_fds = preserve_fds
         self.foreground = foreground
         self.detach = detach
+        self.listen_fds = listen_fds  # systemd socket activation: fds 3.. before the preserved ones
+
+
+def listen_fds() -> int:
+    """systemd socket activation (sd_listen_fds): LISTEN_FDS fds from 3 on, when LISTEN_PID is
+    ours.  runc passes them to the container, which then reads LISTEN_FDS=N and LISTEN_PID=1."""
+    env = os.environ
+    count, pid = env.get(b"LISTEN_FDS"), env.get(b"LISTEN_PID")
+    if not count or pid != str(os.getpid()).encode() or not count.isdigit():
+        return 0
+    return int(count)
 
 
 class _Request:
@@ -179,6 +214,8 @@ def create(ctx: Context, container_id: str, bundle: str, opts: CreateOptions | N
     bundle = os.path.abspath(bundle)
     spec = _bundle.load(bundle)
     rootfs = validate.rootfs_path(spec, bundle)
+    if opts.listen_fds and spec.process is not None:
+        spec.process.env = [*spec.process.env, f"LISTEN_FDS={opts.listen_fds}", "LISTEN_PID=1"]
     req = _Request(ctx, container_id, bundle, spec, rootfs, opts)
     terminal = spec.process is not None and spec.process.terminal
     req.console = console_for(terminal, opts.console_socket, opts.foreground and not opts.detach)
@@ -216,7 +253,7 @@ def _create_locked(req: _Request) -> Created:
         req.ctx, req.store, req.container_id, req.bundle, req.spec, req.rootfs, req.opts
     )
     undo, console = req.undo, req.console
-    foreground, preserve_fds = opts.foreground, opts.preserve_fds
+    foreground, preserve_fds = opts.foreground, opts.listen_fds + opts.preserve_fds
     hierarchies = cgroups.hierarchies()
     if ctx.systemd_cgroup:
         raise OciRunError("--systemd-cgroup: systemd is not running here; use the cgroupfs driver")
@@ -273,9 +310,13 @@ def _create_locked(req: _Request) -> Created:
             console.close_child()
     undo.append(init.close)
     undo.append(init.kill)
+    if launch.new_timens:
+        init.expect_sync(SYNC_UNSHARED)
+        _write_time_offsets(init.pid, spec)
     if launch.new_userns:
         _write_id_maps(init.pid, spec)
-        init.ack()  # sync 1: the maps are written; the child may exec the init stage
+    if launch.new_userns or launch.new_timens:
+        init.ack()  # sync 1: maps and offsets are written; the child may exec the init stage
     if born_in is None:
         cg.create()
         undo.insert(undo.index(init.close), cg.destroy)
@@ -339,6 +380,7 @@ def command(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
             no_pivot=opts["no_pivot"],
             no_new_keyring=opts["no_new_keyring"],
             preserve_fds=opts["preserve_fds"],
+            listen_fds=listen_fds(),
         ),
     )
     created.init.close()

@@ -164,7 +164,7 @@ def exec_process(
             proc,
             pid=st.pid,
             rootfs=st.rootfs,
-            namespaces={t: p for t, p in st.namespaces.items() if t != "time"},
+            namespaces=st.namespaces,
             seccomp=linux.get("seccomp"),
             preserve_fds=preserve_fds,
             seccomp_cache=ctx.root,

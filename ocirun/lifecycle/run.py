@@ -7,7 +7,7 @@ container's, or 128+N when signal N ended it.  --detach returns once the program
 
 from __future__ import annotations
 
-from .create import CreateOptions, create, hook_state
+from .create import CreateOptions, create, hook_state, listen_fds
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -93,7 +93,7 @@ def run(
         bundle,
         CreateOptions(
             pid_file=pid_file, console_socket=console_socket, no_pivot=no_pivot, no_new_keyring=no_new_keyring,
-            preserve_fds=preserve_fds, foreground=True, detach=detach,
+            preserve_fds=preserve_fds, foreground=True, detach=detach, listen_fds=listen_fds(),
         ),
     )
     init, st = created.init, created.state

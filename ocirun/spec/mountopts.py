@@ -112,14 +112,14 @@ RECURSIVE: dict[str, tuple[bool, int]] = {
 }
 _ATIME_SETTERS = {"rrelatime", "rnoatime", "rstrictatime"}
 
-# Options the features command reports (all of the spec's table but tmpcopyup, idmap, ridmap).
-SUPPORTED = tuple(FLAGS) + tuple(PROPAGATION) + tuple(RECURSIVE)
+# Options the features command reports (all of the spec's table but idmap, ridmap).
+SUPPORTED = tuple(FLAGS) + tuple(PROPAGATION) + tuple(RECURSIVE) + ("tmpcopyup",)
 
 
 class MountOptions:
     """What a mount's option list asks of mount(2) and mount_setattr(2)."""
 
-    __slots__ = ("attr_clr", "attr_set", "clear", "data", "flags", "propagation")
+    __slots__ = ("attr_clr", "attr_set", "clear", "copyup", "data", "flags", "propagation")
 
     def __init__(self) -> None:
         self.flags = 0          # flags for mount(2)
@@ -128,6 +128,7 @@ class MountOptions:
         self.attr_set = 0       # mount_setattr(AT_RECURSIVE)
         self.attr_clr = 0
         self.data: list[str] = []  # filesystem-specific options, comma-joined into mount(2)'s data
+        self.copyup = False  # tmpcopyup: the covered directory's content copied into the tmpfs
 
     @property
     def is_bind(self) -> bool:
@@ -167,6 +168,9 @@ def parse(options: list[str]) -> MountOptions:
             else:
                 out.attr_set |= attr
                 out.attr_clr &= ~attr
+            continue
+        if opt == "tmpcopyup":
+            out.copyup = True
             continue
         out.data.append(opt)
     return out

@@ -293,11 +293,6 @@ def test_update(pm: Podman, runtime: EngineRuntime) -> None:
         pm("rm", "-f", "-t", "0", name)
 
 
-@pytest.mark.xfail_runtime(
-    "ocirun",
-    reason="the tmpcopyup mount option (podman's --tmpfs and --read-only) "
-    "is not supported: mount `tmpfs` to `/run`: Invalid argument; reported",
-)
 def test_run_read_only_and_tmpfs(pm: Podman, runtime: EngineRuntime) -> None:
     res = pm(
         "run",

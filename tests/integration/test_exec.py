@@ -224,14 +224,9 @@ def test_exec_joins_every_namespace(runtime: Runtime, bundle: Bundle, userns: bo
 
 
 @pytest.mark.xfail_runtime("runc", reason="runc 1.1.5 knows no time namespace (added in runc 1.2)")
-@pytest.mark.xfail_runtime(
-    "ocirun",
-    reason="time namespaces are refused at create ('not supported yet'); "
-    "with them, exec must join it too (exec_.py leaves `time` out of the joins)",
-)
 def test_exec_joins_the_time_namespace(runtime: Runtime, bundle: Bundle) -> None:
     bundle.linux["namespaces"].append({"type": "time"})
-    bundle.linux["timeOffsets"] = {"monotonic": {"secs": 86400 * 365, "nanosecs": 0}}
+    bundle.linux["timeOffsets"] = {"boottime": {"secs": 86400 * 365, "nanosecs": 0}}
     cid = start_sleeper(runtime, bundle)
     try:
         init = os.stat(f"/proc/{init_pid(runtime, cid)}/ns/time").st_ino
@@ -749,11 +744,6 @@ def test_listen_fds_with_preserve_fds(runtime: Runtime, bundle: Bundle) -> None:
         sock.close()
 
 
-@pytest.mark.xfail_runtime(
-    "ocirun",
-    reason="LISTEN_FDS/LISTEN_PID in the runtime's environment are not "
-    "acted on (create/run would add the fds and LISTEN_FDS, LISTEN_PID=1); reported",
-)
 def test_systemd_socket_activation(runtime: Runtime, bundle: Bundle) -> None:
     """runc under systemd: LISTEN_FDS=1 and LISTEN_PID=<the runtime's pid> in the runtime's own
     environment hand fd 3 to the container, with LISTEN_FDS=1 LISTEN_PID=1 added to its env."""

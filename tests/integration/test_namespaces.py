@@ -178,3 +178,18 @@ def test_no_namespaces_at_all(runtime: Runtime, bundle: Bundle) -> None:
     assert _mounts_under(str(bundle.rootfs)), "the container's /proc, /dev ... are mounts on the host"
     runtime.delete(cid, force=True)
     assert _mounts_under(str(bundle.rootfs)) == []
+
+
+@pytest.mark.xfail_runtime("runc", "runc 1.1.5 knows no time namespace (added in runc 1.2)")
+def test_time_namespace_with_offsets(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.linux["namespaces"].append({"type": "time"})
+    bundle.linux["timeOffsets"] = {"boottime": {"secs": 86400 * 1000, "nanosecs": 0},
+                                   "monotonic": {"secs": 3600, "nanosecs": 500}}
+    inodes = runtime.run_probe(bundle, "ns")
+    assert inodes["time"] != host_ns_inode("time")
+    bundle.set_args("/bin/cat", "/proc/uptime")
+    status, out, err = runtime.run_container(bundle)
+    assert status == 0, err
+    with open("/proc/uptime") as f:
+        host = float(f.read().split()[0])
+    assert float(out.split()[0]) - host > 86400 * 999
