@@ -69,12 +69,8 @@ def kill(ctx: Context, container_id: str, signal: str | int = "SIGTERM", all: bo
     if all:
         from ..cgroups import Manager
 
-        pids = Manager.from_json(st.cgroup_paths).pids() if st.cgroup_paths else []
-        for pid in pids:
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
+        # frozen meanwhile, so that nothing forks past the signal
+        pids = Manager.from_json(st.cgroup_paths).signal_all(sig) if st.cgroup_paths else []
         if pids or st.status(store.dir(container_id)) == STOPPED:
             return
     signal_init(st, sig)

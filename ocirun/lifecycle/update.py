@@ -1,0 +1,165 @@
+"""update: change the resource limits of a created, running or paused container.
+
+From the flags (runc's: --memory, --cpu-quota, --pids-limit ...) or, with ``-r FILE|-``, from a
+linux.resources JSON object (then the flags are ignored, as in runc).  Values left out, and zeros
+(runc's "unset"), leave the limit as it is.  Device rules are not changed by update (runc's either).
+"""
+
+from __future__ import annotations
+
+from .. import _os as os
+from ..errors import InvalidArgument, InvalidState, OciRunError
+from ..state import STOPPED
+from ..store import Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ..context import Context
+
+_RAM_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
+
+
+def ram_in_bytes(text: str) -> int:
+    """docker's units.RAMInBytes: "1024", "512k", "64m", "1.5g", "2GiB", "1 MB" (binary units)."""
+    i = 0
+    while i < len(text) and (text[i].isdigit() or text[i] == "."):
+        i += 1
+    number, rest = text[:i], text[i:]
+    if rest.startswith(" "):
+        rest = rest[1:]
+    unit = ""
+    if rest[:1].lower() in ("k", "m", "g", "t", "p") and rest:
+        unit, rest = rest[0].lower(), rest[1:]
+    if rest[:1] in ("i", "I") and rest:
+        rest = rest[1:]
+    if rest[:1] in ("b", "B") and rest:
+        rest = rest[1:]
+    try:
+        if rest or not number[:1].isdigit():
+            raise ValueError
+        return int(float(number) * _RAM_UNITS[unit])
+    except ValueError:
+        raise ValueError(f"invalid size: '{text}'") from None
+
+
+def _uint(name: str, text: str) -> int:
+    if not text.isdigit() or not text.isascii():
+        raise InvalidArgument(
+            f'invalid value for {name}: strconv.ParseUint: parsing "{text}": invalid syntax'
+        )
+    return int(text)
+
+
+def _int(name: str, text: str) -> int:
+    body = text[1:] if text[:1] in ("-", "+") else text
+    if not body.isdigit() or not body.isascii():
+        raise InvalidArgument(f'invalid value for {name}: strconv.ParseInt: parsing "{text}": invalid syntax')
+    return int(text)
+
+
+def resources_from_flags(opts: dict[str, Any]) -> dict[str, Any]:
+    """The linux.resources object the command-line flags ask for."""
+    memory: dict[str, Any] = {}
+    cpu: dict[str, Any] = {}
+    for flag, key in (
+        ("memory", "limit"),
+        ("memory_swap", "swap"),
+        ("kernel_memory", "kernel"),
+        ("kernel_memory_tcp", "kernelTCP"),
+        ("memory_reservation", "reservation"),
+    ):
+        value = opts.get(flag)
+        if value:
+            if value == "-1":
+                memory[key] = -1
+            else:
+                try:
+                    memory[key] = ram_in_bytes(value)
+                except ValueError as e:
+                    raise InvalidArgument(f"invalid value for {flag.replace('_', '-')}: {e}") from None
+    for flag, key in (
+        ("cpu_period", "period"),
+        ("cpu_rt_period", "realtimePeriod"),
+        ("cpu_share", "shares"),
+        ("cpu_burst", "burst"),
+    ):
+        if opts.get(flag):
+            cpu[key] = _uint(flag.replace("_", "-"), opts[flag])
+    for flag, key in (("cpu_quota", "quota"), ("cpu_rt_runtime", "realtimeRuntime"), ("cpu_idle", "idle")):
+        if opts.get(flag):
+            cpu[key] = _int(flag.replace("_", "-"), opts[flag])
+    if opts.get("cpuset_cpus"):
+        cpu["cpus"] = opts["cpuset_cpus"]
+    if opts.get("cpuset_mems"):
+        cpu["mems"] = opts["cpuset_mems"]
+    res: dict[str, Any] = {}
+    if memory:
+        res["memory"] = memory
+    if cpu:
+        res["cpu"] = cpu
+    if opts.get("blkio_weight"):
+        res["blockIO"] = {"weight": opts["blkio_weight"]}
+    if opts.get("pids_limit"):
+        res["pids"] = {"limit": opts["pids_limit"]}
+    return res
+
+
+def resources_from_file(path: str) -> dict[str, Any]:
+    """-r FILE or -r - (standard input): a linux.resources JSON object, checked against the schema."""
+    from .._json import loads
+    from ..spec._validator import _v_Resources
+
+    try:
+        if path == "-":
+            chunks = []
+            while True:
+                chunk = os.read(0, 65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+            data = b"".join(chunks)
+        else:
+            with open(path, "rb") as f:
+                data = f.read()
+    except OSError as e:
+        raise OciRunError(f"open {path}: {e.strerror}") from None
+    try:
+        res = loads(data)
+    except ValueError as e:
+        raise InvalidArgument(f"invalid resources JSON in {path}: {e}") from None
+    problem = _v_Resources(res)
+    if problem is not None:
+        raise InvalidArgument(f"invalid resources JSON in {path}: $.{problem[0].lstrip('.')}: {problem[1]}")
+    resources: dict[str, Any] = res
+    return resources
+
+
+def update(ctx: Context, container_id: str, resources: dict[str, Any]) -> None:
+    from ..cgroups import Manager
+
+    store = Store(ctx.root)
+    with store.lock(container_id):
+        st = store.load(container_id)
+        if st.status(store.dir(container_id)) == STOPPED:
+            raise InvalidState("container not running")
+        mgr = Manager.from_json(st.cgroup_paths)
+        if resources.get("devices"):
+            ctx.log.warning("linux.resources.devices ignored: update does not change device rules")
+        resources = {k: v for k, v in resources.items() if k != "devices"}
+        mgr.update(resources, warn=ctx.log.warning)
+
+
+def command(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    Store(ctx.root).load(args[0])  # "container does not exist" comes first
+    if opts.get("l3_cache_schema"):
+        raise OciRunError("Intel RDT/CAT: l3 cache schema is not enabled")
+    if opts.get("mem_bw_schema"):
+        raise OciRunError("Intel RDT/MBA: memory bandwidth schema is not enabled")
+    if opts.get("resources"):
+        resources = resources_from_file(opts["resources"])
+    else:
+        resources = resources_from_flags(opts)
+    update(ctx, args[0], resources)
+    return 0

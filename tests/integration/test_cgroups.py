@@ -1,0 +1,972 @@
+"""Control groups on cgroup v1 and hybrid hosts: every linux.resources field checked in the cgroup
+files and, where it has one that can be seen quickly, by its effect; update, pause/resume, events,
+ps, kill --all and delete --force of containers with several processes.
+
+Pure cgroup v2 hosts run tests/integration/test_cgroups_v2.py instead (this module skips itself
+there).  The hybrid-only behaviour (hugetlb and ``unified`` in the cgroup2 hierarchy) is skipped
+on v1-only hosts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .support import CGROUP_PARENT, Bundle, Runtime, expect_error, parse_json, probe_args
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+def _mounts() -> dict[str, Path]:
+    """Controller (or "name=..."; "" for cgroup2) -> the mount point of its hierarchy."""
+    out: dict[str, Path] = {}
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            fstype, _src, opts = [*right.split(), "", "", ""][:3]
+            point = Path(left.split()[4])
+            if fstype == "cgroup2":
+                out.setdefault("", point)
+            elif fstype == "cgroup":
+                for opt in opts.split(","):
+                    if opt not in ("rw", "ro") and not opt.startswith(("release_agent", "xattr")):
+                        out.setdefault(opt, point)
+    return out
+
+
+MOUNTS = _mounts()
+PURE_V2 = set(MOUNTS) == {""}
+HYBRID = "" in MOUNTS and not PURE_V2
+
+pytestmark = pytest.mark.skipif(
+    PURE_V2 or not MOUNTS, reason="cgroup v1/hybrid host only (v2: test_cgroups_v2.py)"
+)
+
+
+def cgdir(controller: str, cid: str) -> Path:
+    return MOUNTS[controller] / CGROUP_PARENT / cid
+
+
+def read(controller: str, cid: str, name: str) -> str:
+    return (cgdir(controller, cid) / name).read_text().strip()
+
+
+def key_values(text: str) -> dict[str, int]:
+    return {k: int(v) for k, v in (line.split() for line in text.splitlines() if len(line.split()) == 2)}
+
+
+def needs(*controllers: str) -> pytest.MarkDecorator:
+    missing = [c for c in controllers if c not in MOUNTS]
+    return pytest.mark.skipif(bool(missing), reason=f"no {', '.join(missing)} cgroup v1 hierarchy here")
+
+
+def wait_for(predicate: Any, timeout: float = 10.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def start_detached(runtime: Runtime, bundle: Bundle, *args: str) -> str:
+    bundle.set_args(*args)
+    cid = runtime.create(bundle)
+    runtime.start(cid)
+    return cid
+
+
+def unused_char_major() -> int:
+    """A char major no driver has (opening such a node is ENXIO once the cgroup allows it)."""
+    used = set()
+    with open("/proc/devices") as f:
+        for line in f:
+            if line.startswith("Block"):
+                break
+            parts = line.split()
+            if len(parts) == 2 and parts[0].isdigit():
+                used.add(int(parts[0]))
+    for major in range(240, 255):
+        if major not in used:
+            return major
+    pytest.skip("no unused char major in 240-254")
+    raise AssertionError
+
+
+# ---------------------------------------------------------------------------- devices
+
+
+RUNC_DEFAULT_DEVICES = [
+    "b *:* m",
+    "c *:* m",
+    "c 1:3 rwm",
+    "c 1:5 rwm",
+    "c 1:7 rwm",
+    "c 1:8 rwm",
+    "c 1:9 rwm",
+    "c 5:0 rwm",
+    "c 5:2 rwm",
+    "c 10:200 rwm",
+    "c 136:* rwm",
+]
+
+
+@needs("devices")
+def test_default_device_rules(runtime: Runtime, bundle: Bundle) -> None:
+    """Without any device rule a container gets runc's allow-list (deny-all plus the devices every
+    container has)."""
+    cid = runtime.create(bundle)
+    assert sorted(read("devices", cid, "devices.list").splitlines()) == sorted(RUNC_DEFAULT_DEVICES)
+    runtime.delete(cid, force=True)
+
+
+@needs("devices")
+def test_device_access_follows_the_rules(runtime: Runtime, bundle: Bundle) -> None:
+    major = unused_char_major()
+    bundle.linux["devices"] = [
+        {
+            "path": "/dev/fake-r",
+            "type": "c",
+            "major": major,
+            "minor": 1,
+            "fileMode": 0o666,
+            "uid": 0,
+            "gid": 0,
+        },
+        {
+            "path": "/dev/fake-none",
+            "type": "c",
+            "major": major,
+            "minor": 2,
+            "fileMode": 0o666,
+            "uid": 0,
+            "gid": 0,
+        },
+    ]
+    bundle.linux["resources"] = {
+        "devices": [
+            {"allow": False, "access": "rwm"},
+            {"allow": True, "type": "c", "major": major, "minor": 1, "access": "r"},
+        ]
+    }
+    bundle.set_args(
+        "sh",
+        "-c",
+        "cat /dev/fake-r; cat /dev/fake-none; probe write /dev/fake-r x; echo x > /dev/null && echo null-ok",
+    )
+    _status, out, err = runtime.run_container(bundle)
+    text = out + err
+    # allowed: the open gets past the cgroup to the (missing) driver; denied: EPERM
+    assert "can't open '/dev/fake-r': No such device or address" in text, text
+    assert "can't open '/dev/fake-none': Operation not permitted" in text, text
+    assert '{"ok":false,"errno":1}' in text.replace(" ", ""), "write is not allowed"
+    assert "null-ok" in text, "the default devices stay allowed"
+
+
+@needs("devices")
+def test_device_rule_punching_a_hole_in_a_wildcard_is_refused(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.linux["resources"] = {
+        "devices": [
+            {"allow": False, "access": "rwm"},
+            {"allow": True, "type": "c", "major": 4, "access": "rwm"},
+            {"allow": False, "type": "c", "major": 4, "minor": 1, "access": "w"},
+        ]
+    }
+    res = runtime.try_create(bundle)
+    expect_error(
+        runtime,
+        res,
+        runc=r"cannot punch hole",
+        ocirun=r"c 4:1 w cannot be applied: it would punch a hole "
+        r"in the wider rule c 4:\* rwm",
+    )
+    assert runtime.leaks() == []
+
+
+# ---------------------------------------------------------------------------- memory
+
+# Takes memory with page faults of its own (the string doubles) until the limit stops it.
+HOG = "x=aaaaaaaaaaaaaaaa; while :; do x=$x$x; done"
+
+
+@needs("memory")
+def test_memory_files(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.linux["resources"] = {
+        "memory": {
+            "limit": 64 << 20,
+            "reservation": 32 << 20,
+            "swap": 128 << 20,
+            "swappiness": 30,
+            "disableOOMKiller": False,
+            "useHierarchy": True,
+        }
+    }
+    cid = runtime.create(bundle)
+    assert read("memory", cid, "memory.limit_in_bytes") == str(64 << 20)
+    assert read("memory", cid, "memory.soft_limit_in_bytes") == str(32 << 20)
+    if (cgdir("memory", cid) / "memory.memsw.limit_in_bytes").exists():
+        assert read("memory", cid, "memory.memsw.limit_in_bytes") == str(128 << 20)
+    assert read("memory", cid, "memory.swappiness") == "30"
+    assert key_values(read("memory", cid, "memory.oom_control"))["oom_kill_disable"] == 0
+    assert read("memory", cid, "memory.use_hierarchy") == "1"
+    runtime.delete(cid, force=True)
+
+
+@needs("memory")
+@pytest.mark.xfail_runtime("runc", reason="runc 1.1.5 ignores memory.kernelTCP (and kernel) with a warning")
+def test_memory_kernel_tcp(runtime: Runtime, bundle: Bundle) -> None:
+    """kernelTCP goes to memory.kmem.tcp.limit_in_bytes; kernel to memory.kmem.limit_in_bytes,
+    which recent kernels keep but ignore (the container must still run)."""
+    bundle.linux["resources"] = {"memory": {"kernel": 32 << 20, "kernelTCP": 16 << 20}}
+    cid = runtime.create(bundle)
+    try:
+        assert read("memory", cid, "memory.kmem.tcp.limit_in_bytes") == str(16 << 20)
+    finally:
+        runtime.delete(cid, force=True)
+
+
+@needs("memory")
+def test_oom_kill_at_the_limit(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.linux["resources"] = {"memory": {"limit": 16 << 20, "swap": 16 << 20}}
+    bundle.set_args("sh", "-c", f"sh -c '{HOG}'; echo status=$?")
+    status, out, err = runtime.run_container(bundle)
+    assert status == 0, err
+    assert "status=137" in out, (out, err)
+
+
+@needs("memory")
+def test_disable_oom_killer_leaves_the_process_waiting(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.linux["resources"] = {"memory": {"limit": 16 << 20, "swap": 16 << 20, "disableOOMKiller": True}}
+    cid = start_detached(runtime, bundle, "sh", "-c", HOG)
+    assert key_values(read("memory", cid, "memory.oom_control"))["oom_kill_disable"] == 1
+    wait_for(
+        lambda: key_values(read("memory", cid, "memory.oom_control"))["under_oom"] == 1, what="under_oom 1"
+    )
+    assert key_values(read("memory", cid, "memory.oom_control"))["oom_kill"] == 0
+    assert runtime.status(cid) == "running"
+    runtime.delete(cid, force=True)
+
+
+@needs("memory")
+@pytest.mark.xfail_runtime(
+    "runc", reason="runc 1.1.5 charges its own init to the container's cgroup (it needs 2 MiB here)"
+)
+def test_echo_under_1mib_memory_limit(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.linux["resources"] = {"memory": {"limit": 1 << 20}}
+    bundle.set_args("echo", "it works")
+    status, out, err = runtime.run_container(bundle)
+    assert (status, out) == (0, "it works\n"), err
+
+
+# ---------------------------------------------------------------------------- pids
+
+
+@needs("pids")
+def test_pids_limit_makes_fork_fail(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.linux["resources"] = {"pids": {"limit": 4}}
+    bundle.set_args("sh", "-c", "for i in 1 2 3 4 5 6; do sleep 5 & done; echo done")
+    cid = runtime.create(bundle)
+    assert read("pids", cid, "pids.max") == "4"
+    runtime.start(cid)
+    runtime.wait_status(cid, "stopped")
+    out, err = runtime.output(cid)
+    assert "can't fork" in out + err, (out, err)
+    runtime.delete(cid)
+
+
+@needs("pids")
+@pytest.mark.xfail_runtime("runc", reason="runc 1.1.5 reads pids.limit 0 as unset; the spec makes it a limit")
+def test_pids_limit_zero_is_a_limit(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.linux["resources"] = {"pids": {"limit": 0}}
+    cid = runtime.create(bundle)
+    try:
+        assert read("pids", cid, "pids.max") == "0"
+    finally:
+        runtime.delete(cid, force=True)
+
+
+# ---------------------------------------------------------------------------- cpu and cpuset
+
+
+@needs("cpu", "cpuset")
+def test_cpu_and_cpuset_files(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.linux["resources"] = {
+        "cpu": {"shares": 512, "quota": 20000, "period": 50000, "cpus": "0", "mems": "0"}
+    }
+    bundle.set_args("grep", "-E", "Cpus_allowed_list|Mems_allowed_list", "/proc/self/status")
+    cid = runtime.create(bundle)
+    assert read("cpu", cid, "cpu.shares") == "512"
+    assert read("cpu", cid, "cpu.cfs_quota_us") == "20000"
+    assert read("cpu", cid, "cpu.cfs_period_us") == "50000"
+    assert read("cpuset", cid, "cpuset.cpus") == "0"
+    assert read("cpuset", cid, "cpuset.mems") == "0"
+    runtime.start(cid)
+    runtime.wait_status(cid, "stopped")
+    out, _ = runtime.output(cid)
+    assert key_values(out.replace(":", " ").replace("\t", " ")) == {
+        "Cpus_allowed_list": 0,
+        "Mems_allowed_list": 0,
+    }
+    runtime.delete(cid)
+
+
+@needs("cpu")
+@pytest.mark.xfail_runtime("runc", reason="runc 1.1.5 predates linux.resources.cpu.burst and cpu.idle")
+def test_cpu_burst_and_idle(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.linux["resources"] = {"cpu": {"quota": 20000, "period": 100000, "burst": 5000, "idle": 1}}
+    cid = runtime.create(bundle)
+    try:
+        if (cgdir("cpu", cid) / "cpu.cfs_burst_us").exists():
+            assert read("cpu", cid, "cpu.cfs_burst_us") == "5000"
+        assert read("cpu", cid, "cpu.idle") == "1"
+    finally:
+        runtime.delete(cid, force=True)
+
+
+@needs("cpu")
+def test_cpu_quota_throttles(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.linux["resources"] = {"cpu": {"quota": 1000, "period": 10000}}
+    cid = start_detached(runtime, bundle, "sh", "-c", "while :; do :; done")
+    wait_for(lambda: key_values(read("cpu", cid, "cpu.stat")).get("nr_throttled", 0) > 2, what="throttling")
+    runtime.delete(cid, force=True)
+
+
+@needs("cpu")
+def test_cpu_realtime(runtime: Runtime, bundle: Bundle) -> None:
+    """The container's parent needs a realtime budget first (runc does not hand one down either)."""
+    parent = MOUNTS["cpu"] / CGROUP_PARENT
+    if not (MOUNTS["cpu"] / "cpu.rt_runtime_us").exists():
+        pytest.skip("no realtime group scheduling in this kernel")
+    parent.mkdir(exist_ok=True)
+    (parent / "cpu.rt_runtime_us").write_text("100000")
+    try:
+        bundle.linux["resources"] = {"cpu": {"realtimePeriod": 500000, "realtimeRuntime": 5000}}
+        cid = runtime.create(bundle)
+        try:
+            assert read("cpu", cid, "cpu.rt_period_us") == "500000"
+            assert read("cpu", cid, "cpu.rt_runtime_us") == "5000"
+        finally:
+            runtime.delete(cid, force=True)
+    finally:
+        # a removed cgroup keeps its budget until the kernel has freed it
+        def zero() -> bool:
+            try:
+                (parent / "cpu.rt_runtime_us").write_text("0")
+                return True
+            except OSError:
+                return False
+
+        wait_for(zero, what="the realtime budget back to 0")
+
+
+# ---------------------------------------------------------------------------- block IO
+
+
+@pytest.fixture
+def loop_device(workdir: Path) -> Iterator[tuple[str, int, int]]:
+    """A 4 MiB loop device of our own, using the bfq scheduler (for the bfq weights): its path,
+    major and minor."""
+    image = workdir / "disk.img"
+    with open(image, "wb") as f:
+        f.truncate(4 << 20)
+    dev = subprocess.run(["losetup", "--find", "--show", str(image)], capture_output=True, text=True)
+    if dev.returncode != 0:
+        pytest.skip(f"no loop device: {dev.stderr.strip()}")
+    path = dev.stdout.strip()
+    name = os.path.basename(path)
+    sched = Path(f"/sys/block/{name}/queue/scheduler")
+    before = sched.read_text().split("[")[1].split("]")[0] if "[" in sched.read_text() else "none"
+    try:
+        with contextlib.suppress(OSError):
+            sched.write_text("bfq")
+        major, minor = map(int, Path(f"/sys/block/{name}/dev").read_text().split(":"))
+        yield path, major, minor
+    finally:
+        with contextlib.suppress(OSError):
+            sched.write_text(before)
+        subprocess.run(["losetup", "-d", path], capture_output=True)
+
+
+@needs("blkio")
+def test_blkio_weight(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.linux["resources"] = {"blockIO": {"weight": 300}}
+    cid = runtime.create(bundle)
+    name = "blkio.weight" if (cgdir("blkio", cid) / "blkio.weight").exists() else "blkio.bfq.weight"
+    assert read("blkio", cid, name).split()[-1] == "300"
+    runtime.delete(cid, force=True)
+
+
+@needs("blkio")
+def test_blkio_leaf_weight_without_cfq_is_an_error(runtime: Runtime, bundle: Bundle) -> None:
+    """Leaf weights were CFQ's (gone since Linux 5.0): without blkio.leaf_weight, an error."""
+    if (MOUNTS["blkio"] / "blkio.leaf_weight").exists():
+        pytest.skip("this kernel has blkio.leaf_weight")
+    bundle.linux["resources"] = {"blockIO": {"leafWeight": 200}}
+    cid = runtime.new_id()
+    res = runtime.try_create(bundle, cid)
+    expect_error(
+        runtime,
+        res,
+        runc=r"blkio\.leaf_weight: no such file or directory",
+        ocirun=rf"^write `{cgdir('blkio', cid)}/blkio\.leaf_weight` \(200\): No such file or directory$",
+    )
+    assert runtime.leaks() == []
+
+
+@needs("blkio", "devices")
+def test_blkio_throttle_and_weight_device(
+    runtime: Runtime, bundle: Bundle, loop_device: tuple[str, int, int]
+) -> None:
+    _path, major, minor = loop_device
+    dev = f"{major}:{minor}"
+    bundle.linux["devices"] = [
+        {
+            "path": "/dev/disk0",
+            "type": "b",
+            "major": major,
+            "minor": minor,
+            "fileMode": 0o666,
+            "uid": 0,
+            "gid": 0,
+        }
+    ]
+    bundle.linux["resources"] = {
+        "devices": [
+            {"allow": False, "access": "rwm"},
+            {"allow": True, "type": "b", "major": major, "minor": minor, "access": "rw"},
+        ],
+        "blockIO": {
+            "weightDevice": [{"major": major, "minor": minor, "weight": 400}],
+            "throttleReadBpsDevice": [{"major": major, "minor": minor, "rate": 1 << 20}],
+            "throttleWriteBpsDevice": [{"major": major, "minor": minor, "rate": 2 << 20}],
+            "throttleReadIOPSDevice": [{"major": major, "minor": minor, "rate": 1000}],
+            "throttleWriteIOPSDevice": [{"major": major, "minor": minor, "rate": 2000}],
+        },
+    }
+    bundle.set_args("dd", "if=/dev/disk0", "of=/dev/null", "bs=256k", "count=4", "iflag=direct")
+    cid = runtime.create(bundle)
+    for name, value in (
+        ("read_bps_device", 1 << 20),
+        ("write_bps_device", 2 << 20),
+        ("read_iops_device", 1000),
+        ("write_iops_device", 2000),
+    ):
+        assert read("blkio", cid, f"blkio.throttle.{name}").splitlines() == [f"{dev} {value}"]
+    weights = (
+        "blkio.weight_device"
+        if (cgdir("blkio", cid) / "blkio.weight_device").exists()
+        else "blkio.bfq.weight_device"
+    )
+    assert f"{dev} 400" in read("blkio", cid, weights).splitlines()
+    began = time.monotonic()
+    runtime.start(cid)
+    runtime.wait_status(cid, "stopped", timeout=20)
+    took = time.monotonic() - began
+    out, err = runtime.output(cid)
+    assert "4+0 records in" in out + err, (out, err)
+    assert took > 0.6, f"1 MiB read at 1 MiB/s took {took:.2f}s"
+    runtime.delete(cid)
+
+
+# ---------------------------------------------------------------------------- hugetlb, network, rdma, unified
+
+
+def _unified_controllers() -> list[str]:
+    try:
+        return (MOUNTS[""] / "cgroup.controllers").read_text().split()
+    except (KeyError, OSError):
+        return []
+
+
+@pytest.fixture
+def restore_unified_subtree() -> Iterator[None]:
+    """Takes the hugetlb controller back out of the cgroup2 hierarchy's subtree_control files that
+    did not have it before the test (ocirun hands it down to give hybrid containers hugetlb)."""
+    files = [MOUNTS[""] / "cgroup.subtree_control", MOUNTS[""] / CGROUP_PARENT / "cgroup.subtree_control"]
+    before = {f: f.read_text().split() if f.exists() else [] for f in files}
+    yield
+    for f in reversed(files):
+        with contextlib.suppress(OSError):
+            for c in set(f.read_text().split()) - set(before[f]):
+                f.write_text("-" + c)
+
+
+@pytest.mark.skipif(
+    not HYBRID or "hugetlb" in MOUNTS or "hugetlb" not in _unified_controllers(),
+    reason="hybrid host with hugetlb in the cgroup2 hierarchy only",
+)
+@pytest.mark.xfail_runtime(
+    "runc",
+    reason="runc 1.1.5 cannot set hugepage limits on a hybrid host whose hugetlb "
+    "controller is in the cgroup2 hierarchy (the spec allows the conversion)",
+)
+def test_hugepage_limits_on_hybrid(runtime: Runtime, bundle: Bundle, restore_unified_subtree: None) -> None:
+    bundle.linux["resources"] = {"hugepageLimits": [{"pageSize": "2MB", "limit": 4 << 20}]}
+    cid = runtime.create(bundle)
+    assert read("", cid, "hugetlb.2MB.max") == str(4 << 20)
+    runtime.delete(cid, force=True)
+
+
+@needs("hugetlb")
+def test_hugepage_limits_v1(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.linux["resources"] = {"hugepageLimits": [{"pageSize": "2MB", "limit": 4 << 20}]}
+    cid = runtime.create(bundle)
+    assert read("hugetlb", cid, "hugetlb.2MB.limit_in_bytes") == str(4 << 20)
+    runtime.delete(cid, force=True)
+
+
+@pytest.mark.skipif("net_cls" in MOUNTS, reason="net_cls is mounted here")
+def test_network_class_id_without_net_cls_is_an_error(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.linux["resources"] = {"network": {"classID": 1048577}}
+    res = runtime.try_create(bundle)
+    expect_error(
+        runtime,
+        res,
+        runc=r"cannot set net_cls limit",
+        ocirun=r"^cannot set the network class id: no net_cls cgroup hierarchy is mounted$",
+    )
+    assert runtime.leaks() == []
+
+
+@pytest.mark.skipif("net_prio" in MOUNTS, reason="net_prio is mounted here")
+def test_network_priorities_without_net_prio_is_an_error(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.linux["resources"] = {"network": {"priorities": [{"name": "lo", "priority": 5}]}}
+    res = runtime.try_create(bundle)
+    expect_error(
+        runtime,
+        res,
+        runc=r"cannot set net_prio limit",
+        ocirun=r"^cannot set network priorities: no net_prio cgroup hierarchy is mounted$",
+    )
+    assert runtime.leaks() == []
+
+
+@needs("net_cls", "net_prio")
+def test_network_files(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.linux["resources"] = {
+        "network": {"classID": 1048577, "priorities": [{"name": "lo", "priority": 5}]}
+    }
+    cid = runtime.create(bundle)
+    assert read("net_cls", cid, "net_cls.classid") == "1048577"
+    assert "lo 5" in read("net_prio", cid, "net_prio.ifpriomap").splitlines()
+    runtime.delete(cid, force=True)
+
+
+@pytest.mark.skipif("rdma" in MOUNTS or "rdma" in _unified_controllers(), reason="rdma is available here")
+def test_rdma_without_the_controller_is_an_error(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.linux["resources"] = {"rdma": {"mlx5_1": {"hcaHandles": 3, "hcaObjects": 100}}}
+    res = runtime.try_create(bundle)
+    expect_error(
+        runtime,
+        res,
+        runc=r"cannot set rdma limit",
+        ocirun=r"^cannot set rdma limits: the rdma controller is mounted neither as a cgroup v1 "
+        r"hierarchy nor in the cgroup2 hierarchy$",
+    )
+    assert runtime.leaks() == []
+
+
+@pytest.mark.skipif(not HYBRID, reason="hybrid host only")
+@pytest.mark.xfail_runtime(
+    "runc",
+    reason="runc 1.1.5 refuses linux.resources.unified unless the host is cgroup v2 "
+    "only, also where the cgroup2 hierarchy has the controller",
+)
+def test_unified_on_hybrid_goes_to_the_cgroup2_hierarchy(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.linux["resources"] = {"unified": {"cgroup.max.descendants": "3", "cgroup.max.depth": "2"}}
+    cid = runtime.create(bundle)
+    assert read("", cid, "cgroup.max.descendants") == "3"
+    assert read("", cid, "cgroup.max.depth") == "2"
+    runtime.delete(cid, force=True)
+
+
+@pytest.mark.skipif("memory" in _unified_controllers(), reason="memory is in the cgroup2 hierarchy here")
+def test_unified_with_a_controller_only_v1_has_is_an_error(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.linux["resources"] = {"unified": {"memory.max": "1000000"}}
+    res = runtime.try_create(bundle)
+    expect_error(
+        runtime,
+        res,
+        runc=r"cannot use unified on cgroup v1",
+        ocirun=r"memory controller is not available in the cgroup2 hierarchy|there is no cgroup v2 "
+        r"hierarchy",
+    )
+    assert runtime.leaks() == []
+
+
+def test_write_error_names_the_file_and_the_value(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.linux["resources"] = {"cpu": {"cpus": "7-9"}}
+    cid = runtime.new_id()
+    res = runtime.try_create(bundle, cid)
+    path = cgdir("cpuset", cid) / "cpuset.cpus"
+    expect_error(
+        runtime,
+        res,
+        runc=r"cpuset\.cpus: (invalid argument|numerical result out of range)",
+        ocirun=rf"^write `{path}` \(7-9\): (Invalid argument|Numerical result out of range)$",
+    )
+    assert runtime.leaks() == []
+
+
+# ---------------------------------------------------------------------------- pause and resume
+
+
+def _counter(runtime: Runtime, bundle: Bundle) -> tuple[str, Path]:
+    cid = start_detached(
+        runtime, bundle, "sh", "-c", "i=0; while :; do i=$((i+1)); echo $i > /tmp/n; sleep 0.01; done"
+    )
+    counter = bundle.rootfs / "tmp" / "n"
+    wait_for(counter.exists, what="the counter")
+    return cid, counter
+
+
+def _advances(counter: Path, wait: float = 0.3) -> bool:
+    def value() -> str:
+        for _ in range(100):
+            text = counter.read_text().strip()
+            if text:
+                return text
+            time.sleep(0.005)
+        return ""
+
+    first = value()
+    time.sleep(wait)
+    return value() != first
+
+
+@needs("freezer")
+def test_pause_and_resume(runtime: Runtime, bundle: Bundle) -> None:
+    cid, counter = _counter(runtime, bundle)
+    runtime.run("pause", cid)
+    assert runtime.status(cid) == "paused"
+    assert read("freezer", cid, "freezer.state") == "FROZEN"
+    assert not _advances(counter)
+    expect_error(runtime, runtime.run("pause", cid, check=False), both=r"container not running")
+    runtime.run("resume", cid)
+    assert runtime.status(cid) == "running"
+    assert read("freezer", cid, "freezer.state") == "THAWED"
+    assert _advances(counter)
+    expect_error(runtime, runtime.run("resume", cid, check=False), both=r"container not paused")
+    runtime.delete(cid, force=True)
+
+
+@needs("freezer")
+def test_pause_a_created_container(runtime: Runtime, bundle: Bundle) -> None:
+    cid = runtime.create(bundle)
+    runtime.run("pause", cid)
+    assert runtime.status(cid) == "paused"
+    runtime.run("resume", cid)
+    assert runtime.status(cid) == "created"
+    runtime.delete(cid, force=True)
+
+
+def test_pause_and_resume_a_stopped_container(runtime: Runtime, bundle: Bundle) -> None:
+    cid = start_detached(runtime, bundle, *probe_args("exit", "0"))
+    runtime.wait_status(cid, "stopped")
+    expect_error(runtime, runtime.run("pause", cid, check=False), both=r"container not running")
+    expect_error(runtime, runtime.run("resume", cid, check=False), both=r"container not paused")
+    runtime.delete(cid)
+
+
+@needs("freezer")
+def test_delete_force_of_a_paused_container(runtime: Runtime, bundle: Bundle) -> None:
+    cid, _ = _counter(runtime, bundle)
+    runtime.run("pause", cid)
+    runtime.delete(cid, force=True)
+    assert runtime.leaks() == []
+
+
+# ---------------------------------------------------------------------------- update
+
+
+def _sleeper(runtime: Runtime, bundle: Bundle) -> str:
+    return start_detached(runtime, bundle, *probe_args("sleep", "60"))
+
+
+@needs("memory", "cpu", "cpuset", "pids", "blkio")
+def test_update_with_flags(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.linux["resources"] = {
+        "memory": {"limit": 64 << 20},
+        "cpu": {"shares": 1024},
+        "pids": {"limit": 10},
+    }
+    cid = _sleeper(runtime, bundle)
+    runtime.run(
+        "update",
+        "--memory",
+        "100m",
+        "--memory-swap",
+        "200m",
+        "--memory-reservation",
+        "50m",
+        "--cpu-share",
+        "256",
+        "--cpu-quota",
+        "30000",
+        "--cpu-period",
+        "60000",
+        "--pids-limit",
+        "15",
+        "--cpuset-cpus",
+        "0",
+        "--blkio-weight",
+        "200",
+        cid,
+    )
+    assert read("memory", cid, "memory.limit_in_bytes") == str(100 << 20)
+    if (cgdir("memory", cid) / "memory.memsw.limit_in_bytes").exists():
+        assert read("memory", cid, "memory.memsw.limit_in_bytes") == str(200 << 20)
+    assert read("memory", cid, "memory.soft_limit_in_bytes") == str(50 << 20)
+    assert read("cpu", cid, "cpu.shares") == "256"
+    assert read("cpu", cid, "cpu.cfs_quota_us") == "30000"
+    assert read("cpu", cid, "cpu.cfs_period_us") == "60000"
+    assert read("pids", cid, "pids.max") == "15"
+    assert read("cpuset", cid, "cpuset.cpus") == "0"
+    name = "blkio.weight" if (cgdir("blkio", cid) / "blkio.weight").exists() else "blkio.bfq.weight"
+    assert read("blkio", cid, name).split()[-1] == "200"
+    # what was not named stays
+    runtime.run("update", "--pids-limit", "16", cid)
+    assert read("memory", cid, "memory.limit_in_bytes") == str(100 << 20)
+    assert read("cpu", cid, "cpu.shares") == "256"
+    runtime.delete(cid, force=True)
+
+
+@needs("memory", "pids")
+def test_update_from_a_file_and_from_stdin(runtime: Runtime, bundle: Bundle, workdir: Path) -> None:
+    cid = _sleeper(runtime, bundle)
+    resources = workdir / "resources.json"
+    resources.write_text(json.dumps({"memory": {"limit": 80 << 20}, "pids": {"limit": 7}}))
+    runtime.run("update", "-r", resources, "--pids-limit", "99", cid)  # the flags are ignored then
+    assert read("memory", cid, "memory.limit_in_bytes") == str(80 << 20)
+    assert read("pids", cid, "pids.max") == "7"
+    runtime.run("update", "-r", "-", cid, input=json.dumps({"memory": {"limit": 90 << 20}}))
+    assert read("memory", cid, "memory.limit_in_bytes") == str(90 << 20)
+    runtime.delete(cid, force=True)
+
+
+@needs("memory")
+def test_update_below_the_usage_is_refused(runtime: Runtime, bundle: Bundle) -> None:
+    cid = _sleeper(runtime, bundle)
+    res = runtime.run("update", "--memory", "4096", cid, check=False)
+    expect_error(
+        runtime,
+        res,
+        both=r"current usage: \d+, peak usage: \d+",
+        ocirun=r"^write `\S+/memory\.limit_in_bytes` \(4096\): Device or resource busy",
+    )
+    runtime.delete(cid, force=True)
+
+
+def test_update_errors(runtime: Runtime, bundle: Bundle) -> None:
+    res = runtime.run("update", "--memory", "1m", "oct-nosuch", check=False)
+    expect_error(runtime, res, both=r"container does not exist")
+    cid = start_detached(runtime, bundle, *probe_args("exit", "0"))
+    runtime.wait_status(cid, "stopped")
+    expect_error(
+        runtime, runtime.run("update", "--memory", "64m", cid, check=False), both=r"container not running"
+    )
+    runtime.delete(cid)
+
+
+# ---------------------------------------------------------------------------- events, ps, kill --all
+
+
+@needs("memory", "pids")
+def test_events_stats(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.linux["resources"] = {"memory": {"limit": 64 << 20}, "pids": {"limit": 50}}
+    cid = _sleeper(runtime, bundle)
+    lines = runtime.run("events", "--stats", cid).stdout.splitlines()
+    assert len(lines) == 1
+    event = json.loads(lines[0])
+    assert event["type"] == "stats" and event["id"] == cid
+    data = event["data"]
+    assert {"cpu", "memory", "pids", "blkio", "hugetlb", "intel_rdt", "network_interfaces"} <= set(data)
+    assert data["memory"]["usage"]["limit"] == 64 << 20
+    assert data["memory"]["usage"]["usage"] > 0
+    assert data["pids"] == {"current": 1, "limit": 50}
+    assert data["cpu"]["usage"]["total"] > 0
+    runtime.delete(cid, force=True)
+
+
+def test_events_errors(runtime: Runtime, bundle: Bundle) -> None:
+    cid = _sleeper(runtime, bundle)
+    res = runtime.run("events", "--interval", "0s", cid, check=False)
+    expect_error(runtime, res, both=r"duration interval must be greater than 0")
+    runtime.delete(cid, force=True)
+    cid = start_detached(runtime, bundle, *probe_args("exit", "0"))
+    runtime.wait_status(cid, "stopped")
+    res = runtime.run("events", "--stats", cid, check=False)
+    expect_error(runtime, res, both=rf"container with id {cid} is not running")
+    runtime.delete(cid)
+
+
+@needs("memory")
+def test_events_reports_oom(runtime: Runtime, bundle: Bundle, workdir: Path) -> None:
+    bundle.linux["resources"] = {"memory": {"limit": 16 << 20, "swap": 16 << 20}}
+    cid = start_detached(runtime, bundle, "sh", "-c", f"sleep 1; sh -c '{HOG}'; sleep 60")
+    out_path = workdir / "events.out"
+    with open(out_path, "wb") as out:
+        proc = subprocess.Popen(
+            runtime.command("events", "--interval", "300ms", cid),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    try:
+
+        def events() -> list[dict[str, Any]]:
+            return [json.loads(line) for line in out_path.read_text().splitlines() if line.startswith("{")]
+
+        wait_for(lambda: any(e["type"] == "oom" for e in events()), timeout=15, what="an oom event")
+        wait_for(lambda: sum(e["type"] == "stats" for e in events()) >= 2, what="stats every interval")
+        assert {e["id"] for e in events()} == {cid}
+        assert all(set(e) == {"type", "id"} for e in events() if e["type"] == "oom")
+    finally:
+        proc.kill()
+        proc.wait()
+    runtime.delete(cid, force=True)
+
+
+def _three_processes(runtime: Runtime, bundle: Bundle) -> tuple[str, list[int]]:
+    cid = start_detached(runtime, bundle, "sh", "-c", "probe sleep 60 & probe sleep 60 & echo ready; wait")
+    runtime.wait_output(cid, "ready")
+    procs = cgdir("pids" if "pids" in MOUNTS else "freezer", cid) / "cgroup.procs"
+    pids = wait_for(
+        lambda: sorted(map(int, procs.read_text().split())) if len(procs.read_text().split()) == 3 else None,
+        what="3 processes",
+    )
+    return cid, pids
+
+
+def test_ps(runtime: Runtime, bundle: Bundle) -> None:
+    cid, pids = _three_processes(runtime, bundle)
+    assert sorted(json.loads(runtime.run("ps", "--format", "json", cid).stdout)) == pids
+    table = runtime.run("ps", cid).stdout.splitlines()
+    assert table[0].split()[:2] == ["UID", "PID"]
+    assert sorted(int(line.split()[1]) for line in table[1:]) == pids
+    custom = runtime.run("ps", cid, "-o", "pid,comm").stdout.splitlines()
+    assert custom[0].split() == ["PID", "COMMAND"]
+    assert sorted(int(line.split()[0]) for line in custom[1:]) == pids
+    assert sorted(line.split()[1] for line in custom[1:]) == ["probe", "probe", "sh"]
+    res = runtime.run("ps", "--format", "yaml", cid, check=False)
+    expect_error(runtime, res, both=r"invalid format option")
+    runtime.delete(cid, force=True)
+    res = runtime.run("ps", cid, check=False)
+    expect_error(runtime, res, both=r"container does not exist")
+
+
+def test_ps_of_a_stopped_container(runtime: Runtime, bundle: Bundle) -> None:
+    cid = start_detached(runtime, bundle, *probe_args("exit", "0"))
+    runtime.wait_status(cid, "stopped")
+    assert json.loads(runtime.run("ps", "--format", "json", cid).stdout) in (None, [])
+    assert len(runtime.run("ps", cid).stdout.splitlines()) == 1, "the header only"
+    runtime.delete(cid)
+
+
+@needs("freezer")
+def test_kill_all_reaches_a_paused_container(runtime: Runtime, bundle: Bundle) -> None:
+    cid, pids = _three_processes(runtime, bundle)
+    runtime.run("pause", cid)
+    runtime.kill(cid, "KILL", all=True)
+    runtime.wait_status(cid, "stopped")
+    wait_for(lambda: all(_gone(p) for p in pids), what="the processes gone")
+    runtime.delete(cid)
+
+
+def test_kill_all_with_a_signal_the_processes_handle(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.set_args("sh", "-c", "probe signals & probe signals & echo ready; wait")
+    cid = runtime.create(bundle)
+    runtime.start(cid)
+    runtime.wait_output(cid, "ready")
+    wait_for(lambda: runtime.output(cid)[0].count("ready") >= 3, what="the probes ready")
+    runtime.kill(cid, "USR1", all=True)
+    out = wait_for(
+        lambda: (lambda o: o if o.count('"signal"') >= 2 else None)(runtime.output(cid)[0]),
+        what="both probes signalled",
+    )
+    assert out.count('{"signal": 10}') + out.count('{"signal":10}') == 2, out
+    runtime.delete(cid, force=True)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
+def test_delete_force_with_several_processes(runtime: Runtime, bundle: Bundle) -> None:
+    cid, pids = _three_processes(runtime, bundle)
+    runtime.delete(cid, force=True)
+    assert runtime.leaks() == []
+    wait_for(lambda: all(_gone(p) for p in pids), what="the processes gone")
+
+
+def test_delete_kills_what_a_crashed_init_left(runtime: Runtime, bundle: Bundle) -> None:
+    """Without its own pid namespace a container's processes outlive its init: delete removes
+    them with its cgroups (runc kills them the same way)."""
+    bundle.linux["namespaces"] = [ns for ns in bundle.linux["namespaces"] if ns["type"] != "pid"]
+    cid = start_detached(runtime, bundle, "sh", "-c", "probe sleep 60 & echo ready")
+    runtime.wait_status(cid, "stopped")
+    left = [
+        int(p)
+        for p in (cgdir("pids" if "pids" in MOUNTS else "freezer", cid) / "cgroup.procs").read_text().split()
+    ]
+    assert len(left) == 1, "the probe is still there"
+    runtime.delete(cid)
+    assert runtime.leaks() == []
+    wait_for(lambda: _gone(left[0]), what="the leftover killed")
+
+
+# ---------------------------------------------------------------------------- cgroupsPath
+
+
+def _own_cgroups() -> dict[str, str]:
+    out = {}
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        for c in controllers.split(",") if controllers else [""]:
+            out[c] = path
+    return out
+
+
+@needs("pids")
+def test_relative_cgroups_path_is_under_our_own_cgroup(runtime: Runtime, bundle: Bundle) -> None:
+    cid = runtime.new_id()
+    bundle.linux["cgroupsPath"] = f"{cid}-parent/{cid}"
+    bundle.set_args(*probe_args("sleep", "60"))
+    runtime.create(bundle, cid)
+    pid = runtime.state(cid)["pid"]
+    own = _own_cgroups()
+    theirs = {
+        c: p
+        for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines()
+        for c, p in [(line.split(":", 2)[1], line.split(":", 2)[2])]
+    }
+    assert theirs["pids"] == f"{own['pids'].rstrip('/')}/{cid}-parent/{cid}"
+    where = MOUNTS["pids"] / own["pids"].lstrip("/") / f"{cid}-parent" / cid
+    assert where.is_dir()
+    runtime.delete(cid, force=True)
+    assert not where.exists()
+    for c, mount in MOUNTS.items():  # the parents we made, removed for the leak check
+        with contextlib.suppress(OSError):
+            (mount / own.get(c, "/").lstrip("/") / f"{cid}-parent").rmdir()
+
+
+def test_the_container_sees_its_cgroup_as_its_root(runtime: Runtime, bundle: Bundle) -> None:
+    """The probe reports the cgroup the container sees (a cgroup namespace: its root)."""
+    bundle.set_args(*probe_args("cgroup"))
+    status, out, err = runtime.run_container(bundle)
+    assert status == 0, err
+    lines = parse_json(out)
+    assert all(line.endswith(":/") for line in lines), lines
