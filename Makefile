@@ -7,12 +7,13 @@ DEMO    ?= demo-bundle
 # Debian packages: build tools, the busybox the test rootfs is made of, the oracles runc and crun
 APT_PACKAGES := gcc make libc6-dev busybox-static libseccomp-dev libcap-dev runc crun hyperfine util-linux
 
-.PHONY: help deps venv install demo test unit integration bench validator lint clean
+.PHONY: help deps venv install demo test test-v2 unit integration bench validator lint clean
 
 help:
 	@echo "make demo         install what is needed, build $(DEMO)/ from the host's busybox, run a container"
 	@echo "make test         install what is needed, run the unit and integration tests (ocirun and runc)"
 	@echo "make unit         unit tests only (no root needed)"
+	@echo "make test-v2      the cgroup v2 tests in a pure cgroup v2 VM (../shared/tools/cgroup2-vm)"
 	@echo "make bench        side-by-side benchmarks against runc and crun (bench/README.md)"
 	@echo "make validator    regenerate ocirun/spec/_validator.py from the schema"
 
@@ -54,6 +55,14 @@ integration: install
 
 test: install
 	$(VPY) -m pytest -q tests
+
+# The cgroup v2 tests in a throw-away pure-cgroup-v2 guest (../shared/tools/cgroup2-vm, about 80 s).
+V2VM ?= ../shared/tools/cgroup2-vm/run-in-v2.sh
+test-v2: install
+	@if [ -x $(V2VM) ]; then \
+	  $(V2VM) --setup && \
+	  $(V2VM) --timeout 1200 -- $(VPY) -m pytest -q -p no:cacheprovider tests/integration/test_cgroups_v2.py; \
+	else echo "test-v2: $(V2VM) not found: the pure cgroup v2 tests did not run"; fi
 
 bench: install
 	$(VPY) bench/bench.py

@@ -20,7 +20,7 @@ from ocirun.spec import mountopts as mo
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_DIR = Path(os.environ.get("OCI_RUNTIME_SPEC_DIR") or ROOT.parent / "shared" / "oci-runtime-spec")
 CONFIG_MD = SPEC_DIR / "config.md"
-UNSUPPORTED = {"tmpcopyup", "idmap", "ridmap"}
+UNSUPPORTED = {"idmap", "ridmap"}
 
 
 def spec_table() -> dict[str, str]:
@@ -266,7 +266,8 @@ def test_unknown_options_are_data_in_order() -> None:
 
 def test_unsupported_spec_options_are_passed_as_data() -> None:
     # not recognized: they reach mount(2)'s data, where the kernel rejects them, rather than being ignored
-    assert mo.parse(["tmpcopyup", "idmap"]).data == ["tmpcopyup", "idmap"]
+    assert mo.parse(["tmpcopyup", "idmap"]).data == ["idmap"]
+    assert mo.parse(["tmpcopyup"]).copyup
 
 
 def test_options_are_case_sensitive_and_exact() -> None:
