@@ -5,6 +5,7 @@ init's pid and its start time, bundle, rootfs, creation time, owner, annotations
 namespace paths (for exec) and the hooks still to run.  The status is never stored: it is worked
 out on every read (crun status.c, runc refreshState):
 
+    no init yet, while a create holds the container's lock     -> creating
     init gone, zombie, or its start time changed (pid reused)   -> stopped
     cgroup frozen (a created container can be paused too)      -> paused
     exec.fifo still there (start has not happened)              -> created
@@ -99,8 +100,11 @@ class State:
         """The container's init is the process we started (not a reused pid) and has not exited."""
         return self.pid > 0 and proc_start_time(self.pid) == self.pid_start
 
-    def status(self, container_dir: str) -> str:
+    def status(self, container_dir: str, holding_lock: bool = False) -> str:
+        """The status now; ``holding_lock``: the caller holds the container's lock itself."""
         if not self.alive():
+            if self.config.get("creating") and not holding_lock and _locked(container_dir):
+                return CREATING  # a create is under way (it holds the lock); else it died
             return STOPPED
         if self.cgroup_paths:  # before "created", as runc: a created container can be paused too
             from .cgroups import Manager
@@ -126,6 +130,23 @@ class State:
         if self.annotations:
             out["annotations"] = self.annotations
         return out
+
+
+def _locked(container_dir: str) -> bool:
+    """Whether another process holds the container's lock (ocirun.store.Lock)."""
+    import fcntl
+
+    try:
+        fd = os.open(container_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
 
 
 def load(path: str) -> State:

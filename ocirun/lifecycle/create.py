@@ -284,6 +284,13 @@ def _create_locked(req: _Request) -> Created:
         except OSError as e:
             raise SyscallError.from_oserror("mkfifo", e, fifo) from None
 
+    # Before any cgroup exists: where they will be, so that a delete after a crash of this create
+    # finds them (the state without a pid reads "creating" while this create holds the lock).
+    store.save(State(id=container_id, pid=0, pid_start=0, bundle=bundle, rootfs=rootfs, created=rfc3339_now(),
+                     annotations=spec.annotations, cgroup_paths=cg.to_json(),
+                     namespaces={ns.type: ns.path or "" for ns in spec.linux.namespaces},
+                     config={"creating": True}))
+
     # On cgroup v2 alone the init is born in its cgroup (clone3 CLONE_INTO_CGROUP): no migration.
     # Otherwise it is moved into its cgroups while it sets up the rootfs (it waits at sync 3).
     born_in = cg.paths.get(cgroups.UNIFIED) if cgroups.layout(hierarchies) == "unified" else None

@@ -27,6 +27,8 @@ def _wait_gone(st: State, timeout: float = 10.0) -> None:
     """Waits until the init has exited (it is not our child: poll its pidfd)."""
     import select
 
+    if st.pid <= 0:
+        return
     try:
         pidfd = os.pidfd_open(st.pid)
     except ProcessLookupError:
@@ -99,7 +101,7 @@ def delete(ctx: Context, container_id: str, force: bool = False) -> None:
             if force:
                 return
             raise
-        status = st.status(store.dir(container_id))
+        status = st.status(store.dir(container_id), holding_lock=True)
         if status != STOPPED:
             # A created container is deleted without --force, as runc does: containerd deletes
             # created tasks that way (the spec would want an error here).

@@ -22,7 +22,7 @@ def start(ctx: Context, container_id: str) -> None:
     store = Store(ctx.root)
     with store.lock(container_id):
         st = store.load(container_id)
-        status = st.status(store.dir(container_id))
+        status = st.status(store.dir(container_id), holding_lock=True)
         if status == STOPPED:
             raise InvalidState("cannot start a container that has stopped")
         if status != CREATED:

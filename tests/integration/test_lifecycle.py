@@ -416,3 +416,35 @@ def test_features(runtime: Runtime) -> None:
             "rshared", "slave", "rslave"} <= set(feats["mountOptions"])
     assert {"cgroup", "ipc", "mount", "network", "pid", "uts"} <= set(feats["linux"]["namespaces"])
     assert "CAP_SYS_ADMIN" in feats["linux"]["capabilities"]
+
+
+@pytest.mark.xfail_runtime("runc", "runc 1.1.5 writes no state until its create is done: after a crash "
+                                   "`state` does not know the container and its cgroups stay behind")
+def test_create_killed_midway_is_cleaned_by_delete(runtime: Runtime, bundle: Bundle, tmp_path: Path) -> None:
+    """A create that dies (SIGKILL) while its container is half set up: `state` said "creating"
+    meanwhile, then "stopped", and `delete --force` removes the cgroups it had made."""
+    import subprocess
+
+    from .support import leaked_cgroups
+
+    marker = tmp_path / "hook-ran"
+    assert bundle.config is not None
+    bundle.config["hooks"] = {"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", f"touch {marker}; sleep 30"]}]}
+    cid = runtime.new_id()
+    bundle.write_config(cid)
+    proc = subprocess.Popen([*runtime.command("create", "--bundle", str(bundle.path), cid)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while not marker.exists():
+            assert time.monotonic() < deadline, "the hook never ran"
+            time.sleep(0.01)
+        assert runtime.status(cid) == "creating"
+        assert leaked_cgroups([cid]), "the cgroups exist by the time the hooks run"
+    finally:
+        proc.kill()
+        proc.wait()
+    assert runtime.status(cid) == "stopped"
+    runtime.delete(cid, force=True)
+    assert leaked_cgroups([cid]) == []
+    assert runtime.ids_in_root() == []
