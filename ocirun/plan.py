@@ -306,6 +306,8 @@ def _rootfs(
         else:
             _mount(launch, m, dest, bundle)
 
+    # The device cgroup decides mknod too: the same answer every time means joining it first.
+    cgroups_ready(launch)
     user_ns = "user" in new_ns
     devices = {d.path: d for d in lx.devices}
     for path, major, minor in DEFAULT_DEVICES:

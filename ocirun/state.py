@@ -155,7 +155,11 @@ def load(path: str) -> State:
 
 
 def save(state: State, path: str) -> None:
-    """Writes state.json atomically: a temporary file in the same directory, fsync, rename."""
+    """Writes state.json atomically: a temporary file in the same directory, then rename.
+
+    No fsync (runc and crun do none either): the state root is tmpfs (/run) as a rule, and on a
+    disk the state outlives no container, as a restart ends them all; it cost 0.5 ms a write on
+    this machine's disk, twice per create."""
     tmp = f"{path}.{os.getpid()}.tmp"
     data = _json.dumps(state.to_json()).encode()
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
@@ -164,7 +168,6 @@ def save(state: State, path: str) -> None:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
-            os.fsync(fd)
         finally:
             os.close(fd)
         os.rename(tmp, path)

@@ -45,6 +45,8 @@ def signal_init(st: State, sig: int) -> None:
     """Sends ``sig`` to the init through a pidfd, so a recycled pid is never signalled."""
     import _signal
 
+    if st.pid <= 0:  # a create that never got as far as its init
+        raise InvalidState("container not running")
     try:
         pidfd = os.pidfd_open(st.pid)
     except ProcessLookupError:

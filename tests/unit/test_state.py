@@ -112,22 +112,18 @@ def test_save_is_a_rename_of_a_complete_temporary_file(cdir: Path, monkeypatch: 
     assert os.listdir(cdir) == ["state.json"], "no temporary file left"
 
 
-def test_save_syncs_before_rename(cdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[str] = []
-    real_rename, real_fsync = _os.rename, _os.fsync
-
-    def fsync(fd: int) -> None:
-        calls.append("fsync")
-        real_fsync(fd)
+def test_save_writes_whole_then_renames(cdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader sees the old state.json or the new one, never a part: rename of a complete file."""
+    calls: list[tuple[str, int]] = []
+    real_rename = _os.rename
 
     def rename(src: str, dst: str) -> None:
-        calls.append("rename")
+        calls.append(("rename", len(open(src, "rb").read())))
         real_rename(src, dst)
 
-    monkeypatch.setattr(_os, "fsync", fsync)
     monkeypatch.setattr(_os, "rename", rename)
     st.save(make_state(), str(cdir / "state.json"))
-    assert calls == ["fsync", "rename"]
+    assert calls == [("rename", len((cdir / "state.json").read_bytes()))]
 
 
 def test_failed_save_leaves_nothing_behind(cdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
