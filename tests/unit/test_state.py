@@ -118,7 +118,8 @@ def test_save_writes_whole_then_renames(cdir: Path, monkeypatch: pytest.MonkeyPa
     real_rename = _os.rename
 
     def rename(src: str, dst: str) -> None:
-        calls.append(("rename", len(open(src, "rb").read())))
+        with open(src, "rb") as f:
+            calls.append(("rename", len(f.read())))
         real_rename(src, dst)
 
     monkeypatch.setattr(_os, "rename", rename)
