@@ -81,18 +81,24 @@ class Store:
         return sorted(n for n in names if not n.startswith(".") and os.path.isdir(f"{self.root}/{n}"))
 
     def remove(self, container_id: str) -> None:
+        """Removes the container's directory: state.json and rmdir, or (something else is in it: the
+        fifo of a never-started container, a temporary file of an interrupted save) all of it."""
         path = self.dir(container_id)
-        for name in (FIFO, STATE_FILE):
-            try:
-                os.unlink(f"{path}/{name}")
-            except FileNotFoundError:
-                pass
         try:
-            for name in os.listdir(path):  # leftovers of an interrupted save
-                os.unlink(f"{path}/{name}")
-            os.rmdir(path)
+            os.unlink(f"{path}/{STATE_FILE}")
         except FileNotFoundError:
             pass
+        try:
+            os.rmdir(path)
+            return
+        except FileNotFoundError:
+            return
+        except OSError as e:
+            if e.errno != 39:  # ENOTEMPTY
+                raise
+        for name in os.listdir(path):
+            os.unlink(f"{path}/{name}")
+        os.rmdir(path)
 
 
 class Lock:

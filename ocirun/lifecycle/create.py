@@ -75,12 +75,12 @@ def saved_config(spec: Spec, opts: CreateOptions | None = None) -> dict[str, Any
 
 def console_for(terminal: bool, console_socket: str | None, foreground: bool) -> ConsoleSocket | None:
     """The console socket a process with ``terminal`` gets (runc's rules and messages)."""
-    from ..console import ConsoleSocket
-
     if not terminal:
         if console_socket is not None:
             raise InvalidArgument("cannot use console socket if ocirun will not detach or allocate tty")
         return None
+    from ..console import ConsoleSocket
+
     if console_socket is not None:
         return ConsoleSocket.connect(console_socket)
     if not foreground:
@@ -221,12 +221,11 @@ def create(ctx: Context, container_id: str, bundle: str, opts: CreateOptions | N
     req.console = console_for(terminal, opts.console_socket, opts.foreground and not opts.detach)
     if req.console is not None:
         req.undo.append(req.console.close)
-    elif opts.foreground and not opts.detach:
-        from ..console import StdioPipes
+    elif opts.foreground and not opts.detach and any(os.isatty(fd) for fd in (0, 1, 2)):
+        from ..console import StdioPipes  # never the caller's terminal itself in the container
 
-        if StdioPipes.wanted():
-            req.stdio = StdioPipes()
-            req.undo.append(req.stdio.close)
+        req.stdio = StdioPipes()
+        req.undo.append(req.stdio.close)
     req.store.new_dir(container_id)
     req.undo.append(lambda: req.store.remove(container_id))
     if spec.linux.namespace("mount") is None:  # its mounts are made in ours: undone on failure too
