@@ -29,6 +29,7 @@
 #endif
 
 #include "seccomp.h"
+#include "shim.h"
 
 #ifndef SECCOMP_GET_ACTION_AVAIL
 #define SECCOMP_GET_ACTION_AVAIL 2
@@ -157,26 +158,10 @@ int ocirun_pidfd_getfd(int pid, int fd)
 
 int ocirun_send_with_fd(const char *path, const char *data, unsigned long len, int fd, int *failed)
 {
-    struct sockaddr_un sa;
-    size_t plen = strlen(path);
     *failed = 1;
-    if (plen >= sizeof sa.sun_path)
-        return -ENAMETOOLONG;
-    memset(&sa, 0, sizeof sa);
-    sa.sun_family = AF_UNIX;
-    memcpy(sa.sun_path, path, plen);
-    int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int r, sock = ocirun_connect_unix(path); /* shim.c */
     if (sock < 0)
-        return -errno;
-    int r;
-    do
-        r = connect(sock, (struct sockaddr *)&sa, sizeof sa);
-    while (r < 0 && errno == EINTR);
-    if (r < 0) {
-        r = -errno;
-        close(sock);
-        return r;
-    }
+        return sock;
     *failed = 2;
     union {
         char buf[CMSG_SPACE(sizeof(int))];

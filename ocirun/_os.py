@@ -8,6 +8,7 @@ posixpath's semantics (tests/unit/test_os.py compares them).
 """
 
 from posix import *  # noqa: F403  (posix is os's own implementation on Linux)
+from posix import O_CLOEXEC, O_CREAT, O_TRUNC, O_WRONLY, close, getpid, open, rename, unlink, write
 from posix import _exit as _exit
 from posix import lstat as _lstat
 from posix import stat as _stat
@@ -95,6 +96,29 @@ class path:
             return (_stat(p).st_mode & 0o170000) == 0o100000
         except (OSError, ValueError):
             return False
+
+
+def write_atomic(path: str, data: bytes, mode: int = 0o644, tmp: str | None = None) -> None:
+    """Replaces ``path`` with ``data`` so that readers see the old file or the whole new one: a
+    temporary file beside it (``tmp``, by default ``<path>.<pid>.tmp``), then rename; nothing is
+    left behind when that fails (the OSError goes to the caller)."""
+    if tmp is None:
+        tmp = f"{path}.{getpid()}.tmp"
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[write(fd, view) :]
+        finally:
+            close(fd)
+        rename(tmp, path)
+    except BaseException:
+        try:
+            unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 def makedirs(name: str, mode: int = 0o777, exist_ok: bool = False) -> None:

@@ -370,27 +370,16 @@ def _cache_read(path: str) -> bytes | None:
 def _cache_write(root: str, path: str, bpf: bytes) -> None:
     """Best effort: a cache that cannot be written costs time, not correctness."""
     d = os.path.dirname(path)
-    tmp = f"{path}.{os.getpid()}.tmp"
     try:
         for sub in (f"{root}/.cache", d):
             try:  # noqa: SIM105  (contextlib costs import time)
                 os.mkdir(sub, 0o700)
             except FileExistsError:
                 pass
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-        try:
-            view = memoryview(bpf)
-            while view:
-                view = view[os.write(fd, view):]
-        finally:
-            os.close(fd)
-        os.rename(tmp, path)
+        os.write_atomic(path, bpf, 0o600)
         _evict(d)
     except OSError:
-        try:  # noqa: SIM105
-            os.unlink(tmp)
-        except OSError:
-            pass
+        pass
 
 
 def _evict(d: str) -> None:

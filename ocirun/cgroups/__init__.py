@@ -66,21 +66,6 @@ class Hierarchy:
         return f"Hierarchy({self.key!r}, {self.mountpoint!r}, {self.version}, {self.own!r})"
 
 
-def _unescape(field: str) -> str:
-    """mountinfo escapes space, tab, newline and backslash as octal."""
-    if "\\" not in field:
-        return field
-    out, i = [], 0
-    while i < len(field):
-        if field[i] == "\\" and i + 3 < len(field) + 0 and field[i + 1 : i + 4].isdigit():
-            out.append(chr(int(field[i + 1 : i + 4], 8)))
-            i += 4
-        else:
-            out.append(field[i])
-            i += 1
-    return "".join(out)
-
-
 def _fs_type(path: str) -> int:
     from ..shim import statfs_type
 
@@ -123,6 +108,8 @@ def hierarchies(mountinfo: str | None = None, self_cgroup: str | None = None) ->
     Without arguments: those of this process, worked out once (on cgroup v2 without reading
     mountinfo: the one hierarchy is /sys/fs/cgroup).
     """
+    from ..mountinfo import unescape
+
     global _hierarchies
     if mountinfo is None and self_cgroup is None:
         if _hierarchies is None:
@@ -148,7 +135,7 @@ def hierarchies(mountinfo: str | None = None, self_cgroup: str | None = None) ->
         if fstype not in ("cgroup", "cgroup2"):
             continue
         fields = left.split(" ")
-        mount_root, mountpoint = _unescape(fields[3]), _unescape(fields[4])
+        mount_root, mountpoint = unescape(fields[3]), unescape(fields[4])
         if fstype == "cgroup2":
             key, version = UNIFIED, 2
         else:

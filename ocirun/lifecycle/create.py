@@ -39,12 +39,7 @@ def write_pid_file(path: str, pid: int) -> None:
     path = os.path.abspath(path)
     tmp = f"{os.path.dirname(path)}/.{os.path.basename(path)}.{os.getpid()}"
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
-        try:
-            os.write(fd, str(pid).encode())
-        finally:
-            os.close(fd)
-        os.rename(tmp, path)
+        os.write_atomic(path, str(pid).encode(), 0o644, tmp)
     except OSError as e:
         raise SyscallError.from_oserror("write pid file", e, path) from None
 
