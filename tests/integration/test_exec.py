@@ -24,7 +24,17 @@ from typing import Any
 
 import pytest
 
-from .support import DEFAULT_CAPS, DEFAULT_PATH, Bundle, Result, Runtime, expect_error, parse_json
+from .support import (
+    DEFAULT_CAPS,
+    DEFAULT_PATH,
+    Bundle,
+    Result,
+    Runtime,
+    expect_error,
+    parse_json,
+    pid_alive,
+    wait_gone,
+)
 
 CAP_BITS = {"CAP_KILL": 5, "CAP_NET_BIND_SERVICE": 10, "CAP_SYS_ADMIN": 21, "CAP_AUDIT_WRITE": 29}
 DEFAULT_CAP_MASK = sum(1 << CAP_BITS[c] for c in DEFAULT_CAPS)
@@ -101,21 +111,6 @@ def cgroup_procs_files(pid: int) -> list[Path]:
         if key in mounts:
             files.append(mounts[key] / path.lstrip("/") / "cgroup.procs")
     return files
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except FileNotFoundError:
-        return False
-
-
-def wait_gone(pid: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while pid_alive(pid):
-        assert time.monotonic() < deadline, f"pid {pid} still alive"
-        time.sleep(0.01)
 
 
 def wait_for(predicate: Any, what: str, timeout: float = 10.0) -> None:

@@ -11,27 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from .support import Bundle, Runtime, expect_error, parse_json, probe_args
+from .support import Bundle, Runtime, expect_error, parse_json, pid_alive, probe_args, wait_gone
 
 SPEC_STATE_KEYS = {"ociVersion", "id", "status", "pid", "bundle"}
 # runc's state JSON also has these, and ocirun copies runc's state JSON.
 RUNC_STATE_KEYS = SPEC_STATE_KEYS | {"rootfs", "created", "owner"}
-
-
-def pid_alive(pid: int) -> bool:
-    """True if ``pid`` exists and is not a zombie."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except FileNotFoundError:
-        return False
-
-
-def wait_gone(pid: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while pid_alive(pid):
-        assert time.monotonic() < deadline, f"pid {pid} still alive"
-        time.sleep(0.01)
 
 
 def test_full_lifecycle(runtime: Runtime, bundle: Bundle) -> None:
