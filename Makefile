@@ -15,6 +15,7 @@ help:
 	@echo "make unit         unit tests only (no root needed)"
 	@echo "make test-v2      the cgroup v2 tests in a pure cgroup v2 VM (../shared/tools/cgroup2-vm)"
 	@echo "make bench        side-by-side benchmarks against runc and crun (bench/README.md)"
+	@echo "make lint         ruff and mypy (strict settings in pyproject.toml)"
 	@echo "make validator    regenerate ocirun/spec/_validator.py from the schema"
 
 deps:
@@ -66,6 +67,11 @@ test-v2: install
 
 bench: install
 	$(VPY) bench/bench.py
+
+lint: install
+	$(VPY) -m pip install -q '.[lint]'
+	$(VPY) -m ruff check ocirun
+	$(VPY) -m mypy ocirun
 
 validator:
 	$(VPY) -m ocirun.spec.compile_schema

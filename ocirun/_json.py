@@ -31,8 +31,9 @@ class _ScannerContext:
     memo: dict[str, str] = {}  # noqa: RUF012  (read by the C scanner of older Pythons)
 
 
-_scan = _make_scanner(_ScannerContext())
-_encode = _make_encoder(None, None, _quote, None, ":", ",", False, False, True)
+# (typeshed types these arguments as json's own classes; the C code reads attributes only)
+_scan = _make_scanner(_ScannerContext())  # type: ignore[arg-type]
+_encode = _make_encoder(None, None, _quote, None, ":", ",", False, False, True)  # type: ignore[arg-type]
 
 
 class JSONError(ValueError):

@@ -10,10 +10,10 @@ posixpath's semantics (tests/unit/test_os.py compares them).
 from posix import *  # noqa: F403  (posix is os's own implementation on Linux)
 from posix import O_CLOEXEC, O_CREAT, O_TRUNC, O_WRONLY, close, getpid, open, rename, unlink, write
 from posix import _exit as _exit
-from posix import lstat as _lstat
-from posix import stat as _stat
 from posix import getcwd as _getcwd
+from posix import lstat as _lstat
 from posix import mkdir as _mkdir
+from posix import stat as _stat
 
 SEEK_SET = 0
 SEEK_END = 2

@@ -11,10 +11,10 @@ This is the only place that prints errors and picks exit codes: any OciRunError 
 
 from __future__ import annotations
 
-from . import _os as os
 import sys
 
 from . import __version__
+from . import _os as os
 from .errors import InvalidArgument, OciRunError
 
 TYPE_CHECKING = False
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .context import Context
+    from .log import Logger
 
 SPEC_VERSION = "1.3.0"
 
@@ -147,9 +148,11 @@ COMMANDS: dict[str, Command] = {
             Flag("blkio-weight", int, "specifies per cgroup weight, range is from 10 to 1000"),
             Flag("cpu-period", str, "CPU CFS period to be used for hardcapping (in usecs). 0 to use system default"),
             Flag("cpu-quota", str, "CPU CFS hardcap limit (in usecs). Allowed cpu time in a given period"),
-            Flag("cpu-burst", str, "CPU CFS hardcap burst limit (in usecs). Allowed accumulated cpu time additionally for burst a given period"),
+            Flag("cpu-burst", str, "CPU CFS hardcap burst limit (in usecs). Allowed accumulated cpu time "
+                 "additionally for burst a given period"),
             Flag("cpu-share", str, "CPU shares (relative weight vs. other containers)"),
-            Flag("cpu-rt-period", str, "CPU realtime period to be used for hardcapping (in usecs). 0 to use system default"),
+            Flag("cpu-rt-period", str, "CPU realtime period to be used for hardcapping (in usecs). "
+                 "0 to use system default"),
             Flag("cpu-rt-runtime", str, "CPU realtime hardcap limit (in usecs). Allowed cpu time in a given period"),
             Flag("cpuset-cpus", str, "CPU(s) to use"),
             Flag("cpuset-mems", str, "Memory node(s) to use"),
@@ -271,7 +274,7 @@ def _write(text: str, fd: int = 1) -> None:
 
 def run_command(ctx: Context, name: str, argv: list[str]) -> int:
     cmd = COMMANDS[name]
-    opts, args = parse_flags(argv, cmd.flags + (Flag("help,h", bool, "show help"),), cmd.interspersed)
+    opts, args = parse_flags(argv, (*cmd.flags, Flag("help,h", bool, "show help")), cmd.interspersed)
     if opts.pop("help"):
         _write(command_usage(name, cmd))
         return 0

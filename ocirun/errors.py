@@ -21,6 +21,10 @@ from __future__ import annotations
 
 from . import _os as os
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
 
 class OciRunError(Exception):
     """Base class of all ocirun errors."""
@@ -114,9 +118,9 @@ class HookError(OciRunError):
 class CreateError(OciRunError):
     """Create failed; rolling back met further errors, reported after the first one."""
 
-    def __init__(self, primary: BaseException, cleanup: list[BaseException]) -> None:
+    def __init__(self, primary: BaseException, cleanup: Sequence[BaseException]) -> None:
         self.primary = primary
-        self.cleanup = cleanup
+        self.cleanup = list(cleanup)
         msg = str(primary)
         if cleanup:
             msg += ". error during cleanup: " + "; ".join(str(e) for e in cleanup)

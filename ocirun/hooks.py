@@ -7,9 +7,8 @@ operation; poststart and poststop failures are only logged, as the spec says.
 
 from __future__ import annotations
 
-from . import _os as os
-
 from . import _json
+from . import _os as os
 from .errors import HookError
 
 TYPE_CHECKING = False

@@ -10,9 +10,9 @@ costs milliseconds to import.
 
 from __future__ import annotations
 
-from . import _os as os
 import time
 
+from . import _os as os
 from ._json import dumps
 
 LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}

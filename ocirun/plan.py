@@ -18,7 +18,6 @@ The init stage gets its fds at fixed numbers above the preserved ones:
 from __future__ import annotations
 
 from . import _os as os
-
 from . import caps as _caps
 from . import protocol as P
 from .errors import InvalidSpec
@@ -27,10 +26,10 @@ from .users import exec_candidates, home_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from .cgroups import Hierarchy
-    from .seccomp import Filter
     from typing import Any
 
+    from .cgroups import Hierarchy
+    from .seccomp import Filter
     from .spec.model import Mount, Process, Spec
 
 CLONE_NEWNS = 0x00020000
@@ -93,8 +92,23 @@ class Launch:
     """A plan plus how to start the process that runs it."""
 
     __slots__ = (
-        "arg0", "base_fd", "become_root", "bundle", "cgroupns", "console", "container_id", "new_timens", "new_userns", "cgroups_synced", "clone_flags", "fifo", "joins", "pidns_path",
-        "plan", "seccomp", "warnings",
+        "arg0",
+        "base_fd",
+        "become_root",
+        "bundle",
+        "cgroupns",
+        "cgroups_synced",
+        "clone_flags",
+        "console",
+        "container_id",
+        "fifo",
+        "joins",
+        "new_timens",
+        "new_userns",
+        "pidns_path",
+        "plan",
+        "seccomp",
+        "warnings",
     )
 
     def __init__(self, base_fd: int) -> None:
@@ -575,8 +589,8 @@ def _hook_state_parts(launch: Launch, spec: Spec) -> tuple[str, str]:
     learns it from the parent's ACK at SYNC_CGROUPS)."""
     from ._json import dumps
 
-    before = '{"ociVersion":"1.3.0","id":%s,"status":"created","pid":' % dumps(launch.container_id)
-    after = ',"bundle":%s' % dumps(launch.bundle)
+    before = f'{{"ociVersion":"1.3.0","id":{dumps(launch.container_id)},"status":"created","pid":'
+    after = f',"bundle":{dumps(launch.bundle)}'
     if spec.annotations:
         after += ',"annotations":' + dumps(spec.annotations)
     return before, after + "}"

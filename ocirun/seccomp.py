@@ -26,7 +26,6 @@ to ``listenerPath`` with the container process state (config-linux.md), see ``se
 from __future__ import annotations
 
 from . import _os as os
-
 from .errors import InvalidSpec, OciRunError, SyscallError
 
 TYPE_CHECKING = False
@@ -372,7 +371,7 @@ def _cache_write(root: str, path: str, bpf: bytes) -> None:
     d = os.path.dirname(path)
     try:
         for sub in (f"{root}/.cache", d):
-            try:  # noqa: SIM105  (contextlib costs import time)
+            try:
                 os.mkdir(sub, 0o700)
             except FileExistsError:
                 pass
@@ -388,13 +387,13 @@ def _evict(d: str) -> None:
         return
     aged = []
     for n in names:
-        try:  # noqa: SIM105
+        try:
             aged.append((os.stat(f"{d}/{n}").st_mtime_ns, n))
         except OSError:
             pass
     aged.sort()
     for _, n in aged[: len(aged) - CACHE_MAX_ENTRIES // 2]:
-        try:  # noqa: SIM105
+        try:
             os.unlink(f"{d}/{n}")
         except OSError:
             pass

@@ -5,7 +5,6 @@ exceptions.  The module is imported on first use: ``state``, ``kill`` and ``dele
 from __future__ import annotations
 
 from . import _os as os
-
 from .errors import ShimError, SyscallError
 
 TYPE_CHECKING = False

@@ -8,7 +8,6 @@ permitted".  See ocirun.protocol for the sequence.
 from __future__ import annotations
 
 from . import _os as os
-
 from . import protocol as P
 from . import shim
 from .errors import ContainerInitError, SyscallError
@@ -52,7 +51,7 @@ class InitProcess:
         kind, step, err, _pad, value, detail = P.MSG.unpack(data.ljust(P.MSG.size, b"\0"))
         assert isinstance(detail, bytes)
         text = detail.split(b"\0", 1)[0].decode(errors="replace")
-        return int(kind), int(step), int(err), int(value), text  # type: ignore[call-overload]
+        return int(kind), int(step), int(err), int(value), text
 
     def error(self, step: int, err: int, detail: str) -> ContainerInitError:
         plan = self.launch.plan

@@ -14,9 +14,8 @@ out on every read (crun status.c, runc refreshState):
 
 from __future__ import annotations
 
-from . import _os as os
-
 from . import _json
+from . import _os as os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -9,7 +9,6 @@ Commands on one container serialize on an exclusive flock of its directory.
 from __future__ import annotations
 
 from . import _os as os
-
 from . import state as _state
 from .errors import ContainerExists, ContainerNotFound, InvalidArgument, SyscallError
 

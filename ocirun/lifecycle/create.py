@@ -6,9 +6,9 @@ reverse order if a later step fails, so a failed create leaves nothing behind.
 
 from __future__ import annotations
 
-from .. import _os as os
 import time
 
+from .. import _os as os
 from .. import cgroups, plan, spawn
 from ..errors import CreateError, InvalidArgument, OciRunError, SyscallError
 from ..protocol import SYNC_CGROUPS, SYNC_HOOKS, SYNC_UNSHARED
@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-    from ..context import Context
     from ..console import ConsoleSocket, StdioPipes
+    from ..context import Context
     from ..spawn import InitProcess
     from ..spec.model import Spec
 

@@ -10,7 +10,6 @@ succeeds, as containerd's double delete expects of runc.
 from __future__ import annotations
 
 from .. import _os as os
-
 from ..errors import CgroupError, ContainerNotFound, InvalidState
 from ..state import CREATED, STOPPED
 from ..store import Store
@@ -79,7 +78,6 @@ def destroy(ctx: Context, store: Store, st: State) -> None:
     if hooks:
         from ..hooks import run_hooks
         from ..spec.model import Hook
-
         from .create import hook_state
 
         state = hook_state(st.id, STOPPED, 0, st.bundle, st.annotations)

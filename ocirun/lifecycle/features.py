@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from .. import _os as os
-
 from .. import caps
 from .._json import dumps_pretty
 from ..spec import mountopts

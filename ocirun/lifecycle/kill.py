@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from .. import _os as os
-
 from ..errors import InvalidArgument, InvalidState
 from ..state import STOPPED
 from ..store import Store
@@ -35,10 +34,10 @@ def parse_signal(value: str | int) -> int:
                 num = getattr(_signal, base) + int(offset)
                 if _signal.SIGRTMIN <= num <= _signal.SIGRTMAX:
                     return int(num)
-    num = getattr(_signal, name, None)
-    if not isinstance(num, int) or name.startswith("SIG_"):
+    found = getattr(_signal, name, None)
+    if not isinstance(found, int) or name.startswith("SIG_"):
         raise InvalidArgument(f'unknown signal "{value}"')
-    return num
+    return found
 
 
 def signal_init(st: State, sig: int) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from .. import _os as os
-
 from .._json import dumps
 from ..errors import OciRunError
 from ..store import Store
@@ -48,7 +47,7 @@ def table(rows: list[list[str]]) -> str:
     """Go's tabwriter as runc sets it up: columns of at least 12, 3 spaces of padding."""
     widths = [max(12, *(len(r[i]) + 3 for r in rows)) for i in range(len(rows[0]))]
     return "".join(
-        "".join(c.ljust(w) if i < len(r) - 1 else c for i, (c, w) in enumerate(zip(r, widths))) + "\n"
+        "".join(c.ljust(w) if i < len(r) - 1 else c for i, (c, w) in enumerate(zip(r, widths, strict=True))) + "\n"
         for r in rows
     )
 

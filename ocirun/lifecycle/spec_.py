@@ -4,7 +4,6 @@ a default seccomp profile (an allow-list, as docker's and podman's)."""
 from __future__ import annotations
 
 from .. import _os as os
-
 from .._json import dumps_pretty
 from ..errors import OciRunError, SyscallError
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from .. import _os as os
-
 from ..errors import InvalidState, SyscallError
 from ..state import CREATED, STOPPED
 from ..store import Store
@@ -45,7 +44,6 @@ def start(ctx: Context, container_id: str) -> None:
     if hooks:
         from ..hooks import run_hooks
         from ..spec.model import Hook
-
         from .create import hook_state
 
         state = hook_state(st.id, "running", st.pid, st.bundle, st.annotations)

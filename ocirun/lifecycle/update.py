@@ -157,9 +157,7 @@ def command(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
         raise OciRunError("Intel RDT/CAT: l3 cache schema is not enabled")
     if opts.get("mem_bw_schema"):
         raise OciRunError("Intel RDT/MBA: memory bandwidth schema is not enabled")
-    if opts.get("resources"):
-        resources = resources_from_file(opts["resources"])
-    else:
-        resources = resources_from_flags(opts)
+    from_file = opts.get("resources")
+    resources = resources_from_file(from_file) if from_file else resources_from_flags(opts)
     update(ctx, args[0], resources)
     return 0

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from .. import _os as os
-
 from .. import _json
+from .. import _os as os
 from ..errors import InvalidSpec, SyscallError
 from . import schema, validate
 from .model import Spec

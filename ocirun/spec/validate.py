@@ -7,7 +7,6 @@ runs the ones that matter when a container is created from the config.
 from __future__ import annotations
 
 from .. import _os as os
-
 from ..errors import InvalidSpec
 
 TYPE_CHECKING = False
