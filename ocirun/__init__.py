@@ -13,7 +13,12 @@ Nothing is imported until it is used, so that the command line starts fast.
 
 __version__ = "0.1.0"
 
-__all__ = ["Container", "ContainerState", "Runtime", "__version__"]
+__all__ = ["Container", "ContainerState", "Runtime", "__version__", "errors"]
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # what type checkers see; at run time __getattr__ imports them when first used
+    from . import errors
+    from .api import Container, ContainerState, Runtime
 
 
 def __getattr__(name: str) -> object:
@@ -21,8 +26,8 @@ def __getattr__(name: str) -> object:
         from . import api
 
         return getattr(api, name)
-    if name == "errors":
-        from . import errors
+    if name == "errors":  # `ocirun.errors` without importing it first (not `from . import`: recursion)
+        import importlib
 
-        return errors
+        return importlib.import_module(f"{__name__}.errors")
     raise AttributeError(f"module 'ocirun' has no attribute {name!r}")

@@ -7,18 +7,35 @@
     c.kill("SIGTERM"); c.delete(force=True)
     rt.run("job", bundle="/srv/bundle")                # foreground: the exit status
 
+A container this Runtime created is a child of the calling process: ``Container.wait()`` gives its
+exit status, and ``delete`` reaps it.  Its stdio is the caller's unless ``stdin``, ``stdout`` or
+``stderr`` (a file descriptor or an object with ``fileno()``) say otherwise.
+
 Errors are the exceptions of ocirun.errors (all subclasses of OciRunError, and of the matching
 builtin: ContainerNotFound is a LookupError, InvalidSpec a ValueError, ...).
 """
 
 from __future__ import annotations
 
+import os
+
 from .context import Context
 from .log import Logger
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, Protocol
+
+    class _HasFileno(Protocol):
+        def fileno(self) -> int: ...
+
+    Stdio = int | _HasFileno | None
+
+
+def _stdio(stdin: Stdio, stdout: Stdio, stderr: Stdio) -> list[tuple[int, int]] | None:
+    pairs = [(f if isinstance(f, int) else f.fileno(), n) for n, f in enumerate((stdin, stdout, stderr))
+             if f is not None]
+    return pairs or None
 
 
 class ContainerState:
@@ -84,18 +101,64 @@ class Container:
         from .lifecycle.delete import delete
 
         delete(self.runtime.context, self.id, force=force)
+        pid = self.runtime._children.pop(self.id, None)
+        if pid is not None:
+            _reap(pid, block=True)  # delete saw it end
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        """Waits until the container's process has ended.  Its exit status (128+N when signal N
+        ended it) if this Runtime created the container, else None.  TimeoutError if it still
+        runs after ``timeout`` seconds."""
+        import select
+
+        from .lifecycle.state import state
+
+        pid = self.runtime._children.get(self.id)
+        if pid is None:
+            st, status = state(self.runtime.context, self.id)
+            if status == "stopped":
+                return None
+            pid = st.pid
+        try:
+            pidfd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            pidfd = -1
+        if pidfd >= 0:
+            try:
+                poller = select.poll()
+                poller.register(pidfd, select.POLLIN)
+                if not poller.poll(None if timeout is None else int(timeout * 1000)):
+                    raise TimeoutError(f"container {self.id} still runs after {timeout} s")
+            finally:
+                os.close(pidfd)
+        if self.id not in self.runtime._children:
+            return None
+        return _reap(pid, block=True)
 
     def __repr__(self) -> str:
         return f"<Container {self.id}>"
 
 
+def _reap(pid: int, block: bool) -> int | None:
+    """The exit status of our child ``pid`` (128+N for signal N), once it has ended."""
+    try:
+        done, status = os.waitpid(pid, 0 if block else os.WNOHANG)
+    except ChildProcessError:
+        return None
+    if done == 0:
+        return None
+    code = os.waitstatus_to_exitcode(status)
+    return 128 - code if code < 0 else code
+
+
 class Runtime:
     """Containers under one state root (``--root``)."""
 
-    __slots__ = ("context",)
+    __slots__ = ("_children", "context")
 
     def __init__(self, root: str = "/run/ocirun", log_file: str | None = None, debug: bool = False) -> None:
         self.context = Context(root=root, log=Logger(log_file, "text", debug))
+        self._children: dict[str, int] = {}  # id -> pid of the inits this process is the parent of
 
     def create(
         self,
@@ -105,6 +168,9 @@ class Runtime:
         pid_file: str | None = None,
         no_pivot: bool = False,
         preserve_fds: int = 0,
+        stdin: Stdio = None,
+        stdout: Stdio = None,
+        stderr: Stdio = None,
     ) -> Container:
         from .lifecycle.create import CreateOptions, create
 
@@ -112,16 +178,36 @@ class Runtime:
             self.context,
             container_id,
             bundle,
-            CreateOptions(pid_file=pid_file, no_pivot=no_pivot, preserve_fds=preserve_fds),
+            CreateOptions(pid_file=pid_file, no_pivot=no_pivot, preserve_fds=preserve_fds,
+                          stdio=_stdio(stdin, stdout, stderr)),
         )
         created.init.close()
+        self._children[container_id] = created.init.pid
         return Container(self, container_id)
 
-    def run(self, container_id: str, bundle: str, *, detach: bool = False, keep: bool = False) -> int:
-        """Creates and starts a container; in the foreground, waits and returns its exit status."""
+    def run(
+        self,
+        container_id: str,
+        bundle: str,
+        *,
+        detach: bool = False,
+        keep: bool = False,
+        stdin: Stdio = None,
+        stdout: Stdio = None,
+        stderr: Stdio = None,
+    ) -> int:
+        """Creates and starts a container; in the foreground, waits and returns its exit status
+        (128+N when signal N ended it; signals this process gets meanwhile are passed on to it, so
+        call it from the main thread).  With ``detach``: 0 once it runs (then ``get(id).wait()``)."""
         from .lifecycle.run import run
 
-        return run(self.context, container_id, bundle, detach=detach, keep=keep)
+        status = run(self.context, container_id, bundle, detach=detach, keep=keep,
+                     stdio=_stdio(stdin, stdout, stderr))
+        if detach:
+            from .lifecycle.state import state
+
+            self._children[container_id] = state(self.context, container_id)[0].pid
+        return status
 
     def get(self, container_id: str) -> Container:
         """The container ``container_id``; raises ContainerNotFound if there is none."""

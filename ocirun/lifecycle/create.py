@@ -143,7 +143,7 @@ class CreateOptions:
 
     __slots__ = (
         "console_socket", "detach", "foreground", "listen_fds", "no_new_keyring", "no_pivot", "pid_file",
-        "preserve_fds",
+        "preserve_fds", "stdio",
     )
 
     def __init__(
@@ -157,6 +157,7 @@ class CreateOptions:
         foreground: bool = False,
         detach: bool = False,
         listen_fds: int = 0,
+        stdio: list[tuple[int, int]] | None = None,
     ) -> None:
         if preserve_fds < 0:
             raise InvalidArgument("--preserve-fds must not be negative")
@@ -168,6 +169,7 @@ class CreateOptions:
         self.foreground = foreground
         self.detach = detach
         self.listen_fds = listen_fds  # systemd socket activation: fds 3.. before the preserved ones
+        self.stdio = stdio  # (fd, 0/1/2) pairs the library caller gives the container, else ours
 
 
 def listen_fds() -> int:
@@ -216,7 +218,7 @@ def create(ctx: Context, container_id: str, bundle: str, opts: CreateOptions | N
     req.console = console_for(terminal, opts.console_socket, opts.foreground and not opts.detach)
     if req.console is not None:
         req.undo.append(req.console.close)
-    elif opts.foreground and not opts.detach and any(os.isatty(fd) for fd in (0, 1, 2)):
+    elif opts.stdio is None and opts.foreground and not opts.detach and any(os.isatty(fd) for fd in (0, 1, 2)):
         from ..console import StdioPipes  # never the caller's terminal itself in the container
 
         req.stdio = StdioPipes()
@@ -300,7 +302,7 @@ def _create_locked(req: _Request) -> Created:
             console_fd=console.child_fd if console is not None else None,
             preserve_fds=preserve_fds,
             cgroup_dir=born_in,
-            stdio=req.stdio.child if req.stdio is not None else None,
+            stdio=req.stdio.child if req.stdio is not None else opts.stdio,
         )
     finally:
         if req.stdio is not None:

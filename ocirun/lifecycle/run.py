@@ -83,6 +83,7 @@ def run(
     no_pivot: bool = False,
     no_new_keyring: bool = False,
     preserve_fds: int = 0,
+    stdio: list[tuple[int, int]] | None = None,
 ) -> int:
     from ..store import Store
 
@@ -93,7 +94,7 @@ def run(
         bundle,
         CreateOptions(
             pid_file=pid_file, console_socket=console_socket, no_pivot=no_pivot, no_new_keyring=no_new_keyring,
-            preserve_fds=preserve_fds, foreground=True, detach=detach, listen_fds=listen_fds(),
+            preserve_fds=preserve_fds, foreground=True, detach=detach, listen_fds=listen_fds(), stdio=stdio,
         ),
     )
     init, st = created.init, created.state
