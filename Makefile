@@ -45,6 +45,7 @@ demo: install
 	cd $(DEMO) && ../$(OCIRUN) spec
 	$(VPY) -c 'import json; p="$(DEMO)/config.json"; c=json.load(open(p)); \
 	  c["process"].update(terminal=False, args=["sh", "-c", "echo it works: $$(hostname), pid $$$$"]); \
+	  c["linux"]["cgroupsPath"] = "/ocirun-demo"; \
 	  json.dump(c, open(p, "w"), indent=2)'
 	$(OCIRUN) --root /run/ocirun-demo run --bundle $(DEMO) demo-$$$$
 
