@@ -928,6 +928,19 @@ def test_delete_kills_what_a_crashed_init_left(runtime: Runtime, bundle: Bundle)
     wait_for(lambda: _gone(left[0]), what="the leftover killed")
 
 
+@needs("memory")
+def test_delete_removes_cgroups_the_container_made(runtime: Runtime, bundle: Bundle) -> None:
+    """A container that made cgroups of its own inside its cgroup (through a writable cgroup
+    mount) leaves them behind when it stops: delete removes them with its own."""
+    cid = start_detached(runtime, bundle, "probe", "exit", "0")
+    runtime.wait_status(cid, "stopped")
+    for sub in ("a", "a/b"):
+        (cgdir("memory", cid) / sub).mkdir()  # as the container's mkdir would have
+    runtime.delete(cid)
+    assert not cgdir("memory", cid).exists()
+    assert runtime.leaks() == []
+
+
 # ---------------------------------------------------------------------------- cgroupsPath
 
 
