@@ -18,7 +18,7 @@ import signal
 import subprocess
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -504,6 +504,65 @@ def pid_alive(pid: int) -> bool:
             return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
     except FileNotFoundError:
         return False
+
+
+def wait_for(predicate: Callable[[], Any], what: str = "condition", timeout: float = 30.0) -> Any:
+    """Polls ``predicate`` until it returns something true, and returns that."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def start_detached(runtime: Runtime, bundle: Bundle, *args: str) -> str:
+    """create and start a container running ``args``: its id."""
+    bundle.set_args(*args)
+    cid = runtime.create(bundle)
+    runtime.start(cid)
+    return cid
+
+
+def unused_char_major() -> int:
+    """A char major no driver has (opening such a node is ENXIO once the cgroup allows it)."""
+    used = set()
+    for line in Path("/proc/devices").read_text().split("Block")[0].splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0].isdigit():
+            used.add(int(parts[0]))
+    return next(m for m in range(240, 255) if m not in used)
+
+
+def use_device_rules(bundle: Bundle) -> None:
+    """Two nodes of a driverless char major, the device rules allowing only reads of the first,
+    and a program that tries both, a write, and /dev/null (check with ``check_device_rules``)."""
+    major = unused_char_major()
+    node = {"type": "c", "major": major, "fileMode": 0o666, "uid": 0, "gid": 0}
+    bundle.linux["devices"] = [
+        {**node, "path": "/dev/fake-r", "minor": 1},
+        {**node, "path": "/dev/fake-none", "minor": 2},
+    ]
+    bundle.linux["resources"] = {
+        "devices": [
+            {"allow": False, "access": "rwm"},
+            {"allow": True, "type": "c", "major": major, "minor": 1, "access": "r"},
+        ]
+    }
+    bundle.set_args(
+        "sh", "-c", "cat /dev/fake-r; cat /dev/fake-none; probe write /dev/fake-r x; echo x > /dev/null && echo null-ok"
+    )
+
+
+def check_device_rules(text: str) -> None:
+    """The output of ``use_device_rules``' program: an allowed open gets past the cgroup to the
+    (missing) driver, ENXIO; a denied one EPERM."""
+    assert "can't open '/dev/fake-r': No such device or address" in text, text
+    assert "can't open '/dev/fake-none': Operation not permitted" in text, text
+    assert '{"ok":false,"errno":1}' in text.replace(" ", ""), f"the write is not allowed: {text}"
+    assert "null-ok" in text, f"the default devices stay allowed: {text}"
 
 
 def wait_gone(pid: int, timeout: float = 10.0) -> None:

@@ -20,7 +20,19 @@ from typing import Any
 
 import pytest
 
-from .support import CGROUP_PARENT, Bundle, Runtime, expect_error, parse_json, probe_args
+from .support import (
+    CGROUP_PARENT,
+    Bundle,
+    Runtime,
+    check_device_rules,
+    expect_error,
+    parse_json,
+    pid_alive,
+    probe_args,
+    start_detached,
+    use_device_rules,
+    wait_for,
+)
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 
@@ -68,41 +80,6 @@ def needs(*controllers: str) -> pytest.MarkDecorator:
     return pytest.mark.skipif(bool(missing), reason=f"no {', '.join(missing)} cgroup v1 hierarchy here")
 
 
-def wait_for(predicate: Any, timeout: float = 10.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
-
-
-def start_detached(runtime: Runtime, bundle: Bundle, *args: str) -> str:
-    bundle.set_args(*args)
-    cid = runtime.create(bundle)
-    runtime.start(cid)
-    return cid
-
-
-def unused_char_major() -> int:
-    """A char major no driver has (opening such a node is ENXIO once the cgroup allows it)."""
-    used = set()
-    with open("/proc/devices") as f:
-        for line in f:
-            if line.startswith("Block"):
-                break
-            parts = line.split()
-            if len(parts) == 2 and parts[0].isdigit():
-                used.add(int(parts[0]))
-    for major in range(240, 255):
-        if major not in used:
-            return major
-    pytest.skip("no unused char major in 240-254")
-    raise AssertionError
-
-
 # ---------------------------------------------------------------------------- devices
 
 
@@ -132,45 +109,9 @@ def test_default_device_rules(runtime: Runtime, bundle: Bundle) -> None:
 
 @needs("devices")
 def test_device_access_follows_the_rules(runtime: Runtime, bundle: Bundle) -> None:
-    major = unused_char_major()
-    bundle.linux["devices"] = [
-        {
-            "path": "/dev/fake-r",
-            "type": "c",
-            "major": major,
-            "minor": 1,
-            "fileMode": 0o666,
-            "uid": 0,
-            "gid": 0,
-        },
-        {
-            "path": "/dev/fake-none",
-            "type": "c",
-            "major": major,
-            "minor": 2,
-            "fileMode": 0o666,
-            "uid": 0,
-            "gid": 0,
-        },
-    ]
-    bundle.linux["resources"] = {
-        "devices": [
-            {"allow": False, "access": "rwm"},
-            {"allow": True, "type": "c", "major": major, "minor": 1, "access": "r"},
-        ]
-    }
-    bundle.set_args(
-        "sh",
-        "-c",
-        "cat /dev/fake-r; cat /dev/fake-none; probe write /dev/fake-r x; echo x > /dev/null && echo null-ok",
-    )
+    use_device_rules(bundle)
     _status, out, err = runtime.run_container(bundle)
-    text = out + err
-    # allowed: the open gets past the cgroup to the (missing) driver; denied: EPERM
-    assert "can't open '/dev/fake-r': No such device or address" in text, text
-    assert "can't open '/dev/fake-none': Operation not permitted" in text, text
-    assert '{"ok":false,"errno":1}' in text.replace(" ", ""), "write is not allowed"
-    assert "null-ok" in text, "the default devices stay allowed"
+    check_device_rules(out + err)
 
 
 @needs("devices")
@@ -879,7 +820,7 @@ def test_kill_all_reaches_a_paused_container(runtime: Runtime, bundle: Bundle) -
     runtime.run("pause", cid)
     runtime.kill(cid, "KILL", all=True)
     runtime.wait_status(cid, "stopped")
-    wait_for(lambda: all(_gone(p) for p in pids), what="the processes gone")
+    wait_for(lambda: all(not pid_alive(p) for p in pids), what="the processes gone")
     runtime.delete(cid)
 
 
@@ -898,18 +839,11 @@ def test_kill_all_with_a_signal_the_processes_handle(runtime: Runtime, bundle: B
     runtime.delete(cid, force=True)
 
 
-def _gone(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
-    except FileNotFoundError:
-        return True
-
-
 def test_delete_force_with_several_processes(runtime: Runtime, bundle: Bundle) -> None:
     cid, pids = _three_processes(runtime, bundle)
     runtime.delete(cid, force=True)
     assert runtime.leaks() == []
-    wait_for(lambda: all(_gone(p) for p in pids), what="the processes gone")
+    wait_for(lambda: all(not pid_alive(p) for p in pids), what="the processes gone")
 
 
 def test_delete_kills_what_a_crashed_init_left(runtime: Runtime, bundle: Bundle) -> None:
@@ -925,7 +859,7 @@ def test_delete_kills_what_a_crashed_init_left(runtime: Runtime, bundle: Bundle)
     assert len(left) == 1, "the probe is still there"
     runtime.delete(cid)
     assert runtime.leaks() == []
-    wait_for(lambda: _gone(left[0]), what="the leftover killed")
+    wait_for(lambda: not pid_alive(left[0]), what="the leftover killed")
 
 
 @needs("memory")

@@ -22,7 +22,18 @@ from typing import Any
 
 import pytest
 
-from .support import CGROUP_PARENT, Bundle, Runtime, expect_error, probe_args
+from .support import (
+    CGROUP_PARENT,
+    Bundle,
+    Runtime,
+    check_device_rules,
+    expect_error,
+    pid_alive,
+    probe_args,
+    start_detached,
+    use_device_rules,
+    wait_for,
+)
 
 ROOT = Path("/sys/fs/cgroup")
 
@@ -50,31 +61,6 @@ def read(cid: str, name: str) -> str:
 
 def key_values(text: str) -> dict[str, str]:
     return dict(line.split(None, 1) for line in text.splitlines() if " " in line)
-
-
-def wait_for(predicate: Any, timeout: float = 60.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
-def start_detached(runtime: Runtime, bundle: Bundle, *args: str) -> str:
-    bundle.set_args(*args)
-    cid = runtime.create(bundle)
-    runtime.start(cid)
-    return cid
-
-
-def _gone(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
-    except FileNotFoundError:
-        return True
 
 
 @pytest.fixture
@@ -134,55 +120,11 @@ def test_v2_cpu_burst_and_idle(runtime: Runtime, bundle: Bundle) -> None:
         runtime.delete(cid, force=True)
 
 
-def _unused_char_major() -> int:
-    used = set()
-    for line in Path("/proc/devices").read_text().split("Block")[0].splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[0].isdigit():
-            used.add(int(parts[0]))
-    return next(m for m in range(240, 255) if m not in used)
-
-
 def test_v2_device_filter(runtime: Runtime, bundle: Bundle) -> None:
     """The eBPF program: the allowed device reaches its (missing) driver, the others EPERM."""
-    major = _unused_char_major()
-    bundle.linux["devices"] = [
-        {
-            "path": "/dev/fake-r",
-            "type": "c",
-            "major": major,
-            "minor": 1,
-            "fileMode": 0o666,
-            "uid": 0,
-            "gid": 0,
-        },
-        {
-            "path": "/dev/fake-none",
-            "type": "c",
-            "major": major,
-            "minor": 2,
-            "fileMode": 0o666,
-            "uid": 0,
-            "gid": 0,
-        },
-    ]
-    bundle.linux["resources"] = {
-        "devices": [
-            {"allow": False, "access": "rwm"},
-            {"allow": True, "type": "c", "major": major, "minor": 1, "access": "r"},
-        ]
-    }
-    bundle.set_args(
-        "sh",
-        "-c",
-        "cat /dev/fake-r; cat /dev/fake-none; probe write /dev/fake-r x; echo x > /dev/null && echo null-ok",
-    )
+    use_device_rules(bundle)
     _status, out, err = runtime.run_container(bundle, timeout=120)
-    text = out + err
-    assert "can't open '/dev/fake-r': No such device or address" in text, text
-    assert "can't open '/dev/fake-none': Operation not permitted" in text, text
-    assert '{"ok":false,"errno":1}' in text.replace(" ", ""), text
-    assert "null-ok" in text, text
+    check_device_rules(out + err)
 
 
 def test_v2_oom_kill_and_oom_event(runtime: Runtime, bundle: Bundle, workdir: Path) -> None:
@@ -277,11 +219,11 @@ def test_v2_pause_resume_update_stats_ps_kill_all(runtime: Runtime, bundle: Bund
 
     pids = sorted(map(int, read(cid, "cgroup.procs").split()))
     listed = json.loads(runtime.run("ps", "--format", "json", cid).stdout)
-    assert set(listed) >= set(pids) - {p for p in pids if _gone(p)}
+    assert set(listed) >= set(pids) - {p for p in pids if not pid_alive(p)}
 
     runtime.kill(cid, "KILL", all=True)
     runtime.wait_status(cid, "stopped", timeout=60)
-    wait_for(lambda: all(_gone(p) for p in pids), what="every process gone")
+    wait_for(lambda: all(not pid_alive(p) for p in pids), what="every process gone")
     runtime.delete(cid)
     assert not cg(cid).exists()
 

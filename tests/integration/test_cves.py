@@ -41,6 +41,7 @@ from .support import (
     expect_error,
     parse_json,
     probe_args,
+    wait_for,
 )
 
 # ---------------------------------------------------------------------------- helpers
@@ -48,14 +49,6 @@ from .support import (
 
 def json_lines(text: str) -> list[Any]:
     return [json.loads(line) for line in text.splitlines() if line.strip().startswith(("{", "["))]
-
-
-def wait_for(predicate: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 def run_with_fds(runtime: Runtime, args: Sequence[str], fds: dict[int, Path], tag: str) -> Result:
@@ -228,12 +221,12 @@ def test_cve_2019_5736_created_init_executable_cannot_be_written(runtime: Runtim
     out, err = runtime.workdir / "attack.out", runtime.workdir / "attack.err"
     runtime.run("exec", "-d", "--cap", "CAP_SYS_PTRACE", cid, "/bin/probe", "exe-attack", "1", "3",
                 io=(out, err))
-    wait_for(lambda: out.read_text().count("\n") >= 1, 10, "the attacker to hold /proc/1/exe")
+    wait_for(lambda: out.read_text().count("\n") >= 1, "the attacker to hold /proc/1/exe", 10)
     held = json_lines(out.read_text())[0]
     assert held["held"], held
     assert not held["direct_wronly_ok"], held
     runtime.start(cid)
-    wait_for(lambda: out.read_text().count("\n") >= 2, 15, "the attacker's report")
+    wait_for(lambda: out.read_text().count("\n") >= 2, "the attacker's report", 15)
     outcome = json_lines(out.read_text())[1]
     stop_and_delete(runtime, cid)
     assert not outcome["wrote"], f"the init's executable ({held['exe']}) was written from inside: {outcome}"

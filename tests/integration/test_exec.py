@@ -33,6 +33,7 @@ from .support import (
     expect_error,
     parse_json,
     pid_alive,
+    wait_for,
     wait_gone,
 )
 
@@ -111,13 +112,6 @@ def cgroup_procs_files(pid: int) -> list[Path]:
         if key in mounts:
             files.append(mounts[key] / path.lstrip("/") / "cgroup.procs")
     return files
-
-
-def wait_for(predicate: Any, what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
 
 
 def read_pid_file(path: Path, timeout: float = 10.0) -> int:

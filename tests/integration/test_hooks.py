@@ -12,6 +12,7 @@ import pytest
 
 from .support import Bundle, Runtime, probe_args
 
+
 def host_hook(out: Path, kind: str, extra: str = "", timeout: int | None = None) -> dict[str, Any]:
     """A hook run by the runtime on the host: saves its stdin to ``out/kind``."""
     hook: dict[str, Any] = {"path": "/bin/sh", "args": ["sh", "-c", f"cat > {out}/{kind}{extra}"]}
