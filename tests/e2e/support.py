@@ -105,6 +105,10 @@ def run(
     return res
 
 
+# A container program that says it has started, then waits (sh loops: no image needs sleep infinity)
+LOOP = "echo started; while :; do sleep 0.1; done"
+
+
 def wait_until(
     predicate: Callable[[], object], what: str, timeout: float = 20.0, interval: float = 0.05
 ) -> None:

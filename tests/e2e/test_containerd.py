@@ -22,6 +22,7 @@ import pytest
 from . import images
 from .ptyrun import PtyProcess
 from .support import (
+    LOOP,
     WORK_BASE,
     EngineRuntime,
     Result,
@@ -39,7 +40,6 @@ from .support import (
 require("containerd", "ctr", "containerd-shim-runc-v2")
 
 IMAGE = images.CONTAINERD_IMAGE
-LOOP = "echo started; while :; do sleep 0.1; done"
 
 
 class Containerd:

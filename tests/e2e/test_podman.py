@@ -24,6 +24,7 @@ import pytest
 from . import images
 from .ptyrun import PtyProcess
 from .support import (
+    LOOP,
     WORK_BASE,
     EngineRuntime,
     Result,
@@ -44,7 +45,6 @@ IMAGE = images.PODMAN_IMAGE
 # root here lacks CAP_SYS_RESOURCE and the open-files hard limit is lower than podman's default
 # (nofile 1048576, nproc 1048576 for root): containers get these instead.
 ULIMITS = ["nofile=1024:1024", "nproc=4096:4096"]
-LOOP = "echo started; while :; do sleep 0.1; done"
 
 
 def toml_list(items: list[str]) -> str:
@@ -184,9 +184,10 @@ def name_for(runtime: EngineRuntime, tag: str) -> str:
     return f"e2e-{tag}-{runtime.name}-{uuid.uuid4().hex[:6]}"
 
 
-def start_loop(pm: Podman, runtime: EngineRuntime, tag: str, *extra: str) -> str:
+def start_loop(pm: Podman, runtime: EngineRuntime, tag: str, *extra: str, script: str = LOOP) -> str:
+    """A detached container running ``script`` (it prints "started"), once it has."""
     name = name_for(runtime, tag)
-    pm("run", "-d", "--name", name, *extra, IMAGE, "sh", "-c", LOOP, runtime=runtime)
+    pm("run", "-d", "--name", name, *extra, IMAGE, "sh", "-c", script, runtime=runtime)
     wait_until(lambda: "started" in pm("logs", name).stdout, f"{name} to start")
     return name
 
@@ -456,20 +457,8 @@ def test_exec_detached_and_top(pm: Podman, runtime: EngineRuntime) -> None:
 
 def test_stop(pm: Podman, runtime: EngineRuntime) -> None:
     """stop: SIGTERM (the container's trap exits 7), and for one that ignores it, SIGKILL after -t."""
-    name = name_for(runtime, "stop")
-    pm(
-        "run",
-        "-d",
-        "--name",
-        name,
-        IMAGE,
-        "sh",
-        "-c",
-        "trap 'echo got-term; exit 7' TERM; echo started; while :; do sleep 0.1; done",
-        runtime=runtime,
-    )
+    name = start_loop(pm, runtime, "stop", script=f"trap 'echo got-term; exit 7' TERM; {LOOP}")
     try:
-        wait_until(lambda: "started" in pm("logs", name).stdout, "start")
         started = time.monotonic()
         pm("stop", "-t", "20", name)
         assert time.monotonic() - started < 10
@@ -478,20 +467,8 @@ def test_stop(pm: Podman, runtime: EngineRuntime) -> None:
         assert "got-term" in pm("logs", name).stdout
     finally:
         pm("rm", "-f", "-t", "0", name)
-    name = name_for(runtime, "stop-kill")
-    pm(
-        "run",
-        "-d",
-        "--name",
-        name,
-        IMAGE,
-        "sh",
-        "-c",
-        "trap '' TERM; echo started; while :; do sleep 0.1; done",
-        runtime=runtime,
-    )
+    name = start_loop(pm, runtime, "stop-kill", script=f"trap '' TERM; {LOOP}")
     try:
-        wait_until(lambda: "started" in pm("logs", name).stdout, "start")
         pm("stop", "-t", "1", name)
         state = pm.inspect(name)["State"]
         assert (state["Status"], state["ExitCode"]) == ("exited", 137), state
@@ -500,20 +477,8 @@ def test_stop(pm: Podman, runtime: EngineRuntime) -> None:
 
 
 def test_kill(pm: Podman, runtime: EngineRuntime) -> None:
-    name = name_for(runtime, "kill")
-    pm(
-        "run",
-        "-d",
-        "--name",
-        name,
-        IMAGE,
-        "sh",
-        "-c",
-        "trap 'echo got-usr1' USR1; echo started; while :; do sleep 0.1; done",
-        runtime=runtime,
-    )
+    name = start_loop(pm, runtime, "kill", script=f"trap 'echo got-usr1' USR1; {LOOP}")
     try:
-        wait_until(lambda: "started" in pm("logs", name).stdout, "start")
         pm("kill", "--signal", "USR1", name)
         wait_until(lambda: "got-usr1" in pm("logs", name).stdout, "the trap of USR1")
         assert pm.status(name) == "running"
