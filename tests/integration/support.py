@@ -18,7 +18,7 @@ import signal
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -524,6 +524,26 @@ def start_detached(runtime: Runtime, bundle: Bundle, *args: str) -> str:
     cid = runtime.create(bundle)
     runtime.start(cid)
     return cid
+
+
+# A shell program that eats memory until the OOM killer or a failed allocation stops it.
+HOG = "x=aaaaaaaaaaaaaaaa; while :; do x=$x$x; done"
+
+
+@contextlib.contextmanager
+def events_of(runtime: Runtime, cid: str, interval: str, out: Path) -> Iterator[Callable[[], list[dict[str, Any]]]]:
+    """``<runtime> events --interval INTERVAL ID`` running into ``out`` meanwhile: yields a function
+    that reads the events it has printed so far."""
+    with open(out, "wb") as f:
+        proc = subprocess.Popen(
+            runtime.command("events", "--interval", interval, cid), stdout=f, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    try:
+        yield lambda: [json.loads(line) for line in out.read_text().splitlines() if line.startswith("{")]
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def unused_char_major() -> int:

@@ -16,15 +16,16 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from .support import (
     CGROUP_PARENT,
+    HOG,
     Bundle,
     Runtime,
     check_device_rules,
+    events_of,
     expect_error,
     parse_json,
     pid_alive,
@@ -137,7 +138,6 @@ def test_device_rule_punching_a_hole_in_a_wildcard_is_refused(runtime: Runtime, 
 # ---------------------------------------------------------------------------- memory
 
 # Takes memory with page faults of its own (the string doubles) until the limit stops it.
-HOG = "x=aaaaaaaaaaaaaaaa; while :; do x=$x$x; done"
 
 
 @needs("memory")
@@ -755,26 +755,11 @@ def test_events_errors(runtime: Runtime, bundle: Bundle) -> None:
 def test_events_reports_oom(runtime: Runtime, bundle: Bundle, workdir: Path) -> None:
     bundle.linux["resources"] = {"memory": {"limit": 16 << 20, "swap": 16 << 20}}
     cid = start_detached(runtime, bundle, "sh", "-c", f"sleep 1; sh -c '{HOG}'; sleep 60")
-    out_path = workdir / "events.out"
-    with open(out_path, "wb") as out:
-        proc = subprocess.Popen(
-            runtime.command("events", "--interval", "300ms", cid),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    try:
-
-        def events() -> list[dict[str, Any]]:
-            return [json.loads(line) for line in out_path.read_text().splitlines() if line.startswith("{")]
-
+    with events_of(runtime, cid, "300ms", workdir / "events.out") as events:
         wait_for(lambda: any(e["type"] == "oom" for e in events()), timeout=15, what="an oom event")
         wait_for(lambda: sum(e["type"] == "stats" for e in events()) >= 2, what="stats every interval")
         assert {e["id"] for e in events()} == {cid}
         assert all(set(e) == {"type", "id"} for e in events() if e["type"] == "oom")
-    finally:
-        proc.kill()
-        proc.wait()
     runtime.delete(cid, force=True)
 
 

@@ -18,15 +18,16 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from .support import (
     CGROUP_PARENT,
+    HOG,
     Bundle,
     Runtime,
     check_device_rules,
+    events_of,
     expect_error,
     pid_alive,
     probe_args,
@@ -48,7 +49,6 @@ pytestmark = [
     pytest.mark.timeout(300),
 ]
 
-HOG = "x=aaaaaaaaaaaaaaaa; while :; do x=$x$x; done"
 
 
 def cg(cid: str) -> Path:
@@ -133,27 +133,12 @@ def test_v2_oom_kill_and_oom_event(runtime: Runtime, bundle: Bundle, workdir: Pa
         runtime, bundle, "sh", "-c", f"echo ready; sleep 3; sh -c '{HOG}'; echo status=$?; sleep 600"
     )
     runtime.wait_output(cid, "ready", timeout=60)
-    out_path = workdir / "events.out"
-    with open(out_path, "wb") as out:
-        proc = subprocess.Popen(
-            runtime.command("events", "--interval", "1s", cid),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    try:
-
-        def events() -> list[dict[str, Any]]:
-            return [json.loads(line) for line in out_path.read_text().splitlines() if line.startswith("{")]
-
+    with events_of(runtime, cid, "1s", workdir / "events.out") as events:
         wait_for(lambda: any(e["type"] == "oom" for e in events()), what="an oom event")
         runtime.wait_output(cid, "status=137", timeout=60)
         assert int(key_values(read(cid, "memory.events"))["oom_kill"]) >= 1
         stats = wait_for(lambda: [e for e in events() if e["type"] == "stats"], what="a stats event")
         assert stats[0]["id"] == cid and stats[0]["data"]["memory"]["usage"]["limit"] == 16 << 20
-    finally:
-        proc.kill()
-        proc.wait()
     runtime.delete(cid, force=True)
 
 

@@ -151,7 +151,8 @@ def test_failing_poststop_does_not_fail_delete(runtime: Runtime, bundle: Bundle)
 
 def test_hook_timeout(runtime: Runtime, bundle: Bundle) -> None:
     assert bundle.config is not None
-    bundle.config["hooks"] = {"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", "exec sleep 30"], "timeout": 1}]}
+    hook = {"path": "/bin/sh", "args": ["sh", "-c", "exec sleep 30"], "timeout": 1}
+    bundle.config["hooks"] = {"createRuntime": [hook]}
     res = runtime.try_create(bundle)
     assert res.returncode == 1
     assert runtime.ids_in_root() == []
