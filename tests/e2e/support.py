@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import signal
@@ -14,6 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from ..integration.support import leaked_cgroups as cgroups_named  # noqa: F401 (for the e2e tests)
+from ..integration.support import other_processes
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_OCIRUN = REPO / ".venv" / "bin" / "ocirun"
@@ -139,37 +141,13 @@ def unmount_all(path: Path | str) -> None:
 
 
 def processes_mentioning(words: Sequence[str]) -> dict[int, str]:
-    """Processes whose cwd, root, exe, cmdline or cgroup path mentions one of ``words``."""
-    me = os.getpid()
-    found = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == me:
-            continue
-        base = f"/proc/{entry}"
-        try:
-            texts = []
-            for link in ("cwd", "root", "exe"):
-                with contextlib.suppress(OSError):
-                    texts.append(os.readlink(f"{base}/{link}"))
-            with open(f"{base}/cmdline", "rb") as f:
-                texts.append(f.read().replace(b"\0", b" ").decode(errors="replace"))
-            with open(f"{base}/cgroup") as f:
-                texts.append(f.read())
-        except OSError:
-            continue
-        if any(w in t for t in texts for w in words):
-            found[int(entry)] = texts[3] if len(texts) > 3 else " ".join(texts)
-    return found
-
-
-def cgroups_named(names: Sequence[str]) -> list[str]:
-    """Cgroup directories named one of ``names`` (process_api, the machine's, is never entered)."""
-    wanted = set(names)
-    found: list[str] = []
-    for dirpath, dirnames, _ in os.walk("/sys/fs/cgroup"):
-        dirnames[:] = [d for d in dirnames if d != "process_api"]
-        found += [os.path.join(dirpath, d) for d in dirnames if d in wanted]
-    return found
+    """Processes whose cwd, root, exe, cmdline or cgroup path mentions one of ``words``: their
+    command lines."""
+    return {
+        p.pid: p.cmdline
+        for p in other_processes()
+        if any(w in t for t in (*p.links, p.cmdline, p.cgroup) for w in words)
+    }
 
 
 def remove_cgroups(paths: Sequence[str]) -> list[str]:

@@ -686,12 +686,12 @@ def leaked_mounts(workdir: Path, ids: Sequence[str]) -> list[str]:
     ]
 
 
-def leaked_cgroups(ids: Sequence[str]) -> list[str]:
-    """Cgroup directories named after one of ``ids`` anywhere in the host hierarchies.
+def leaked_cgroups(names: Sequence[str]) -> list[str]:
+    """Cgroup directories named one of ``names`` (container ids) anywhere in the host hierarchies.
 
     process_api (the machine's own processes) is never entered.
     """
-    wanted = set(ids)
+    wanted = set(names)
     found: list[str] = []
     if not wanted:
         return found
@@ -701,29 +701,44 @@ def leaked_cgroups(ids: Sequence[str]) -> list[str]:
     return found
 
 
-def leaked_processes(workdir: Path, ids: Sequence[str]) -> dict[int, str]:
-    """Processes whose cwd, root, exe or cmdline lies in ``workdir``, or whose cgroup
-    path has one of ``ids`` as a component: {pid: description}."""
+@dataclass
+class ProcessView:
+    pid: int
+    links: list[str]  # its cwd, root and exe, those that could be read
+    cmdline: str
+    cgroup: str  # /proc/PID/cgroup
+
+
+def other_processes() -> Iterator[ProcessView]:
+    """Every process but this one, as /proc shows it (those gone meanwhile are left out)."""
     me = os.getpid()
-    found = {}
-    prefix = str(workdir)
     for entry in os.listdir("/proc"):
         if not entry.isdigit() or int(entry) == me:
             continue
         base = f"/proc/{entry}"
         try:
-            texts = []
+            links = []
             for link in ("cwd", "root", "exe"):
                 with contextlib.suppress(OSError):
-                    texts.append(os.readlink(f"{base}/{link}"))
+                    links.append(os.readlink(f"{base}/{link}"))
             with open(f"{base}/cmdline", "rb") as f:
                 cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
             with open(f"{base}/cgroup") as f:
-                cgroup_parts = {part for line in f for part in line.strip().split("/")}
+                cgroup = f.read()
         except OSError:
-            continue  # gone meanwhile
-        if any(t.startswith(prefix) for t in texts) or prefix in cmdline or cgroup_parts & set(ids):
-            found[int(entry)] = f"pid {entry}: {cmdline.strip()!r} cwd/root/exe={texts}"
+            continue
+        yield ProcessView(int(entry), links, cmdline, cgroup)
+
+
+def leaked_processes(workdir: Path, ids: Sequence[str]) -> dict[int, str]:
+    """Processes whose cwd, root, exe or cmdline lies in ``workdir``, or whose cgroup
+    path has one of ``ids`` as a component: {pid: description}."""
+    prefix = str(workdir)
+    found = {}
+    for p in other_processes():
+        cgroup_parts = {part for line in p.cgroup.splitlines() for part in line.strip().split("/")}
+        if any(t.startswith(prefix) for t in p.links) or prefix in p.cmdline or cgroup_parts & set(ids):
+            found[p.pid] = f"pid {p.pid}: {p.cmdline.strip()!r} cwd/root/exe={p.links}"
     return found
 
 
