@@ -103,7 +103,9 @@ class Container:
         delete(self.runtime.context, self.id, force=force)
         pid = self.runtime._children.pop(self.id, None)
         if pid is not None:
-            _reap(pid, block=True)  # delete saw it end
+            from .spawn import reap
+
+            reap(pid)  # delete saw it end: no wait
 
     def wait(self, timeout: float | None = None) -> int | None:
         """Waits until the container's process has ended.  Its exit status (128+N when signal N
@@ -133,22 +135,12 @@ class Container:
                 os.close(pidfd)
         if self.id not in self.runtime._children:
             return None
-        return _reap(pid, block=True)
+        from .spawn import reap
+
+        return reap(pid)
 
     def __repr__(self) -> str:
         return f"<Container {self.id}>"
-
-
-def _reap(pid: int, block: bool) -> int | None:
-    """The exit status of our child ``pid`` (128+N for signal N), once it has ended."""
-    try:
-        done, status = os.waitpid(pid, 0 if block else os.WNOHANG)
-    except ChildProcessError:
-        return None
-    if done == 0:
-        return None
-    code = os.waitstatus_to_exitcode(status)
-    return 128 - code if code < 0 else code
 
 
 class Runtime:

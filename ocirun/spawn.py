@@ -22,6 +22,17 @@ ENOENT = 2
 CLONE_NEWTIME = 0x80
 
 
+def reap(pid: int) -> int | None:
+    """Waits for our child ``pid``: its exit status, or 128+N when signal N ended it; None when it
+    is not our child (any more)."""
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        return None
+    code = os.waitstatus_to_exitcode(status)
+    return 128 - code if code < 0 else code
+
+
 class InitProcess:
     """The container's first process, seen from the parent, until it execs the user's program."""
 
@@ -143,16 +154,8 @@ class InitProcess:
     def wait(self) -> int:
         """Reaps the process; its exit status, or 128+N when a signal N ended it."""
         if self._returncode is None:
-            while True:
-                try:
-                    _, status = os.waitpid(self.pid, 0)
-                    break
-                except ChildProcessError:
-                    status = 0
-                    break
-            self._returncode = os.waitstatus_to_exitcode(status)
-            if self._returncode < 0:
-                self._returncode = 128 - self._returncode
+            code = reap(self.pid)
+            self._returncode = 0 if code is None else code
         return self._returncode
 
     def kill(self) -> None:
