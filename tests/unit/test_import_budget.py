@@ -173,6 +173,35 @@ def test_no_heavy_imports(python: Path, installed: None, tmp_path: Path, verb: s
     assert not heavy, f"`ocirun {verb}` imports {heavy}"
 
 
+def test_delete_of_empty_cgroups_needs_no_cgroups_package(python: Path, installed: None, tmp_path: Path) -> None:
+    """The common delete (a stopped container, its cgroups empty) removes them without importing
+    ocirun.cgroups; a cgroup with something in it goes through the package."""
+    root = make_root(tmp_path, True)
+    cgroups = {name: tmp_path / "cg" / name / "c1" for name in ("memory", "pids")}
+    for path in cgroups.values():
+        path.mkdir(parents=True)
+    state_path = root / "c1" / "state.json"
+    state = json.loads(state_path.read_text())
+    state["cgroup_paths"] = {name: str(path) for name, path in cgroups.items()}
+    state_path.write_text(json.dumps(state))
+    # Not empty: the package takes over (here it fails, a plain directory is no cgroup; the real
+    # case is tests/integration/test_cgroups.py::test_delete_removes_cgroups_the_container_made).
+    (cgroups["pids"] / "sub").mkdir()
+    proc, entries = run_importtime(python, "--root", str(root), "delete", "c1")
+    assert "ocirun.cgroups" in imported(entries), proc.stderr
+    (cgroups["pids"] / "sub").rmdir()
+
+    root = tmp_path / "second"
+    (root / "c1").mkdir(parents=True)
+    for path in cgroups.values():
+        path.mkdir(exist_ok=True)
+    (root / "c1" / "state.json").write_text(json.dumps(state))
+    proc, entries = run_importtime(python, "--root", str(root), "delete", "c1")
+    assert proc.returncode == 0 and not (root / "c1").exists(), proc.stderr
+    assert "ocirun.cgroups" not in imported(entries)
+    assert not any(p.exists() for p in cgroups.values())
+
+
 def ocirun_time(entries: list[tuple[int, int, str]]) -> int:
     """Sum of the cumulative times of the ocirun.* imports not nested in another ocirun.* import."""
     # Rebuild the import tree: each entry is printed after its children, which are the
