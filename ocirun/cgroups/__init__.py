@@ -524,26 +524,38 @@ def _enable_controllers(path: str) -> None:
 
 
 def _mkdirs(path: str, cpuset: bool) -> None:
-    """mkdir -p; new v1 cpuset directories get their parent's cpus and mems, or no task may join."""
-    if os.path.isdir(path):
+    """mkdir -p.  In a v1 cpuset hierarchy a level without cpus or mems (new, or left so by someone
+    else) gets its parent's, as runc does: no task may join it otherwise."""
+    exists = os.path.isdir(path)
+    if exists and not (cpuset and _cpuset_unset(path)):
         return
     parent = os.path.dirname(path)
     _mkdirs(parent, cpuset)
-    try:
-        os.mkdir(path, 0o755)
-    except FileExistsError:
-        return
+    if not exists:
+        try:
+            os.mkdir(path, 0o755)
+        except FileExistsError:
+            pass
     if cpuset:
         for name in ("cpuset.cpus", "cpuset.mems"):
             try:
-                with open(path + "/" + name, "rb") as f:
-                    if f.read().strip():
-                        continue
-                with open(parent + "/" + name, "rb") as f:
-                    value = f.read().strip()
-                _write(path + "/" + name, value or b"\n")
+                if _read_bytes(path + "/" + name):
+                    continue
+                _write(path + "/" + name, _read_bytes(parent + "/" + name) or b"\n")
             except FileNotFoundError:
                 pass
+
+
+def _cpuset_unset(path: str) -> bool:
+    try:
+        return not (_read_bytes(path + "/cpuset.cpus") and _read_bytes(path + "/cpuset.mems"))
+    except FileNotFoundError:
+        return False
+
+
+def _read_bytes(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read().strip()
 
 
 def _subdirs(path: str) -> list[str]:
