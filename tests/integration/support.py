@@ -686,6 +686,40 @@ def leaked_mounts(workdir: Path, ids: Sequence[str]) -> list[str]:
     ]
 
 
+def cgroup_mounts() -> list[Path]:
+    """The mount points of the host's cgroup hierarchies (co-mounted ones once)."""
+    if (CGROUP_ROOT / "cgroup.procs").exists():
+        return [CGROUP_ROOT]  # cgroup v2 only
+    return [p for p in CGROUP_ROOT.iterdir() if not p.is_symlink() and (p / "cgroup.procs").exists()]
+
+
+@contextlib.contextmanager
+def runner_cgroup(runtime: Runtime, workdir: Path) -> Iterator[str]:
+    """The runtime's commands run from a cgroup of the test's own, /ocirun-test/runner-PID in every
+    hierarchy, for configs whose cgroup is relative to the runtime's own: never from the cgroup of
+    the machine's management processes, where the tests themselves may run.  Yields its path."""
+    path = f"/{CGROUP_PARENT}/runner-{os.getpid()}"
+    dirs = [mount / path.lstrip("/") for mount in cgroup_mounts()]
+    for d in dirs:
+        d.mkdir(parents=True, exist_ok=True)
+        for level in (d.parent, d):  # a v1 cpuset takes no task before it has cpus and mems
+            for name in ("cpuset.cpus", "cpuset.mems"):
+                if (level / name).exists() and not (level / name).read_text().strip():
+                    (level / name).write_text((level.parent / name).read_text())
+    wrapper = workdir / "in-runner-cgroup"
+    procs = " ".join(str(d / "cgroup.procs") for d in dirs)
+    wrapper.write_text(f'#!/bin/sh\nfor f in {procs}; do echo $$ > "$f"; done\nexec {runtime.binary} "$@"\n')
+    wrapper.chmod(0o755)
+    binary, runtime.binary = runtime.binary, str(wrapper)
+    try:
+        yield path
+    finally:
+        runtime.binary = binary
+        for d in dirs:
+            with contextlib.suppress(OSError):
+                d.rmdir()
+
+
 def leaked_cgroups(names: Sequence[str]) -> list[str]:
     """Cgroup directories named one of ``names`` (container ids) anywhere in the host hierarchies.
 

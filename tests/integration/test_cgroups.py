@@ -24,12 +24,14 @@ from .support import (
     HOG,
     Bundle,
     Runtime,
+    cgroup_mounts,
     check_device_rules,
     events_of,
     expect_error,
     parse_json,
     pid_alive,
     probe_args,
+    runner_cgroup,
     start_detached,
     use_device_rules,
     wait_for,
@@ -863,36 +865,50 @@ def test_delete_removes_cgroups_the_container_made(runtime: Runtime, bundle: Bun
 # ---------------------------------------------------------------------------- cgroupsPath
 
 
-def _own_cgroups() -> dict[str, str]:
-    out = {}
-    for line in Path("/proc/self/cgroup").read_text().splitlines():
-        _, controllers, path = line.split(":", 2)
-        for c in controllers.split(",") if controllers else [""]:
-            out[c] = path
-    return out
+@needs("cpuset")
+def test_existing_parent_cpuset_without_cpus_is_filled_in(runtime: Runtime, bundle: Bundle) -> None:
+    """A parent cpuset made by someone else and left without cpus or mems (as mkdir leaves it)
+    would refuse every task: it gets its parent's, as runc does it."""
+    cid = runtime.new_id()
+    parent = MOUNTS["cpuset"] / CGROUP_PARENT / f"{cid}-parent"
+    parent.mkdir(parents=True)
+    try:
+        assert (parent / "cpuset.cpus").read_text().strip() == ""
+        bundle.linux["cgroupsPath"] = f"/{CGROUP_PARENT}/{cid}-parent/{cid}"
+        cid = runtime.create(bundle, cid)
+        assert (parent / "cpuset.cpus").read_text().strip()
+        assert read("cpuset", f"{cid}-parent/{cid}", "cpuset.mems")
+        runtime.delete(cid, force=True)
+    finally:
+        for mount in cgroup_mounts():
+            with contextlib.suppress(OSError):
+                (mount / CGROUP_PARENT / f"{cid}-parent").rmdir()
 
 
-@needs("pids")
-def test_relative_cgroups_path_is_under_our_own_cgroup(runtime: Runtime, bundle: Bundle) -> None:
+@needs("pids", "memory")
+def test_relative_cgroups_path_is_under_the_runtimes_own_cgroup(
+    runtime: Runtime, bundle: Bundle, workdir: Path
+) -> None:
     cid = runtime.new_id()
     bundle.linux["cgroupsPath"] = f"{cid}-parent/{cid}"
     bundle.set_args(*probe_args("sleep", "60"))
-    runtime.create(bundle, cid)
-    pid = runtime.state(cid)["pid"]
-    own = _own_cgroups()
-    theirs = {
-        c: p
-        for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines()
-        for c, p in [(line.split(":", 2)[1], line.split(":", 2)[2])]
-    }
-    assert theirs["pids"] == f"{own['pids'].rstrip('/')}/{cid}-parent/{cid}"
-    where = MOUNTS["pids"] / own["pids"].lstrip("/") / f"{cid}-parent" / cid
-    assert where.is_dir()
-    runtime.delete(cid, force=True)
-    assert not where.exists()
-    for c, mount in MOUNTS.items():  # the parents we made, removed for the leak check
-        with contextlib.suppress(OSError):
-            (mount / own.get(c, "/").lstrip("/") / f"{cid}-parent").rmdir()
+    with runner_cgroup(runtime, workdir) as own:
+        runtime.create(bundle, cid)
+        pid = runtime.state(cid)["pid"]
+        theirs = {
+            c: p
+            for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines()
+            for c, p in [(line.split(":", 2)[1], line.split(":", 2)[2])]
+        }
+        assert theirs["pids"] == f"{own}/{cid}-parent/{cid}"
+        assert theirs["memory"] == f"{own}/{cid}-parent/{cid}"
+        where = MOUNTS["pids"] / own.lstrip("/") / f"{cid}-parent" / cid
+        assert where.is_dir()
+        runtime.delete(cid, force=True)
+        assert not where.exists()
+        for mount in cgroup_mounts():  # the parents we made, removed for the leak check
+            with contextlib.suppress(OSError):
+                (mount / own.lstrip("/") / f"{cid}-parent").rmdir()
 
 
 def test_the_container_sees_its_cgroup_as_its_root(runtime: Runtime, bundle: Bundle) -> None:

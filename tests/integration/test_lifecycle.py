@@ -11,7 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from .support import Bundle, Runtime, expect_error, parse_json, pid_alive, probe_args, wait_gone
+from .support import (
+    Bundle,
+    Runtime,
+    cgroup_mounts,
+    expect_error,
+    parse_json,
+    pid_alive,
+    probe_args,
+    runner_cgroup,
+    wait_gone,
+)
 
 SPEC_STATE_KEYS = {"ociVersion", "id", "status", "pid", "bundle"}
 # runc's state JSON also has these, and ocirun copies runc's state JSON.
@@ -358,8 +368,8 @@ def test_state_unknown_errors(runtime: Runtime) -> None:
 def test_spec_then_run(runtime: Runtime, bundle: Bundle) -> None:
     """``spec`` writes a config.json that ``run`` accepts once args point to the probe.
 
-    Its config has no cgroupsPath: the container's cgroup goes under the caller's own
-    cgroup and must be gone after the run."""
+    Its config has no cgroupsPath: the container's cgroup goes under the runtime's own cgroup
+    (a runner cgroup of the test's, see runner_cgroup) and must be gone after the run."""
     spec_dir = bundle.path
     runtime.run("spec", cwd=spec_dir)
     cfg = json.loads(bundle.config_path.read_text())
@@ -369,14 +379,11 @@ def test_spec_then_run(runtime: Runtime, bundle: Bundle) -> None:
     cfg["process"]["args"] = probe_args("hostname")
     bundle.raw_config = json.dumps(cfg)
     cid = runtime.new_id()
-    status, out, err = runtime.run_container(bundle, cid)
-    assert status == 0, err
-    assert parse_json(out)["hostname"] == cfg["hostname"]
-    for line in Path("/proc/self/cgroup").read_text().splitlines():
-        _, controllers, path = line.split(":", 2)
-        name = controllers.split(",")[0].removeprefix("name=") or "unified"
-        if name in ("memory", "pids", "unified"):
-            assert not Path(f"/sys/fs/cgroup/{name}{path.rstrip('/')}/{cid}").exists()
+    with runner_cgroup(runtime, bundle.path.parent) as own:
+        status, out, err = runtime.run_container(bundle, cid)
+        assert status == 0, err
+        assert parse_json(out)["hostname"] == cfg["hostname"]
+        assert not [m for m in cgroup_mounts() if (m / own.lstrip("/") / cid).exists()]
 
 
 def test_spec_with_bundle_flag_and_no_overwrite(runtime: Runtime, workdir: Path) -> None:
