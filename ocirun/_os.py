@@ -121,6 +121,16 @@ def write_atomic(path: str, data: bytes, mode: int = 0o644, tmp: str | None = No
         raise
 
 
+def wait_pidfd(pidfd: int, timeout: float | None) -> bool:
+    """Waits until the process of ``pidfd`` has ended; False if it still runs after ``timeout``
+    seconds (None: no limit)."""
+    import select
+
+    poller = select.poll()
+    poller.register(pidfd, select.POLLIN)
+    return bool(poller.poll(None if timeout is None else int(timeout * 1000)))
+
+
 def makedirs(name: str, mode: int = 0o777, exist_ok: bool = False) -> None:
     """mkdir -p, with os.makedirs' semantics."""
     name = name.rstrip("/") or name

@@ -17,8 +17,7 @@ builtin: ContainerNotFound is a LookupError, InvalidSpec a ValueError, ...).
 
 from __future__ import annotations
 
-import os
-
+from . import _os as os
 from .context import Context
 from .log import Logger
 
@@ -111,8 +110,6 @@ class Container:
         """Waits until the container's process has ended.  Its exit status (128+N when signal N
         ended it) if this Runtime created the container, else None.  TimeoutError if it still
         runs after ``timeout`` seconds."""
-        import select
-
         from .lifecycle.state import state
 
         pid = self.runtime._children.get(self.id)
@@ -127,9 +124,7 @@ class Container:
             pidfd = -1
         if pidfd >= 0:
             try:
-                poller = select.poll()
-                poller.register(pidfd, select.POLLIN)
-                if not poller.poll(None if timeout is None else int(timeout * 1000)):
+                if not os.wait_pidfd(pidfd, timeout):
                     raise TimeoutError(f"container {self.id} still runs after {timeout} s")
             finally:
                 os.close(pidfd)

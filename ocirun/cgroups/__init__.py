@@ -539,23 +539,18 @@ def _mkdirs(path: str, cpuset: bool) -> None:
     if cpuset:
         for name in ("cpuset.cpus", "cpuset.mems"):
             try:
-                if _read_bytes(path + "/" + name):
+                if read_text(path + "/" + name).strip():
                     continue
-                _write(path + "/" + name, _read_bytes(parent + "/" + name) or b"\n")
+                _write(path + "/" + name, read_text(parent + "/" + name).strip().encode() or b"\n")
             except FileNotFoundError:
                 pass
 
 
 def _cpuset_unset(path: str) -> bool:
     try:
-        return not (_read_bytes(path + "/cpuset.cpus") and _read_bytes(path + "/cpuset.mems"))
+        return not (read_text(path + "/cpuset.cpus").strip() and read_text(path + "/cpuset.mems").strip())
     except FileNotFoundError:
         return False
-
-
-def _read_bytes(path: str) -> bytes:
-    with open(path, "rb") as f:
-        return f.read().strip()
 
 
 def _subdirs(path: str) -> list[str]:

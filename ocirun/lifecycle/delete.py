@@ -25,8 +25,6 @@ if TYPE_CHECKING:
 
 def _wait_gone(st: State, timeout: float = 10.0) -> None:
     """Waits until the init has exited (it is not our child: poll its pidfd)."""
-    import select
-
     if st.pid <= 0:
         return
     try:
@@ -35,9 +33,7 @@ def _wait_gone(st: State, timeout: float = 10.0) -> None:
         return
     try:
         if st.alive():
-            poller = select.poll()
-            poller.register(pidfd, select.POLLIN)
-            poller.poll(timeout * 1000)
+            os.wait_pidfd(pidfd, timeout)
     finally:
         os.close(pidfd)
 
