@@ -1,15 +1,17 @@
 /* shim.c: the C half of ocirun's cffi module (ocirun._shim).
  *
- * ocirun_spawn() clones the container's first process with the namespaces the plan asks for and,
- * once the parent has put it in its cgroups and written its id maps (the parent's first MSG_ACK),
- * execs the init stage (init.c) from a sealed memfd.  Everything between clone and exec runs in a
- * copy of the Python process, so it follows the rules of CPython's _posixsubprocess child: raw
+ * ocirun_spawn() clones the container's first process with the namespaces the plan asks for, in
+ * its cgroups (born in its cgroup v2, moving itself into its v1 ones) and, once the parent has
+ * written its id maps (the parent's first MSG_ACK, with a new user namespace), execs the init
+ * stage (init.c) from a sealed memfd.  Everything between clone and exec runs in a copy of the
+ * Python process, so it follows the rules of CPython's _posixsubprocess child: raw
  * system calls only, no allocation, no stdio, no Python, and _exit() on any error after reporting
  * it on the sync socket.
  *
  *     parent (Python)                          child (this file, then init.c)
- *     ocirun_spawn() --------- clone -------->  setns() into joined namespaces
- *     write pid to cgroups, id maps             wait for MSG_ACK on sync_fd
+ *     ocirun_spawn() --------- clone -------->  [born in its cgroup v2] moves itself into its
+ *                                               cgroup v1 hierarchies, setns() into joined namespaces
+ *     [user ns] write id maps                   wait for MSG_ACK on sync_fd
  *     send MSG_ACK  ------------------------->  [user ns] setresgid/setresuid(0)
  *                                               move fds into place, execveat(memfd) = init.c
  *     read messages  <-----------------------   MSG_SYNC / MSG_READY / MSG_ERROR
@@ -219,6 +221,14 @@ static int child(void *arg)
     syscall(SYS_rt_sigaction, SIGPIPE, &dfl, NULL, _NSIG / 8);
     syscall(SYS_rt_sigaction, SIGXFSZ, &dfl, NULL, _NSIG / 8);
 
+    /* Into its cgroup v1 hierarchies: a thread that moves itself (writes "0" to `tasks`) is moved
+     * without the kernel's global cgroup_threadgroup_rwsem, whose write side waits for an RCU grace
+     * period (5-10 ms here) that a write of its pid to cgroup.procs by the parent would cost. */
+    for (int i = 0; i < s->cgtasks_n; i++)
+        if (syscall(SYS_write, s->cgtasks[i], "0", 1) < 0 && i < s->cgtasks_required) {
+            child_report(s->sync_fd, errno, "join cgroup (write 0 to tasks)");
+            syscall(SYS_exit_group, 1);
+        }
     if (s->pdeathsig)
         CHILD_CHECK(syscall(SYS_prctl, PR_SET_PDEATHSIG, s->pdeathsig, 0, 0, 0), "prctl PR_SET_PDEATHSIG");
     for (int i = 0; i < s->nsfds_n; i++)
@@ -273,37 +283,81 @@ static int child(void *arg)
     return 1;
 }
 
+#if defined(__x86_64__)
+/* clone3 whose child calls fn(arg) on the stack clone_args names, then exits with its value: what
+ * glibc's clone() does for clone(2), which it offers no function for with clone3.  The child
+ * starts with the parent's registers but for rax, rcx and r11, so fn and arg wait in r12/r13. */
+#define HAVE_CLONE3_ON_STACK 1
+static long clone3_on_stack(struct clone_args *ca, int (*fn)(void *), void *arg)
+{
+    register long rax __asm__("rax") = SYS_clone3;
+    register struct clone_args *rdi __asm__("rdi") = ca;
+    register long rsi __asm__("rsi") = (long)sizeof *ca;
+    register int (*r12)(void *) __asm__("r12") = fn;
+    register void *r13 __asm__("r13") = arg;
+    __asm__ volatile("syscall\n\t"
+                     "test %%rax, %%rax\n\t"
+                     "jnz 1f\n\t"
+                     "xor %%ebp, %%ebp\n\t"
+                     "mov %%r13, %%rdi\n\t"
+                     "call *%%r12\n\t"
+                     "mov %%eax, %%edi\n\t"
+                     "mov $60, %%eax\n\t" /* SYS_exit */
+                     "syscall\n\t"
+                     "ud2\n"
+                     "1:"
+                     : "+r"(rax)
+                     : "r"(rdi), "r"(rsi), "r"(r12), "r"(r13)
+                     : "rcx", "r11", "memory");
+    return rax;
+}
+#endif
+
 int ocirun_spawn(const struct ocirun_spawn *s)
 {
     /* Nothing to wait for before the exec: share memory and sleep until the child has exec'd
      * (like posix_spawn), which spares copying the interpreter's page tables.  Otherwise (a new
-     * user namespace, whose maps the parent writes in between) a plain fork-like clone. */
+     * user namespace, whose maps the parent writes in between; cgroups that may be frozen) a
+     * plain fork-like clone. */
+    int shares_ok = !s->wait_go && !s->unshare_flags && !s->may_freeze;
+    for (int i = 0; i < s->nsfds_n; i++) /* a time namespace is joined only by a process that */
+        if (s->nstypes[i] == CLONE_NEWTIME) /* shares its memory with no other */
+            shares_ok = 0;
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     struct child_args args = {s};
+    _Alignas(16) char stack[32768];
     long pid;
     if (s->cgroup_fd >= 0) {
-        /* Born in its cgroup: no migration, which on cgroup v2 spares a write of cgroup.procs
-         * and the RCU grace period it waits for.  Fork-like (the child gets a copy of memory). */
+        /* Born in its cgroup v2: no migration, which spares a write of cgroup.procs and the RCU
+         * grace period it waits for. */
         struct clone_args ca;
         memset(&ca, 0, sizeof ca);
         ca.flags = (unsigned long)s->clone_flags | CLONE_INTO_CGROUP;
         ca.exit_signal = SIGCHLD;
         ca.cgroup = (unsigned long)s->cgroup_fd;
-        pid = syscall(SYS_clone3, &ca, sizeof ca);
-        if (pid == 0)
-            child(&args);
+#ifdef HAVE_CLONE3_ON_STACK
+        if (shares_ok) {
+            ca.flags |= CLONE_VM | CLONE_VFORK;
+            ca.stack = (unsigned long)stack;
+            ca.stack_size = sizeof stack;
+            pid = clone3_on_stack(&ca, child, &args);
+            if (pid < 0) {
+                errno = (int)-pid;
+                pid = -1;
+            }
+        } else
+#endif
+        {
+            pid = syscall(SYS_clone3, &ca, sizeof ca);
+            if (pid == 0)
+                child(&args);
+        }
     } else {
         unsigned long flags = (unsigned long)s->clone_flags | SIGCHLD;
-        /* A time namespace is joined only by a process that shares its memory with no other. */
-        int shares_ok = !s->wait_go && !s->unshare_flags;
-        for (int i = 0; i < s->nsfds_n; i++)
-            if (s->nstypes[i] == CLONE_NEWTIME)
-                shares_ok = 0;
         if (shares_ok)
             flags |= CLONE_VM | CLONE_VFORK;
-        _Alignas(16) char stack[32768];
         pid = clone(child, stack + sizeof stack, (int)flags, &args);
     }
     int err = pid < 0 ? errno : 0;

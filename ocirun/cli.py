@@ -289,7 +289,7 @@ def run_command(ctx: Context, name: str, argv: list[str]) -> int:
     return int(module.command(ctx, opts, args) or 0)
 
 
-def main(argv: list[str] | None = None, helper_pid: int = 0) -> int:
+def main(argv: list[str] | None = None) -> int:
     if argv is None:
         argv = sys.argv[1:]
     from .context import Context
@@ -315,11 +315,7 @@ def main(argv: list[str] | None = None, helper_pid: int = 0) -> int:
             raise InvalidArgument(f"ocirun: no such command: {name}")
         root = os.path.abspath(gopts["root"])
         ctx = Context(root=root, log=log, systemd_cgroup=gopts["systemd_cgroup"], rootless=gopts["rootless"])
-        ctx.helper_pid = helper_pid
-        try:
-            return run_command(ctx, name, rest[1:])
-        finally:
-            ctx.reap_helper()
+        return run_command(ctx, name, rest[1:])
     except OciRunError as e:
         return _fail(log, str(e), e.exit_code)
     except KeyboardInterrupt:
@@ -334,18 +330,10 @@ def main(argv: list[str] | None = None, helper_pid: int = 0) -> int:
         log.close()
 
 
-def launch(argv: list[str], helper_pid: int = 0) -> None:
+def launch(argv: list[str]) -> None:
     """Runs main and leaves the process at once, skipping the interpreter's finalization (about
-    1 ms, a seventh of ``ocirun state``).  All of ocirun's output is written unbuffered.
-
-    ``helper_pid`` is the launcher's short-lived child (csrc/launcher.c): reaped before leaving,
-    so that it never outlives the command."""
-    code = main(argv, helper_pid)
-    if helper_pid > 0:  # not reaped yet when main failed before its Context existed
-        try:
-            os.waitpid(helper_pid, 0)
-        except ChildProcessError:
-            pass
+    1 ms, a seventh of ``ocirun state``).  All of ocirun's output is written unbuffered."""
+    code = main(argv)
     for stream in (sys.stdout, sys.stderr):
         if stream is not None:
             stream.flush()

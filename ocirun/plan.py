@@ -263,11 +263,12 @@ def join_pidns(launch: Launch, path: str) -> None:
 
 
 def cgroups_ready(launch: Launch) -> None:
-    """The point where the init stage waits until the parent has put it in its cgroups.
+    """The point where the init stage learns its pid as the host sees it (the parent's ACK), for
+    the startContainer hooks' state, and makes its cgroup namespace.
 
-    As late as possible, so that the parent creates and joins the cgroups while the init stage
-    sets up the rootfs; before the first op that needs them: the cgroup namespace (its root is the
-    cgroup the process is in when it is made), a mount of type cgroup, and the user's program.
+    The init is in its cgroups from the start (ocirun.spawn.start); the point stays before the
+    first op that needs them: the cgroup namespace (its root is the cgroup the process is in when
+    it is made), a mount of type cgroup, and the user's program.
     """
     if launch.cgroups_synced:
         return

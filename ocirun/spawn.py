@@ -187,11 +187,15 @@ def start(
     fifo_fd: int | None = None,
     console_fd: int | None = None,
     preserve_fds: int = 0,
-    cgroup_dir: str | None = None,
+    cgroups: dict[str, str] | None = None,
     stdio: list[tuple[int, int]] | None = None,
+    may_freeze: bool = False,
 ) -> InitProcess:
-    """Clones the container's first process for ``launch``; with ``cgroup_dir`` (a cgroup v2
-    directory) it is born in that cgroup."""
+    """Clones the container's first process for ``launch``, in ``cgroups`` (a Manager's paths:
+    hierarchy key -> directory): born in the cgroup v2 one, and moving itself into the v1 ones
+    before anything else (ocirun_spawn); only named v1 hierarchies (name=...) are best effort,
+    as runc joins them.  ``may_freeze``: those cgroups may be frozen (exec into a paused
+    container), so the clone must not leave ocirun waiting for the child's exec."""
     opened: list[int] = []
     try:
         plan_fd = _memfd_with("ocirun-plan", launch.plan.encode())
@@ -217,12 +221,22 @@ def start(
             opened.append(pidns)
             shim.set_child_subreaper()  # the process that goes on is a grandchild (OP_PIDNS_FORK)
         cgroup_fd = -1
-        if cgroup_dir is not None:
+        required: list[int] = []
+        optional: list[int] = []
+        for key, path in (cgroups or {}).items():
+            unified = key == ""  # ocirun.cgroups.UNIFIED
+            target = path if unified else path + "/tasks"
             try:
-                cgroup_fd = os.open(cgroup_dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+                fd = os.open(target, (os.O_PATH | os.O_DIRECTORY if unified else os.O_WRONLY) | os.O_CLOEXEC)
             except OSError as e:
-                raise SyscallError.from_oserror("open", e, cgroup_dir) from None
-            opened.append(cgroup_fd)
+                if key.startswith("name="):
+                    continue
+                raise SyscallError.from_oserror("open", e, target) from None
+            opened.append(fd)
+            if unified:
+                cgroup_fd = fd
+            else:
+                (optional if key.startswith("name=") else required).append(fd)
         fds = list(stdio or [])  # (fd, 0/1/2): the container's stdio, if not ours
         fds += [(fd, fd) for fd in range(3, 3 + preserve_fds)]
         fds += [(child_sock, launch.sync_fd), (plan_fd, launch.plan_fd)]
@@ -244,6 +258,9 @@ def start(
                 wait_go=launch.new_userns or launch.new_timens,
                 become_root=launch.become_root,
                 cgroup_fd=cgroup_fd,
+                cgroup_tasks=required + optional,
+                cgroup_tasks_required=len(required),
+                may_freeze=may_freeze,
             )
         except BaseException:
             os.close(parent_sock)

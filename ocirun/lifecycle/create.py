@@ -287,21 +287,19 @@ def _create_locked(req: _Request) -> Created:
                      namespaces={ns.type: ns.path or "" for ns in spec.linux.namespaces},
                      config={"creating": True}))
 
-    # On cgroup v2 alone the init is born in its cgroup (clone3 CLONE_INTO_CGROUP): no migration.
-    # Otherwise it is moved into its cgroups while it sets up the rootfs (it waits at sync 3).
-    born_in = cg.paths.get(cgroups.UNIFIED) if cgroups.layout(hierarchies) == "unified" else None
-    if born_in is not None:
-        cg.create()
-        undo.append(cg.destroy)
-        cg.apply(spec.linux.resources, warn=ctx.log.warning)  # device rules even without resources
-        cg.delegate(cgroups.delegate_uid(spec))  # its user owns it where it may manage it (v2)
+    # The init is born in its cgroup v2 (clone3 CLONE_INTO_CGROUP) and moves itself into its v1
+    # ones first thing (ocirun_spawn): nobody waits for the migration lock's RCU grace period.
+    cg.create()
+    undo.append(cg.destroy)
+    cg.apply(spec.linux.resources, warn=ctx.log.warning)  # device rules even without resources
+    cg.delegate(cgroups.delegate_uid(spec))  # its user owns it where it may manage it (v2)
     try:
         init = spawn.start(
             launch,
             fifo_fd=fifo_fd,
             console_fd=console.child_fd if console is not None else None,
             preserve_fds=preserve_fds,
-            cgroup_dir=born_in,
+            cgroups=cg.paths,
             stdio=req.stdio.child if req.stdio is not None else opts.stdio,
         )
     finally:
@@ -320,11 +318,6 @@ def _create_locked(req: _Request) -> Created:
         _write_id_maps(init.pid, spec)
     if launch.new_userns or launch.new_timens:
         init.ack()  # sync 1: maps and offsets are written; the child may exec the init stage
-    if born_in is None:
-        cg.create()
-        undo.insert(undo.index(init.close), cg.destroy)
-        cg.apply(spec.linux.resources, warn=ctx.log.warning)  # device rules even without resources
-        cg.join(init.pid)
 
     annotations = spec.annotations
 

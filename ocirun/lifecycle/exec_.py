@@ -180,7 +180,9 @@ def exec_process(
                 launch,
                 console_fd=console.child_fd if console is not None else None,
                 preserve_fds=preserve_fds,
+                cgroups=_cgroup_paths(st.cgroup_paths, cgroups or []),
                 stdio=stdio.child if stdio is not None else None,
+                may_freeze=status == PAUSED,
             )
         finally:
             if console is not None:
@@ -188,7 +190,6 @@ def exec_process(
             if stdio is not None:
                 stdio.close_child()
         try:
-            _join_cgroups(st.cgroup_paths, cgroups or [], init.pid)
             def on_seccomp(fd: int) -> None:  # NOTIFY: the listener to the agent at listenerPath
                 from ..seccomp import send_listener
                 from .create import hook_state
@@ -215,7 +216,6 @@ def exec_process(
 
         waiting, console = console, None
         relaying, stdio = stdio, None
-        ctx.reap_helper()
         return wait_foreground(init.pid, init.wait, waiting, relaying)
     finally:
         if console is not None:
@@ -224,10 +224,8 @@ def exec_process(
             stdio.close()
 
 
-def _join_cgroups(paths: dict[str, str], sub: list[str], pid: int) -> None:
+def _cgroup_paths(paths: dict[str, str], sub: list[str]) -> dict[str, str]:
     """The container's cgroups, or the sub-cgroups --cgroup names ([<controller>:]<path>)."""
-    from ..cgroups import Manager
-
     chosen = dict(paths)
     for item in sub:
         controllers, _, path = item.rpartition(":")
@@ -238,7 +236,7 @@ def _join_cgroups(paths: dict[str, str], sub: list[str], pid: int) -> None:
                 if not os.path.isdir(target):
                     raise InvalidArgument(f"--cgroup {item}: no cgroup `{target}`")
                 chosen[key] = target
-    Manager.from_json(chosen).join(pid)
+    return chosen
 
 
 def command(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:

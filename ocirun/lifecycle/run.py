@@ -119,7 +119,6 @@ def run(
         run_hooks(poststart, hook_state(st.id, "running", st.pid, st.bundle, st.annotations), "poststart", ctx.log)
     if detach:
         return 0
-    ctx.reap_helper()
     status = wait_foreground(init.pid, init.wait, created.console, created.stdio)
     if not keep:
         with store.lock(container_id):

@@ -70,7 +70,7 @@ def boot_code() -> str:
 
 
 def boot_argv(python: Path) -> list[str]:
-    """python -I -S -c BOOT <bindir> [0 for each further launcher argument, e.g. the warm-up pid]."""
+    """python -I -S -c BOOT <bindir> [0 for each further launcher argument, if any]."""
     boot = boot_code()
     extra = boot.count("sys.argv.pop(1)") - 1
     return [str(python), "-I", "-S", "-c", boot, str(BINDIR), *["0"] * extra]
