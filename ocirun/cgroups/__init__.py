@@ -13,9 +13,10 @@ ocirun's own cgroup in each v1 hierarchy, and, on cgroup v2, to the parent of oc
 
 A Manager knows the container's directory in every hierarchy (``paths``: v1 keys are the
 controllers joined by ",", the cgroup2 hierarchy's key is ""); it is saved in state.json so that
-later commands (delete, pause, kill --all, update, events) need not work it out again.  Creating,
-joining and removing are on the hot path of ``run`` and do only the system calls they need; the
-resources are written by ocirun.cgroups.resources, imported only when the config has some, and the
+later commands (delete, pause, kill --all, update, events) need not work it out again.  Creating
+and removing are on the hot path of ``run`` and do only the system calls they need (the process
+joins its cgroups itself: ocirun.spawn.start); the resources are written by
+ocirun.cgroups.resources, imported only when the config has some, and the
 device rules, which every container gets, by ocirun.cgroups.devices.
 """
 
@@ -298,15 +299,6 @@ class Manager:
                 pass  # not every listed file exists in every cgroup
             except OSError as e:
                 raise SyscallError.from_oserror("chown", e, target) from None
-
-    def join(self, pid: int) -> None:
-        data = b"%d" % pid
-        for key, path in self.paths.items():
-            try:
-                _write(path + "/cgroup.procs", data)
-            except SyscallError:
-                if not key.startswith("name="):  # runc joins named hierarchies on a best-effort basis
-                    raise
 
     def destroy(self) -> None:
         """Removes the container's cgroup directories (and any it made inside them, not the parents
