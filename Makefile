@@ -1,11 +1,14 @@
 # ocirun: make demo (set up and run a container), make test (everything), make help.
-PYTHON  ?= python3
+# Debian's python3 (built with PGO and LTO, libpython linked in) starts about 1 ms sooner than a
+# default source build such as pyenv's, and runs ocirun's own code faster: the venv is made from it.
+PYTHON  ?= $(firstword $(wildcard /usr/bin/python3) python3)
 VENV    ?= .venv
 OCIRUN  := $(VENV)/bin/ocirun
 VPY     := $(VENV)/bin/python
 DEMO    ?= demo-bundle
-# Debian packages: build tools, the busybox the test rootfs is made of, the oracles runc and crun
-APT_PACKAGES := gcc make libc6-dev busybox-static libseccomp-dev libcap-dev runc crun hyperfine util-linux
+# Debian packages: build tools, Python's venv and headers, the busybox the test rootfs is made
+# of, the oracles runc and crun
+APT_PACKAGES := gcc make libc6-dev python3-venv python3-dev busybox-static libseccomp-dev libcap-dev runc crun hyperfine util-linux
 
 .PHONY: help deps venv install demo test test-v2 unit integration bench validator lint clean
 
