@@ -30,6 +30,33 @@ PAUSED = "paused"
 STOPPED = "stopped"
 
 
+def frozen(cgroup_paths: dict[str, str]) -> bool:
+    """Whether a container's processes are frozen (paused) by its own cgroup's freezer, given its
+    cgroup directories (ocirun.cgroups.Manager.paths); here so that every status read does not
+    import the cgroups package."""
+    try:
+        path = cgroup_paths.get("freezer")
+        if path is not None:
+            with open(path + "/freezer.state", "rb") as f:
+                state = f.read().strip()
+            if state == b"FREEZING":
+                return True
+            if state != b"FROZEN":
+                return False
+            try:  # frozen by an ancestor, not by pause: runc calls that thawed
+                with open(path + "/freezer.self_freezing", "rb") as f:
+                    return f.read().strip() != b"0"
+            except FileNotFoundError:
+                return True
+        path = cgroup_paths.get("")  # cgroup v2 (ocirun.cgroups.UNIFIED)
+        if path is not None:
+            with open(path + "/cgroup.freeze", "rb") as f:
+                return f.read().strip() == b"1"
+    except OSError:
+        pass
+    return False
+
+
 def proc_start_time(pid: int) -> int | None:
     """Field 22 of /proc/<pid>/stat (start time in clock ticks), or None when the process is gone
     or is a zombie."""
@@ -105,11 +132,8 @@ class State:
             if self.config.get("creating") and not holding_lock and _locked(container_dir):
                 return CREATING  # a create is under way (it holds the lock); else it died
             return STOPPED
-        if self.cgroup_paths:  # before "created", as runc: a created container can be paused too
-            from .cgroups import Manager
-
-            if Manager.from_json(self.cgroup_paths).frozen():
-                return PAUSED
+        if self.cgroup_paths and frozen(self.cgroup_paths):  # before "created", as runc: a
+            return PAUSED  # created container can be paused too
         if os.path.exists(container_dir + "/exec.fifo"):
             return CREATED
         return RUNNING

@@ -335,27 +335,9 @@ class Manager:
 
     def frozen(self) -> bool:
         """Whether the container's processes are frozen (paused) by its own cgroup's freezer."""
-        try:
-            path = self.paths.get("freezer")
-            if path is not None:
-                with open(path + "/freezer.state", "rb") as f:
-                    state = f.read().strip()
-                if state == b"FREEZING":
-                    return True
-                if state != b"FROZEN":
-                    return False
-                try:  # frozen by an ancestor, not by pause: runc calls that thawed
-                    with open(path + "/freezer.self_freezing", "rb") as f:
-                        return f.read().strip() != b"0"
-                except FileNotFoundError:
-                    return True
-            path = self.paths.get(UNIFIED)
-            if path is not None:
-                with open(path + "/cgroup.freeze", "rb") as f:
-                    return f.read().strip() == b"1"
-        except OSError:
-            pass
-        return False
+        from ..state import frozen
+
+        return frozen(self.paths)
 
     def freeze(self) -> None:
         """Freezes every process of the container (``pause``)."""

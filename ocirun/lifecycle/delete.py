@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .. import _os as os
 from ..errors import CgroupError, ContainerNotFound, InvalidState
-from ..state import CREATED, STOPPED
+from ..state import CREATED, PAUSED, STOPPED
 from ..store import Store
 
 TYPE_CHECKING = False
@@ -38,13 +38,18 @@ def _wait_gone(st: State, timeout: float = 10.0) -> None:
         os.close(pidfd)
 
 
-def kill_all(st: State) -> None:
-    """SIGKILL every process of the container (thawing a paused one first) and wait for the init."""
-    from ..cgroups import Manager
+def kill_all(st: State, paused: bool = False) -> None:
+    """SIGKILL every process of the container and wait for its init.
+
+    With a pid namespace of its own, not paused, SIGKILL to its init is enough: the kernel kills
+    every other process of that namespace with it (runc relies on that too).  Otherwise every
+    process in its cgroups is killed, the cgroups frozen meanwhile and a paused one thawed."""
     from .kill import signal_init
 
-    cg = Manager.from_json(st.cgroup_paths) if st.cgroup_paths else None
-    if cg is not None:
+    if st.cgroup_paths and (paused or st.namespaces.get("pid") != ""):
+        from ..cgroups import Manager
+
+        cg = Manager.from_json(st.cgroup_paths)
         cg.signal_all(9)  # frozen meanwhile, so that nothing forks past it
         if cg.frozen():
             cg.thaw()  # a paused container's processes die once thawed
@@ -115,7 +120,7 @@ def delete(ctx: Context, container_id: str, force: bool = False) -> None:
             # created tasks that way (the spec would want an error here).
             if not force and status != CREATED:
                 raise InvalidState(f"cannot delete container {container_id} that is not stopped: {status}")
-            kill_all(st)
+            kill_all(st, paused=status == PAUSED)
         destroy(ctx, store, st)
 
 

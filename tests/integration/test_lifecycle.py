@@ -16,10 +16,12 @@ from .support import (
     Runtime,
     cgroup_mounts,
     expect_error,
+    leaked_processes,
     parse_json,
     pid_alive,
     probe_args,
     runner_cgroup,
+    wait_for,
     wait_gone,
 )
 
@@ -226,6 +228,21 @@ def test_delete_force(runtime: Runtime, bundle: Bundle, started: bool) -> None:
     wait_gone(pid)
     assert runtime.ids_in_root() == []
     assert runtime.leaks() == []
+
+
+@pytest.mark.parametrize("own_pidns", [True, False], ids=["own-pidns", "host-pidns"])
+def test_delete_force_kills_every_process(runtime: Runtime, bundle: Bundle, own_pidns: bool) -> None:
+    """delete --force leaves none of the container's processes: with a pid namespace of its own
+    the kernel takes them with the init; without one they are found in its cgroups."""
+    bundle.set_args("sh", "-c", "sleep 61 & sleep 62 & exec sleep 63")
+    if not own_pidns:
+        bundle.linux["namespaces"] = [ns for ns in bundle.linux["namespaces"] if ns["type"] != "pid"]
+    cid = runtime.create(bundle)
+    runtime.start(cid)
+    wait_for(lambda: len(leaked_processes(runtime.workdir, [cid])) == 3, "the container's three sleeps")
+    runtime.delete(cid, force=True)
+    assert leaked_processes(runtime.workdir, [cid]) == {}
+    assert runtime.ids_in_root() == []
 
 
 def test_delete_created_without_force(runtime: Runtime, bundle: Bundle) -> None:

@@ -11,10 +11,12 @@ import errno
 import json
 import os
 import stat
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 
@@ -189,21 +191,6 @@ def test_stopped_when_pid_is_zero(cdir: Path) -> None:
     assert make_state(pid=-1, pid_start=0).status(str(cdir)) == st.STOPPED
 
 
-class FakeCgroups:
-    """Stands in for ocirun.cgroups.Manager: only whether the container's cgroup is frozen."""
-
-    frozen_value = False
-    seen: ClassVar[list[dict[str, str]]] = []
-
-    @classmethod
-    def from_json(cls, paths: dict[str, str]) -> FakeCgroups:
-        cls.seen.append(paths)
-        return cls()
-
-    def frozen(self) -> bool:
-        return self.frozen_value
-
-
 @pytest.mark.parametrize(
     ("frozen", "fifo", "status"),
     [
@@ -213,22 +200,47 @@ class FakeCgroups:
         (False, False, st.RUNNING),
     ],
 )
-def test_paused_when_the_cgroup_is_frozen(
-    cdir: Path, monkeypatch: pytest.MonkeyPatch, frozen: bool, fifo: bool, status: str
-) -> None:
-    import ocirun.cgroups
-
-    monkeypatch.setattr(ocirun.cgroups, "Manager", FakeCgroups)
-    monkeypatch.setattr(FakeCgroups, "frozen_value", frozen)
-    monkeypatch.setattr(FakeCgroups, "seen", [])
+def test_paused_when_the_cgroup_is_frozen(cdir: Path, tmp_path: Path, frozen: bool, fifo: bool, status: str) -> None:
+    cgroup = tmp_path / "cgroup"
+    cgroup.mkdir()
+    (cgroup / "cgroup.freeze").write_text("1\n" if frozen else "0\n")
     if fifo:
         os.mkfifo(cdir / "exec.fifo", 0o600)
-    paths = {"": "/sys/fs/cgroup/x"}
+    paths = {"": str(cgroup)}
     s = make_state(pid=os.getpid(), pid_start=proc_start_time(os.getpid()) or -1, cgroup_paths=paths)
     assert s.status(str(cdir)) == status
-    assert FakeCgroups.seen == [paths]
     # a dead init is stopped whatever its cgroup says
     assert make_state(pid=0, cgroup_paths=paths).status(str(cdir)) == st.STOPPED
+
+
+@pytest.mark.parametrize(
+    ("files", "frozen"),
+    [
+        ({"freezer.state": "THAWED\n"}, False),
+        ({"freezer.state": "FREEZING\n"}, True),
+        ({"freezer.state": "FROZEN\n", "freezer.self_freezing": "1\n"}, True),
+        ({"freezer.state": "FROZEN\n", "freezer.self_freezing": "0\n"}, False),  # an ancestor froze it
+        ({"freezer.state": "FROZEN\n"}, True),  # no self_freezing: an old kernel
+        ({}, False),  # no freezer files: not frozen
+    ],
+)
+def test_frozen_reads_the_v1_freezer(tmp_path: Path, files: dict[str, str], frozen: bool) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    assert st.frozen({"freezer": str(tmp_path), "memory": "/nonexistent"}) is frozen
+
+
+def test_status_does_not_import_the_cgroups_package(cdir: Path, tmp_path: Path) -> None:
+    code = (
+        "import os, sys; from ocirun.state import State, proc_start_time; "
+        "s = State('x', os.getpid(), proc_start_time(os.getpid()), '/b', '/b/rootfs', 'now', "
+        f"cgroup_paths={{'freezer': {str(tmp_path)!r}}}); "
+        f"print(s.status({str(cdir)!r}), 'ocirun.cgroups' in sys.modules)"
+    )
+    (tmp_path / "freezer.state").write_text("THAWED\n")
+    repo = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=repo).stdout
+    assert out.split() == ["running", "False"]
 
 
 def _wait_for_state(pid: int, letter: str) -> None:
