@@ -151,17 +151,58 @@ __attribute__((noreturn)) static void fail(int err, const char *detail)
             fail((int)-_r, detail);                                                                  \
     } while (0)
 
+/* recvmsg(2)'s structures as the kernel reads them (no libc headers here). */
+struct k_iovec {
+    void *base;
+    unsigned long len;
+};
+struct k_msghdr {
+    void *name;
+    int namelen;
+    struct k_iovec *iov;
+    unsigned long iovlen;
+    void *control;
+    unsigned long controllen;
+    unsigned flags;
+};
+#define K_SOL_SOCKET 1
+#define K_SCM_RIGHTS 1
+#define K_MSG_CMSG_CLOEXEC 0x40000000
+#define ACK_MAX_FDS 64
+
+/* Waits for the parent's ACK.  At the cgroup sync point it carries (SCM_RIGHTS) the `tasks` files
+ * of the container's cgroup v1 hierarchies, made by the parent meanwhile: the process moves itself
+ * into each by writing "0", which takes no global lock (see ocirun/protocol.py).  A failure on one
+ * of the first `err` of them is an error; the others (named hierarchies) are best effort. */
 static void wait_ack(void)
 {
     struct ocirun_msg m;
+    struct {
+        unsigned long len; /* struct cmsghdr, then the fds */
+        int level, type;
+        int fds[ACK_MAX_FDS];
+    } ctl;
+    struct k_iovec iov = {&m, sizeof m};
+    struct k_msghdr h = {0, 0, &iov, 1, &ctl, sizeof ctl, 0};
     long n;
     do
-        n = SC3(__NR_read, sync_fd, &m, sizeof m);
+        n = SC3(__NR_recvmsg, sync_fd, &h, K_MSG_CMSG_CLOEXEC);
     while (n == -EINTR);
     if (n != (long)sizeof m || m.kind != MSG_ACK)
         SC1(__NR_exit_group, 1); /* the parent gave up; it reports why */
     if (m.value)
         host_pid = m.value;
+    if (h.controllen > 16 && ctl.level == K_SOL_SOCKET && ctl.type == K_SCM_RIGHTS) {
+        int nfds = (int)((ctl.len - 16) / sizeof(int)), err = 0;
+        for (int i = 0; i < nfds && i < ACK_MAX_FDS; i++) {
+            long r = SC3(__NR_write, ctl.fds[i], "0", 1);
+            if (r < 0 && i < m.err && !err)
+                err = (int)-r;
+            SC1(__NR_close, ctl.fds[i]);
+        }
+        if (err)
+            fail(err, "join the container's cgroups (write 0 to tasks)");
+    }
 }
 
 /* ---- plan access ----------------------------------------------------------------------------- */

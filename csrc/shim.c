@@ -1,7 +1,8 @@
 /* shim.c: the C half of ocirun's cffi module (ocirun._shim).
  *
  * ocirun_spawn() clones the container's first process with the namespaces the plan asks for, in
- * its cgroups (born in its cgroup v2, moving itself into its v1 ones) and, once the parent has
+ * the cgroups it is given (born in a cgroup v2, moving itself into v1 ones: exec; a new container
+ * joins its v1 cgroups later, in the init stage) and, once the parent has
  * written its id maps (the parent's first MSG_ACK, with a new user namespace), execs the init
  * stage (init.c) from a sealed memfd.  Everything between clone and exec runs in a copy of the
  * Python process, so it follows the rules of CPython's _posixsubprocess child: raw
@@ -9,8 +10,8 @@
  * it on the sync socket.
  *
  *     parent (Python)                          child (this file, then init.c)
- *     ocirun_spawn() --------- clone -------->  [born in its cgroup v2] moves itself into its
- *                                               cgroup v1 hierarchies, setns() into joined namespaces
+ *     ocirun_spawn() --------- clone -------->  [born in its cgroup v2] [exec: moves itself into
+ *                                               its v1 cgroups], setns() into joined namespaces
  *     [user ns] write id maps                   wait for MSG_ACK on sync_fd
  *     send MSG_ACK  ------------------------->  [user ns] setresgid/setresuid(0)
  *                                               move fds into place, execveat(memfd) = init.c
@@ -155,6 +156,38 @@ int ocirun_recv_fd(int sock)
     int fd;
     memcpy(&fd, CMSG_DATA(cm), sizeof fd);
     return fd;
+}
+
+/* One message with `nfds` fds attached (SCM_RIGHTS): an ACK carrying the cgroup files the init
+ * stage joins (init.c wait_ack). */
+int ocirun_send_with_fds(int sock, const char *buf, int len, const int *fds, int nfds)
+{
+    struct iovec iov = {(void *)buf, (size_t)len};
+    union {
+        char buf[CMSG_SPACE(64 * sizeof(int))];
+        struct cmsghdr align;
+    } ctl;
+    if (nfds < 0 || nfds > 64)
+        return -EINVAL;
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    if (nfds > 0) {
+        memset(&ctl, 0, sizeof ctl);
+        msg.msg_control = ctl.buf;
+        msg.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
+        memcpy(CMSG_DATA(cm), fds, (size_t)nfds * sizeof(int));
+    }
+    ssize_t n;
+    do
+        n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    return n < 0 ? -errno : (int)n;
 }
 
 /* umount2(MNT_DETACH | UMOUNT_NOFOLLOW); a path that is no (longer a) mount point is fine. */

@@ -33,4 +33,5 @@ int ocirun_connect_unix(const char *path);
 int ocirun_umount(const char *path);
 int ocirun_set_child_subreaper(void);
 int ocirun_recv_fd(int sock);
+int ocirun_send_with_fds(int sock, const char *buf, int len, const int *fds, int nfds);
 long ocirun_statfs_type(const char *path);

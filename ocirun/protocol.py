@@ -3,28 +3,30 @@
     ocirun create                         shim child                    init stage (from memfd)
     -------------                         ----------                    -----------------------
     plan = build_plan(spec)   (bytes)
-    create cgroups, open v1 `tasks`
-    clone3(CLONE_NEW*, INTO_CGROUP) ---->  write "0" to each `tasks`
-                                           setns(joined namespaces)
+    create its cgroup v2
+    clone3(CLONE_NEW*, INTO_CGROUP) ---->  setns(joined namespaces)
     [user ns: id maps]                     [user ns: wait for sync 1]
     /* sync 1 */ send ACK  ------------->  [user ns: become root]
-                                           execveat(sealed memfd) ---->  run ops in order: mounts ...
+    create cgroups v1, apply resources     execveat(sealed memfd) ---->  run ops in order: mounts ...
                                                                          OP_SYNC(HOOKS):
     /* sync 2 */ run hooks, send ACK <------------------------------------  MSG_SYNC, wait
                                                                          OP_SYNC(CGROUPS):
-    /* sync 3 */ ACK (its host pid) <-------------------------------------  MSG_SYNC, wait
+    /* sync 3 */ ACK (host pid) + v1 `tasks` fds <------------------------  MSG_SYNC, wait;
+                                                                         write "0" to each
                                                                          ... creds, lookup
     /* sync 4 */ write state.json <-----------------------------------------  OP_READY: MSG_READY
     exit (create) / wait (run)                                            OP_WAIT_FIFO (create)
                                                                          ... OP_EXEC: execve
     run: EOF on the socket = execve succeeded (close-on-exec), MSG_ERROR = it failed.
 
-The process is in its cgroups before it execs the init stage: born in its cgroup v2 (clone3
-CLONE_INTO_CGROUP) and moving itself into its v1 ones.  Neither takes the kernel's global
-cgroup_threadgroup_rwsem, whose write side (a parent writing the child's pid to cgroup.procs)
-waits for an RCU grace period, 5-10 ms here.  Without a new user namespace nothing has to happen
-between clone and exec, so the shim clones with CLONE_VM|CLONE_VFORK (no copy of the
-interpreter's page tables) and sync 1 is skipped.
+The process joins its cgroups without the kernel's global cgroup_threadgroup_rwsem, whose write
+side (a parent writing the child's pid to cgroup.procs) waits for an RCU grace period, 5-10 ms
+here: it is born in its cgroup v2 (clone3 CLONE_INTO_CGROUP) and moves itself into its v1 ones
+(a thread writing "0" to `tasks`), with the fds the parent sends with the ACK of sync 3 (the
+parent makes those cgroups while the init stage sets up the rootfs).  A process that joins an
+existing container (exec) moves itself in the shim's child, before the exec.  Without a new user
+namespace nothing has to happen between clone and exec, so the shim clones with
+CLONE_VM|CLONE_VFORK (no copy of the interpreter's page tables) and sync 1 is skipped.
 
 A failing op i sends MSG_ERROR {step=i, err=errno, detail}; the parent names the op with the
 description it gave it when planning (Plan.describe).  See csrc/ocirun.h for the layouts.

@@ -91,6 +91,11 @@ def recv_fd(sock: int) -> int:
     return _check(lib.ocirun_recv_fd(sock), "receive the console")
 
 
+def send_with_fds(sock: int, data: bytes, fds: list[int]) -> None:
+    lib, ffi = _load()
+    _check(lib.ocirun_send_with_fds(sock, data, len(data), ffi.new("int[]", fds or [0]), len(fds)), "sendmsg")
+
+
 def statfs_type(path: str) -> int:
     lib, _ = _load()
     return _check(lib.ocirun_statfs_type(path.encode()), "statfs", path)

@@ -36,7 +36,7 @@ def reap(pid: int) -> int | None:
 class InitProcess:
     """The container's first process, seen from the parent, until it execs the user's program."""
 
-    __slots__ = ("_returncode", "launch", "pid", "sock", "start_time")
+    __slots__ = ("_joins", "_returncode", "launch", "pid", "sock", "start_time")
 
     def __init__(self, pid: int, sock: int, launch: Launch) -> None:
         from .state import proc_start_time
@@ -45,6 +45,7 @@ class InitProcess:
         self.sock = sock
         self.launch = launch
         self._returncode: int | None = None
+        self._joins: tuple[list[int], int] = ([], 0)  # `tasks` fds for its cgroup sync point
         # Now, while it cannot have exited (it waits for us at a sync point before the exec): a
         # `run` of a quick program may be a zombie by the time it is READY.
         self.start_time = proc_start_time(pid) or 0
@@ -53,6 +54,19 @@ class InitProcess:
 
     def ack(self, value: int = 0) -> None:
         os.write(self.sock, P.MSG.pack(P.MSG_ACK, -1, 0, 0, value, b""))
+
+    def join_at_sync(self, cgroups: dict[str, str]) -> None:
+        """Has the init move itself into the cgroup v1 hierarchies of ``cgroups`` (key ->
+        directory) at its cgroup sync point: their `tasks` files go with the ACK there
+        (init.c wait_ack), so that the parent can make them while the init sets up the rootfs."""
+        _, required, optional = _open_cgroups({k: v for k, v in cgroups.items() if k != ""})
+        self._close_joins()
+        self._joins = (required + optional, len(required))
+
+    def _close_joins(self) -> None:
+        for fd in self._joins[0]:
+            os.close(fd)
+        self._joins = ([], 0)
 
     def receive(self) -> tuple[int, int, int, int, str] | None:
         """(kind, step, errno, value, detail) of the next message, or None at EOF."""
@@ -98,7 +112,13 @@ class InitProcess:
             if kind == P.MSG_ERROR:
                 raise self.error(step, err, detail)
             if kind == P.MSG_SYNC:
-                self.ack(on_sync(value) or 0)
+                reply = on_sync(value) or 0
+                fds, required = self._joins
+                if value == P.SYNC_CGROUPS and fds:
+                    shim.send_with_fds(self.sock, P.MSG.pack(P.MSG_ACK, -1, required, 0, reply, b""), fds)
+                    self._close_joins()
+                else:
+                    self.ack(reply)
             elif kind == P.MSG_SECCOMP:
                 if on_seccomp is None:
                     raise self.error(step, 0, "no seccomp agent for this process")
@@ -168,6 +188,7 @@ class InitProcess:
             self.wait()
 
     def close(self) -> None:
+        self._close_joins()
         if self.sock >= 0:
             os.close(self.sock)
             self.sock = -1
@@ -179,6 +200,35 @@ def _memfd_with(name: str, data: bytes) -> int:
     while view:
         view = view[os.write(fd, view) :]
     return fd
+
+
+def _open_cgroups(cgroups: dict[str, str]) -> tuple[int, list[int], list[int]]:
+    """For ``cgroups`` (hierarchy key -> directory): an O_PATH fd of the cgroup v2 directory (or
+    -1), and the `tasks` files of the v1 ones, opened for writing: those that must be joined, and
+    those of named hierarchies (name=...), joined on a best-effort basis as runc does."""
+    cgroup_fd = -1
+    required: list[int] = []
+    optional: list[int] = []
+    try:
+        for key, path in cgroups.items():
+            unified = key == ""  # ocirun.cgroups.UNIFIED
+            target = path if unified else path + "/tasks"
+            try:
+                fd = os.open(target, (os.O_PATH | os.O_DIRECTORY if unified else os.O_WRONLY) | os.O_CLOEXEC)
+            except OSError as e:
+                if key.startswith("name="):
+                    continue
+                raise SyscallError.from_oserror("open", e, target) from None
+            if unified:
+                cgroup_fd = fd
+            else:
+                (optional if key.startswith("name=") else required).append(fd)
+    except BaseException:
+        for fd in (cgroup_fd, *required, *optional):
+            if fd >= 0:
+                os.close(fd)
+        raise
+    return cgroup_fd, required, optional
 
 
 def start(
@@ -220,23 +270,8 @@ def start(
                 raise SyscallError.from_oserror("open namespace", e, launch.pidns_path) from None
             opened.append(pidns)
             shim.set_child_subreaper()  # the process that goes on is a grandchild (OP_PIDNS_FORK)
-        cgroup_fd = -1
-        required: list[int] = []
-        optional: list[int] = []
-        for key, path in (cgroups or {}).items():
-            unified = key == ""  # ocirun.cgroups.UNIFIED
-            target = path if unified else path + "/tasks"
-            try:
-                fd = os.open(target, (os.O_PATH | os.O_DIRECTORY if unified else os.O_WRONLY) | os.O_CLOEXEC)
-            except OSError as e:
-                if key.startswith("name="):
-                    continue
-                raise SyscallError.from_oserror("open", e, target) from None
-            opened.append(fd)
-            if unified:
-                cgroup_fd = fd
-            else:
-                (optional if key.startswith("name=") else required).append(fd)
+        cgroup_fd, required, optional = _open_cgroups(cgroups or {})
+        opened += [fd for fd in (cgroup_fd, *required, *optional) if fd >= 0]
         fds = list(stdio or [])  # (fd, 0/1/2): the container's stdio, if not ours
         fds += [(fd, fd) for fd in range(3, 3 + preserve_fds)]
         fds += [(child_sock, launch.sync_fd), (plan_fd, launch.plan_fd)]

@@ -244,8 +244,9 @@ class Manager:
 
     # -- lifecycle ------------------------------------------------------------------------------
 
-    def create(self) -> None:
-        """Makes the directories (and their parents); on cgroup v2 hands the controllers down."""
+    def create(self, only: str | None = None) -> None:
+        """Makes the directories (and their parents), or only that of hierarchy ``only``; on
+        cgroup v2 hands the controllers down."""
         if self.v2:
             path = self.paths[UNIFIED]
             _enable_controllers(path)
@@ -255,6 +256,8 @@ class Manager:
                 raise SyscallError.from_oserror("mkdir", e, e.filename or path) from None
             return
         for key, path in self.paths.items():
+            if only is not None and key != only:
+                continue
             try:
                 _mkdirs(path, cpuset="cpuset" in key.split(","))
             except OSError as e:

@@ -287,19 +287,20 @@ def _create_locked(req: _Request) -> Created:
                      namespaces={ns.type: ns.path or "" for ns in spec.linux.namespaces},
                      config={"creating": True}))
 
-    # The init is born in its cgroup v2 (clone3 CLONE_INTO_CGROUP) and moves itself into its v1
-    # ones first thing (ocirun_spawn): nobody waits for the migration lock's RCU grace period.
-    cg.create()
+    # The init is born in its cgroup v2 (clone3 CLONE_INTO_CGROUP), made first, and moves itself
+    # into its v1 ones at its cgroup sync point (InitProcess.join_at_sync), made while it sets up
+    # the rootfs: nobody waits for the global migration lock's RCU grace period (protocol.py).
+    unified = cg.paths.get(cgroups.UNIFIED)
     undo.append(cg.destroy)
-    cg.apply(spec.linux.resources, warn=ctx.log.warning)  # device rules even without resources
-    cg.delegate(cgroups.delegate_uid(spec))  # its user owns it where it may manage it (v2)
+    if unified is not None:
+        cg.create(only=cgroups.UNIFIED)
     try:
         init = spawn.start(
             launch,
             fifo_fd=fifo_fd,
             console_fd=console.child_fd if console is not None else None,
             preserve_fds=preserve_fds,
-            cgroups=cg.paths,
+            cgroups={cgroups.UNIFIED: unified} if unified is not None else None,
             stdio=req.stdio.child if req.stdio is not None else opts.stdio,
         )
     finally:
@@ -318,6 +319,10 @@ def _create_locked(req: _Request) -> Created:
         _write_id_maps(init.pid, spec)
     if launch.new_userns or launch.new_timens:
         init.ack()  # sync 1: maps and offsets are written; the child may exec the init stage
+    cg.create()
+    cg.apply(spec.linux.resources, warn=ctx.log.warning)  # device rules even without resources
+    cg.delegate(cgroups.delegate_uid(spec))  # its user owns it where it may manage it (v2)
+    init.join_at_sync(cg.paths)
 
     annotations = spec.annotations
 
