@@ -721,7 +721,8 @@ def runner_cgroup(runtime: Runtime, workdir: Path) -> Iterator[str]:
 
 
 def leaked_cgroups(names: Sequence[str]) -> list[str]:
-    """Cgroup directories named one of ``names`` (container ids) anywhere in the host hierarchies.
+    """Cgroup directories named one of ``names`` (container ids), or a name a test derives from
+    one (``<id>-parent``), anywhere in the host hierarchies.
 
     process_api (the machine's own processes) is never entered.
     """
@@ -729,9 +730,10 @@ def leaked_cgroups(names: Sequence[str]) -> list[str]:
     found: list[str] = []
     if not wanted:
         return found
+    prefixes = tuple(f"{n}-" for n in wanted)
     for dirpath, dirnames, _ in os.walk(CGROUP_ROOT):
         dirnames[:] = [d for d in dirnames if d != "process_api"]
-        found += [os.path.join(dirpath, d) for d in dirnames if d in wanted]
+        found += [os.path.join(dirpath, d) for d in dirnames if d in wanted or d.startswith(prefixes)]
     return found
 
 
