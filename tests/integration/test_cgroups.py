@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -883,6 +884,30 @@ def test_existing_parent_cpuset_without_cpus_is_filled_in(runtime: Runtime, bund
         for mount in cgroup_mounts():
             with contextlib.suppress(OSError):
                 (mount / CGROUP_PARENT / f"{cid}-parent").rmdir()
+
+
+def test_the_container_joins_its_cgroups_itself(runtime: Runtime, bundle: Bundle, tmp_path: Path) -> None:
+    """ocirun writes no pid to any cgroup.procs, which takes the kernel's global migration lock
+    and waits for an RCU grace period (5-10 ms here): the container's process is born in its
+    cgroup2 (clone3 CLONE_INTO_CGROUP) and writes "0" to the `tasks` file of each of its v1
+    hierarchies itself.  What bench/ measures for `run` rests on this."""
+    if runtime.name != "ocirun":
+        pytest.skip("how ocirun's container process joins its cgroups")
+    cid = runtime.new_id()
+    bundle.set_args("/bin/true")
+    bundle.write_config(cid)
+    trace = tmp_path / "strace.txt"
+    argv = runtime.command("run", "--bundle", str(bundle.path), cid, log=False)
+    subprocess.run(["strace", "-f", "-qq", "-e", "trace=openat,write,clone3", "-o", str(trace), *argv],
+                   check=True, timeout=60, stdin=subprocess.DEVNULL, capture_output=True)
+    lines = trace.read_text().splitlines()
+    assert [x for x in lines if "/cgroup.procs" in x and "O_WRONLY" in x] == []
+    v1 = {point for key, point in MOUNTS.items() if key != ""}
+    opened = [x for x in lines if '/tasks"' in x and "O_WRONLY" in x]
+    assert len(opened) == len(v1), f"tasks files opened: {opened}"
+    assert sum(bool(re.search(r'write\(\d+, "0", 1\)\s+= 1$', x)) for x in lines) >= len(v1)
+    if "" in MOUNTS:
+        assert any("CLONE_INTO_CGROUP" in x for x in lines)
 
 
 @needs("pids", "memory")
