@@ -264,7 +264,8 @@ class Manager:
                 raise SyscallError.from_oserror("mkdir", e, e.filename or path) from None
 
     def apply(self, resources: dict[str, Any] | None, warn: Callable[[str], None] | None = None) -> None:
-        """Writes linux.resources into the container's (new, still empty) cgroups.
+        """Writes linux.resources into the container's new cgroups, before its program runs (on
+        cgroup v2 its init is already in there, setting up the rootfs; on v1 it joins after).
 
         The device rules are always written: runc's default deny-all plus the devices every
         container gets (ocirun.cgroups.devices), after those of the config.

@@ -284,7 +284,9 @@ def _in_user_namespace() -> bool:
 
 
 def apply(mgr: Manager, rules: list[dict[str, Any]]) -> None:
-    """Writes the container's device rules into its new cgroup (before any process joins it)."""
+    """Writes the container's device rules into its new cgroup, before its process opens or makes
+    a device: on v1 before the process joins (at its cgroup sync point); on v2, where it is born in
+    the cgroup, while it is still mounting the rootfs, ahead of that sync point."""
     f = build_filter(rules)
     if mgr.v2:
         path = mgr.paths[""]
