@@ -1,17 +1,16 @@
 /* shim.c: the C half of ocirun's cffi module (ocirun._shim).
  *
- * ocirun_spawn() clones the container's first process with the namespaces the plan asks for, in
- * the cgroups it is given (born in a cgroup v2, moving itself into v1 ones: exec; a new container
- * joins its v1 cgroups later, in the init stage) and, once the parent has
- * written its id maps (the parent's first MSG_ACK, with a new user namespace), execs the init
- * stage (init.c) from a sealed memfd.  Everything between clone and exec runs in a copy of the
+ * ocirun_spawn() clones the container's first process with the namespaces the plan asks for, born
+ * in its cgroup v2 (it joins its v1 ones later, in the init stage) and, once the parent has written
+ * its id maps (the parent's first MSG_ACK, with a new user namespace), execs the init stage
+ * (init.c) from a sealed memfd.  Everything between clone and exec runs in a copy of the
  * Python process, so it follows the rules of CPython's _posixsubprocess child: raw
  * system calls only, no allocation, no stdio, no Python, and _exit() on any error after reporting
  * it on the sync socket.
  *
  *     parent (Python)                          child (this file, then init.c)
- *     ocirun_spawn() --------- clone -------->  [born in its cgroup v2] [exec: moves itself into
- *                                               its v1 cgroups], setns() into joined namespaces
+ *     ocirun_spawn() --------- clone -------->  [born in its cgroup v2] setns() into joined
+ *                                               namespaces
  *     [user ns] write id maps                   wait for MSG_ACK on sync_fd
  *     send MSG_ACK  ------------------------->  [user ns] setresgid/setresuid(0)
  *                                               move fds into place, execveat(memfd) = init.c
@@ -254,14 +253,6 @@ static int child(void *arg)
     syscall(SYS_rt_sigaction, SIGPIPE, &dfl, NULL, _NSIG / 8);
     syscall(SYS_rt_sigaction, SIGXFSZ, &dfl, NULL, _NSIG / 8);
 
-    /* Into its cgroup v1 hierarchies: a thread that moves itself (writes "0" to `tasks`) is moved
-     * without the kernel's global cgroup_threadgroup_rwsem, whose write side waits for an RCU grace
-     * period (5-10 ms here) that a write of its pid to cgroup.procs by the parent would cost. */
-    for (int i = 0; i < s->cgtasks_n; i++)
-        if (syscall(SYS_write, s->cgtasks[i], "0", 1) < 0 && i < s->cgtasks_required) {
-            child_report(s->sync_fd, errno, "join cgroup (write 0 to tasks)");
-            syscall(SYS_exit_group, 1);
-        }
     if (s->pdeathsig)
         CHILD_CHECK(syscall(SYS_prctl, PR_SET_PDEATHSIG, s->pdeathsig, 0, 0, 0), "prctl PR_SET_PDEATHSIG");
     for (int i = 0; i < s->nsfds_n; i++)
@@ -350,7 +341,7 @@ int ocirun_spawn(const struct ocirun_spawn *s)
 {
     /* Nothing to wait for before the exec: share memory and sleep until the child has exec'd
      * (like posix_spawn), which spares copying the interpreter's page tables.  Otherwise (a new
-     * user namespace, whose maps the parent writes in between; cgroups that may be frozen) a
+     * user namespace, whose maps the parent writes in between; a cgroup that may be frozen) a
      * plain fork-like clone. */
     int shares_ok = !s->wait_go && !s->unshare_flags && !s->may_freeze;
     for (int i = 0; i < s->nsfds_n; i++) /* a time namespace is joined only by a process that */

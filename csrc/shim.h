@@ -12,10 +12,7 @@ struct ocirun_spawn {
     int become_root;         /* new user namespace: setresgid/setresuid(0) once the maps are written */
     int pdeathsig;           /* signal for the child when the parent dies before READY (0: none) */
     int cgroup_fd;           /* >= 0: a cgroup2 directory the child is born in (clone3 CLONE_INTO_CGROUP) */
-    int cgtasks_n;           /* cgroup v1 `tasks` files the child moves itself into ("0"), first thing; */
-    int cgtasks_required;    /* a failed write of one of the first cgtasks_required is an error */
-    const int *cgtasks;
-    int may_freeze;          /* those cgroups may be frozen (a paused container): no CLONE_VFORK */
+    int may_freeze;          /* its cgroup v2 may be frozen (a paused container): no CLONE_VFORK */
     int nsfds_n;             /* namespaces to join with setns(), in this order */
     const int *nsfds;
     const int *nstypes;

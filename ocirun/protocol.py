@@ -23,10 +23,10 @@ The process joins its cgroups without the kernel's global cgroup_threadgroup_rws
 side (a parent writing the child's pid to cgroup.procs) waits for an RCU grace period, 5-10 ms
 here: it is born in its cgroup v2 (clone3 CLONE_INTO_CGROUP) and moves itself into its v1 ones
 (a thread writing "0" to `tasks`), with the fds the parent sends with the ACK of sync 3 (the
-parent makes those cgroups while the init stage sets up the rootfs).  A process that joins an
-existing container (exec) moves itself in the shim's child, before the exec.  Without a new user
-namespace nothing has to happen between clone and exec, so the shim clones with
-CLONE_VM|CLONE_VFORK (no copy of the interpreter's page tables) and sync 1 is skipped.
+parent makes those cgroups while the init stage sets up the rootfs; `exec` joins a container's
+cgroups the same way).  Without a new user namespace nothing has to happen between clone and
+exec, so the shim clones with CLONE_VM|CLONE_VFORK (no copy of the interpreter's page tables)
+and sync 1 is skipped.
 
 A failing op i sends MSG_ERROR {step=i, err=errno, detail}; the parent names the op with the
 description it gave it when planning (Plan.describe).  See csrc/ocirun.h for the layouts.

@@ -114,17 +114,13 @@ def spawn(
     become_root: bool = False,
     pdeathsig: int = 9,
     cgroup_fd: int = -1,
-    cgroup_tasks: list[int] | None = None,
-    cgroup_tasks_required: int = 0,
     may_freeze: bool = False,
 ) -> int:
     """Clones the container's first process, which execs the init stage with ``argv`` and the fds
     moved as ``fds`` [(from, to)] says (after the first MSG_ACK with ``wait_go``).  Its pid.
 
-    It is born in the cgroup v2 directory ``cgroup_fd`` and, first thing, writes "0" to each of the
-    cgroup v1 ``tasks`` files ``cgroup_tasks`` (failing if one of the first
-    ``cgroup_tasks_required`` refuses it).  ``may_freeze``: those cgroups may be frozen, so the
-    parent must not sleep until the child's exec (no CLONE_VFORK)."""
+    It is born in the cgroup v2 directory ``cgroup_fd``; ``may_freeze``: that cgroup may be
+    frozen, so the parent must not sleep until the child's exec (no CLONE_VFORK)."""
     lib, ffi = _load()
     keep = [ffi.new("char[]", a.encode()) for a in argv]
     c_argv = ffi.new("char *[]", [*keep, ffi.NULL])
@@ -140,10 +136,6 @@ def spawn(
     s.become_root = int(become_root)
     s.pdeathsig = pdeathsig
     s.cgroup_fd = cgroup_fd
-    cgtasks = ffi.new("int[]", cgroup_tasks or [0])
-    s.cgtasks_n = len(cgroup_tasks or ())
-    s.cgtasks_required = cgroup_tasks_required
-    s.cgtasks = cgtasks
     s.may_freeze = int(may_freeze)
     nsfds = ffi.new("int[]", [fd for fd, _ in joins] or [0])
     nstypes = ffi.new("int[]", [t for _, t in joins] or [0])

@@ -59,9 +59,9 @@ class InitProcess:
         """Has the init move itself into the cgroup v1 hierarchies of ``cgroups`` (key ->
         directory) at its cgroup sync point: their `tasks` files go with the ACK there
         (init.c wait_ack), so that the parent can make them while the init sets up the rootfs."""
-        _, required, optional = _open_cgroups({k: v for k, v in cgroups.items() if k != ""})
+        joins = _open_tasks(cgroups)
         self._close_joins()
-        self._joins = (required + optional, len(required))
+        self._joins = joins
 
     def _close_joins(self) -> None:
         for fd in self._joins[0]:
@@ -202,33 +202,30 @@ def _memfd_with(name: str, data: bytes) -> int:
     return fd
 
 
-def _open_cgroups(cgroups: dict[str, str]) -> tuple[int, list[int], list[int]]:
-    """For ``cgroups`` (hierarchy key -> directory): an O_PATH fd of the cgroup v2 directory (or
-    -1), and the `tasks` files of the v1 ones, opened for writing: those that must be joined, and
-    those of named hierarchies (name=...), joined on a best-effort basis as runc does."""
-    cgroup_fd = -1
+def _open_tasks(cgroups: dict[str, str]) -> tuple[list[int], int]:
+    """The `tasks` files of the cgroup v1 directories of ``cgroups`` (hierarchy key -> directory;
+    the cgroup2 one, key "", is left out), opened for writing: those that must be joined first,
+    then those of named hierarchies (name=...), joined on a best-effort basis as runc does; and
+    how many must."""
     required: list[int] = []
     optional: list[int] = []
     try:
         for key, path in cgroups.items():
-            unified = key == ""  # ocirun.cgroups.UNIFIED
-            target = path if unified else path + "/tasks"
+            if key == "":  # ocirun.cgroups.UNIFIED: the process is born there
+                continue
+            best_effort = key.startswith("name=")
             try:
-                fd = os.open(target, (os.O_PATH | os.O_DIRECTORY if unified else os.O_WRONLY) | os.O_CLOEXEC)
+                fd = os.open(path + "/tasks", os.O_WRONLY | os.O_CLOEXEC)
             except OSError as e:
-                if key.startswith("name="):
+                if best_effort:
                     continue
-                raise SyscallError.from_oserror("open", e, target) from None
-            if unified:
-                cgroup_fd = fd
-            else:
-                (optional if key.startswith("name=") else required).append(fd)
+                raise SyscallError.from_oserror("open", e, path + "/tasks") from None
+            (optional if best_effort else required).append(fd)
     except BaseException:
-        for fd in (cgroup_fd, *required, *optional):
-            if fd >= 0:
-                os.close(fd)
+        for fd in required + optional:
+            os.close(fd)
         raise
-    return cgroup_fd, required, optional
+    return required + optional, len(required)
 
 
 def start(
@@ -237,15 +234,14 @@ def start(
     fifo_fd: int | None = None,
     console_fd: int | None = None,
     preserve_fds: int = 0,
-    cgroups: dict[str, str] | None = None,
+    cgroup_dir: str | None = None,
     stdio: list[tuple[int, int]] | None = None,
     may_freeze: bool = False,
 ) -> InitProcess:
-    """Clones the container's first process for ``launch``, in ``cgroups`` (a Manager's paths:
-    hierarchy key -> directory): born in the cgroup v2 one, and moving itself into the v1 ones
-    before anything else (ocirun_spawn); only named v1 hierarchies (name=...) are best effort,
-    as runc joins them.  ``may_freeze``: those cgroups may be frozen (exec into a paused
-    container), so the clone must not leave ocirun waiting for the child's exec."""
+    """Clones the container's first process for ``launch``, born in the cgroup v2 directory
+    ``cgroup_dir`` (clone3 CLONE_INTO_CGROUP; its v1 cgroups it joins itself at its cgroup sync
+    point: InitProcess.join_at_sync).  ``may_freeze``: that cgroup may be frozen (exec into a
+    paused container), so the clone must not leave ocirun waiting for the child's exec."""
     opened: list[int] = []
     try:
         plan_fd = _memfd_with("ocirun-plan", launch.plan.encode())
@@ -270,8 +266,13 @@ def start(
                 raise SyscallError.from_oserror("open namespace", e, launch.pidns_path) from None
             opened.append(pidns)
             shim.set_child_subreaper()  # the process that goes on is a grandchild (OP_PIDNS_FORK)
-        cgroup_fd, required, optional = _open_cgroups(cgroups or {})
-        opened += [fd for fd in (cgroup_fd, *required, *optional) if fd >= 0]
+        cgroup_fd = -1
+        if cgroup_dir is not None:
+            try:
+                cgroup_fd = os.open(cgroup_dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+            except OSError as e:
+                raise SyscallError.from_oserror("open", e, cgroup_dir) from None
+            opened.append(cgroup_fd)
         fds = list(stdio or [])  # (fd, 0/1/2): the container's stdio, if not ours
         fds += [(fd, fd) for fd in range(3, 3 + preserve_fds)]
         fds += [(child_sock, launch.sync_fd), (plan_fd, launch.plan_fd)]
@@ -293,8 +294,6 @@ def start(
                 wait_go=launch.new_userns or launch.new_timens,
                 become_root=launch.become_root,
                 cgroup_fd=cgroup_fd,
-                cgroup_tasks=required + optional,
-                cgroup_tasks_required=len(required),
                 may_freeze=may_freeze,
             )
         except BaseException:

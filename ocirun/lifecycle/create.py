@@ -300,7 +300,7 @@ def _create_locked(req: _Request) -> Created:
             fifo_fd=fifo_fd,
             console_fd=console.child_fd if console is not None else None,
             preserve_fds=preserve_fds,
-            cgroups={cgroups.UNIFIED: unified} if unified is not None else None,
+            cgroup_dir=unified,
             stdio=req.stdio.child if req.stdio is not None else opts.stdio,
         )
     finally:

@@ -175,12 +175,13 @@ def exec_process(
             ctx.log.log_note(warning)
         if not st.alive():  # the namespaces above are the init's: it must still be the same process
             raise InvalidState("cannot exec in a stopped container")
+        joined = _cgroup_paths(st.cgroup_paths, cgroups or [])
         try:
             init = spawn.start(
                 launch,
                 console_fd=console.child_fd if console is not None else None,
                 preserve_fds=preserve_fds,
-                cgroups=_cgroup_paths(st.cgroup_paths, cgroups or []),
+                cgroup_dir=joined.get(""),  # ocirun.cgroups.UNIFIED
                 stdio=stdio.child if stdio is not None else None,
                 may_freeze=status == PAUSED,
             )
@@ -190,6 +191,8 @@ def exec_process(
             if stdio is not None:
                 stdio.close_child()
         try:
+            init.join_at_sync(joined)
+
             def on_seccomp(fd: int) -> None:  # NOTIFY: the listener to the agent at listenerPath
                 from ..seccomp import send_listener
                 from .create import hook_state
