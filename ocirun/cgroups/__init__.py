@@ -244,20 +244,15 @@ class Manager:
 
     # -- lifecycle ------------------------------------------------------------------------------
 
-    def create(self, only: str | None = None) -> None:
-        """Makes the directories (and their parents), or only that of hierarchy ``only``; on
+    def create(self, keys: Iterable[str] | None = None) -> None:
+        """Makes the directories (and their parents) of the hierarchies ``keys`` (None: all); on
         cgroup v2 hands the controllers down."""
-        if self.v2:
-            path = self.paths[UNIFIED]
-            _enable_controllers(path)
-            try:
-                _mkdirs(path, cpuset=False)
-            except OSError as e:
-                raise SyscallError.from_oserror("mkdir", e, e.filename or path) from None
-            return
+        wanted = set(self.paths if keys is None else keys)
         for key, path in self.paths.items():
-            if only is not None and key != only:
+            if key not in wanted:
                 continue
+            if self.v2:
+                _enable_controllers(path)
             try:
                 _mkdirs(path, cpuset="cpuset" in key.split(","))
             except OSError as e:

@@ -293,7 +293,7 @@ def _create_locked(req: _Request) -> Created:
     unified = cg.paths.get(cgroups.UNIFIED)
     undo.append(cg.destroy)
     if unified is not None:
-        cg.create(only=cgroups.UNIFIED)
+        cg.create([cgroups.UNIFIED])
     try:
         init = spawn.start(
             launch,
@@ -319,7 +319,7 @@ def _create_locked(req: _Request) -> Created:
         _write_id_maps(init.pid, spec)
     if launch.new_userns or launch.new_timens:
         init.ack()  # sync 1: maps and offsets are written; the child may exec the init stage
-    cg.create()
+    cg.create([key for key in cg.paths if key != cgroups.UNIFIED])
     cg.apply(spec.linux.resources, warn=ctx.log.warning)  # device rules even without resources
     cg.delegate(cgroups.delegate_uid(spec))  # its user owns it where it may manage it (v2)
     init.join_at_sync(cg.paths)
