@@ -886,13 +886,14 @@ def test_existing_parent_cpuset_without_cpus_is_filled_in(runtime: Runtime, bund
                 (mount / CGROUP_PARENT / f"{cid}-parent").rmdir()
 
 
+@pytest.mark.xfail_runtime(
+    "runc", reason="runc 1.1.5 writes the container's pid to cgroup.procs, and waits for an RCU grace period"
+)
 def test_the_container_joins_its_cgroups_itself(runtime: Runtime, bundle: Bundle, tmp_path: Path) -> None:
-    """ocirun writes no pid to any cgroup.procs, which takes the kernel's global migration lock
-    and waits for an RCU grace period (5-10 ms here): the container's process is born in its
-    cgroup2 (clone3 CLONE_INTO_CGROUP) and writes "0" to the `tasks` file of each of its v1
-    hierarchies itself.  What bench/ measures for `run` rests on this."""
-    if runtime.name != "ocirun":
-        pytest.skip("how ocirun's container process joins its cgroups")
+    """No runtime process writes a pid to any cgroup.procs, which takes the kernel's global
+    migration lock and waits for an RCU grace period (5-10 ms here): the container's process is
+    born in its cgroup2 (clone3 CLONE_INTO_CGROUP) and writes "0" to the `tasks` file of each of
+    its v1 hierarchies itself.  What bench/ measures for `run` rests on this."""
     cid = runtime.new_id()
     bundle.set_args("/bin/true")
     bundle.write_config(cid)
