@@ -899,7 +899,7 @@ def test_the_container_joins_its_cgroups_itself(runtime: Runtime, bundle: Bundle
     bundle.write_config(cid)
     trace = tmp_path / "strace.txt"
     argv = runtime.command("run", "--bundle", str(bundle.path), cid, log=False)
-    subprocess.run(["strace", "-f", "-qq", "-e", "trace=openat,write,clone3", "-o", str(trace), *argv],
+    subprocess.run(["strace", "-f", "-qq", "-e", "trace=openat,openat2,write,clone3", "-o", str(trace), *argv],
                    check=True, timeout=60, stdin=subprocess.DEVNULL, capture_output=True)
     lines = trace.read_text().splitlines()
     assert [x for x in lines if "/cgroup.procs" in x and "O_WRONLY" in x] == []
