@@ -68,8 +68,9 @@ enum ocirun_sync_point {
     SYNC_HOOKS = 1,  /* mounts done, before pivot_root: run createRuntime/prestart hooks */
     SYNC_UNSHARED = 3,/* the shim's child has made the namespaces it unshares (time): the parent may
                          write their settings now (the ACK of sync 1 follows) */
-    SYNC_CGROUPS = 2,/* before the first op that needs the cgroups (the process is in them since
-                        the clone): the ACK's value is the container's pid as the host sees it */
+    SYNC_CGROUPS = 2,/* before the first op that needs the cgroups: the ACK's value is the
+                        container's pid as the host sees it, and it carries the `tasks` files of
+                        the cgroup v1 hierarchies the process moves itself into (init.c wait_ack) */
 };
 
 /* Op codes.  Arguments are a, b, c, d; strings are s0, s1, ... in the payload. */

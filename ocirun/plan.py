@@ -263,12 +263,14 @@ def join_pidns(launch: Launch, path: str) -> None:
 
 
 def cgroups_ready(launch: Launch) -> None:
-    """The point where the init stage learns its pid as the host sees it (the parent's ACK), for
-    the startContainer hooks' state, and makes its cgroup namespace.
+    """The point where the init stage joins its cgroup v1 hierarchies (their `tasks` files come
+    with the parent's ACK: InitProcess.join_at_sync), learns its pid as the host sees it (for the
+    startContainer hooks' state) and makes its cgroup namespace.
 
-    The init is in its cgroups from the start (ocirun.spawn.start); the point stays before the
-    first op that needs them: the cgroup namespace (its root is the cgroup the process is in when
-    it is made), a mount of type cgroup, and the user's program.
+    As late as possible, so that the parent makes the v1 cgroups while the init stage sets up the
+    rootfs (it is born in its cgroup v2); before the first op that needs them: the cgroup namespace
+    (its root is the cgroup the process is in when it is made), a mount of type cgroup, the device
+    nodes, and the user's program.
     """
     if launch.cgroups_synced:
         return

@@ -15,9 +15,9 @@ A Manager knows the container's directory in every hierarchy (``paths``: v1 keys
 controllers joined by ",", the cgroup2 hierarchy's key is ""); it is saved in state.json so that
 later commands (delete, pause, kill --all, update, events) need not work it out again.  Creating
 and removing are on the hot path of ``run`` and do only the system calls they need (the process
-joins its cgroups itself: ocirun.spawn.start); the resources are written by
-ocirun.cgroups.resources, imported only when the config has some, and the
-device rules, which every container gets, by ocirun.cgroups.devices.
+joins its cgroups itself: ocirun.spawn.start, InitProcess.join_at_sync); the resources are
+written by ocirun.cgroups.resources, imported only when the config has some, and the device
+rules, which every container gets, by ocirun.cgroups.devices.
 """
 
 from __future__ import annotations
