@@ -13,7 +13,7 @@
  * failed execve after `start`) it writes one line on stderr instead and exits 127.
  *
  * The order of the security steps follows runc's standard init and is set by the plan:
- * mounts, devices, hostname, sysctls, masked and read-only paths, pivot_root, rlimits,
+ * mounts, devices, sysctls, masked and read-only paths, pivot_root, hostname, rlimits,
  * no_new_privs, seccomp (when no_new_privs is off), bounding set, setgroups/setresgid/setresuid,
  * capabilities, umask, chdir, executable lookup, READY, wait for `start`, seccomp (when
  * no_new_privs is on, as late as possible), close-on-exec of every fd but stdio and preserved ones,

@@ -196,6 +196,8 @@ def build(
     launch.new_timens = "time" in new_ns
 
     launch.cgroupns = "cgroup" in new_ns
+    for key in lx.sysctl:
+        _check_sysctl(key, new_ns, lx.namespace("network") is not None)
     plan.add(P.OP_SETSID, "start a new session")
     if lx.mount_label and not os.path.isdir("/sys/fs/selinux"):
         raise InvalidSpec("$.linux.mountLabel", f"mount label {lx.mount_label!r} requested, but SELinux is not enabled")
@@ -212,11 +214,6 @@ def build(
         plan.add(P.OP_SETHOSTNAME, f"sethostname `{spec.hostname}`", strings=(spec.hostname,))
     if spec.domainname is not None:
         plan.add(P.OP_SETDOMAINNAME, f"setdomainname `{spec.domainname}`", strings=(spec.domainname,))
-    for key, value in lx.sysctl.items():
-        _check_sysctl(key, new_ns, lx.namespace("network") is not None)
-        path = "/proc/sys/" + key.replace(".", "/")
-        plan.add(P.OP_WRITE_FILE, f"sysctl `{key}`", a=1, strings=(path, value))
-
     cgroups_ready(launch)
     if spec.process is not None:
         _process(launch, spec, rootfs, seccomp_cache)
@@ -347,6 +344,11 @@ def _rootfs(
     if hooks.get("prestart") or hooks.get("createRuntime") or hooks.get("createContainer"):
         plan.add(P.OP_SYNC, "wait for the createRuntime hooks", a=P.SYNC_HOOKS)
 
+    # Before the masked and read-only paths: clients list /proc/sys in readonlyPaths (runc's order).
+    # Resolved in the rootfs like every path here, and written only where that is a procfs.
+    for key, value in lx.sysctl.items():
+        path = "/proc/sys/" + key.replace(".", "/")
+        plan.add(P.OP_WRITE_FILE, f"sysctl `{key}`", a=1, strings=(path, value))
     if lx.masked_paths:
         plan.add(P.OP_OPEN_DEVNULL, "open the host's /dev/null")
         for path in lx.masked_paths:

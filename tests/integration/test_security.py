@@ -369,6 +369,34 @@ def test_namespaced_sysctls_apply_inside_only(runtime: Runtime, bundle: Bundle) 
     assert {p: Path(p).read_text() for p in host} == host, "the host's values changed"
 
 
+# What `runc spec`, Docker and podman write: /proc/sys is read-only, some of /proc masked.
+SPEC_MASKED_PATHS = ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+                     "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
+                     "/proc/scsi"]
+SPEC_READONLY_PATHS = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+
+
+@pytest.mark.parametrize("sysctls", [
+    pytest.param({"net.ipv4.ip_unprivileged_port_start": "0"}, id="docker-default"),
+    pytest.param({"net.ipv4.ping_group_range": "0\t0"}, id="podman-default"),
+    pytest.param({"net.ipv4.ip_local_port_range": "20000\t30000", "kernel.msgmax": "65536"}, id="net-and-kernel"),
+])
+def test_sysctls_are_written_before_proc_sys_is_made_read_only(
+        runtime: Runtime, bundle: Bundle, sysctls: dict[str, str]) -> None:
+    """Clients list /proc/sys in readonlyPaths and still set sysctls: the values are written first,
+    and the container then finds /proc/sys read-only (Docker and podman with their stock settings)."""
+    bundle.linux["maskedPaths"] = SPEC_MASKED_PATHS
+    bundle.linux["readonlyPaths"] = SPEC_READONLY_PATHS
+    bundle.linux["sysctl"] = sysctls
+    paths = ["/proc/sys/" + k.replace(".", "/") for k in sysctls]
+    bundle.set_args("/bin/sh", "-c", f"/bin/probe read {' '.join(paths)}; /bin/probe openw {' '.join(paths)}")
+    status, out, err = runtime.run_container(bundle)
+    assert status == 0, err
+    reads, writes = (json.loads(line) for line in out.splitlines() if line.strip())
+    assert [r["data"].strip() for r in reads] == list(sysctls.values())
+    assert [w["errno"] for w in writes] == [errno.EROFS] * len(paths), writes
+
+
 @pytest.mark.parametrize("key", ["vm.swappiness", "kernel.panic", "fs.file-max"])
 def test_non_namespaced_sysctl_is_refused(runtime: Runtime, bundle: Bundle, key: str) -> None:
     path = Path("/proc/sys") / key.replace(".", "/")

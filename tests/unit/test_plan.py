@@ -602,12 +602,16 @@ def test_no_hooks_sync_point_without_those_hooks(bundle: Path) -> None:
 # ---------------------------------------------------------------------------- uts, sysctl
 
 
-def test_hostname_domainname_and_sysctls_after_pivot(bundle: Path) -> None:
+def test_hostname_after_pivot_and_sysctls_before_masked_and_readonly_paths(bundle: Path) -> None:
+    """Sysctls are written before any masked or read-only path is applied: Docker, podman and
+    ``runc spec`` list /proc/sys in readonlyPaths, and a read-only /proc/sys refuses every write."""
     cfg = config(
         hostname="box",
         domainname="example.org",
         linux__namespaces=[{"type": t} for t in ("pid", "mount", "uts", "ipc", "network")],
         linux__sysctl={"net.ipv4.ip_forward": "1", "kernel.msgmax": "8192"},
+        linux__maskedPaths=["/proc/kcore", "/proc/sys/kernel/msgmax"],
+        linux__readonlyPaths=["/proc/sys", "/proc/bus"],
     )
     launch = build(bundle, cfg)
     ops = op_list(launch)
@@ -616,9 +620,11 @@ def test_hostname_domainname_and_sysctls_after_pivot(bundle: Path) -> None:
     d = index(launch, P.OP_SETDOMAINNAME)
     assert strings(ops[h][3], 1) == ("box",) and strings(ops[d][3], 1) == ("example.org",)
     assert pivot < h and pivot < d
-    writes = [(a[0], strings(p, 2)) for c, _w, a, p in ops if c == P.OP_WRITE_FILE]
-    assert writes == [(1, ("/proc/sys/net/ipv4/ip_forward", "1")), (1, ("/proc/sys/kernel/msgmax", "8192"))]
-    assert min(i for i, (c, *_r) in enumerate(ops) if c == P.OP_WRITE_FILE) > pivot
+    writes = [(i, a[0], strings(p, 2)) for i, (c, _w, a, p) in enumerate(ops) if c == P.OP_WRITE_FILE]
+    assert [w[1:] for w in writes] == [
+        (1, ("/proc/sys/net/ipv4/ip_forward", "1")), (1, ("/proc/sys/kernel/msgmax", "8192"))]
+    first_protect = min(i for i, (c, *_r) in enumerate(ops) if c in (P.OP_MASK, P.OP_READONLY, P.OP_OPEN_DEVNULL))
+    assert max(i for i, *_r in writes) < first_protect < pivot
     assert launch.clone_flags & plan.CLONE_NEWUTS
 
 
