@@ -14,6 +14,7 @@ import re
 import shutil
 import tempfile
 import time
+import tomllib
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,6 +48,18 @@ IMAGE = images.PODMAN_IMAGE
 ULIMITS = ["nofile=1024:1024", "nproc=4096:4096"]
 
 
+# podman's stock configuration as Debian ships it; the module's configuration keeps its sysctls
+STOCK_CONTAINERS_CONF = Path("/usr/share/containers/containers.conf")
+
+
+def stock_default_sysctls() -> list[str]:
+    """The ``default_sysctls`` of podman's stock containers.conf (net.ipv4.ping_group_range=0 0)."""
+    if not STOCK_CONTAINERS_CONF.exists():
+        return ["net.ipv4.ping_group_range=0 0"]
+    stock = tomllib.loads(STOCK_CONTAINERS_CONF.read_text())
+    return list(stock.get("containers", {}).get("default_sysctls", []))
+
+
 def toml_list(items: list[str]) -> str:
     return "[" + ", ".join(json.dumps(i) for i in items) + "]"
 
@@ -61,6 +74,7 @@ class Podman:
         (base / "containers.conf").write_text(f"""\
 [containers]
 default_ulimits = {toml_list(ULIMITS)}
+default_sysctls = {toml_list(stock_default_sysctls())}
 netns = "none"
 log_driver = "k8s-file"
 
@@ -199,6 +213,26 @@ def test_run_rm(pm: Podman, runtime: EngineRuntime) -> None:
     res = pm("run", "--rm", IMAGE, "echo", "hello from", runtime.name, runtime=runtime)
     assert res.stdout == f"hello from {runtime.name}\n"
     assert pm.names() == []
+
+
+def test_run_with_the_stock_default_sysctls(pm: Podman, runtime: EngineRuntime) -> None:
+    """podman's stock default_sysctls are set while /proc/sys is read-only (its readonlyPaths)."""
+    assert stock_default_sysctls(), "podman's stock configuration sets no sysctl"
+    script = "; ".join(
+        f"cat /proc/sys/{key.replace('.', '/')}; (echo 1 > /proc/sys/{key.replace('.', '/')}) 2>/dev/null || echo ro"
+        for key in (entry.partition("=")[0] for entry in stock_default_sysctls())
+    )
+    res = pm("run", "--rm", IMAGE, "sh", "-c", script, runtime=runtime)
+    expected = "".join("\t".join(entry.partition("=")[2].split()) + "\nro\n" for entry in stock_default_sysctls())
+    assert res.stdout == expected
+
+
+def test_run_explicit_sysctls(pm: Podman, runtime: EngineRuntime) -> None:
+    """--sysctl with a net.* and a kernel.* (ipc) key, read back inside."""
+    res = pm("run", "--rm", "--sysctl", "net.ipv4.ip_unprivileged_port_start=0",
+             "--sysctl", "kernel.msgmax=65536", IMAGE, "cat", "/proc/sys/net/ipv4/ip_unprivileged_port_start",
+             "/proc/sys/kernel/msgmax", runtime=runtime)
+    assert res.stdout == "0\n65536\n"
 
 
 def test_run_exit_status(pm: Podman, runtime: EngineRuntime) -> None:
