@@ -60,13 +60,13 @@ MiB = 1024 * 1024
 class Docker:
     """A dockerd of the test's own over ``containerd``, everything of it under ``base``."""
 
-    # What dockerd 20.10 makes outside its data and exec roots, found by running it (the key file
-    # would be /etc/docker/key.json: daemon.json moves it; the rest is for the check afterwards)
+    # What dockerd 20.10 makes outside its data and exec roots, found by running it: /run/docker
+    # (its plugin socket directory, always).  The key file would be /etc/docker/key.json, but
+    # daemon.json moves it; the defaults of the rest are here for the check afterwards.
     HOST_PATHS = (
         "/run/docker/plugins",
         "/run/docker",
         "/etc/docker/key.json",
-        "/etc/docker",
         "/var/lib/docker",
         "/run/docker.sock",
         "/run/docker.pid",
@@ -224,8 +224,12 @@ def run_args(runtime: EngineRuntime, *flags: str) -> list[str]:
 def start_loop(dk: Docker, runtime: EngineRuntime, tag: str, *flags: str, script: str = LOOP) -> str:
     """A detached container running ``script`` (it prints "started"), once it has."""
     name = name_for(runtime, tag)
-    dk(*run_args(runtime, "-d", "--name", name, *flags), IMAGE, "sh", "-c", script)
-    wait_until(lambda: "started" in dk("logs", name).stdout, f"{name} to start")
+    try:
+        dk(*run_args(runtime, "-d", "--name", name, *flags), IMAGE, "sh", "-c", script)
+        wait_until(lambda: "started" in dk("logs", name).stdout, f"{name} to start")
+    except BaseException:
+        dk("rm", "-f", name, check=False)
+        raise
     return name
 
 
@@ -354,8 +358,8 @@ def test_run_it_through_a_pty(dk: Docker, runtime: EngineRuntime) -> None:
 
 def test_run_detached_and_logs(dk: Docker, runtime: EngineRuntime) -> None:
     name = name_for(runtime, "logs")
-    dk(*run_args(runtime, "-d", "--name", name), IMAGE, "sh", "-c", "echo one; echo two >&2; sleep 600")
     try:
+        dk(*run_args(runtime, "-d", "--name", name), IMAGE, "sh", "-c", "echo one; echo two >&2; sleep 600")
         wait_until(lambda: "two" in dk("logs", name).stderr, "the logs")
         logs = dk("logs", name)
         assert (logs.stdout, logs.stderr) == ("one\n", "two\n"), logs
@@ -363,7 +367,7 @@ def test_run_detached_and_logs(dk: Docker, runtime: EngineRuntime) -> None:
         assert info["State"]["Running"] and os.path.exists(f"/proc/{info['State']['Pid']}"), info["State"]
         assert info["HostConfig"]["Runtime"] == runtime.name
     finally:
-        dk("rm", "-f", name)
+        dk("rm", "-f", name, check=False)
 
 
 def test_exec(dk: Docker, runtime: EngineRuntime) -> None:
