@@ -285,6 +285,7 @@ def test_run_exit_codes(dk: Docker, runtime: EngineRuntime) -> None:
 
 
 def test_run_process_settings(dk: Docker, runtime: EngineRuntime) -> None:
+    """--user, --workdir, -e, --hostname, -i, --cap-drop/--cap-add (CAP_KILL is bit 5)."""
     res = dk(
         *run_args(runtime, "--rm", "--user", "1000:100", "--workdir", "/tmp", "-e", "FOO=bar"),
         *("--hostname", "e2e-host", IMAGE, "sh", "-c"),
@@ -293,6 +294,11 @@ def test_run_process_settings(dk: Docker, runtime: EngineRuntime) -> None:
     assert res.stdout == "1000:100 /tmp bar e2e-host\n", res
     res = dk(*run_args(runtime, "--rm", "-i"), IMAGE, "tr", "a-z", "A-Z", input="piped in\n")
     assert res.stdout == "PIPED IN\n", res
+    res = dk(
+        *run_args(runtime, "--rm", "--cap-drop", "ALL", "--cap-add", "KILL"),
+        *(IMAGE, "grep", "^CapEff", "/proc/self/status"),
+    )
+    assert res.stdout.split() == ["CapEff:", "0000000000000020"], res
 
 
 def test_run_read_only(dk: Docker, runtime: EngineRuntime) -> None:
@@ -366,6 +372,10 @@ def test_run_detached_and_logs(dk: Docker, runtime: EngineRuntime) -> None:
         info = dk.inspect(name)
         assert info["State"]["Running"] and os.path.exists(f"/proc/{info['State']['Pid']}"), info["State"]
         assert info["HostConfig"]["Runtime"] == runtime.name
+        # ... and that runtime made it: its own state file (Docker 20.10 gives every runtime the
+        # root <exec-root>/runtime-runc)
+        state = json.loads((dk.base / "exec" / "runtime-runc" / "moby" / info["Id"] / "state.json").read_text())
+        assert ("pid_start" if runtime.name == "ocirun" else "init_process_start") in state, sorted(state)
     finally:
         dk("rm", "-f", name, check=False)
 
