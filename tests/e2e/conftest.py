@@ -1,5 +1,5 @@
-"""End-to-end tests: podman and containerd, as Debian ships them, driving ocirun (and runc, the
-oracle, in the same run).  Everything here carries the ``e2e`` marker; a client that is not
+"""End-to-end tests: podman, containerd and Docker, as Debian ships them, driving ocirun (and runc,
+the oracle, in the same run).  Everything here carries the ``e2e`` marker; a client that is not
 installed skips its tests with the reason.  See tests/e2e/README.md.
 
 The ``runtime`` fixture of tests/conftest.py is replaced here by an ``EngineRuntime`` (a name and
@@ -44,7 +44,8 @@ def runtime(request: pytest.FixtureRequest) -> EngineRuntime:
 
 @pytest.fixture(scope="session")
 def image_dir() -> Iterator[Path]:
-    """The image as a rootfs tarball (podman import) and an OCI archive (ctr image import)."""
+    """The image as a rootfs tarball (podman import, docker import) and an OCI archive (ctr image
+    import)."""
     WORK_BASE.mkdir(parents=True, exist_ok=True)
     d = Path(os.path.realpath(WORK_BASE)) / f"image-{os.getpid()}"
     d.mkdir()

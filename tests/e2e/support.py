@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -53,7 +54,7 @@ def require(*programs: str) -> None:
     if missing:
         pytest.skip(
             f"not installed: {', '.join(missing)} (.ci/run installs them: apt-get install podman "
-            f"containerd conmon)",
+            f"conmon containerd docker.io)",
             allow_module_level=True,
         )
 
@@ -173,3 +174,84 @@ def stop_daemon(proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+def remove_new_host_paths(paths: Sequence[str], existed: set[str]) -> list[str]:
+    """Removes those of ``paths`` (host paths a daemon makes outside its private directories, in
+    /run, /etc, ...) that did not exist before (``existed``): a file is unlinked, a directory
+    removed only as far as it is empty (deepest first: nothing of anyone else is touched).  The
+    ones still there."""
+    left = []
+    for path in sorted(set(paths) - existed, key=len, reverse=True):
+        if os.path.isdir(path) and not os.path.islink(path):
+            for dirpath, _, _ in sorted(os.walk(path), key=lambda w: len(w[0]), reverse=True):
+                with contextlib.suppress(OSError):
+                    os.rmdir(dirpath)
+        elif os.path.lexists(path):
+            os.unlink(path)
+        if os.path.lexists(path):
+            left.append(path)
+    return left
+
+
+def existing(paths: Sequence[str]) -> set[str]:
+    return {p for p in paths if os.path.lexists(p)}
+
+
+class ContainerdDaemon:
+    """A containerd of the test's own: root, state, sockets and the opt plugin's directory under
+    ``base``, no CRI plugin; stopped by its pid.  Its shims' sockets are in /run/containerd/s
+    (containerd 1.6 has them there whatever its state directory)."""
+
+    HOST_PATHS = ("/run/containerd/s", "/run/containerd")
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.socket = base / "containerd.sock"
+        self.config = base / "config.toml"
+        self.config.write_text(f"""\
+version = 2
+root = "{base}/root"
+state = "{base}/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+
+[grpc]
+  address = "{self.socket}"
+
+[ttrpc]
+  address = "{self.socket}.ttrpc"
+
+[debug]
+  address = ""
+
+[metrics]
+  address = ""
+
+[plugins."io.containerd.internal.v1.opt"]
+  path = "{base}/opt"
+""")
+        self.log = base / "containerd.log"
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen(
+                ["containerd", "--config", str(self.config)],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
+        version = ["ctr", "--address", str(self.socket), "version"]
+        try:
+            wait_until(
+                lambda: self.proc.poll() is not None or run(version, check=False, timeout=10).returncode == 0,
+                "containerd to answer",
+                timeout=30,
+                interval=0.1,
+            )
+        except AssertionError:
+            self.stop()
+            raise
+        if self.proc.poll() is not None:
+            raise AssertionError(f"containerd exited {self.proc.returncode}: {self.log.read_text()[-2000:]}")
+
+    def stop(self) -> None:
+        stop_daemon(self.proc)

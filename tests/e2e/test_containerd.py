@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 import time
 import uuid
@@ -24,15 +23,17 @@ from .ptyrun import PtyProcess
 from .support import (
     LOOP,
     WORK_BASE,
+    ContainerdDaemon,
     EngineRuntime,
     Result,
     cgroups_named,
+    existing,
     mounts_under,
     processes_mentioning,
     remove_cgroups,
+    remove_new_host_paths,
     require,
     run,
-    stop_daemon,
     unmount_all,
     wait_until,
 )
@@ -42,63 +43,16 @@ require("containerd", "ctr", "containerd-shim-runc-v2")
 IMAGE = images.CONTAINERD_IMAGE
 
 
-class Containerd:
-    """A containerd of the test's own: root, state, sockets and plugin dirs under ``base``."""
+class Containerd(ContainerdDaemon):
+    """The test's containerd, driven with ctr in a namespace of the module's own."""
 
     def __init__(self, base: Path) -> None:
-        self.base = base
         self.namespace = f"ocirun-e2e-{uuid.uuid4().hex[:8]}"
-        self.socket = base / "containerd.sock"
         self.fifo_dir = base / "fifo"
         self.runc_root = base / "runc-root"
         for d in (self.fifo_dir, self.runc_root):
             d.mkdir()
-        self.config = base / "config.toml"
-        self.config.write_text(f"""\
-version = 2
-root = "{base}/root"
-state = "{base}/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-
-[grpc]
-  address = "{self.socket}"
-
-[ttrpc]
-  address = "{self.socket}.ttrpc"
-
-[debug]
-  address = ""
-
-[metrics]
-  address = ""
-
-[plugins."io.containerd.internal.v1.opt"]
-  path = "{base}/opt"
-""")
-        self.log = base / "containerd.log"
-        with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen(
-                ["containerd", "--config", str(self.config)],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-                start_new_session=True,
-            )
-        try:
-            wait_until(
-                lambda: (
-                    self.proc.poll() is not None
-                    or run(self.ctr_command("version"), check=False, timeout=10).returncode == 0
-                ),
-                "containerd to answer",
-                timeout=30,
-                interval=0.1,
-            )
-        except AssertionError:
-            self.stop()
-            raise
-        if self.proc.poll() is not None:
-            raise AssertionError(f"containerd exited {self.proc.returncode}: {self.log.read_text()[-2000:]}")
+        super().__init__(base)
 
     def ctr_command(self, *args: str) -> list[str]:
         return ["ctr", "--address", str(self.socket), "--namespace", self.namespace, *map(str, args)]
@@ -139,9 +93,6 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
         if cid in self.containers():
             self("container", "delete", cid, check=False)
 
-    def stop(self) -> None:
-        stop_daemon(self.proc)
-
 
 @pytest.fixture(scope="module")
 def containerd(image_dir: Path) -> Iterator[Containerd]:
@@ -149,7 +100,7 @@ def containerd(image_dir: Path) -> Iterator[Containerd]:
     it made is removed afterwards and the daemon stopped by its pid."""
     WORK_BASE.mkdir(parents=True, exist_ok=True)
     base = Path(tempfile.mkdtemp(prefix="containerd-", dir=os.path.realpath(WORK_BASE)))
-    run_dir_existed = os.path.exists("/run/containerd")
+    host_paths = existing(Containerd.HOST_PATHS)
     cd = Containerd(base)
     try:
         cd("image", "import", str(image_dir / "oci.tar"))
@@ -163,8 +114,8 @@ def containerd(image_dir: Path) -> Iterator[Containerd]:
         left_cgroups = remove_cgroups(cgroups_named([cd.namespace]))
         left_procs = processes_mentioning([str(base), cd.namespace])
         shutil.rmtree(base, ignore_errors=True)
-        if not run_dir_existed:  # the shims' sockets live in /run/containerd/s
-            shutil.rmtree("/run/containerd", ignore_errors=True)
+        # the shims' socket directory, as far as it is empty (another containerd may use it)
+        remove_new_host_paths(Containerd.HOST_PATHS, host_paths)
         assert not left_procs, f"processes left: {left_procs}"
         assert not left_cgroups, f"cgroups left: {left_cgroups}"
 
