@@ -14,8 +14,9 @@
  *
  * The order of the security steps follows runc's standard init and is set by the plan:
  * mounts, devices, sysctls, masked and read-only paths, pivot_root, hostname, rlimits,
- * no_new_privs, seccomp (when no_new_privs is off), bounding set, setgroups/setresgid/setresuid,
- * capabilities, umask, chdir, executable lookup, READY, wait for `start`, seccomp (when
+ * no_new_privs, seccomp (when no_new_privs is off), chdir (as root), bounding set,
+ * setgroups/setresgid/setresuid, chdir (as the user, where root could not), capabilities, umask,
+ * executable lookup, READY, wait for `start`, seccomp (when
  * no_new_privs is on, as late as possible), close-on-exec of every fd but stdio and preserved ones,
  * execve.
  */
@@ -588,6 +589,31 @@ static void op_move_root(void)
     reopen_root();
 }
 
+/* The working directory.  OCIRUN_CHDIR_FIRST runs while the process is root with all its
+ * capabilities, so that a user may start in a directory only root can enter; where even root is
+ * refused (EACCES, EPERM: a root-squashing NFS) OCIRUN_CHDIR_AGAIN tries as the user. */
+static void op_chdir(const struct ocirun_op *op)
+{
+    static int entered;
+    const char *dir = op_str(op, 0);
+    char cwd[64];
+    if (op->a == OCIRUN_CHDIR_FIRST) {
+        long r = SC1(__NR_chdir, dir);
+        if (r == 0)
+            entered = 1;
+        else if (r != -EACCES && r != -EPERM)
+            fail((int)-r, dir);
+        return;
+    }
+    if (op->a != OCIRUN_CHDIR_AGAIN || !entered)
+        CHECK(SC1(__NR_chdir, dir), dir);
+    /* A cwd reached through a leaked fd (/proc/self/fd/N) lies outside the root: getcwd then
+     * says "(unreachable)" (CVE-2024-21626).  ERANGE only means a long path. */
+    long r = SC2(__NR_getcwd, cwd, sizeof cwd);
+    if ((r >= 0 && cwd[0] != '/') || r == -ENOENT)
+        fail(ENOENT, "the working directory is not inside the container");
+}
+
 static void op_write_file(const struct ocirun_op *op)
 {
     const char *path = op_str(op, 0), *content = op_str(op, 1);
@@ -983,16 +1009,7 @@ static void run_op(const struct ocirun_op *op)
     case OP_MASK: op_mask(op); break;
     case OP_READONLY: op_readonly(op); break;
     case OP_SYNC: send_msg(MSG_SYNC, cur_step, 0, op->a, 0); wait_ack(); break;
-    case OP_CHDIR: {
-        char cwd[64];
-        CHECK(SC1(__NR_chdir, op_str(op, 0)), op_str(op, 0));
-        /* A cwd reached through a leaked fd (/proc/self/fd/N) lies outside the root: getcwd then
-         * says "(unreachable)" (CVE-2024-21626).  ERANGE only means a long path. */
-        long r = SC2(__NR_getcwd, cwd, sizeof cwd);
-        if ((r >= 0 && cwd[0] != '/') || r == -ENOENT)
-            fail(ENOENT, "the working directory is not inside the container");
-        break;
-    }
+    case OP_CHDIR: op_chdir(op); break;
     case OP_RLIMIT: {
         struct rlimit64 rl = {(u64)op->b, (u64)op->c};
         CHECK(SC4(__NR_prlimit64, 0, op->a, &rl, 0), 0);
