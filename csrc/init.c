@@ -580,8 +580,128 @@ static void op_chroot(void)
     reopen_root();
 }
 
+static int str_eq(const char *a, const char *b)
+{
+    while (*a && *a == *b)
+        a++, b++;
+    return *a == *b;
+}
+
+/* The next field of a /proc/self/mountinfo line (space separated), NUL-terminated in place. */
+static char *mi_field(char **p, char *eol)
+{
+    char *f = *p;
+    while (*p < eol && **p != ' ')
+        (*p)++;
+    if (*p < eol)
+        *(*p)++ = 0;
+    return f;
+}
+
+/* Copies a mountinfo path to `out` without its octal escapes (\040 ...); `out` may be `in` or
+ * before it.  Returns the end of the copy (its NUL). */
+static char *mi_unescape(char *out, const char *in)
+{
+    while (*in) {
+        if (in[0] == '\\' && in[1] >= '0' && in[1] <= '3' && in[2] >= '0' && in[2] <= '7' && in[3] >= '0' &&
+            in[3] <= '7') {
+            *out++ = (char)((in[1] - '0') << 6 | (in[2] - '0') << 3 | (in[3] - '0'));
+            in += 4;
+        } else {
+            *out++ = *in++;
+        }
+    }
+    *out = 0;
+    return out;
+}
+
+/* --no-pivot leaves the host's / in the mount namespace, and with it the host's procfs and sysfs
+ * mounts.  The kernel lets a process in a user namespace mount a new procfs (sysfs) only where a
+ * fully visible one is already there (mount_too_revealing): the host's would do, and the new one
+ * would have none of the container's masks.  So every full mount of either outside the rootfs is
+ * unmounted, or covered by a tmpfs where it cannot be (a mount locked by a user namespace), as
+ * runc's msMoveRoot does.  Only this mount namespace sees it: the mounts are slaves first. */
+static void hide_host_procfs(void)
+{
+    char root[4096], lbuf[32];
+    long n = SC4(__NR_readlinkat, AT_FDCWD, fd_path(lbuf, root_fd), root, sizeof root - 1);
+    CHECK(n, "the rootfs's path");
+    root[n] = 0;
+    size_t rlen = (size_t)n;
+
+    long fd = SC4(__NR_openat, AT_FDCWD, "/proc/self/mountinfo", O_RDONLY | O_CLOEXEC, 0);
+    CHECK(fd, "/proc/self/mountinfo");
+    size_t cap = 1 << 16, len = 0;
+    long mem = SC6(__NR_mmap, 0, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(mem, "memory");
+    for (;;) {
+        if (len == cap) {
+            mem = SC5(__NR_mremap, mem, cap, cap * 2, 1 /* MREMAP_MAYMOVE */, 0);
+            CHECK(mem, "memory");
+            cap *= 2;
+        }
+        long r = SC3(__NR_read, fd, (char *)mem + len, cap - len);
+        if (r == -EINTR)
+            continue;
+        CHECK(r, "/proc/self/mountinfo");
+        if (r == 0)
+            break;
+        len += (size_t)r;
+    }
+    SC1(__NR_close, fd);
+
+    /* Pass 1: the mount points to hide, NUL-terminated one after the other at the start of the
+     * buffer (each is shorter than its line, so the copy never overtakes the reading). */
+    char *buf = (char *)mem, *out = buf, *p = buf, *end = buf + len;
+    while (p < end) {
+        char *eol = p;
+        while (eol < end && *eol != '\n')
+            eol++;
+        *eol = 0;
+        mi_field(&p, eol); /* mount id */
+        mi_field(&p, eol); /* parent id */
+        mi_field(&p, eol); /* major:minor */
+        char *mroot = mi_field(&p, eol);
+        char *point = mi_field(&p, eol);
+        const char *fstype = "";
+        while (p < eol) { /* options, optional fields, "-", then the type */
+            char *f = mi_field(&p, eol);
+            if (f[0] == '-' && !f[1]) {
+                fstype = mi_field(&p, eol);
+                break;
+            }
+        }
+        p = eol + 1;
+        int full = mroot[0] == '/' && !mroot[1];
+        int pseudo = str_eq(fstype, "proc") || str_eq(fstype, "sysfs");
+        if (!full || !pseudo)
+            continue;
+        char *start = out;
+        out = mi_unescape(out, point) + 1;
+        size_t plen = (size_t)(out - 1 - start);
+        int inside = plen >= rlen && !memcmp(start, root, rlen) && (plen == rlen || start[rlen] == '/' ||
+                                                                    (rlen == 1 && root[0] == '/'));
+        if (inside)
+            out = start; /* the container's own */
+    }
+
+    /* Pass 2 */
+    for (char *mp = buf; mp < out; mp += str_len(mp) + 1) {
+        long r = SC5(__NR_mount, 0, mp, 0, MS_SLAVE | MS_REC, 0);
+        if (r == -ENOENT)
+            continue; /* below one hidden before */
+        CHECK(r, mp);
+        r = SC2(__NR_umount2, mp, MNT_DETACH | 8 /* UMOUNT_NOFOLLOW */);
+        if (r == -EINVAL || r == -EPERM)
+            r = SC5(__NR_mount, "tmpfs", mp, "tmpfs", 0, 0);
+        CHECK(r, mp);
+    }
+    SC2(__NR_munmap, mem, cap);
+}
+
 static void op_move_root(void)
 {
+    hide_host_procfs();
     CHECK(SC1(__NR_fchdir, root_fd), "rootfs");
     CHECK(SC5(__NR_mount, ".", "/", 0, MS_MOVE, 0), "rootfs");
     CHECK(SC1(__NR_chroot, "."), "rootfs");
