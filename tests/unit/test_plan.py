@@ -999,3 +999,26 @@ def test_planning_has_no_side_effects(bundle: Path) -> None:
     before = sorted(str(p) for p in bundle.rglob("*"))
     build(bundle, config(mounts=MOUNTS, process__cwd="/new/dir"))
     assert sorted(str(p) for p in bundle.rglob("*")) == before
+
+
+@pytest.mark.parametrize("userns", [False, True])
+def test_bind_source_in_the_rootfs_is_resolved_when_mounted(bundle: Path, userns: bool) -> None:
+    """A bind source inside the rootfs goes to the init stage as a path, looked up when its op runs:
+    after the rootfs is bound on itself and after the earlier mounts on that bind, so it sees them
+    (runc resolves each source at mount time, in config order).  Also with a user namespace, where
+    a source opened on the host side beforehand would see the image under the earlier mount."""
+    rootfs = str(bundle / "rootfs")
+    cfg = config(mounts=[
+        {"destination": "/final", "type": "bind", "source": "/srv/host-dir", "options": ["bind"]},
+        {"destination": "/other", "type": "bind", "source": "rootfs/final/file", "options": ["bind"]},
+    ])
+    if userns:
+        cfg["linux"]["namespaces"].append({"type": "user"})
+        cfg["linux"]["uidMappings"] = cfg["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 1000, "size": 1}]
+    launch = build(bundle, cfg)
+    (first, _a1, s1), (second, _a2, s2) = user_mounts(launch)
+    assert s1[:2] == ("/srv/host-dir", "/final")
+    assert s2[:2] == (rootfs + "/final/file", "/other")
+    ops = op_list(launch)
+    self_bind = next(i for i, (c, _w, _a, p) in enumerate(ops) if c == P.OP_MOUNT and strings(p, 2) == (rootfs, rootfs))
+    assert self_bind < index(launch, P.OP_ROOTFS) < first < second
