@@ -83,7 +83,8 @@ enum ocirun_op_code {
     OP_MKNOD = 5,         /* s0 = path in root; a = mode (with S_IFCHR...), b = dev, c = uid, d = gid */
     OP_SYMLINK = 6,       /* s0 = link target, s1 = path in root */
     OP_PIVOT_ROOT = 7,    /* pivot into the rootfs, detach the old root */
-    OP_MOVE_ROOT = 8,     /* --no-pivot: move the rootfs onto / and chroot */
+    OP_MOVE_ROOT = 8,     /* --no-pivot: unmount (or cover) every full procfs and sysfs outside the
+                             rootfs, move the rootfs onto / and chroot */
     OP_SETHOSTNAME = 9,   /* s0 */
     OP_SETDOMAINNAME = 10,/* s0 */
     OP_WRITE_FILE = 11,   /* s0 = path, s1 = content; a = 1: must be on procfs */
