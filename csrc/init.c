@@ -14,8 +14,9 @@
  *
  * The order of the security steps follows runc's standard init and is set by the plan:
  * mounts, devices, sysctls, masked and read-only paths, pivot_root, hostname, rlimits,
- * no_new_privs, seccomp (when no_new_privs is off), bounding set, setgroups/setresgid/setresuid,
- * capabilities, umask, chdir, executable lookup, READY, wait for `start`, seccomp (when
+ * no_new_privs, seccomp (when no_new_privs is off), chdir (as root), bounding set,
+ * setgroups/setresgid/setresuid, chdir (as the user, where root could not), capabilities, umask,
+ * executable lookup, READY, wait for `start`, seccomp (when
  * no_new_privs is on, as late as possible), close-on-exec of every fd but stdio and preserved ones,
  * execve.
  */
@@ -579,13 +580,158 @@ static void op_chroot(void)
     reopen_root();
 }
 
+static int str_eq(const char *a, const char *b)
+{
+    while (*a && *a == *b)
+        a++, b++;
+    return *a == *b;
+}
+
+/* The next field of a /proc/self/mountinfo line (space separated), NUL-terminated in place. */
+static char *mi_field(char **p, char *eol)
+{
+    char *f = *p;
+    while (*p < eol && **p != ' ')
+        (*p)++;
+    if (*p < eol)
+        *(*p)++ = 0;
+    return f;
+}
+
+/* Copies a mountinfo path to `out` without its octal escapes (\040 ...); `out` may be `in` or
+ * before it.  Returns the end of the copy (its NUL). */
+static char *mi_unescape(char *out, const char *in)
+{
+    while (*in) {
+        if (in[0] == '\\' && in[1] >= '0' && in[1] <= '3' && in[2] >= '0' && in[2] <= '7' && in[3] >= '0' &&
+            in[3] <= '7') {
+            *out++ = (char)((in[1] - '0') << 6 | (in[2] - '0') << 3 | (in[3] - '0'));
+            in += 4;
+        } else {
+            *out++ = *in++;
+        }
+    }
+    *out = 0;
+    return out;
+}
+
+/* --no-pivot leaves the host's / in the mount namespace, and with it the host's procfs and sysfs
+ * mounts.  The kernel lets a process in a user namespace mount a new procfs (sysfs) only where a
+ * fully visible one is already there (mount_too_revealing): the host's would do, and the new one
+ * would have none of the container's masks.  So every full mount of either outside the rootfs is
+ * unmounted, or covered by a tmpfs where it cannot be (a mount locked by a user namespace), as
+ * runc's msMoveRoot does.  Only this mount namespace sees it: the mounts are slaves first. */
+static void hide_host_procfs(void)
+{
+    char root[4096], lbuf[32];
+    long n = SC4(__NR_readlinkat, AT_FDCWD, fd_path(lbuf, root_fd), root, sizeof root - 1);
+    CHECK(n, "the rootfs's path");
+    root[n] = 0;
+    size_t rlen = (size_t)n;
+
+    long fd = SC4(__NR_openat, AT_FDCWD, "/proc/self/mountinfo", O_RDONLY | O_CLOEXEC, 0);
+    CHECK(fd, "/proc/self/mountinfo");
+    size_t cap = 1 << 16, len = 0;
+    long mem = SC6(__NR_mmap, 0, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(mem, "memory");
+    for (;;) {
+        if (len == cap) {
+            mem = SC5(__NR_mremap, mem, cap, cap * 2, 1 /* MREMAP_MAYMOVE */, 0);
+            CHECK(mem, "memory");
+            cap *= 2;
+        }
+        long r = SC3(__NR_read, fd, (char *)mem + len, cap - len);
+        if (r == -EINTR)
+            continue;
+        CHECK(r, "/proc/self/mountinfo");
+        if (r == 0)
+            break;
+        len += (size_t)r;
+    }
+    SC1(__NR_close, fd);
+
+    /* Pass 1: the mount points to hide, NUL-terminated one after the other at the start of the
+     * buffer (each is shorter than its line, so the copy never overtakes the reading). */
+    char *buf = (char *)mem, *out = buf, *p = buf, *end = buf + len;
+    while (p < end) {
+        char *eol = p;
+        while (eol < end && *eol != '\n')
+            eol++;
+        *eol = 0;
+        mi_field(&p, eol); /* mount id */
+        mi_field(&p, eol); /* parent id */
+        mi_field(&p, eol); /* major:minor */
+        char *mroot = mi_field(&p, eol);
+        char *point = mi_field(&p, eol);
+        const char *fstype = "";
+        while (p < eol) { /* options, optional fields, "-", then the type */
+            char *f = mi_field(&p, eol);
+            if (f[0] == '-' && !f[1]) {
+                fstype = mi_field(&p, eol);
+                break;
+            }
+        }
+        p = eol + 1;
+        int full = mroot[0] == '/' && !mroot[1];
+        int pseudo = str_eq(fstype, "proc") || str_eq(fstype, "sysfs");
+        if (!full || !pseudo)
+            continue;
+        char *start = out;
+        out = mi_unescape(out, point) + 1;
+        size_t plen = (size_t)(out - 1 - start);
+        int inside = plen >= rlen && !memcmp(start, root, rlen) && (plen == rlen || start[rlen] == '/' ||
+                                                                    (rlen == 1 && root[0] == '/'));
+        if (inside)
+            out = start; /* the container's own */
+    }
+
+    /* Pass 2 */
+    for (char *mp = buf; mp < out; mp += str_len(mp) + 1) {
+        long r = SC5(__NR_mount, 0, mp, 0, MS_SLAVE | MS_REC, 0);
+        if (r == -ENOENT)
+            continue; /* below one hidden before */
+        CHECK(r, mp);
+        r = SC2(__NR_umount2, mp, MNT_DETACH | 8 /* UMOUNT_NOFOLLOW */);
+        if (r == -EINVAL || r == -EPERM)
+            r = SC5(__NR_mount, "tmpfs", mp, "tmpfs", 0, 0);
+        CHECK(r, mp);
+    }
+    SC2(__NR_munmap, mem, cap);
+}
+
 static void op_move_root(void)
 {
+    hide_host_procfs();
     CHECK(SC1(__NR_fchdir, root_fd), "rootfs");
     CHECK(SC5(__NR_mount, ".", "/", 0, MS_MOVE, 0), "rootfs");
     CHECK(SC1(__NR_chroot, "."), "rootfs");
     CHECK(SC1(__NR_chdir, "/"), "/");
     reopen_root();
+}
+
+/* The working directory.  OCIRUN_CHDIR_FIRST runs while the process is root with all its
+ * capabilities, so that a user may start in a directory only root can enter; where even root is
+ * refused (EACCES, EPERM: a root-squashing NFS) OCIRUN_CHDIR_AGAIN tries as the user. */
+static void op_chdir(const struct ocirun_op *op)
+{
+    static int entered;
+    const char *dir = op_str(op, 0);
+    char cwd[64];
+    if (op->a == OCIRUN_CHDIR_FIRST) {
+        long r = SC1(__NR_chdir, dir);
+        if (r == 0)
+            entered = 1;
+        else if (r != -EACCES && r != -EPERM)
+            fail((int)-r, dir);
+        return;
+    }
+    if (op->a != OCIRUN_CHDIR_AGAIN || !entered)
+        CHECK(SC1(__NR_chdir, dir), dir);
+    /* A cwd reached through a leaked fd (/proc/self/fd/N) lies outside the root: getcwd then
+     * says "(unreachable)" (CVE-2024-21626).  ERANGE only means a long path. */
+    long r = SC2(__NR_getcwd, cwd, sizeof cwd);
+    if ((r >= 0 && cwd[0] != '/') || r == -ENOENT)
+        fail(ENOENT, "the working directory is not inside the container");
 }
 
 static void op_write_file(const struct ocirun_op *op)
@@ -983,16 +1129,7 @@ static void run_op(const struct ocirun_op *op)
     case OP_MASK: op_mask(op); break;
     case OP_READONLY: op_readonly(op); break;
     case OP_SYNC: send_msg(MSG_SYNC, cur_step, 0, op->a, 0); wait_ack(); break;
-    case OP_CHDIR: {
-        char cwd[64];
-        CHECK(SC1(__NR_chdir, op_str(op, 0)), op_str(op, 0));
-        /* A cwd reached through a leaked fd (/proc/self/fd/N) lies outside the root: getcwd then
-         * says "(unreachable)" (CVE-2024-21626).  ERANGE only means a long path. */
-        long r = SC2(__NR_getcwd, cwd, sizeof cwd);
-        if ((r >= 0 && cwd[0] != '/') || r == -ENOENT)
-            fail(ENOENT, "the working directory is not inside the container");
-        break;
-    }
+    case OP_CHDIR: op_chdir(op); break;
     case OP_RLIMIT: {
         struct rlimit64 rl = {(u64)op->b, (u64)op->c};
         CHECK(SC4(__NR_prlimit64, 0, op->a, &rl, 0), 0);

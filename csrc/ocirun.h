@@ -83,7 +83,8 @@ enum ocirun_op_code {
     OP_MKNOD = 5,         /* s0 = path in root; a = mode (with S_IFCHR...), b = dev, c = uid, d = gid */
     OP_SYMLINK = 6,       /* s0 = link target, s1 = path in root */
     OP_PIVOT_ROOT = 7,    /* pivot into the rootfs, detach the old root */
-    OP_MOVE_ROOT = 8,     /* --no-pivot: move the rootfs onto / and chroot */
+    OP_MOVE_ROOT = 8,     /* --no-pivot: unmount (or cover) every full procfs and sysfs outside the
+                             rootfs, move the rootfs onto / and chroot */
     OP_SETHOSTNAME = 9,   /* s0 */
     OP_SETDOMAINNAME = 10,/* s0 */
     OP_WRITE_FILE = 11,   /* s0 = path, s1 = content; a = 1: must be on procfs */
@@ -91,7 +92,10 @@ enum ocirun_op_code {
     OP_MASK = 13,         /* s0 = path: /dev/null over a file, read-only tmpfs over a directory */
     OP_READONLY = 14,     /* s0 = path: read-only bind of itself */
     OP_SYNC = 15,         /* a = sync point: tell the parent, wait for MSG_ACK */
-    OP_CHDIR = 16,        /* s0 */
+    OP_CHDIR = 16,        /* s0; a = 0: chdir, then check that the cwd is inside the root;
+                             OCIRUN_CHDIR_FIRST: chdir before the user change, where EACCES and EPERM
+                             are left for OCIRUN_CHDIR_AGAIN: after it, chdir if the first one
+                             failed, then the check (runc finalizeNamespace) */
     OP_RLIMIT = 17,       /* a = resource, b = soft, c = hard */
     OP_NO_NEW_PRIVS = 18,
     OP_SECCOMP = 19,      /* a = SECCOMP_FILTER_FLAG_*, payload = struct sock_filter[b] */
@@ -142,5 +146,9 @@ enum ocirun_op_code {
 #define OCIRUN_MNT_ROOT 0x10       /* s1 is ignored: the target is the root itself */
 #define OCIRUN_MNT_KEEP_MODE 0x20  /* give the new mount's root the mode of the directory it covers */
 #define OCIRUN_MNT_COPYUP 0x40     /* tmpcopyup: copy what the new mount covers into it */
+
+/* OP_CHDIR a */
+#define OCIRUN_CHDIR_FIRST 1
+#define OCIRUN_CHDIR_AGAIN 2
 
 #endif

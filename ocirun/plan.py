@@ -659,6 +659,10 @@ def _process(launch: Launch, spec: Spec, rootfs: str, seccomp_cache: str | None 
     elif filt is not None:
         load_seccomp()  # seccomp(2) without no_new_privs needs CAP_SYS_ADMIN: before the caps go (runc)
 
+    # The working directory is entered while the process is still root with every capability, so
+    # that a USER may start in a WORKDIR only root can enter (/root, 0700); only where root is
+    # refused (EACCES, EPERM: a root-squashing NFS) is it tried again as the user (runc).
+    plan.add(P.OP_CHDIR, f"chdir to `{proc.cwd}`", a=P.CHDIR_FIRST, strings=(proc.cwd,))
     top = _caps.last_cap()
     bounding, eff, perm, inh, amb = _caps.masks(proc.capabilities, top, launch.warnings)
     cap_blob = b"".join(x.to_bytes(8, "little") for x in (bounding, eff, perm, inh, amb))
@@ -669,9 +673,11 @@ def _process(launch: Launch, spec: Spec, rootfs: str, seccomp_cache: str | None 
         plan.add(P.OP_SETGROUPS, f"setgroups {gids}", a=len(gids),
                  blob=b"".join(g.to_bytes(4, "little") for g in gids) or b"\0" * 8)
     plan.add(P.OP_SETID, f"set the user to {user.uid}:{user.gid}", a=user.uid, b=user.gid)
+    # as the user, before its capabilities are raised again, and the check that the working
+    # directory is inside the root (CVE-2024-21626)
+    plan.add(P.OP_CHDIR, f"chdir to `{proc.cwd}`", a=P.CHDIR_AGAIN, strings=(proc.cwd,))
     plan.add(P.OP_CAPS, "set capabilities", a=2, b=top, blob=cap_blob)
     plan.add(P.OP_UMASK, "umask", a=user.umask if user.umask is not None else DEFAULT_UMASK)
-    plan.add(P.OP_CHDIR, f"chdir to `{proc.cwd}`", strings=(proc.cwd,))
 
     env = _environment(proc.env)
     if not any(e.startswith("HOME=") for e in env):

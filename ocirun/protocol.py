@@ -154,6 +154,9 @@ MNT_ROOT = 0x10
 MNT_KEEP_MODE = 0x20
 MNT_COPYUP = 0x40
 
+CHDIR_FIRST = 1
+CHDIR_AGAIN = 2
+
 
 class Plan:
     """An ordered list of ops for the init stage, each with the sentence that names it in errors."""

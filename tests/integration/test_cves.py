@@ -726,3 +726,58 @@ def test_sysctl_never_written_into_the_image(runtime: Runtime, bundle: Bundle) -
     else:
         assert res.returncode == 1 and runtime.leaks() == []
     assert fake.read_text() == "FAKE\n"
+
+
+# ---------------------------------------------------------------------------- --no-pivot and procfs
+
+# What `runc spec` writes: the container's own /proc is masked, so the kernel refuses a new procfs
+# mount in a user namespace made inside the container (mount_too_revealing) unless a fully visible
+# procfs is reachable in the container's mount namespace.
+RUNC_SPEC_MASKED_PATHS = ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+                          "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
+                          "/proc/scsi"]
+RUNC_SPEC_READONLY_PATHS = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+
+
+def unprivileged_userns_disabled() -> str | None:
+    """Why a process without CAP_SYS_ADMIN cannot make a user namespace on this host, or None."""
+    for path, bad in (("/proc/sys/kernel/unprivileged_userns_clone", "0"), ("/proc/sys/user/max_user_namespaces", "0")):
+        with contextlib.suppress(OSError):
+            if Path(path).read_text().strip() == bad:
+                return f"unprivileged user namespaces are disabled ({path} is {bad})"
+    return None
+
+
+@pytest.mark.parametrize(("no_pivot", "userns"), [(False, False), (True, False), (True, True)],
+                         ids=["pivot_root", "no-pivot", "no-pivot-userns"])
+def test_no_pivot_leaves_no_host_procfs_to_remount(runtime: Runtime, bundle: Bundle, no_pivot: bool,
+                                                   userns: bool) -> None:
+    """Without pivot_root the host's / stays in the container's mount namespace, and with it the
+    host's fully visible /proc and /sys: a container process that makes a user, mount and pid
+    namespace (no seccomp profile in the way) could then mount a fresh, unmasked procfs.  The
+    runtime unmounts every full procfs and sysfs outside the rootfs before it moves the rootfs to /
+    (runc msMoveRoot), or covers it where a user namespace of the container's locks it, so the
+    kernel refuses the mount as it does after pivot_root."""
+    reason = unprivileged_userns_disabled()
+    if reason:
+        pytest.skip(reason)
+    if userns:
+        bundle.linux["namespaces"].append({"type": "user"})
+        bundle.linux["uidMappings"] = [{"containerID": 0, "hostID": 200000, "size": 65536}]
+        bundle.linux["gidMappings"] = [{"containerID": 0, "hostID": 200000, "size": 65536}]
+        assert bundle.config is not None  # a cgroup mount needs more than the mapped root may have here
+        bundle.config["mounts"] = [m for m in bundle.config["mounts"] if m["type"] != "cgroup"]
+        os.chmod(runtime.workdir, 0o711)  # the mapped root must reach the rootfs
+    (bundle.rootfs / "bin" / "unshare").symlink_to("busybox")
+    (bundle.rootfs / "mnt" / "proc").mkdir(parents=True)
+    bundle.linux["maskedPaths"] = list(RUNC_SPEC_MASKED_PATHS)
+    bundle.linux["readonlyPaths"] = list(RUNC_SPEC_READONLY_PATHS)
+    for kind in ("bounding", "effective", "permitted"):  # to map root in a user namespace (Docker's set has it)
+        bundle.process["capabilities"][kind].append("CAP_SETFCAP")
+    bundle.set_args("sh", "-c", "unshare -mrpf sh -c 'echo in-userns; mount -t proc proc /mnt/proc && echo MOUNTED"
+                    " && ls /mnt/proc/kcore'; echo done")
+    status, out, err = runtime.run_container(bundle, extra=["--no-pivot"] if no_pivot else [])
+    assert status == 0, f"{err}\nlog:\n{runtime.log_tail()}"
+    assert "in-userns" in out, f"the container could not make a user namespace: {err}"
+    assert "MOUNTED" not in out, "a fresh procfs was mounted inside the container"
+    assert "permission denied" in err.lower(), err

@@ -393,6 +393,26 @@ def test_exec_user(runtime: Runtime, sleeper: str, user: str, ids: tuple[int, in
     assert report["groups"] == []
 
 
+@pytest.mark.parametrize("how", ["container's cwd", "--cwd"])
+def test_exec_user_into_a_cwd_only_root_can_enter(runtime: Runtime, bundle: Bundle, how: str) -> None:
+    """exec --user in a container whose cwd is /root (0700): the cwd is entered before the user
+    change, as for the container's own process (runc's finalizeNamespace)."""
+    os.chmod(bundle.rootfs / "root", 0o700)
+    flags = ["--user", "1000:1000"]
+    if how == "--cwd":
+        flags += ["--cwd", "/root"]
+    else:
+        bundle.process["cwd"] = "/root"
+    cid = start_sleeper(runtime, bundle)
+    try:
+        res = exec_(runtime, cid, "/bin/sh", "-c", "/bin/probe cwd; /bin/probe ids", flags=flags)
+        cwd, ids = (parse_json(line) for line in res.stdout.splitlines())
+        assert cwd == {"cwd": "/root"}
+        assert (ids["uid"], ids["gid"]) == (1000, 1000)
+    finally:
+        runtime.delete(cid, force=True, check=False)
+
+
 def test_exec_user_home(runtime: Runtime, sleeper: str) -> None:
     """HOME comes from the container's /etc/passwd for the exec'd user."""
     env = exec_probe(runtime, sleeper, "env", flags=["-u", "1000"])

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from .support import Bundle, Runtime, find_mount, parse_json, probe_args
+from .support import Bundle, Runtime, expect_error, find_mount, parse_json, probe_args
 
 
 def mounts_of(runtime: Runtime, bundle: Bundle, extra: tuple[str, ...] = ()) -> list[dict[str, Any]]:
@@ -434,3 +434,80 @@ def test_rootfs_propagation_shared(runtime: Runtime, shared_bundle: Bundle) -> N
 def test_rootfs_propagation_unbindable(runtime: Runtime, bundle: Bundle) -> None:
     bundle.linux["rootfsPropagation"] = "unbindable"
     assert find_mount(mounts_of(runtime, bundle), "/")["propagation"] == "unbindable"
+
+
+# ---------------------------------------------------------------------------- bind sources in config order
+
+
+def use_userns(runtime: Runtime, bundle: Bundle) -> None:
+    """A user namespace whose root is host uid 200000 (the cgroup mount needs more than it has)."""
+    bundle.linux["namespaces"].append({"type": "user"})
+    bundle.linux["uidMappings"] = [{"containerID": 0, "hostID": 200000, "size": 65536}]
+    bundle.linux["gidMappings"] = [{"containerID": 0, "hostID": 200000, "size": 65536}]
+    assert bundle.config is not None
+    bundle.config["mounts"] = [m for m in bundle.config["mounts"] if m["type"] != "cgroup"]
+    os.chmod(runtime.workdir, 0o711)  # the mapped root must reach the rootfs and the host directory
+
+
+@pytest.mark.parametrize("source", ["absolute", "relative"])
+@pytest.mark.parametrize("variant", [
+    "pivot_root", "no-pivot", "readonly-root",
+    pytest.param("userns", marks=pytest.mark.xfail_runtime(
+        "runc", reason="with a user namespace runc 1.1.5 opens every bind source before it mounts anything "
+                       "(nsexec's mount sources), so it binds the image's file")),
+])
+def test_bind_source_in_the_rootfs_sees_earlier_mounts(runtime: Runtime, bundle: Bundle, workdir: Path,
+                                                       source: str, variant: str) -> None:
+    """Each bind source is resolved when its mount is made, in config order (runc's mountToRootfs):
+    a source inside the rootfs goes through the mounts made before it.  The image has its own
+    /final/file, covered by a host directory bound on /final; a bind of rootfs/final/file must
+    show the host directory's file, not the image's."""
+    host = workdir / "host-dir"
+    host.mkdir()
+    (host / "file").write_text("from the earlier mount\n")
+    (bundle.rootfs / "final").mkdir()
+    (bundle.rootfs / "final" / "file").write_text("from the image\n")
+    extra: list[str] = []
+    if variant == "no-pivot":
+        extra.append("--no-pivot")
+    elif variant == "readonly-root":
+        assert bundle.config is not None
+        bundle.config["root"]["readonly"] = True
+    elif variant == "userns":
+        use_userns(runtime, bundle)
+        (bundle.rootfs / "other").touch()  # the mapped root may not create it in the image
+    bundle.mount("/final", "bind", str(host), ["bind"])
+    src = str(bundle.rootfs / "final" / "file") if source == "absolute" else "rootfs/final/file"
+    bundle.mount("/other", "bind", src, ["bind", "ro"])
+    bundle.set_args("cat", "/other")
+    status, out, err = runtime.run_container(bundle, extra=extra)
+    assert status == 0, f"{err}\nlog:\n{runtime.log_tail()}"
+    assert out == "from the earlier mount\n"
+    assert (bundle.rootfs / "final" / "file").read_text() == "from the image\n"
+
+
+def test_bind_source_through_a_tmpfs_and_a_bind_on_it(runtime: Runtime, bundle: Bundle, workdir: Path) -> None:
+    """A tmpfs on /final, a host file bound on /final/file (made in the tmpfs), then a bind of
+    rootfs/final/file: the source exists only once both earlier mounts are made."""
+    host = workdir / "host-file"
+    host.write_text("host\n")
+    bundle.mount("/final", "tmpfs", "tmpfs")
+    bundle.mount("/final/file", "bind", str(host), ["bind"])
+    bundle.mount("/other", "bind", "rootfs/final/file", ["bind"])
+    bundle.set_args("cat", "/other")
+    status, out, err = runtime.run_container(bundle)
+    assert status == 0, f"{err}\nlog:\n{runtime.log_tail()}"
+    assert out == "host\n"
+    assert not (bundle.rootfs / "final" / "file").exists(), "the tmpfs's file was made in the image"
+
+
+def test_bind_source_covered_by_an_earlier_mount_is_missing(runtime: Runtime, bundle: Bundle) -> None:
+    """The image's /final/file under a tmpfs on /final: a later bind of rootfs/final/file finds
+    nothing there (the source is not looked up before the tmpfs is mounted)."""
+    (bundle.rootfs / "final").mkdir()
+    (bundle.rootfs / "final" / "file").write_text("from the image\n")
+    bundle.mount("/final", "tmpfs", "tmpfs")
+    bundle.mount("/other", "bind", "rootfs/final/file", ["bind"])
+    res = runtime.try_create(bundle)
+    expect_error(runtime, res, both=r"(?i)no such file or directory")
+    assert runtime.leaks() == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from .support import DEFAULT_PATH, Bundle, Runtime, parse_json, probe_args
@@ -49,6 +51,33 @@ def test_cwd_is_created(runtime: Runtime, bundle: Bundle) -> None:
     bundle.process["cwd"] = "/work/new/dir"
     assert runtime.run_probe(bundle, "cwd") == {"cwd": "/work/new/dir"}
     assert (bundle.rootfs / "work" / "new" / "dir").is_dir()
+
+
+@pytest.mark.parametrize(("cwd", "private"), [("/root", "/root"), ("/srv/private/app", "/srv/private")])
+def test_user_starts_in_a_cwd_only_root_can_enter(runtime: Runtime, bundle: Bundle, cwd: str, private: str) -> None:
+    """An image's USER and WORKDIR: the cwd is entered before the user change, so a non-root user
+    may start in /root (0700) or below a directory it cannot search (runc's finalizeNamespace)."""
+    os.chmod(bundle.rootfs / "root", 0o700)
+    (bundle.rootfs / "srv" / "private" / "app").mkdir(parents=True)
+    os.chmod(bundle.rootfs / "srv" / "private", 0o700)
+    bundle.process["user"] = {"uid": 1000, "gid": 1000}
+    bundle.process["cwd"] = cwd
+    bundle.set_args("/bin/sh", "-c", f"/bin/probe cwd; /bin/probe ids; ls {private} >/dev/null 2>&1 || echo denied")
+    status, out, err = runtime.run_container(bundle)
+    assert status == 0, f"{err}\nlog:\n{runtime.log_tail()}"
+    lines = out.splitlines()
+    assert parse_json(lines[0]) == {"cwd": cwd}
+    assert parse_json(lines[1])["euid"] == 1000
+    assert lines[2] == "denied", "the user still cannot read what only root may"
+
+
+def test_cwd_that_is_a_file_fails(runtime: Runtime, bundle: Bundle) -> None:
+    """Only a refusal of the user's access is tried again as the user; other errors stay errors."""
+    bundle.process["user"] = {"uid": 1000, "gid": 1000}
+    bundle.process["cwd"] = "/etc/passwd"
+    status, _out, err = runtime.run_container(bundle)
+    assert status != 0
+    assert "not a directory" in err.lower(), err
 
 
 def test_relative_path_resolved_in_cwd(runtime: Runtime, bundle: Bundle) -> None:

@@ -18,7 +18,7 @@ from ocirun import protocol as P
 from ocirun.cgroups import Hierarchy
 from ocirun.errors import InvalidSpec
 from ocirun.spec import mountopts as mo
-from ocirun.spec.model import Spec
+from ocirun.spec.model import Process, Spec
 
 PASSWD = "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:A User:/home/user:/bin/sh\nbroken line\n"
 
@@ -644,7 +644,42 @@ def test_process_ops_order_for_create(bundle: Path) -> None:
     assert ops[index(launch, P.OP_READY)][2][0] == 1
     assert ops[index(launch, P.OP_WAIT_FIFO)][2][0] == launch.fifo_fd == launch.base_fd + 2
     # credentials come before the lookup (it runs as the container user), chdir too
-    assert index(launch, P.OP_SETID) < index(launch, P.OP_CHDIR) < index(launch, P.OP_EXEC_LOOKUP)
+    assert index(launch, P.OP_SETID) < index(launch, P.OP_EXEC_LOOKUP)
+    assert index(launch, P.OP_CHDIR, index(launch, P.OP_SETID)) < index(launch, P.OP_EXEC_LOOKUP)
+
+
+@pytest.mark.parametrize("nnp", [True, False])
+def test_chdir_as_root_then_as_the_user(bundle: Path, nnp: bool) -> None:
+    """runc's finalizeNamespace: the cwd is entered before the user change, with every capability
+    (a USER may start in a WORKDIR only root can enter), and once more after it, before the user's
+    capabilities are set, where root was refused; the cwd check comes last.  Both after a seccomp
+    filter loaded without no_new_privs (runc loads it before finalizeNamespace)."""
+    cfg = config()
+    cfg["process"].update(cwd="/root", noNewPrivileges=nnp, user={"uid": 1000, "gid": 1000})
+    cfg["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+        {"names": ["kexec_load"], "action": "SCMP_ACT_ERRNO"}]}
+    launch = build(bundle, cfg)
+    ops = op_list(launch)
+    chdirs = [i for i, (c, *_r) in enumerate(ops) if c == P.OP_CHDIR]
+    assert [ops[i][2][0] for i in chdirs] == [P.CHDIR_FIRST, P.CHDIR_AGAIN]
+    assert all(strings(ops[i][3], 1) == ("/root",) for i in chdirs)
+    assert all("chdir to `/root`" in ops[i][1] for i in chdirs)
+    first, again = chdirs
+    bounding = next(i for i, (c, _w, a, _p) in enumerate(ops) if c == P.OP_CAPS and a[0] == 1)
+    setcaps = next(i for i, (c, _w, a, _p) in enumerate(ops) if c == P.OP_CAPS and a[0] == 2)
+    assert first < bounding < index(launch, P.OP_SETID) < again < setcaps
+    if not nnp:
+        assert index(launch, P.OP_SECCOMP) < first
+
+
+def test_exec_chdir_as_root_then_as_the_user(bundle: Path) -> None:
+    """exec --user into a container whose cwd only root can enter: the same two steps."""
+    proc = Process.from_json({"user": {"uid": 1000, "gid": 1000}, "args": ["/bin/sh"], "cwd": "/root"})
+    launch = plan.build_exec(proc, pid=1, rootfs=str(bundle / "rootfs"), namespaces={"mount": "x"})
+    ops = op_list(launch)
+    chdirs = [i for i, (c, *_r) in enumerate(ops) if c == P.OP_CHDIR]
+    assert [ops[i][2][0] for i in chdirs] == [P.CHDIR_FIRST, P.CHDIR_AGAIN]
+    assert chdirs[0] < index(launch, P.OP_SETID) < chdirs[1]
 
 
 def test_process_ops_order_for_run(bundle: Path) -> None:
@@ -964,3 +999,26 @@ def test_planning_has_no_side_effects(bundle: Path) -> None:
     before = sorted(str(p) for p in bundle.rglob("*"))
     build(bundle, config(mounts=MOUNTS, process__cwd="/new/dir"))
     assert sorted(str(p) for p in bundle.rglob("*")) == before
+
+
+@pytest.mark.parametrize("userns", [False, True])
+def test_bind_source_in_the_rootfs_is_resolved_when_mounted(bundle: Path, userns: bool) -> None:
+    """A bind source inside the rootfs goes to the init stage as a path, looked up when its op runs:
+    after the rootfs is bound on itself and after the earlier mounts on that bind, so it sees them
+    (runc resolves each source at mount time, in config order).  Also with a user namespace, where
+    a source opened on the host side beforehand would see the image under the earlier mount."""
+    rootfs = str(bundle / "rootfs")
+    cfg = config(mounts=[
+        {"destination": "/final", "type": "bind", "source": "/srv/host-dir", "options": ["bind"]},
+        {"destination": "/other", "type": "bind", "source": "rootfs/final/file", "options": ["bind"]},
+    ])
+    if userns:
+        cfg["linux"]["namespaces"].append({"type": "user"})
+        cfg["linux"]["uidMappings"] = cfg["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 1000, "size": 1}]
+    launch = build(bundle, cfg)
+    (first, _a1, s1), (second, _a2, s2) = user_mounts(launch)
+    assert s1[:2] == ("/srv/host-dir", "/final")
+    assert s2[:2] == (rootfs + "/final/file", "/other")
+    ops = op_list(launch)
+    self_bind = next(i for i, (c, _w, _a, p) in enumerate(ops) if c == P.OP_MOUNT and strings(p, 2) == (rootfs, rootfs))
+    assert self_bind < index(launch, P.OP_ROOTFS) < first < second

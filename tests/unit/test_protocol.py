@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HEADER = ROOT / "csrc" / "ocirun.h"
 
 # Python name prefix -> C name prefix
-PREFIXES = {"OP_": "OP_", "MSG_": "MSG_", "SYNC_": "SYNC_", "MNT_": "OCIRUN_MNT_"}
+PREFIXES = {"OP_": "OP_", "MSG_": "MSG_", "SYNC_": "SYNC_", "MNT_": "OCIRUN_MNT_", "CHDIR_": "OCIRUN_CHDIR_"}
 SINGLES = {"ABI_VERSION": "OCIRUN_ABI_VERSION", "PLAN_MAGIC": "OCIRUN_PLAN_MAGIC"}
 # C names without a Python mirror on purpose: OP_MAX is the C side's bound of the op table.
 C_ONLY = {"OP_MAX"}
