@@ -456,3 +456,21 @@ def test_create_killed_midway_is_cleaned_by_delete(runtime: Runtime, bundle: Bun
     runtime.delete(cid, force=True)
     assert leaked_cgroups([cid]) == []
     assert runtime.ids_in_root() == []
+
+
+def test_kill_signal_0_checks_liveness(runtime: Runtime, bundle: Bundle) -> None:
+    """``kill ID 0`` succeeds while the container's init lives (created or running) and changes
+    nothing; once it stopped it says "container not running", as kill(1) and runc."""
+    bundle.set_args(*probe_args("signals"))
+    cid = runtime.create(bundle)
+    runtime.kill(cid, 0)
+    assert runtime.status(cid) == "created"
+    runtime.start(cid)
+    runtime.wait_output(cid, "ready")
+    runtime.kill(cid, "0")
+    assert runtime.status(cid) == "running"
+    runtime.kill(cid, "KILL")
+    runtime.wait_status(cid, "stopped")
+    res = runtime.kill(cid, 0, check=False)
+    expect_error(runtime, res, both=r"^container not running$")
+    runtime.delete(cid)
