@@ -100,7 +100,10 @@ COMMANDS: dict[str, Command] = {
     ),
     "spec": Command(
         "spec_", "create a new specification file", "", (0, 0),
-        (_BUNDLE, Flag("rootless", bool, "generate a configuration for a rootless container")),
+        (
+            _BUNDLE, Flag("rootless", bool, "generate a configuration for a rootless container"),
+            Flag("seccomp-default", bool, "add ocirun's default seccomp profile (not in runc's spec)"),
+        ),
     ),
     "features": Command("features", "show the enabled features", "", (0, 0)),
     "exec": Command(

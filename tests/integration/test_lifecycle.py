@@ -474,3 +474,25 @@ def test_kill_signal_0_checks_liveness(runtime: Runtime, bundle: Bundle) -> None
     res = runtime.kill(cid, 0, check=False)
     expect_error(runtime, res, both=r"^container not running$")
     runtime.delete(cid)
+
+
+def _spec_of(runtime: Runtime, where: Path, *flags: str) -> dict[str, object]:
+    where.mkdir()
+    runtime.run("spec", "--bundle", where, *flags)
+    return dict(json.loads((where / "config.json").read_text()))
+
+
+@pytest.mark.parametrize("flags", [(), ("--rootless",)], ids=["root", "rootless"])
+def test_spec_is_runcs(runtime: Runtime, workdir: Path, flags: tuple[str, ...]) -> None:
+    """``spec`` writes what ``runc spec`` writes on this host (a cgroup namespace only on pure
+    cgroup v2, no seccomp profile), but for ``ociVersion`` (the spec version the runtime
+    implements) and ``hostname`` (the runtime's name)."""
+    if not os.path.exists("/usr/bin/runc"):
+        pytest.skip("needs /usr/bin/runc to compare with")
+    (workdir / "runc").mkdir()
+    runc = Runtime("runc", "/usr/bin/runc", workdir / "runc")
+    ours = _spec_of(runtime, workdir / "ours", *flags)
+    theirs = _spec_of(runc, workdir / "theirs", *flags)
+    for key in ("ociVersion", "hostname"):
+        ours.pop(key), theirs.pop(key)
+    assert ours == theirs

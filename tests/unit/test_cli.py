@@ -431,7 +431,23 @@ def test_spec_writes_a_valid_config(
     assert spec.process is not None and spec.process.args == ["sh"]
     if rootless:
         assert spec.linux.namespace("user") is not None and spec.linux.uid_mappings
-        assert not any(m.type == "cgroup" for m in spec.mounts)
+        assert spec.linux.namespace("network") is None and "resources" not in doc["linux"]
+    assert "seccomp" not in doc["linux"]  # runc spec writes none
+
+
+@pytest.mark.parametrize("rootless", [False, True])
+def test_default_spec_cgroup_namespace_and_seccomp_options(rootless: bool) -> None:
+    """A cgroup namespace only where runc adds one (pure cgroup v2), before the user namespace;
+    ocirun's seccomp profile only with --seccomp-default."""
+    from ocirun.lifecycle.spec_ import default_spec
+
+    types = [ns["type"] for ns in default_spec(rootless)["linux"]["namespaces"]]
+    assert "cgroup" not in types
+    v2 = [ns["type"] for ns in default_spec(rootless, cgroup_ns=True)["linux"]["namespaces"]]
+    assert v2 == (["pid", "ipc", "uts", "mount", "cgroup", "user"] if rootless
+                  else ["pid", "network", "ipc", "uts", "mount", "cgroup"])
+    linux = default_spec(rootless, seccomp=True)["linux"]
+    assert linux["seccomp"]["defaultAction"] and list(linux).index("seccomp") < list(linux).index("maskedPaths")
 
 
 def test_spec_refuses_to_overwrite(capfd: pytest.CaptureFixture[str], tmp_path: Path) -> None:
