@@ -82,8 +82,8 @@ def process_from_flags(base: dict[str, Any], opts: dict[str, Any], args: list[st
     proc["user"] = user
     if opts["cap"]:
         caps = {k: list(v) for k, v in (proc.get("capabilities") or {}).items()}
-        for cap in opts["cap"]:
-            for set_name in ("bounding", "effective", "permitted"):
+        for cap in opts["cap"]:  # runc 1.1: not inheritable (CVE-2022-29162), but ambient
+            for set_name in ("bounding", "effective", "permitted", "ambient"):
                 caps.setdefault(set_name, [])
                 if cap not in caps[set_name]:
                     caps[set_name].append(cap)
