@@ -122,7 +122,7 @@ COMMANDS: dict[str, Command] = {
             Flag("process-label", str, "set the asm process label for the process commonly used with selinux"),
             Flag("apparmor", str, "set the apparmor profile for the process"),
             Flag("no-new-privs", bool, "set the no new privileges value for the process"),
-            Flag("cap,c", list, "add a capability to the bounding, effective, permitted and ambient sets of the process"),
+            Flag("cap,c", list, "add a capability to the bounding, effective, permitted and ambient sets"),
             _PRESERVE,
             Flag("cgroup", list, "run the process in an (existing) sub-cgroup(s)"),
             Flag("ignore-paused", bool, "allow exec in a paused container"),
