@@ -26,6 +26,7 @@ from .users import exec_candidates, home_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from .cgroups import Hierarchy
@@ -601,21 +602,26 @@ def _hook_state_parts(launch: Launch, spec: Spec) -> tuple[str, str]:
     return before, after + "}"
 
 
-def _environment(env: list[str]) -> list[str]:
-    """process.env as runc passes it on: one entry per name (the last one, where it stands), and an
-    empty HOME dropped so that it comes from the image's passwd."""
+def _environment(env: list[str], home: Callable[[], str]) -> list[str]:
+    """process.env as runc passes it on (Go's os.Setenv one entry after the other): one entry per
+    name, where the name first stands, with its last value; then an empty or missing HOME is
+    ``home()`` (the user's passwd entry)."""
     out: list[str] = []
-    seen: set[str] = set()
-    for i in range(len(env) - 1, -1, -1):
-        entry = env[i]
-        name, _, value = entry.partition("=")
+    where: dict[str, int] = {}
+    for i, entry in enumerate(env):
+        name = entry.partition("=")[0]
         if "\0" in entry:
             raise InvalidSpec(f"$.process.env[{i}]", "contains a NUL byte")
-        if name in seen or (name == "HOME" and not value):
-            continue
-        seen.add(name)
-        out.append(entry)
-    out.reverse()
+        if name in where:
+            out[where[name]] = entry
+        else:
+            where[name] = len(out)
+            out.append(entry)
+    at = where.get("HOME")
+    if at is None:
+        out.append("HOME=" + home())
+    elif out[at] == "HOME=":
+        out[at] = "HOME=" + home()
     return out
 
 
@@ -673,9 +679,7 @@ def _process(launch: Launch, spec: Spec, rootfs: str, seccomp_cache: str | None 
     plan.add(P.OP_UMASK, "umask", a=user.umask if user.umask is not None else DEFAULT_UMASK)
     plan.add(P.OP_CHDIR, f"chdir to `{proc.cwd}`", strings=(proc.cwd,))
 
-    env = _environment(proc.env)
-    if not any(e.startswith("HOME=") for e in env):
-        env.append("HOME=" + home_of(rootfs, user.uid))
+    env = _environment(proc.env, lambda: home_of(rootfs, user.uid))
     arg0 = proc.args[0]
     candidates = exec_candidates(arg0, proc.env_value("PATH"))
     launch.arg0 = arg0
