@@ -254,6 +254,7 @@ def _create_locked(req: _Request) -> Created:
     if ctx.systemd_cgroup:
         raise OciRunError("--systemd-cgroup: systemd is not running here; use the cgroupfs driver")
     cg = cgroups.Manager.for_container(spec.linux.cgroups_path, container_id)
+    cg.check_unused()  # an existing cgroup: not frozen, nobody in it (runc); it stays as it is
     launch = plan.build(
         spec,
         rootfs=rootfs,
