@@ -1041,7 +1041,7 @@ def _fake_cgroup(path: Path, **files: str) -> str:
 def test_check_unused_refuses_a_frozen_cgroup(tmp_path: Path, key: str, files: dict[str, str], frozen: bool) -> None:
     m = Manager({key: _fake_cgroup(tmp_path / "c", **files), "pids": str(tmp_path / "none")})
     if frozen:
-        with pytest.raises(CgroupError, match="^container's cgroup unexpectedly frozen$"):
+        with pytest.raises(CgroupError, match=r"^container's cgroup unexpectedly frozen$"):
             m.check_unused()
     else:
         m.check_unused()
