@@ -918,6 +918,12 @@ static void op_console(const struct ocirun_op *op)
         CHECK(SC3(__NR_ioctl, master, 0x5414 /* TIOCSWINSZ */, ws), "set the console size");
     }
     CHECK(SC3(__NR_fchown, slave, op->c, op->d), "chown the console"); /* d = -1: devpts's gid= */
+    if ((op->b >> 33) & 1) { /* the runtime relays it: "\n" stays "\n" (runc clears ONLCR too) */
+        unsigned int tio[16]; /* the kernel's struct termios: iflag, oflag, cflag, lflag, line, cc */
+        CHECK(SC3(__NR_ioctl, slave, 0x5401 /* TCGETS */, tio), "read the console's settings");
+        tio[1] &= ~0004u; /* c_oflag &= ~ONLCR */
+        CHECK(SC3(__NR_ioctl, slave, 0x5402 /* TCSETS */, tio), "clear ONLCR on the console");
+    }
 
     /* SCM_RIGHTS with the master, and its name as the data (what runc sends) */
     char name[] = "/dev/ptmx";

@@ -118,7 +118,8 @@ enum ocirun_op_code {
                              state JSON before and after the pid (the parent's ACK at SYNC_CGROUPS
                              carries the pid); c = timeout in seconds (0: none) */
     OP_CONSOLE = 39,      /* a = console socket fd, b = rows << 16 | cols (0: leave) | 1 << 32 to bind
-                             the slave on /dev/console (not for exec), c = uid, d = gid:
+                             the slave on /dev/console (not for exec) | 1 << 33 to clear ONLCR (the
+                             runtime relays the pty itself, runc's tty.go), c = uid, d = gid:
                              a new pty from the container's /dev/ptmx, its master sent on the socket,
                              the slave bound on /dev/console, the controlling terminal and stdio */
     OP_KEYRING = 40,      /* s0 = name: join a new session keyring (the host's keys are not the container's) */

@@ -106,6 +106,7 @@ class Launch:
         "joins",
         "new_timens",
         "new_userns",
+        "own_console",
         "pidns_path",
         "plan",
         "seccomp",
@@ -121,6 +122,7 @@ class Launch:
         self.new_timens = False  # the child unshares it, the parent writes its offsets before the exec
         self.become_root = False  # in a (new or joined) user namespace: setresuid(0) before the exec
         self.console = False
+        self.own_console = False  # the runtime relays the pty itself: no ONLCR (runc's tty.go)
         self.cgroupns = False
         self.cgroups_synced = False
         self.fifo = False
@@ -170,13 +172,16 @@ def build(
     container_id: str = "",
     new_keyring: bool = True,
     seccomp_cache: str | None = None,
+    own_console: bool = False,
 ) -> Launch:
     """The launch of ``spec``'s container process (create/run).  ``seccomp_cache``: the state
-    root, under which compiled seccomp profiles are kept."""
+    root, under which compiled seccomp profiles are kept; ``own_console``: ocirun relays the
+    terminal itself (no --console-socket)."""
     launch = Launch(3 + preserve_fds)
     launch.container_id = container_id
     launch.bundle = bundle
     launch.fifo = fifo
+    launch.own_console = own_console
     plan = launch.plan
     lx = spec.linux
     new_ns: set[str] = set()
@@ -461,11 +466,14 @@ def _device(launch: Launch, path: str, mode: int, major: int, minor: int, uid: i
 def _console(launch: Launch, proc: Process, dev_console: bool) -> None:
     """A pty of the container's devpts as the process's terminal; the master goes to the console
     socket (after pivot_root, so that /dev/ptmx is the container's).  ``dev_console``: the
-    container's own terminal, also bound on /dev/console (exec's is not)."""
+    container's own terminal, also bound on /dev/console (exec's is not).  A pty the runtime
+    relays itself has ONLCR cleared, as runc does: the caller's own terminal adds the carriage
+    returns, a file or pipe gets none."""
     launch.console = True
     rows, cols = proc.console_size or (0, 0)
     size = (rows << 16) | cols if rows else 0
-    launch.plan.add(P.OP_CONSOLE, "set up the console", a=launch.console_fd, b=size | int(dev_console) << 32,
+    flags = int(dev_console) << 32 | int(launch.own_console) << 33
+    launch.plan.add(P.OP_CONSOLE, "set up the console", a=launch.console_fd, b=size | flags,
                     c=proc.user.uid, d=-1)
 
 
@@ -480,6 +488,7 @@ def build_exec(
     seccomp_cache: str | None = None,
     new_keyring: bool = True,
     container_id: str = "",
+    own_console: bool = False,
 ) -> Launch:
     """The launch of a process joining a running container (exec): every namespace of the
     container's init (``/proc/<pid>/ns/*``), then the process ops as for create."""
@@ -487,6 +496,7 @@ def build_exec(
     from .spec.model import Spec as _Spec
 
     launch = Launch(3 + preserve_fds)
+    launch.own_console = own_console
     for ns_type in namespaces:
         path = f"/proc/{pid}/ns/{PROC_NS_NAMES[ns_type]}"
         if ns_type == "pid":

@@ -267,6 +267,7 @@ def _create_locked(req: _Request) -> Created:
         container_id=container_id,
         new_keyring=not opts.no_new_keyring,
         seccomp_cache=ctx.root,
+        own_console=console is not None and console.parent_fd >= 0,
     )
     for warning in launch.warnings:
         ctx.log.log_note(warning)

@@ -170,6 +170,7 @@ def exec_process(
             seccomp_cache=ctx.root,
             new_keyring=not st.config.get("noNewKeyring"),
             container_id=container_id,
+            own_console=console is not None and console.parent_fd >= 0,
         )
         for warning in launch.warnings:
             ctx.log.log_note(warning)
