@@ -116,7 +116,8 @@ enum ocirun_op_code {
     OP_LOOPBACK_UP = 37,  /* bring up "lo" in the (new) network namespace */
     OP_HOOK = 38,         /* run a hook in the container: s0 = path, then a args, b env entries, then the
                              state JSON before and after the pid (the parent's ACK at SYNC_CGROUPS
-                             carries the pid); c = timeout in seconds (0: none) */
+                             carries the pid); c = timeout in seconds (0: none), d = its index
+                             (for the error, which carries its exit status, stdout and stderr) */
     OP_CONSOLE = 39,      /* a = console socket fd, b = rows << 16 | cols (0: leave) | 1 << 32 to bind
                              the slave on /dev/console (not for exec) | 1 << 33 to clear ONLCR (the
                              runtime relays the pty itself, runc's tty.go), c = uid, d = gid:

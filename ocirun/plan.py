@@ -705,7 +705,8 @@ def _process(launch: Launch, spec: Spec, rootfs: str, seccomp_cache: str | None 
     hooks = spec.hooks.get("startContainer")
     if hooks:
         before, after = _hook_state_parts(launch, spec)
-        for hook in hooks:
-            plan.add(P.OP_HOOK, f"startContainer hook `{hook.path}`", a=len(hook.args), b=len(hook.env),
-                     c=hook.timeout or 0, strings=[hook.path, *hook.args, *hook.env, before, after])
+        for i, hook in enumerate(hooks):
+            plan.add(P.OP_HOOK, f"error running startContainer hook #{i} `{hook.path}`", a=len(hook.args),
+                     b=len(hook.env), c=hook.timeout or 0, d=i,
+                     strings=[hook.path, *hook.args, *hook.env, before, after])
     plan.add(P.OP_EXEC, f'exec: "{arg0}"', a=len(proc.args), b=len(env), strings=[*proc.args, *env])
