@@ -174,6 +174,11 @@ def exec_process(
         )
         for warning in launch.warnings:
             ctx.log.log_note(warning)
+        if ctx.log.debugging:
+            from .create import debug_plan
+
+            ctx.log.debug(f"exec {container_id}: {proc.args} joining the namespaces of init pid {st.pid}")
+            debug_plan(ctx.log, launch)
         if not st.alive():  # the namespaces above are the init's: it must still be the same process
             raise InvalidState("cannot exec in a stopped container")
         joined = _cgroup_paths(st.cgroup_paths, cgroups or [])
@@ -206,6 +211,8 @@ def exec_process(
             if pid_file:
                 write_pid_file(pid_file, init.pid)
             init.wait_exec()
+            if ctx.log.debugging:
+                ctx.log.debug(f"exec {container_id}: process started, pid {init.pid}")
         except BaseException:
             init.kill()
             raise

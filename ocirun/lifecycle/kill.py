@@ -66,6 +66,8 @@ def kill(ctx: Context, container_id: str, signal: str | int = "SIGTERM", all: bo
     sig = parse_signal(signal)
     store = Store(ctx.root)
     st = store.load(container_id)
+    if ctx.log.debugging:
+        ctx.log.debug(f"kill {container_id}: signal {sig} to " + ("every process" if all else f"init pid {st.pid}"))
     if st.status(store.dir(container_id)) == STOPPED and not all:
         raise InvalidState("container not running")
     if all:

@@ -216,7 +216,34 @@ def test_version(capfd: pytest.CaptureFixture[str]) -> None:
     for flag in ("--version", "-v"):
         code, out, err = run(capfd, flag)
         assert code == 0 and err == ""
-        assert out == f"ocirun version {__version__}\nspec: {cli.SPEC_VERSION}\n"
+        lines = out.splitlines()
+        assert lines[0] == f"ocirun version {__version__}"
+        fields = dict(line.split(": ", 1) for line in lines[1:])
+        assert list(fields) == ["commit", "spec", "python", "libseccomp"]  # runc's order, go: python
+        assert fields["spec"] == cli.SPEC_VERSION and fields["commit"]
+
+
+def test_version_commit_is_the_builds(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / "libexec").mkdir()
+    (tmp_path / "libexec" / "commit").write_text("abc123-dirty\n")
+    monkeypatch.setattr(cli, "__file__", str(tmp_path / "cli.py"))
+    assert cli.build_commit() == "abc123-dirty"
+    (tmp_path / "libexec" / "commit").unlink()
+    assert cli.build_commit() == "unknown"
+
+
+def test_log_file_is_created_at_start(capfd: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    log = tmp_path / "ocirun.log"
+    code, out, err = run(capfd, "--root", str(tmp_path / "root"), "--log", str(log), "list", "-q")
+    assert code == 0 and out == "" and err == ""
+    assert log.read_text() == ""
+
+
+def test_log_file_that_cannot_be_opened(capfd: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    log = tmp_path / "no" / "such" / "dir.log"
+    code, out, err = run(capfd, "--log", str(log), "list")
+    assert code == 1 and out == ""
+    assert len(err.splitlines()) == 1 and f"open log file `{log}`: No such file or directory" in err
 
 
 @pytest.mark.parametrize("argv", [[], ["--help"], ["-h"], ["help"]])
