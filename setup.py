@@ -38,6 +38,20 @@ class BuildExt(build_ext):
         base = ROOT if self.inplace else self.build_lib
         compile_nolibc("init.c", os.path.join(base, "ocirun", "libexec", "ocirun-init"))
         compile_nolibc("launcher.c", os.path.join(ROOT, LAUNCHER))
+        write_commit(os.path.join(base, "ocirun", "libexec", "commit"))
+
+
+def write_commit(out: str) -> None:
+    """The commit the build is of, for ``ocirun --version`` (runc's ``commit:`` line)."""
+    try:
+        commit = subprocess.run(
+            ["git", "-C", ROOT, "describe", "--always", "--dirty", "--abbrev=12"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    with open(out, "w") as f:
+        f.write(commit + "\n")
 
 
 setup(

@@ -120,9 +120,11 @@ enum ocirun_op_code {
     OP_LOOPBACK_UP = 37,  /* bring up "lo" in the (new) network namespace */
     OP_HOOK = 38,         /* run a hook in the container: s0 = path, then a args, b env entries, then the
                              state JSON before and after the pid (the parent's ACK at SYNC_CGROUPS
-                             carries the pid); c = timeout in seconds (0: none) */
+                             carries the pid); c = timeout in seconds (0: none), d = its index
+                             (for the error, which carries its exit status, stdout and stderr) */
     OP_CONSOLE = 39,      /* a = console socket fd, b = rows << 16 | cols (0: leave) | 1 << 32 to bind
-                             the slave on /dev/console (not for exec), c = uid, d = gid:
+                             the slave on /dev/console (not for exec) | 1 << 33 to clear ONLCR (the
+                             runtime relays the pty itself, runc's tty.go), c = uid, d = gid:
                              a new pty from the container's /dev/ptmx, its master sent on the socket,
                              the slave bound on /dev/console, the controlling terminal and stdio */
     OP_KEYRING = 40,      /* s0 = name: join a new session keyring (the host's keys are not the container's) */

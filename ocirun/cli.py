@@ -100,7 +100,10 @@ COMMANDS: dict[str, Command] = {
     ),
     "spec": Command(
         "spec_", "create a new specification file", "", (0, 0),
-        (_BUNDLE, Flag("rootless", bool, "generate a configuration for a rootless container")),
+        (
+            _BUNDLE, Flag("rootless", bool, "generate a configuration for a rootless container"),
+            Flag("seccomp-default", bool, "add ocirun's default seccomp profile (not in runc's spec)"),
+        ),
     ),
     "features": Command("features", "show the enabled features", "", (0, 0)),
     "exec": Command(
@@ -119,7 +122,7 @@ COMMANDS: dict[str, Command] = {
             Flag("process-label", str, "set the asm process label for the process commonly used with selinux"),
             Flag("apparmor", str, "set the apparmor profile for the process"),
             Flag("no-new-privs", bool, "set the no new privileges value for the process"),
-            Flag("cap,c", list, "add a capability to the bounding set for the process"),
+            Flag("cap,c", list, "add a capability to the bounding, effective, permitted and ambient sets"),
             _PRESERVE,
             Flag("cgroup", list, "run the process in an (existing) sub-cgroup(s)"),
             Flag("ignore-paused", bool, "allow exec in a paused container"),
@@ -250,6 +253,33 @@ def _flag_help(flags: tuple[Flag, ...]) -> str:
     return "\n".join(lines)
 
 
+def build_commit() -> str:
+    """The commit ocirun was built from (written by setup.py's build_ext), as runc's ``commit:``."""
+    from . import _os as os
+
+    path = os.path.join(os.path.dirname(__file__), "libexec", "commit")
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode().strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def version_text() -> str:
+    """``--version``: runc's lines (``runc --version``), python's instead of go's."""
+    try:
+        from .seccomp import libseccomp_version
+
+        libseccomp = libseccomp_version()
+    except Exception:  # no shim: still a version line
+        libseccomp = "unknown"
+    python = ".".join(str(n) for n in sys.version_info[:3])
+    return (
+        f"ocirun version {__version__}\ncommit: {build_commit()}\nspec: {SPEC_VERSION}\n"
+        f"python: {python}\nlibseccomp: {libseccomp}\n"
+    )
+
+
 def usage() -> str:
     cmds = "\n".join(f"     {name:<10} {c.summary}" for name, c in COMMANDS.items())
     return (
@@ -300,10 +330,16 @@ def main(argv: list[str] | None = None) -> int:
         gopts, rest = parse_flags(argv, GLOBAL_FLAGS, interspersed=False)
         if gopts["log_format"] not in ("text", "json"):
             raise InvalidArgument(f"unknown log-format {gopts['log_format']!r}")
-        log = Logger(gopts["log"], gopts["log_format"], gopts["debug"])
         if gopts["version"]:
-            _write(f"ocirun version {__version__}\nspec: {SPEC_VERSION}\n")
+            _write(version_text())
             return 0
+        log = Logger(gopts["log"], gopts["log_format"], gopts["debug"])
+        if gopts["log"]:
+            try:
+                log.open()
+            except OSError as e:
+                log = Logger()
+                raise OciRunError(f"open log file `{gopts['log']}`: {e.strerror}") from None
         if not rest or gopts["help"] or rest[0] == "help":
             if len(rest) > 1 and rest[0] == "help" and rest[1] in COMMANDS:
                 _write(command_usage(rest[1], COMMANDS[rest[1]]))

@@ -70,7 +70,8 @@ def _copy_winsize(src: int, dst: int) -> None:
 
 def relay(master: int, wait: Callable[[], int]) -> int:
     """Copies stdin to the pty and the pty to stdout until the container's process has exited;
-    returns ``wait()``'s exit status.  The caller's terminal is raw meanwhile."""
+    returns ``wait()``'s exit status.  The caller's terminal is raw meanwhile (but for output
+    processing)."""
     import _signal
     import select
 
@@ -82,6 +83,11 @@ def relay(master: int, wait: Callable[[], int]) -> int:
 
         saved = termios.tcgetattr(0)
         tty.setraw(0)
+        # ... but with output processing, as runc's (containerd/console SetRaw): the container's
+        # pty has no ONLCR (plan._console), so this terminal turns its "\n" into "\r\n" once.
+        raw = termios.tcgetattr(0)
+        raw[1] |= termios.OPOST
+        termios.tcsetattr(0, termios.TCSANOW, raw)
         _copy_winsize(0, master)
         old_winch = _signal.signal(_signal.SIGWINCH, lambda *_: _copy_winsize(0, master))
     try:

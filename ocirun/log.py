@@ -35,6 +35,11 @@ class Logger:
     def to_stderr(self) -> bool:
         return not self.path
 
+    def open(self) -> None:
+        """Creates the --log file now (runc creates it at start, even with nothing to write);
+        raises OSError."""
+        self._fd()
+
     def _fd(self) -> int:
         if self.fd < 0:
             if self.path:
@@ -56,6 +61,11 @@ class Logger:
             os.write(self._fd(), line)
         except OSError:
             pass
+
+    @property
+    def debugging(self) -> bool:
+        """--debug: worth formatting debug lines."""
+        return self.level <= LEVELS["debug"]
 
     def debug(self, msg: str) -> None:
         self.log("debug", msg)

@@ -26,6 +26,7 @@ from .users import exec_candidates, home_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from .cgroups import Hierarchy
@@ -105,6 +106,7 @@ class Launch:
         "joins",
         "new_timens",
         "new_userns",
+        "own_console",
         "pidns_path",
         "plan",
         "seccomp",
@@ -120,6 +122,7 @@ class Launch:
         self.new_timens = False  # the child unshares it, the parent writes its offsets before the exec
         self.become_root = False  # in a (new or joined) user namespace: setresuid(0) before the exec
         self.console = False
+        self.own_console = False  # the runtime relays the pty itself: no ONLCR (runc's tty.go)
         self.cgroupns = False
         self.cgroups_synced = False
         self.fifo = False
@@ -169,13 +172,16 @@ def build(
     container_id: str = "",
     new_keyring: bool = True,
     seccomp_cache: str | None = None,
+    own_console: bool = False,
 ) -> Launch:
     """The launch of ``spec``'s container process (create/run).  ``seccomp_cache``: the state
-    root, under which compiled seccomp profiles are kept."""
+    root, under which compiled seccomp profiles are kept; ``own_console``: ocirun relays the
+    terminal itself (no --console-socket)."""
     launch = Launch(3 + preserve_fds)
     launch.container_id = container_id
     launch.bundle = bundle
     launch.fifo = fifo
+    launch.own_console = own_console
     plan = launch.plan
     lx = spec.linux
     new_ns: set[str] = set()
@@ -460,11 +466,14 @@ def _device(launch: Launch, path: str, mode: int, major: int, minor: int, uid: i
 def _console(launch: Launch, proc: Process, dev_console: bool) -> None:
     """A pty of the container's devpts as the process's terminal; the master goes to the console
     socket (after pivot_root, so that /dev/ptmx is the container's).  ``dev_console``: the
-    container's own terminal, also bound on /dev/console (exec's is not)."""
+    container's own terminal, also bound on /dev/console (exec's is not).  A pty the runtime
+    relays itself has ONLCR cleared, as runc does: the caller's own terminal adds the carriage
+    returns, a file or pipe gets none."""
     launch.console = True
     rows, cols = proc.console_size or (0, 0)
     size = (rows << 16) | cols if rows else 0
-    launch.plan.add(P.OP_CONSOLE, "set up the console", a=launch.console_fd, b=size | int(dev_console) << 32,
+    flags = int(dev_console) << 32 | int(launch.own_console) << 33
+    launch.plan.add(P.OP_CONSOLE, "set up the console", a=launch.console_fd, b=size | flags,
                     c=proc.user.uid, d=-1)
 
 
@@ -479,6 +488,7 @@ def build_exec(
     seccomp_cache: str | None = None,
     new_keyring: bool = True,
     container_id: str = "",
+    own_console: bool = False,
 ) -> Launch:
     """The launch of a process joining a running container (exec): every namespace of the
     container's init (``/proc/<pid>/ns/*``), then the process ops as for create."""
@@ -486,6 +496,7 @@ def build_exec(
     from .spec.model import Spec as _Spec
 
     launch = Launch(3 + preserve_fds)
+    launch.own_console = own_console
     for ns_type in namespaces:
         path = f"/proc/{pid}/ns/{PROC_NS_NAMES[ns_type]}"
         if ns_type == "pid":
@@ -601,21 +612,26 @@ def _hook_state_parts(launch: Launch, spec: Spec) -> tuple[str, str]:
     return before, after + "}"
 
 
-def _environment(env: list[str]) -> list[str]:
-    """process.env as runc passes it on: one entry per name (the last one, where it stands), and an
-    empty HOME dropped so that it comes from the image's passwd."""
+def _environment(env: list[str], home: Callable[[], str]) -> list[str]:
+    """process.env as runc passes it on (Go's os.Setenv one entry after the other): one entry per
+    name, where the name first stands, with its last value; then an empty or missing HOME is
+    ``home()`` (the user's passwd entry)."""
     out: list[str] = []
-    seen: set[str] = set()
-    for i in range(len(env) - 1, -1, -1):
-        entry = env[i]
-        name, _, value = entry.partition("=")
+    where: dict[str, int] = {}
+    for i, entry in enumerate(env):
+        name = entry.partition("=")[0]
         if "\0" in entry:
             raise InvalidSpec(f"$.process.env[{i}]", "contains a NUL byte")
-        if name in seen or (name == "HOME" and not value):
-            continue
-        seen.add(name)
-        out.append(entry)
-    out.reverse()
+        if name in where:
+            out[where[name]] = entry
+        else:
+            where[name] = len(out)
+            out.append(entry)
+    at = where.get("HOME")
+    if at is None:
+        out.append("HOME=" + home())
+    elif out[at] == "HOME=":
+        out[at] = "HOME=" + home()
     return out
 
 
@@ -679,9 +695,7 @@ def _process(launch: Launch, spec: Spec, rootfs: str, seccomp_cache: str | None 
     plan.add(P.OP_CAPS, "set capabilities", a=2, b=top, blob=cap_blob)
     plan.add(P.OP_UMASK, "umask", a=user.umask if user.umask is not None else DEFAULT_UMASK)
 
-    env = _environment(proc.env)
-    if not any(e.startswith("HOME=") for e in env):
-        env.append("HOME=" + home_of(rootfs, user.uid))
+    env = _environment(proc.env, lambda: home_of(rootfs, user.uid))
     arg0 = proc.args[0]
     candidates = exec_candidates(arg0, proc.env_value("PATH"))
     launch.arg0 = arg0
@@ -697,7 +711,8 @@ def _process(launch: Launch, spec: Spec, rootfs: str, seccomp_cache: str | None 
     hooks = spec.hooks.get("startContainer")
     if hooks:
         before, after = _hook_state_parts(launch, spec)
-        for hook in hooks:
-            plan.add(P.OP_HOOK, f"startContainer hook `{hook.path}`", a=len(hook.args), b=len(hook.env),
-                     c=hook.timeout or 0, strings=[hook.path, *hook.args, *hook.env, before, after])
+        for i, hook in enumerate(hooks):
+            plan.add(P.OP_HOOK, f"error running startContainer hook #{i} `{hook.path}`", a=len(hook.args),
+                     b=len(hook.env), c=hook.timeout or 0, d=i,
+                     strings=[hook.path, *hook.args, *hook.env, before, after])
     plan.add(P.OP_EXEC, f'exec: "{arg0}"', a=len(proc.args), b=len(env), strings=[*proc.args, *env])

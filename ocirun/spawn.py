@@ -92,6 +92,8 @@ class InitProcess:
             if "/" in arg0:
                 return ContainerInitError(f"{what}: stat {arg0}: no such file or directory", 0)
             return ContainerInitError(f"{what}: executable file not found in $PATH", 0)
+        if codes[step] == P.OP_HOOK and detail and not err:  # how the hook failed: "exit status 3, ..."
+            return ContainerInitError(f"{what}: {detail}", 0)
         if detail and detail not in what:
             return ContainerInitError(what, err, detail)
         return ContainerInitError(what, err)

@@ -258,6 +258,24 @@ class Manager:
             except OSError as e:
                 raise SyscallError.from_oserror("mkdir", e, e.filename or path) from None
 
+    def check_unused(self) -> None:
+        """Refuses cgroups that exist already frozen or with processes in them, before anything of
+        the container is made (runc's checks at create, its wording): a frozen cgroup would freeze
+        the init as it joins (create hangs), and another's processes would be killed with the
+        container's.  runc 1.1 only warns of a non-empty cgroup, runc 1.2 refuses it.
+
+        Frozen: v1 freezer.state FROZEN (or FREEZING) by the cgroup itself (freezer.self_freezing;
+        one frozen by an ancestor runc calls thawed), and cgroup v2's cgroup.freeze, which a hybrid
+        host's cgroup2 hierarchy has too.  Costs one failed open per hierarchy for new cgroups."""
+        for key, path in self.paths.items():
+            if _self_frozen(key, path):
+                raise CgroupError("container's cgroup unexpectedly frozen")
+        found = 0
+        for path in self.paths.values():
+            found = max(found, len(_all_pids(path)))
+        if found:
+            raise CgroupError(f"container's cgroup is not empty: {found} process(es) found")
+
     def apply(self, resources: dict[str, Any] | None, warn: Callable[[str], None] | None = None) -> None:
         """Writes linux.resources into the container's new cgroups, before its program runs (on
         cgroup v2 its init is already in there, setting up the rootfs; on v1 it joins after).
@@ -524,6 +542,26 @@ def _cpuset_unset(path: str) -> bool:
         return not (read_text(path + "/cpuset.cpus").strip() and read_text(path + "/cpuset.mems").strip())
     except FileNotFoundError:
         return False
+
+
+def _self_frozen(key: str, path: str) -> bool:
+    """Whether an existing cgroup is frozen by itself (see Manager.check_unused)."""
+    try:
+        if key == UNIFIED:
+            return read_text(path + "/cgroup.freeze").strip() == "1"
+        if "freezer" not in key.split(","):
+            return False
+        state = read_text(path + "/freezer.state").strip()
+        if state not in ("FROZEN", "FREEZING"):
+            return False
+        try:
+            return read_text(path + "/freezer.self_freezing").strip() != "0"
+        except FileNotFoundError:
+            return True
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError as e:
+        raise SyscallError.from_oserror("read", e, e.filename or path) from None
 
 
 def _subdirs(path: str) -> list[str]:

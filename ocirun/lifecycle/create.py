@@ -24,8 +24,17 @@ if TYPE_CHECKING:
 
     from ..console import ConsoleSocket, StdioPipes
     from ..context import Context
+    from ..log import Logger
+    from ..plan import Launch
     from ..spawn import InitProcess
     from ..spec.model import Spec
+
+
+def debug_plan(log: Logger, launch: Launch) -> None:
+    """--debug: the steps the init stage is to take, in order (runc logs its nsexec steps)."""
+    plan = launch.plan
+    for i in range(len(plan)):
+        log.debug(f"init step {i}: {plan.describe(i)}")
 
 
 def rfc3339_now() -> str:
@@ -250,10 +259,15 @@ def _create_locked(req: _Request) -> Created:
     )
     undo, console = req.undo, req.console
     foreground, preserve_fds = opts.foreground, opts.listen_fds + opts.preserve_fds
+    log = ctx.log
+    if log.debugging:
+        log.debug(f"create {container_id}: bundle `{bundle}`, rootfs `{rootfs}`"
+                  + (" (run: no exec fifo)" if foreground else ""))
     hierarchies = cgroups.hierarchies()
     if ctx.systemd_cgroup:
         raise OciRunError("--systemd-cgroup: systemd is not running here; use the cgroupfs driver")
     cg = cgroups.Manager.for_container(spec.linux.cgroups_path, container_id)
+    cg.check_unused()  # an existing cgroup: not frozen, nobody in it (runc); it stays as it is
     launch = plan.build(
         spec,
         rootfs=rootfs,
@@ -266,9 +280,13 @@ def _create_locked(req: _Request) -> Created:
         container_id=container_id,
         new_keyring=not opts.no_new_keyring,
         seccomp_cache=ctx.root,
+        own_console=console is not None and console.parent_fd >= 0,
     )
     for warning in launch.warnings:
         ctx.log.log_note(warning)
+    if log.debugging:
+        log.debug(f"create {container_id}: cgroups {cg.paths}")
+        debug_plan(log, launch)
     fifo_fd = None
     if not foreground:
         fifo = store.fifo_path(container_id)
@@ -312,6 +330,8 @@ def _create_locked(req: _Request) -> Created:
             console.close_child()
     undo.append(init.close)
     undo.append(init.kill)
+    if log.debugging:
+        log.debug(f"create {container_id}: init started, pid {init.pid}; making and joining its cgroups")
     if launch.new_timens:
         init.expect_sync(SYNC_UNSHARED)
         _write_time_offsets(init.pid, spec)
@@ -333,8 +353,10 @@ def _create_locked(req: _Request) -> Created:
             from ..hooks import run_hooks
 
             state = hook_state(container_id, CREATED, init.pid, bundle, annotations)
+            if log.debugging:
+                log.debug(f"create {container_id}: the rootfs is ready; running the create hooks")
             for kind in ("prestart", "createRuntime", "createContainer"):
-                run_hooks(spec.hooks.get(kind), state, kind)
+                run_hooks(spec.hooks.get(kind), state, kind, debug=log)
         return None
 
     def on_seccomp(fd: int) -> None:
@@ -358,6 +380,8 @@ def _create_locked(req: _Request) -> Created:
         config=saved_config(spec, opts),
     )
     store.save(st)
+    if log.debugging:
+        log.debug(f"create {container_id}: the init is ready, pid {init.pid}; state saved")
     if opts.pid_file:
         write_pid_file(opts.pid_file, init.pid)
     if console is not None:

@@ -77,6 +77,8 @@ def _rmdir_all(paths: Iterable[str]) -> bool:
 def destroy(ctx: Context, store: Store, st: State) -> None:
     """Removes what a stopped container still holds: its mounts on the host (when it had no mount
     namespace), cgroups, then state; runs poststop hooks."""
+    if ctx.log.debugging:
+        ctx.log.debug(f"delete {st.id}: removing its cgroups {list(st.cgroup_paths.values())} and state")
     errors = []
     if "mount" not in st.namespaces and st.rootfs:
         from ..mountinfo import unmount_under

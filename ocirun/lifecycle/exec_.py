@@ -82,8 +82,8 @@ def process_from_flags(base: dict[str, Any], opts: dict[str, Any], args: list[st
     proc["user"] = user
     if opts["cap"]:
         caps = {k: list(v) for k, v in (proc.get("capabilities") or {}).items()}
-        for cap in opts["cap"]:
-            for set_name in ("bounding", "effective", "permitted"):
+        for cap in opts["cap"]:  # runc 1.1: not inheritable (CVE-2022-29162), but ambient
+            for set_name in ("bounding", "effective", "permitted", "ambient"):
                 caps.setdefault(set_name, [])
                 if cap not in caps[set_name]:
                     caps[set_name].append(cap)
@@ -170,9 +170,15 @@ def exec_process(
             seccomp_cache=ctx.root,
             new_keyring=not st.config.get("noNewKeyring"),
             container_id=container_id,
+            own_console=console is not None and console.parent_fd >= 0,
         )
         for warning in launch.warnings:
             ctx.log.log_note(warning)
+        if ctx.log.debugging:
+            from .create import debug_plan
+
+            ctx.log.debug(f"exec {container_id}: {proc.args} joining the namespaces of init pid {st.pid}")
+            debug_plan(ctx.log, launch)
         if not st.alive():  # the namespaces above are the init's: it must still be the same process
             raise InvalidState("cannot exec in a stopped container")
         joined = _cgroup_paths(st.cgroup_paths, cgroups or [])
@@ -205,6 +211,8 @@ def exec_process(
             if pid_file:
                 write_pid_file(pid_file, init.pid)
             init.wait_exec()
+            if ctx.log.debugging:
+                ctx.log.debug(f"exec {container_id}: process started, pid {init.pid}")
         except BaseException:
             init.kill()
             raise

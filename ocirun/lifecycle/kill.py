@@ -16,12 +16,13 @@ if TYPE_CHECKING:
 
 
 def parse_signal(value: str | int) -> int:
-    """SIGTERM, TERM, term, 15, RTMIN+3 ... -> the signal number."""
+    """SIGTERM, TERM, term, 15, RTMIN+3 ... -> the signal number; 0 checks that the container
+    runs, as kill(1) and runc (``kill ID 0`` says "container not running" once it stopped)."""
     import _signal
 
     if isinstance(value, int) or value.isdigit():
         num = int(value)
-        if not 0 < num < _signal.NSIG:
+        if not 0 <= num < _signal.NSIG:
             raise InvalidArgument(f"invalid signal: {value}")
         return num
     name = value.upper()
@@ -65,6 +66,8 @@ def kill(ctx: Context, container_id: str, signal: str | int = "SIGTERM", all: bo
     sig = parse_signal(signal)
     store = Store(ctx.root)
     st = store.load(container_id)
+    if ctx.log.debugging:
+        ctx.log.debug(f"kill {container_id}: signal {sig} to " + ("every process" if all else f"init pid {st.pid}"))
     if st.status(store.dir(container_id)) == STOPPED and not all:
         raise InvalidState("container not running")
     if all:

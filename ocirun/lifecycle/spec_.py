@@ -1,5 +1,11 @@
-"""spec: write a default config.json into the bundle, like ``runc spec``, with a cgroup namespace and
-a default seccomp profile (an allow-list, as docker's and podman's)."""
+"""spec: write a default config.json into the bundle, the one ``runc spec`` (1.1) writes.
+
+The same fields and values (test suites and people build their configs from it), but for
+``ociVersion`` (the spec version ocirun implements) and ``hostname`` (the runtime's name): a cgroup
+namespace only on a pure cgroup v2 host, and no seccomp profile.  ``--seccomp-default`` adds
+ocirun's default profile (an allow-list in the spirit of Docker's and podman's: no ``unshare``,
+``mount``, ``bpf`` ... without the capabilities they need).
+"""
 
 from __future__ import annotations
 
@@ -19,7 +25,9 @@ MASKED = ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/late
 READONLY = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
 
 
-def default_spec(rootless: bool = False) -> dict[str, Any]:
+def default_spec(rootless: bool = False, cgroup_ns: bool = False, seccomp: bool = False) -> dict[str, Any]:
+    """runc spec's config (``cgroup_ns``: add a cgroup namespace, as runc does on cgroup v2 only;
+    ``seccomp``: ocirun's default seccomp profile)."""
     mounts: list[dict[str, Any]] = [
         {"destination": "/proc", "type": "proc", "source": "proc"},
         {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
@@ -33,31 +41,28 @@ def default_spec(rootless: bool = False) -> dict[str, Any]:
         {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
          "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]},
     ]
-    namespaces = [{"type": t} for t in ("pid", "network", "ipc", "uts", "mount", "cgroup")]
-    from ..seccomp_default import profile
-
+    names = ["pid", "network", "ipc", "uts", "mount"] + (["cgroup"] if cgroup_ns else [])
     linux: dict[str, Any] = {
         "resources": {"devices": [{"allow": False, "access": "rwm"}]},
-        "namespaces": namespaces,
-        "seccomp": profile(DEFAULT_CAPS),
-        "maskedPaths": MASKED,
-        "readonlyPaths": READONLY,
+        "namespaces": [{"type": t} for t in names],
     }
-    if rootless:
-        uid, gid = os.getuid(), os.getgid()
-        mounts = [m for m in mounts if m["type"] != "cgroup"]
+    if seccomp:
+        from ..seccomp_default import profile
+
+        linux["seccomp"] = profile(DEFAULT_CAPS)
+    linux.update(maskedPaths=MASKED, readonlyPaths=READONLY)
+    if rootless:  # as runc's specconv.ToRootless: no network namespace, a user one, no resources
         for m in mounts:
-            if m["type"] == "sysfs":
+            if m["destination"] == "/sys":
                 m.update(type="none", source="/sys", options=["rbind", "nosuid", "noexec", "nodev", "ro"])
-            if m["type"] == "devpts":
-                m["options"] = [o for o in m["options"] if o != "gid=5"]
+            elif "options" in m:
+                m["options"] = [o for o in m["options"] if not o.startswith(("gid=", "uid="))]
+        del linux["resources"]
         linux = {
-            "uidMappings": [{"containerID": 0, "hostID": uid, "size": 1}],
-            "gidMappings": [{"containerID": 0, "hostID": gid, "size": 1}],
-            "namespaces": [{"type": t} for t in ("pid", "ipc", "uts", "mount", "cgroup", "user")],
-            "seccomp": linux["seccomp"],
-            "maskedPaths": MASKED,
-            "readonlyPaths": READONLY,
+            "uidMappings": [{"containerID": 0, "hostID": os.geteuid(), "size": 1}],
+            "gidMappings": [{"containerID": 0, "hostID": os.getegid(), "size": 1}],
+            **linux,
+            "namespaces": [{"type": t} for t in names if t != "network"] + [{"type": "user"}],
         }
     return {
         "ociVersion": "1.3.0",
@@ -67,7 +72,7 @@ def default_spec(rootless: bool = False) -> dict[str, Any]:
             "args": ["sh"],
             "env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"],
             "cwd": "/",
-            "capabilities": {k: list(DEFAULT_CAPS) for k in ("bounding", "effective", "permitted")},
+            "capabilities": {k: list(DEFAULT_CAPS) for k in ("bounding", "effective", "permitted", "ambient")},
             "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],
             "noNewPrivileges": True,
         },
@@ -78,14 +83,17 @@ def default_spec(rootless: bool = False) -> dict[str, Any]:
     }
 
 
-def write_spec(bundle: str, rootless: bool = False) -> str:
+def write_spec(bundle: str, rootless: bool = False, seccomp: bool = False) -> str:
     path = os.path.join(bundle, "config.json")
     if os.path.exists(path):
         raise OciRunError("File config.json exists. Remove it first.")
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
         try:
-            os.write(fd, (dumps_pretty(default_spec(rootless), indent="\t") + "\n").encode())
+            from ..cgroups import mode
+
+            spec = default_spec(rootless, cgroup_ns=mode() == "unified", seccomp=seccomp)
+            os.write(fd, (dumps_pretty(spec, indent="\t") + "\n").encode())
         finally:
             os.close(fd)
     except OSError as e:
@@ -94,5 +102,5 @@ def write_spec(bundle: str, rootless: bool = False) -> str:
 
 
 def command(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
-    write_spec(opts["bundle"], rootless=opts["rootless"])
+    write_spec(opts["bundle"], rootless=opts["rootless"], seccomp=opts["seccomp_default"])
     return 0

@@ -27,6 +27,8 @@ def start(ctx: Context, container_id: str) -> None:
         if status != CREATED:
             raise InvalidState(f"cannot start an already {status} container")
         fifo = store.fifo_path(container_id)
+        if ctx.log.debugging:
+            ctx.log.debug(f"start {container_id}: init pid {st.pid}; writing to its exec fifo `{fifo}`")
         try:
             # Succeeds only while the init holds the fifo's other end, so never blocks.
             fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
@@ -40,6 +42,8 @@ def start(ctx: Context, container_id: str) -> None:
         finally:
             os.close(fd)
         os.unlink(fifo)
+        if ctx.log.debugging:
+            ctx.log.debug(f"start {container_id}: the init took the byte and execs the process")
         hooks = (st.config.get("hooks") or {}).get("poststart")
     if hooks:
         from ..hooks import run_hooks

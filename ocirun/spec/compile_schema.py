@@ -95,13 +95,6 @@ def _is_version_1(s: str) -> bool:
         "is not an absolute path",
         "def _is_absolute(s: str) -> bool:\n    return s[:1] == '/'\n",
     ),
-    "^CAP_[A-Z0-9_]+$": Pattern(
-        "_is_capability",
-        "is not a capability name (CAP_ followed by A-Z, 0-9 and _)",
-        "def _is_capability(s: str) -> bool:\n"
-        "    return len(s) > 4 and s[:4] == 'CAP_' and not s[4:].strip(_UPPER + _DIGITS + '_')\n",
-        ("_DIGITS", "_UPPER"),
-    ),
     "^RLIMIT_[A-Z]+$": Pattern(
         "_is_rlimit",
         "is not a resource limit name (RLIMIT_ followed by A-Z)",

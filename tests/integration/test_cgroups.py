@@ -947,3 +947,66 @@ def test_the_container_sees_its_cgroup_as_its_root(runtime: Runtime, bundle: Bun
     assert status == 0, err
     lines = parse_json(out)
     assert all(line.endswith(":/") for line in lines), lines
+
+
+# ---------------------------------------------------------------------------- an existing cgroup
+
+
+@contextlib.contextmanager
+def existing_cgroup(controller: str, cid: str) -> Iterator[Path]:
+    """The container's cgroup in one hierarchy, made before the container (removed after, thawed)."""
+    path = cgdir(controller, cid)
+    path.mkdir(parents=True)
+    try:
+        yield path
+    finally:
+        if (path / "freezer.state").exists():
+            (path / "freezer.state").write_text("THAWED")
+        for _ in range(100):
+            try:
+                path.rmdir()
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.05)
+
+
+def test_create_refuses_a_frozen_cgroup(runtime: Runtime, bundle: Bundle) -> None:
+    """The container's cgroup exists and is frozen (freezer.state FROZEN, cgroup v1): create
+    refuses it (joining it would freeze the init and hang create), and leaves it as it was."""
+    if "freezer" not in MOUNTS:
+        pytest.skip("no v1 freezer hierarchy")
+    cid = runtime.new_id()
+    with existing_cgroup("freezer", cid) as path:
+        (path / "freezer.state").write_text("FROZEN")
+        res = runtime.try_create(bundle, cid)
+        expect_error(runtime, res, both=r"container's cgroup unexpectedly frozen")
+        assert runtime.ids_in_root() == []
+        assert path.is_dir() and (path / "freezer.state").read_text().strip() == "FROZEN"
+
+
+@pytest.mark.xfail_runtime("runc", reason="runc 1.1.5 only warns (\"container's cgroup is not empty\", "
+                                          "DEPRECATED: refused from runc 1.2) and runs the container")
+def test_create_refuses_a_cgroup_with_processes(runtime: Runtime, bundle: Bundle) -> None:
+    """The container's cgroup exists with a process of someone else's in it: create refuses it
+    (the container's kill --all and delete would kill that process too), and leaves it there."""
+    cid = runtime.new_id()
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        with existing_cgroup("devices", cid) as devices, existing_cgroup("pids", cid) as pids:
+            for path in (devices, pids):  # runc 1.1 looks into the devices hierarchy only
+                (path / "cgroup.procs").write_text(str(sleeper.pid))
+            try:
+                res = runtime.try_create(bundle, cid)
+                expect_error(runtime, res, both=r"container's cgroup is not empty: 1 process\(es\) found")
+                assert runtime.ids_in_root() == []
+                assert (pids / "cgroup.procs").read_text().split() == [str(sleeper.pid)]
+            finally:
+                runtime.delete(cid, force=True, check=False)
+                sleeper.kill()
+                sleeper.wait()
+    finally:
+        if sleeper.poll() is None:
+            sleeper.kill()
+            sleeper.wait()

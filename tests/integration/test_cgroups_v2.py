@@ -296,3 +296,66 @@ def test_v2_check_before_update_refuses_a_limit_under_the_usage(
         assert runtime.status(cid) == "running"
     finally:
         runtime.delete(cid, force=True)
+
+
+# ---------------------------------------------------------------------------- an existing cgroup
+
+
+@contextlib.contextmanager
+def existing_cgroup(cid: str) -> Iterator[Path]:
+    """The container's cgroup, made before the container (thawed and removed after)."""
+    path = cg(cid)
+    path.mkdir(parents=True)
+    try:
+        yield path
+    finally:
+        with contextlib.suppress(OSError):
+            (path / "cgroup.freeze").write_text("0")
+        wait_for(lambda: not _rmdir(path), "the cgroup to go", timeout=30)
+
+
+def _rmdir(path: Path) -> bool:
+    """True while it is still there."""
+    try:
+        path.rmdir()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    return False
+
+
+def test_create_refuses_a_frozen_cgroup(runtime: Runtime, bundle: Bundle) -> None:
+    """cgroup.freeze is 1 in the container's existing cgroup: create refuses it (the init would
+    be frozen as it joins and create hang), and leaves it as it was."""
+    cid = runtime.new_id()
+    with existing_cgroup(cid) as path:
+        (path / "cgroup.freeze").write_text("1")
+        res = runtime.try_create(bundle, cid)
+        expect_error(runtime, res, both=r"container's cgroup unexpectedly frozen")
+        assert runtime.ids_in_root() == []
+        assert (path / "cgroup.freeze").read_text().strip() == "1"
+
+
+@pytest.mark.xfail_runtime("runc", reason="runc 1.1.5 only warns (\"container's cgroup is not empty\", "
+                                          "DEPRECATED: refused from runc 1.2) and runs the container")
+def test_create_refuses_a_cgroup_with_processes(runtime: Runtime, bundle: Bundle) -> None:
+    """A process of someone else's is in the container's existing cgroup: create refuses it."""
+    cid = runtime.new_id()
+    sleeper = subprocess.Popen(["sleep", "120"])
+    try:
+        with existing_cgroup(cid) as path:
+            (path / "cgroup.procs").write_text(str(sleeper.pid))
+            try:
+                res = runtime.try_create(bundle, cid)
+                expect_error(runtime, res, both=r"container's cgroup is not empty: 1 process\(es\) found")
+                assert runtime.ids_in_root() == []
+                assert (path / "cgroup.procs").read_text().split() == [str(sleeper.pid)]
+            finally:
+                runtime.delete(cid, force=True, check=False)
+                sleeper.kill()
+                sleeper.wait()
+    finally:
+        if sleeper.poll() is None:
+            sleeper.kill()
+            sleeper.wait()

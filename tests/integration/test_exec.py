@@ -875,3 +875,27 @@ def test_exec_in_no_new_keyring_container_keeps_the_callers(runtime: Runtime, ke
         assert ring["serial"] == own_session_keyring()
     finally:
         runtime.delete(cid, force=True)
+
+
+def test_exec_cap_raises_it_in_the_ambient_set(runtime: Runtime, bundle: Bundle) -> None:
+    """runc 1.1 (after CVE-2022-29162) adds an ``exec --cap`` capability to the bounding,
+    effective, permitted and ambient sets, never to the inheritable one: where the container's
+    inheritable set has it, the kernel raises it in the ambient set, so that it survives the
+    exec of a program run by a non-root user; where it has not, it is not ambient (and is lost
+    at that exec)."""
+    bundle.process["user"] = {"uid": 1000, "gid": 1000}
+    bundle.process["capabilities"]["bounding"].append("CAP_NET_RAW")  # inheritable needs it there
+    bundle.process["capabilities"]["inheritable"] = ["CAP_NET_RAW"]
+    cid = start_sleeper(runtime, bundle)
+    try:
+        flags = ["--cap", "CAP_NET_RAW", "--cap", "CAP_SYS_ADMIN"]
+        caps = {k: int(v, 16) for k, v in exec_probe(runtime, cid, "caps", flags=flags).items()
+                if k in ("bounding", "effective", "permitted", "inheritable", "ambient")}
+        raw, admin = 1 << 13, 1 << CAP_BITS["CAP_SYS_ADMIN"]  # CAP_NET_RAW is 13
+        assert caps["inheritable"] == raw, hex(caps["inheritable"])
+        assert caps["bounding"] & (raw | admin) == raw | admin, hex(caps["bounding"])
+        # a non-root user keeps across its exec only what is ambient
+        for name in ("ambient", "permitted", "effective"):
+            assert caps[name] & (raw | admin) == raw, (name, hex(caps[name]))
+    finally:
+        runtime.delete(cid, force=True)

@@ -4,13 +4,14 @@ on stdin, and what a failing hook does."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .support import Bundle, Runtime, probe_args
+from .support import Bundle, Runtime, expect_error, probe_args
 
 
 def host_hook(out: Path, kind: str, extra: str = "", timeout: int | None = None) -> dict[str, Any]:
@@ -170,3 +171,95 @@ def test_hook_args_and_env(runtime: Runtime, bundle: Bundle, out: Path) -> None:
     status, _, err = runtime.run_container(bundle)
     assert status == 0, err
     assert (out / "args").read_text().split() == ["first", "second", "hello"]
+
+
+# ---------------------------------------------------------------------------- what a failure says
+
+FAILING = "echo out-text; echo err-text >&2; exit 3"
+# runc writes the hook's output as it is (its error spans lines), ocirun escapes newlines
+SAYS_HOW = r"hook #1\b.*exit status 3, stdout: out-text(\n|\\n), stderr: err-text"
+
+
+@pytest.mark.parametrize("kind", ["prestart", "createRuntime", "createContainer"])
+def test_failing_hook_error_names_it_with_status_and_output(runtime: Runtime, bundle: Bundle, kind: str) -> None:
+    """The error of a failing hook says which one (its index among its kind's hooks), its exit
+    status, its stdout and its stderr, as runc's "error running hook #1: ... exit status 3,
+    stdout: out-text\\n, stderr: err-text\\n"; one line, nothing left behind."""
+
+    assert bundle.config is not None
+    bundle.config["hooks"] = {kind: [{"path": "/bin/true"}, {"path": "/bin/sh", "args": ["sh", "-c", FAILING]}]}
+    res = runtime.try_create(bundle)
+    assert res.returncode == 1
+    assert re.search(SAYS_HOW, res.stderr, re.S), res.stderr
+    if runtime.name == "ocirun":
+        expect_error(runtime, res, both=rf"^error running {kind} hook #1 `/bin/sh`: exit status 3, "
+                                        r"stdout: out-text\\n, stderr: err-text\\n$")
+    assert runtime.ids_in_root() == []
+
+
+def test_hook_that_cannot_start_names_it(runtime: Runtime, bundle: Bundle) -> None:
+    assert bundle.config is not None
+    bundle.config["hooks"] = {"createRuntime": [{"path": "/no/such/hook"}]}
+    res = runtime.try_create(bundle)
+    expect_error(runtime, res, both=r"hook #0\b.*/no/such/hook.*(?i:no such file or directory)")
+    assert runtime.ids_in_root() == []
+
+
+@pytest.mark.xfail_runtime("runc", "runc 1.1.5 says only \"hook ran past specified timeout of 1.0s\": "
+                                   "no output")
+def test_hook_timeout_error_names_it_with_output(runtime: Runtime, bundle: Bundle) -> None:
+    assert bundle.config is not None
+    hook = {"path": "/bin/sh", "args": ["sh", "-c", "echo waiting >&2; exec sleep 30"], "timeout": 1}
+    bundle.config["hooks"] = {"createRuntime": [hook]}
+    res = runtime.try_create(bundle)
+    assert re.search(r"hook #0\b.*(timeout|timed out).*stderr: waiting(\n|\\n)", res.stderr, re.S), res.stderr
+    assert runtime.ids_in_root() == []
+
+
+START_HOOKS = [{"path": "/bin/true"}, {"path": "/bin/sh", "args": ["sh", "-c", FAILING]}]
+
+
+def test_failing_start_container_hook_fails_run_saying_how(runtime: Runtime, bundle: Bundle) -> None:
+    """A startContainer hook runs in the container; when it fails, run fails with its index, exit
+    status, stdout and stderr, as runc's."""
+    assert bundle.config is not None
+    bundle.config["hooks"] = {"startContainer": START_HOOKS}
+    bundle.set_args(*probe_args("echo", "program-ran"))
+    status, out, err = runtime.run_container(bundle)
+    assert status != 0 and "program-ran" not in out
+    assert re.search(SAYS_HOW, err, re.S), err
+    assert runtime.ids_in_root() == []
+
+
+def test_failing_start_container_hook_after_start_says_how(runtime: Runtime, bundle: Bundle) -> None:
+    """After ``start`` nobody waits for the init: it says how the hook failed on the container's
+    stderr (as runc), and the container stops without running its program."""
+    assert bundle.config is not None
+    bundle.config["hooks"] = {"startContainer": START_HOOKS}
+    bundle.set_args(*probe_args("echo", "program-ran"))
+    cid = runtime.create(bundle)
+    runtime.start(cid)
+    runtime.wait_status(cid, "stopped")
+    out, err = runtime.output(cid)
+    assert "program-ran" not in out
+    assert re.search(SAYS_HOW, err, re.S), err
+    runtime.delete(cid)
+
+
+def test_failing_start_container_hook_under_a_terminal_says_how(runtime: Runtime, bundle: Bundle) -> None:
+    """With process.terminal in a foreground run, the hook's stderr is not lost on a pty nobody
+    reads yet: the error, on the caller's terminal, carries it."""
+    from tests.e2e.ptyrun import PtyProcess
+
+    assert bundle.config is not None
+    bundle.config["hooks"] = {"startContainer": START_HOOKS}
+    bundle.process["terminal"] = True
+    bundle.set_args(*probe_args("echo", "program-ran"))
+    cid = runtime.new_id()
+    bundle.write_config(cid)
+    with PtyProcess(runtime.command("run", "--bundle", str(bundle.path), cid)) as term:
+        assert term.wait() != 0
+    text = term.output.decode(errors="replace").replace("\r\n", "\n")
+    assert "program-ran" not in text
+    assert re.search(SAYS_HOW, text, re.S), text
+    assert runtime.ids_in_root() == []

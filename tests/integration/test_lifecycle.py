@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -456,3 +458,102 @@ def test_create_killed_midway_is_cleaned_by_delete(runtime: Runtime, bundle: Bun
     runtime.delete(cid, force=True)
     assert leaked_cgroups([cid]) == []
     assert runtime.ids_in_root() == []
+
+
+def test_kill_signal_0_checks_liveness(runtime: Runtime, bundle: Bundle) -> None:
+    """``kill ID 0`` succeeds while the container's init lives (created or running) and changes
+    nothing; once it stopped it says "container not running", as kill(1) and runc."""
+    bundle.set_args(*probe_args("signals"))
+    cid = runtime.create(bundle)
+    runtime.kill(cid, 0)
+    assert runtime.status(cid) == "created"
+    runtime.start(cid)
+    runtime.wait_output(cid, "ready")
+    runtime.kill(cid, "0")
+    assert runtime.status(cid) == "running"
+    runtime.kill(cid, "KILL")
+    runtime.wait_status(cid, "stopped")
+    res = runtime.kill(cid, 0, check=False)
+    expect_error(runtime, res, both=r"^container not running$")
+    runtime.delete(cid)
+
+
+def _spec_of(runtime: Runtime, where: Path, *flags: str) -> dict[str, object]:
+    where.mkdir()
+    runtime.run("spec", "--bundle", where, *flags)
+    return dict(json.loads((where / "config.json").read_text()))
+
+
+@pytest.mark.parametrize("flags", [(), ("--rootless",)], ids=["root", "rootless"])
+def test_spec_is_runcs(runtime: Runtime, workdir: Path, flags: tuple[str, ...]) -> None:
+    """``spec`` writes what ``runc spec`` writes on this host (a cgroup namespace only on pure
+    cgroup v2, no seccomp profile), but for ``ociVersion`` (the spec version the runtime
+    implements) and ``hostname`` (the runtime's name)."""
+    if not os.path.exists("/usr/bin/runc"):
+        pytest.skip("needs /usr/bin/runc to compare with")
+    (workdir / "runc").mkdir()
+    runc = Runtime("runc", "/usr/bin/runc", workdir / "runc")
+    ours = _spec_of(runtime, workdir / "ours", *flags)
+    theirs = _spec_of(runc, workdir / "theirs", *flags)
+    for key in ("ociVersion", "hostname"):
+        ours.pop(key), theirs.pop(key)
+    assert ours == theirs
+
+
+# ---------------------------------------------------------------------------- diagnostics
+
+
+def test_version_has_runcs_lines(runtime: Runtime) -> None:
+    """``--version``: "<name> version X", then the ``commit:``, ``spec:`` and ``libseccomp:``
+    lines that tools read from ``runc --version``."""
+    lines = runtime.run("--version", log=False).stdout.splitlines()
+    assert re.match(rf"^{runtime.name} version \S+$", lines[0]), lines
+    fields = dict(line.split(": ", 1) for line in lines[1:])
+    assert {"commit", "spec", "libseccomp"} <= set(fields), lines
+    assert re.match(r"^1\.\d+\.\d+", fields["spec"]), fields
+    assert re.match(r"^\d+\.\d+\.\d+$", fields["libseccomp"]), fields
+    assert fields["commit"].strip(), fields
+
+
+def test_log_file_is_created_at_start(runtime: Runtime, workdir: Path) -> None:
+    """``--log FILE`` is created when the command starts, even when nothing is written to it."""
+    log = workdir / "fresh.log"
+    res = runtime.run("--log", log, "list", log=False)
+    assert res.returncode == 0
+    assert log.is_file() and log.read_text() == ""
+    assert log.stat().st_mode & 0o777 == 0o644
+
+
+def _debug_lines(runtime: Runtime, log: Path, *args: Any) -> list[str]:
+    """The debug lines one command writes to a fresh --log file with --debug."""
+    log.unlink(missing_ok=True)
+    runtime.run("--debug", "--log", log, *args, log=False)
+    return [line for line in log.read_text().splitlines() if "level=debug" in line]
+
+
+def test_debug_logs_the_steps_of_create_and_exec(runtime: Runtime, bundle: Bundle, workdir: Path) -> None:
+    """``--debug`` writes what create and exec do (runc: its nsexec steps) to the log."""
+    log = workdir / "debug.log"
+    bundle.set_args(*probe_args("sleep", "60"))
+    cid = runtime.new_id()
+    bundle.write_config(cid)
+    try:
+        assert len(_debug_lines(runtime, log, "create", "--bundle", bundle.path, cid)) >= 5
+        runtime.start(cid)
+        assert len(_debug_lines(runtime, log, "exec", cid, "/bin/probe", "exit", "0")) >= 5
+    finally:
+        runtime.delete(cid, force=True)
+
+
+@pytest.mark.xfail_runtime("runc", "runc 1.1.5 logs nothing for start, kill and delete with --debug")
+def test_debug_logs_start_kill_and_delete(runtime: Runtime, bundle: Bundle, workdir: Path) -> None:
+    log = workdir / "debug.log"
+    bundle.set_args(*probe_args("sleep", "60"))
+    cid = runtime.create(bundle)
+    try:
+        assert _debug_lines(runtime, log, "start", cid)
+        assert _debug_lines(runtime, log, "kill", cid, "KILL")
+        runtime.wait_status(cid, "stopped")
+        assert _debug_lines(runtime, log, "delete", cid)
+    finally:
+        runtime.delete(cid, force=True, check=False)

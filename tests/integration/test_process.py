@@ -230,3 +230,29 @@ def test_create_passes_stdio_to_the_container(runtime: Runtime, bundle: Bundle) 
 
 def test_not_a_terminal(runtime: Runtime, bundle: Bundle) -> None:
     assert runtime.run_probe(bundle, "tty") == {"stdin": False, "stdout": False, "stderr": False}
+
+
+# ---------------------------------------------------------------------------- duplicate variables
+
+
+def test_env_duplicates_take_the_last_value_and_an_empty_home_the_users(runtime: Runtime, bundle: Bundle) -> None:
+    """A name given twice has its last value, where it first stands (runc sets each entry in turn
+    with Go's os.Setenv); HOME given last as empty is then filled from the user's passwd entry."""
+    bundle.process["user"] = {"uid": 1000, "gid": 1000}
+    bundle.process["env"] = [DEFAULT_PATH, "A=1", "HOME=/x", "B=b", "A=2", "HOME="]
+    assert runtime.run_probe(bundle, "env") == [DEFAULT_PATH, "A=2", "HOME=/home/tester", "B=b"]
+
+
+def test_exec_env_duplicates_take_the_last_value(runtime: Runtime, bundle: Bundle) -> None:
+    """``exec --env`` entries are set after the container's own, each in turn: the last value
+    wins, where the name first stands; an empty HOME comes from the user's passwd entry."""
+    bundle.process["env"] = [DEFAULT_PATH, "A=1", "HOME=/x", "B=b", "A=0"]
+    bundle.set_args(*probe_args("sleep", "600"))
+    cid = runtime.create(bundle)
+    try:
+        runtime.start(cid)
+        flags = ["-e", "B=3", "-e", "C=c", "-e", "B=4", "-e", "HOME=/y", "-e", "HOME="]
+        res = runtime.run("exec", *flags, "-u", "1000", cid, "/bin/probe", "env")
+        assert parse_json(res.stdout) == [DEFAULT_PATH, "A=0", "HOME=/home/tester", "B=4", "C=c"]
+    finally:
+        runtime.delete(cid, force=True)

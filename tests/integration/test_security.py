@@ -152,6 +152,21 @@ def test_unknown_capability_name_is_left_out_with_a_warning(runtime: Runtime, bu
     assert re.search(r"level=warning.*CAP_NO_SUCH_THING", log_text(runtime)), log_text(runtime)
 
 
+@pytest.mark.parametrize("name", ["NO_SUCH_THING", "cap_chown", "NET_ADMIN", "CAP_UNKNOWN"])
+def test_capability_name_of_any_spelling_is_left_out_with_a_warning(
+    runtime: Runtime, bundle: Bundle, name: str
+) -> None:
+    """A name without the CAP_ prefix, or in lower case, is a capability the runtime does not
+    know like CAP_UNKNOWN: a warning naming it, and the container runs without it (runc ignores
+    them all; only the exact upper-case CAP_ names are capabilities)."""
+    for set_name in ("bounding", "effective", "permitted"):
+        bundle.process["capabilities"][set_name].append(name)
+    sets = cap_sets(runtime, bundle)
+    for set_name in ("bounding", "effective", "permitted"):
+        assert sets[set_name] == mask(*DEFAULT_CAPS), (set_name, hex(sets[set_name]))
+    assert re.search(rf"level=warning.*{name}", log_text(runtime)), log_text(runtime)
+
+
 @pytest.mark.xfail_runtime("runc", reason="runc 1.1.5 fails the container: `unable to apply caps: operation "
                                           "not permitted` for a capability the host's bounding set lacks")
 def test_capability_the_host_lacks_is_left_out_with_a_warning(runtime: Runtime, bundle: Bundle) -> None:

@@ -424,6 +424,34 @@ def test_run_terminal_newlines(runtime: Runtime, bundle: Bundle) -> None:
     assert b"\r\r\n" not in term.output, term.output
 
 
+@pytest.mark.parametrize("verb", ["run", "exec"])
+def test_terminal_output_to_a_file_has_plain_newlines(runtime: Runtime, bundle: Bundle, tmp_path: Path,
+                                                      verb: str) -> None:
+    """Foreground run (and exec -t) in a terminal with its stdout redirected to a file: the file
+    gets the container's lines ending in "\\n", not "\\r\\n", because the runtime clears ONLCR
+    on the container's pty (runc's tty.go), so scripts capturing the output get no carriage
+    returns."""
+    import shlex
+
+    out = tmp_path / "out"
+    cid = None
+    if verb == "run":
+        terminal_bundle(bundle, "/bin/sh", "-c", "echo one; echo two")
+        cid = runtime.new_id()
+        bundle.write_config(cid)
+        cmd = runtime.command("run", "--bundle", str(bundle.path), cid)
+    else:
+        cid = start_sleeper(runtime, bundle)
+        cmd = runtime.command("exec", "-t", cid, "/bin/sh", "-c", "echo one; echo two")
+    try:
+        with PtyProcess(["/bin/sh", "-c", f"exec {shlex.join(cmd)} > {shlex.quote(str(out))}"]) as term:
+            assert term.wait() == 0, term.output
+        assert out.read_bytes() == b"one\ntwo\n"
+    finally:
+        if verb == "exec":
+            runtime.delete(cid, force=True)
+
+
 TRAP = "trap 'echo got-{sig}; exit 9' {sig}; echo ready; while :; do /bin/busybox sleep 0.1; done"
 
 

@@ -1014,3 +1014,43 @@ def test_delegate_chowns_the_directory_and_the_delegated_files(tmp_path: Path) -
     assert (d / "memory.max").stat().st_uid == 0, "a limit is not the container's to change"
     Manager({"memory": str(d / "x")}).delegate(1234)  # v1: never
     Manager({"": str(d)}).delegate(None)
+
+
+# ---------------------------------------------------------------------------- an existing cgroup
+
+
+def _fake_cgroup(path: Path, **files: str) -> str:
+    path.mkdir(parents=True)
+    for name, text in {"cgroup.procs": "", **files}.items():
+        (path / name.replace("_", ".", 1)).write_text(text)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("key", "files", "frozen"),
+    [
+        ("freezer", {"freezer_state": "FROZEN\n", "freezer_self_freezing": "1\n"}, True),
+        ("freezer", {"freezer_state": "FREEZING\n", "freezer_self_freezing": "1\n"}, True),
+        ("freezer", {"freezer_state": "FROZEN\n", "freezer_self_freezing": "0\n"}, False),  # by an ancestor
+        ("freezer", {"freezer_state": "THAWED\n", "freezer_self_freezing": "0\n"}, False),
+        ("", {"cgroup_freeze": "1\n"}, True),  # cgroup v2, or a hybrid host's cgroup2 hierarchy
+        ("", {"cgroup_freeze": "0\n"}, False),
+        ("memory", {}, False),
+    ],
+)
+def test_check_unused_refuses_a_frozen_cgroup(tmp_path: Path, key: str, files: dict[str, str], frozen: bool) -> None:
+    m = Manager({key: _fake_cgroup(tmp_path / "c", **files), "pids": str(tmp_path / "none")})
+    if frozen:
+        with pytest.raises(CgroupError, match=r"^container's cgroup unexpectedly frozen$"):
+            m.check_unused()
+    else:
+        m.check_unused()
+
+
+def test_check_unused_refuses_a_cgroup_with_processes(tmp_path: Path) -> None:
+    top = _fake_cgroup(tmp_path / "c")
+    _fake_cgroup(tmp_path / "c" / "sub", **{"cgroup_procs": "12\n13\n"})
+    m = Manager({"pids": top, "": str(tmp_path / "none")})
+    with pytest.raises(CgroupError, match=r"^container's cgroup is not empty: 2 process\(es\) found$"):
+        m.check_unused()
+    Manager({"pids": str(tmp_path / "none")}).check_unused()  # a new cgroup

@@ -216,7 +216,34 @@ def test_version(capfd: pytest.CaptureFixture[str]) -> None:
     for flag in ("--version", "-v"):
         code, out, err = run(capfd, flag)
         assert code == 0 and err == ""
-        assert out == f"ocirun version {__version__}\nspec: {cli.SPEC_VERSION}\n"
+        lines = out.splitlines()
+        assert lines[0] == f"ocirun version {__version__}"
+        fields = dict(line.split(": ", 1) for line in lines[1:])
+        assert list(fields) == ["commit", "spec", "python", "libseccomp"]  # runc's order, go: python
+        assert fields["spec"] == cli.SPEC_VERSION and fields["commit"]
+
+
+def test_version_commit_is_the_builds(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / "libexec").mkdir()
+    (tmp_path / "libexec" / "commit").write_text("abc123-dirty\n")
+    monkeypatch.setattr(cli, "__file__", str(tmp_path / "cli.py"))
+    assert cli.build_commit() == "abc123-dirty"
+    (tmp_path / "libexec" / "commit").unlink()
+    assert cli.build_commit() == "unknown"
+
+
+def test_log_file_is_created_at_start(capfd: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    log = tmp_path / "ocirun.log"
+    code, out, err = run(capfd, "--root", str(tmp_path / "root"), "--log", str(log), "list", "-q")
+    assert code == 0 and out == "" and err == ""
+    assert log.read_text() == ""
+
+
+def test_log_file_that_cannot_be_opened(capfd: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    log = tmp_path / "no" / "such" / "dir.log"
+    code, out, err = run(capfd, "--log", str(log), "list")
+    assert code == 1 and out == ""
+    assert len(err.splitlines()) == 1 and f"open log file `{log}`: No such file or directory" in err
 
 
 @pytest.mark.parametrize("argv", [[], ["--help"], ["-h"], ["help"]])
@@ -431,7 +458,23 @@ def test_spec_writes_a_valid_config(
     assert spec.process is not None and spec.process.args == ["sh"]
     if rootless:
         assert spec.linux.namespace("user") is not None and spec.linux.uid_mappings
-        assert not any(m.type == "cgroup" for m in spec.mounts)
+        assert spec.linux.namespace("network") is None and "resources" not in doc["linux"]
+    assert "seccomp" not in doc["linux"]  # runc spec writes none
+
+
+@pytest.mark.parametrize("rootless", [False, True])
+def test_default_spec_cgroup_namespace_and_seccomp_options(rootless: bool) -> None:
+    """A cgroup namespace only where runc adds one (pure cgroup v2), before the user namespace;
+    ocirun's seccomp profile only with --seccomp-default."""
+    from ocirun.lifecycle.spec_ import default_spec
+
+    types = [ns["type"] for ns in default_spec(rootless)["linux"]["namespaces"]]
+    assert "cgroup" not in types
+    v2 = [ns["type"] for ns in default_spec(rootless, cgroup_ns=True)["linux"]["namespaces"]]
+    assert v2 == (["pid", "ipc", "uts", "mount", "cgroup", "user"] if rootless
+                  else ["pid", "network", "ipc", "uts", "mount", "cgroup"])
+    linux = default_spec(rootless, seccomp=True)["linux"]
+    assert linux["seccomp"]["defaultAction"] and list(linux).index("seccomp") < list(linux).index("maskedPaths")
 
 
 def test_spec_refuses_to_overwrite(capfd: pytest.CaptureFixture[str], tmp_path: Path) -> None:

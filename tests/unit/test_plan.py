@@ -757,7 +757,15 @@ def test_duplicate_env_names_keep_the_last_value(bundle: Path) -> None:
     launch = build(bundle, config(process__env=["A=1", "PATH=/bin", "A=2", "HOME=/h"]))
     _c, _w, args, payload = op_list(launch)[-1]
     envp = strings(payload, args[0] + args[1])[args[0] :]
-    assert envp == ("PATH=/bin", "A=2", "HOME=/h")
+    assert envp == ("A=2", "PATH=/bin", "HOME=/h")  # where the name first stands (runc: Go's Setenv)
+
+
+def test_home_given_twice_takes_the_last_then_passwd(bundle: Path) -> None:
+    env = ["PATH=/bin", "HOME=/x", "B=b", "HOME="]
+    launch = build(bundle, config(process__env=env, process__user={"uid": 1000, "gid": 1000}))
+    _c, _w, args, payload = op_list(launch)[-1]
+    envp = strings(payload, args[0] + args[1])[args[0] :]
+    assert envp == ("PATH=/bin", "HOME=/home/user", "B=b")
 
 
 def test_empty_home_is_set_from_passwd(bundle: Path) -> None:
