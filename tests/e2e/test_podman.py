@@ -14,13 +14,13 @@ import re
 import shutil
 import tempfile
 import time
-import tomllib
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import tomllib
 
 from . import images
 from .ptyrun import PtyProcess
