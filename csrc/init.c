@@ -493,21 +493,52 @@ static void op_mount(const struct ocirun_op *op)
         SC1(__NR_close, tfd);
 }
 
+/* The file at `name` in `dirfd` (statx `flags`) is the device `mode`/`dev` asks for: same type,
+ * and for a char or block device the same numbers.  Owner and mode are not compared. */
+static int same_device(long dirfd, const char *name, int flags, u64 mode, u64 dev)
+{
+    struct statx st;
+    if (statx_fd(dirfd, name, flags, &st) < 0 || (st.stx_mode & S_IFMT) != (mode & S_IFMT))
+        return 0;
+    if (!S_ISCHR(st.stx_mode) && !S_ISBLK(st.stx_mode))
+        return 1;
+    /* dev is glibc's makedev: major in bits 8-19 and 32-43, minor in bits 0-7 and 20-31 */
+    u32 major = (u32)(((dev >> 8) & 0xfff) | ((dev >> 32) & ~0xfffu));
+    u32 minor = (u32)((dev & 0xff) | ((dev >> 12) & ~0xffu));
+    return st.stx_rdev_major == major && st.stx_rdev_minor == minor;
+}
+
+/* A device node.  Never replaces anything: a node that already is the requested device is kept as
+ * it is (owner and mode too), anything else there is an error (runtime-spec, Devices).  With the
+ * second string "check" (a bind-mounted /dev, not the container's), nothing is made at all: the
+ * node must be there. */
 static void op_mknod(const struct ocirun_op *op)
 {
     char buf[4096];
-    const char *name;
-    long pfd = resolve_parent(op_str(op, 0), buf, sizeof buf, &name);
-    CHECK(pfd, op_str(op, 0));
+    const char *name, *path = op_str(op, 0);
+    if (*op_str(op, 1)) {
+        long fd = resolve(path, CREATE_NONE);
+        CHECK(fd, path);
+        int same = same_device(fd, "", AT_EMPTY_PATH, (u64)op->a, (u64)op->b);
+        SC1(__NR_close, fd);
+        if (!same)
+            fail(EEXIST, "a different file is there, not the requested device");
+        return;
+    }
+    long pfd = resolve_parent(path, buf, sizeof buf, &name);
+    CHECK(pfd, path);
     long r = SC4(__NR_mknodat, pfd, name, op->a, op->b);
     if (r == -EEXIST) {
-        SC3(__NR_unlinkat, pfd, name, 0);
-        r = SC4(__NR_mknodat, pfd, name, op->a, op->b);
+        int same = same_device(pfd, name, AT_SYMLINK_NOFOLLOW_, (u64)op->a, (u64)op->b);
+        SC1(__NR_close, pfd);
+        if (!same)
+            fail(EEXIST, "a different file is there, not the requested device");
+        return;
     }
-    CHECK(r, op_str(op, 0));
-    CHECK(SC5(__NR_fchownat, pfd, name, op->c, op->d, AT_SYMLINK_NOFOLLOW_), op_str(op, 0));
+    CHECK(r, path);
+    CHECK(SC5(__NR_fchownat, pfd, name, op->c, op->d, AT_SYMLINK_NOFOLLOW_), path);
     /* mknod applied the umask; the node was just made by us, so it is no symlink. */
-    CHECK(SC3(__NR_fchmodat, pfd, name, op->a & 07777), op_str(op, 0));
+    CHECK(SC3(__NR_fchmodat, pfd, name, op->a & 07777), path);
     SC1(__NR_close, pfd);
 }
 
@@ -936,18 +967,22 @@ static void op_console(const struct ocirun_op *op)
 
     char sbuf[32];
     if ((op->b >> 32) & 1) { /* the container's terminal, not exec's */
-        /* /dev/console is made by us: whatever the image has there (a symlink leading elsewhere,
-         * a device) is replaced by an empty file, never followed. */
+        /* The pty is mounted on /dev/console, never through it: a file or a device there (the
+         * host's, in a bind-mounted /dev) is covered, not touched; whatever else the image has
+         * there (a symlink leading elsewhere) is replaced by an empty file, never followed. */
         char pbuf[64], tbuf[32];
         const char *name;
         long pfd = resolve_parent("/dev/console", pbuf, sizeof pbuf, &name);
         CHECK(pfd, "/dev");
         struct statx cst;
-        if (statx_fd(pfd, name, AT_SYMLINK_NOFOLLOW_, &cst) == 0 && !S_ISREG(cst.stx_mode))
+        if (statx_fd(pfd, name, AT_SYMLINK_NOFOLLOW_, &cst) == 0 && !S_ISREG(cst.stx_mode) &&
+            !S_ISCHR(cst.stx_mode))
             CHECK(SC3(__NR_unlinkat, pfd, name, 0), "/dev/console");
-        long cfd = SC4(__NR_openat, pfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-        CHECK(cfd, "/dev/console");
-        SC1(__NR_close, cfd);
+        long cfd = SC4(__NR_openat, pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (cfd != -EEXIST) /* never opened when it is there: it may be a device */
+            CHECK(cfd, "/dev/console");
+        if (cfd >= 0)
+            SC1(__NR_close, cfd);
         cfd = SC4(__NR_openat, pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
         CHECK(cfd, "/dev/console");
         CHECK(SC5(__NR_mount, fd_path(sbuf, (int)slave), fd_path(tbuf, (int)cfd), 0, MS_BIND, 0), "/dev/console");

@@ -464,12 +464,19 @@ def mask_target(bundle: Bundle) -> Path:
     return root
 
 
-def check_masks(runtime: Runtime, bundle: Bundle, root: Path) -> None:
+def check_masks(runtime: Runtime, bundle: Bundle, root: Path, may_refuse: bool = False) -> None:
+    """The masked paths read empty and are the host's /dev/null.  ``may_refuse``: or create fails
+    cleanly, with one line naming /dev/null."""
     devices = device_snapshot()
     host = os.stat("/dev/null")
     bundle.set_args("sh", "-c", "/bin/probe read /etc/secret /proc/keys; "
                                 "/bin/probe stat /etc/secret /proc/keys")
     status, out, err = runtime.run_container(bundle)
+    if may_refuse and status != 0:
+        assert status == 1 and len(err.strip().splitlines()) == 1 and "/dev/null" in err, err
+        assert (root / "etc" / "target").read_text() == "TARGET-CONTENT\n"
+        assert runtime.leaks() == []
+        return
     assert status == 0, err
     reads, stats = json_lines(out)
     assert [(r["ok"], r["data"]) for r in reads] == [(True, ""), (True, "")], reads
@@ -501,14 +508,17 @@ def test_cve_2025_31133_dev_null_swapped_before_masking(runtime: Runtime, bundle
 @pytest.mark.parametrize("kind", ["symlink", "regular-file"])
 def test_cve_2025_31133_image_ships_its_own_dev_null(runtime: Runtime, bundle: Bundle, mask_target: Path,
                                                      kind: str) -> None:
-    """No tmpfs on /dev: the image's /dev/null is a symlink to one of its files, or a file."""
+    """No tmpfs on /dev: the image's /dev/null is a symlink to one of its files, or a file.  The
+    runtime may refuse it (a file at a device's path that is not that device: ocirun never
+    unlinks in /dev), or mask with the real /dev/null; never with the image's."""
     bundle.config["mounts"] = [m for m in bundle.config["mounts"] if m["destination"] != "/dev"]
     null = mask_target / "dev" / "null"
     if kind == "symlink":
         null.symlink_to("/etc/target")
     else:
         null.write_text("FAKE\n")
-    check_masks(runtime, bundle, mask_target)
+    check_masks(runtime, bundle, mask_target, may_refuse=True)
+    assert null.is_symlink() if kind == "symlink" else null.read_text() == "FAKE\n"
 
 
 def test_host_dev_null_keeps_owner_and_mode(runtime: Runtime, bundle: Bundle, mask_target: Path) -> None:
