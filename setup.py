@@ -24,10 +24,21 @@ NOLIBC_CFLAGS = [
 ]
 
 
+# An attack-test build (make attack-proof): $OCIRUN_WEAKEN=<name> takes out one protection
+# (csrc/weaken.h).  Only tests/attack_proof.py sets it, for an install of its own.
+WEAKEN = os.environ.get("OCIRUN_WEAKEN", "")
+WEAKEN_FLAGS = [f"-DOCIRUN_WEAKEN_{WEAKEN.upper().replace('-', '_')}=1"] if WEAKEN else []
+if WEAKEN:
+    import sys
+
+    print(f"setup.py: WEAKENED BUILD ({WEAKEN}): for attack tests only, never to be used", file=sys.stderr)
+    os.environ["CFLAGS"] = " ".join([os.environ.get("CFLAGS", ""), *WEAKEN_FLAGS]).strip()  # the cffi module
+
+
 def compile_nolibc(source: str, out: str) -> None:
     os.makedirs(os.path.dirname(out), exist_ok=True)
     cc = os.environ.get("CC", "gcc")
-    subprocess.check_call([cc, *NOLIBC_CFLAGS, "-o", out, os.path.join(ROOT, "csrc", source)])
+    subprocess.check_call([cc, *NOLIBC_CFLAGS, *WEAKEN_FLAGS, "-o", out, os.path.join(ROOT, "csrc", source)])
 
 
 class BuildExt(build_ext):

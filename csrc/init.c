@@ -21,6 +21,7 @@
  */
 #include "nolibc.h"
 #include "ocirun.h"
+#include "weaken.h"
 
 #include <linux/capability.h>
 #include <linux/close_range.h>
@@ -240,6 +241,9 @@ static long open_in_root(const char *path, u64 flags)
     memset(&how, 0, sizeof how);
     how.flags = flags | O_CLOEXEC;
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+#if OCIRUN_WEAKEN_NO_RESOLVE_IN_ROOT
+    how.resolve = 0; /* attack-test build: symlinks and ".." lead out of the root */
+#endif
     while (*path == '/')
         path++;
     return SC4(__NR_openat2, root_fd, *path ? path : ".", &how, sizeof how);
@@ -426,6 +430,27 @@ static void copy_tree(int from, int to, int depth)
     }
 }
 
+/* The directory `path` inside the root, made if missing, whose last component is not followed:
+ * proc and sysfs go on an ordinary directory, never through a symlink (CVE-2019-19921). */
+static long open_plain_dir(const char *path)
+{
+    char buf[4096];
+    const char *name;
+    long pfd = resolve_parent(path, buf, sizeof buf, &name);
+    if (pfd < 0)
+        return pfd;
+    if (WEAKENED(NO_PLAIN_DIR_CHECK)) {
+        SC1(__NR_close, pfd);
+        return resolve(path, CREATE_DIR);
+    }
+    SC3(__NR_mkdirat, pfd, name, 0755); /* EEXIST: whatever is there is checked below */
+    long fd = SC4(__NR_openat, pfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+    SC1(__NR_close, pfd);
+    if (fd == -ENOTDIR || fd == -ELOOP)
+        fail(ENOTDIR, "must be mounted on ordinary directory");
+    return fd;
+}
+
 static void op_mount(const struct ocirun_op *op)
 {
     const char *src = nonempty(op_str(op, 0)), *target = op_str(op, 1);
@@ -458,7 +483,10 @@ static void op_mount(const struct ocirun_op *op)
             if (pre >= 0)
                 SC1(__NR_close, pre);
         }
-        tfd = resolve((how & OCIRUN_MNT_ROOT) ? "" : target, create);
+        if (how & OCIRUN_MNT_PLAIN_DIR)
+            tfd = open_plain_dir(target);
+        else
+            tfd = resolve((how & OCIRUN_MNT_ROOT) ? "" : target, create);
         CHECK(tfd, target);
         t = fd_path(tbuf, (int)tfd);
     }
@@ -528,6 +556,10 @@ static void op_mknod(const struct ocirun_op *op)
     long pfd = resolve_parent(path, buf, sizeof buf, &name);
     CHECK(pfd, path);
     long r = SC4(__NR_mknodat, pfd, name, op->a, op->b);
+    if (r == -EEXIST && WEAKENED(REPLACE_DEVICES)) { /* attack-test build: what ocirun did before */
+        SC3(__NR_unlinkat, pfd, name, 0);
+        r = SC4(__NR_mknodat, pfd, name, op->a, op->b);
+    }
     if (r == -EEXIST) {
         int same = same_device(pfd, name, AT_SYMLINK_NOFOLLOW_, (u64)op->a, (u64)op->b);
         SC1(__NR_close, pfd);
@@ -627,7 +659,7 @@ static void op_write_file(const struct ocirun_op *op)
     if (op->a) {
         struct statfs st;
         CHECK(SC2(__NR_fstatfs, fd, &st), path);
-        if (st.f_type != 0x9fa0) /* PROC_SUPER_MAGIC */
+        if (st.f_type != 0x9fa0 && !WEAKENED(NO_PROCFS_CHECK)) /* PROC_SUPER_MAGIC */
             fail(EINVAL, path);
     } else {
         CHECK(SC2(__NR_ftruncate, fd, 0), path);
@@ -640,6 +672,12 @@ static void op_write_file(const struct ocirun_op *op)
 static void op_open_devnull(void)
 {
     struct statx st;
+#if OCIRUN_WEAKEN_UNVERIFIED_DEVNULL
+    /* attack-test build: the container's /dev/null, whatever it is (runc before CVE-2025-31133) */
+    devnull_fd = (int)open_in_root("/dev/null", O_PATH);
+    CHECK(devnull_fd, "/dev/null");
+    return;
+#endif
     long fd = SC4(__NR_openat, AT_FDCWD, "/dev/null", O_PATH | O_CLOEXEC, 0);
     CHECK(fd, "/dev/null");
     CHECK(statx_fd(fd, "", AT_EMPTY_PATH, &st), "/dev/null");
@@ -1024,7 +1062,7 @@ static void run_op(const struct ocirun_op *op)
         /* A cwd reached through a leaked fd (/proc/self/fd/N) lies outside the root: getcwd then
          * says "(unreachable)" (CVE-2024-21626).  ERANGE only means a long path. */
         long r = SC2(__NR_getcwd, cwd, sizeof cwd);
-        if ((r >= 0 && cwd[0] != '/') || r == -ENOENT)
+        if (((r >= 0 && cwd[0] != '/') || r == -ENOENT) && !WEAKENED(NO_CWD_CHECK))
             fail(ENOENT, "the working directory is not inside the container");
         break;
     }
@@ -1049,6 +1087,8 @@ static void run_op(const struct ocirun_op *op)
     case OP_WAIT_FIFO: op_wait_fifo(op); break;
     case OP_CLOSE_FROM: {
         /* Without close_range (old kernel, or a filter that denies it), one fcntl per fd. */
+        if (WEAKENED(NO_CLOSE_RANGE))
+            break;
         if (SC3(__NR_close_range, op->a, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
             for (long fd = op->a; fd < 65536; fd++)
                 SC3(__NR_fcntl, fd, F_SETFD, FD_CLOEXEC);
@@ -1062,7 +1102,7 @@ static void run_op(const struct ocirun_op *op)
         long fd = SC4(__NR_openat, AT_FDCWD, "/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0);
         CHECK(fd, "/proc/self/oom_score_adj");
         struct statfs sfs;
-        if (SC2(__NR_fstatfs, fd, &sfs) < 0 || sfs.f_type != 0x9fa0)
+        if ((SC2(__NR_fstatfs, fd, &sfs) < 0 || sfs.f_type != 0x9fa0) && !WEAKENED(NO_PROCFS_CHECK))
             fail(EINVAL, "/proc is not procfs");
         CHECK(SC3(__NR_write, fd, v, str_len(v)), "/proc/self/oom_score_adj");
         SC1(__NR_close, fd);
@@ -1110,7 +1150,8 @@ static int init_main(int argc, char **argv)
     SC4(__NR_rt_sigprocmask, 2 /* SIG_SETMASK */, &none, 0, sizeof none); /* the shim blocked all */
     /* Until the exec nobody in the container may ptrace us or open our /proc files (execve of
      * the user's program makes it dumpable again, as the kernel decides). */
-    SC5(__NR_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
+    if (!WEAKENED(DUMPABLE_INIT))
+        SC5(__NR_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
     if (argc < 3)
         return 2;
     sync_fd = (int)parse_uint(argv[1]);

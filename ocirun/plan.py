@@ -318,7 +318,11 @@ def _rootfs(
             cgroups_ready(launch)
             _cgroup_mount(launch, m, dest, "cgroup" in new_ns, hierarchies, cgroup_paths)
         else:
+            at = len(plan)
             _mount(launch, m, dest, bundle)
+            if m.type in ("proc", "sysfs") and not mo.parse(m.options).is_bind:
+                # on an ordinary directory, never through a symlink (runc; CVE-2019-19921)
+                plan.or_flags(at, c=P.MNT_PLAIN_DIR)
 
     # The device cgroup decides mknod too: the same answer every time means joining it first.
     cgroups_ready(launch)

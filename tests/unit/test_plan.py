@@ -541,6 +541,21 @@ def test_bind_mount_below_dev_still_gets_devices(bundle: Path) -> None:
     assert len(nodes) == len(plan.DEFAULT_DEVICES) and all(s[1] == "" for s in nodes)
 
 
+def test_proc_and_sysfs_go_on_a_plain_directory(bundle: Path) -> None:
+    """proc and sysfs mounts carry MNT_PLAIN_DIR (no symlink at the destination: CVE-2019-19921);
+    other mounts, and a bind of /proc somewhere, do not."""
+    mounts = [
+        {"destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid"]},
+        {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["ro", "rbind"]},
+        {"destination": "/sys2", "type": "sysfs", "source": "sysfs", "options": ["ro"]},
+        {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"},
+    ]
+    launch = build(bundle, config(mounts=mounts))
+    flags = {s[1]: bool(a[2] & P.MNT_PLAIN_DIR) for a, s in mount_ops(launch) if s[1] in
+             ("/proc", "/sys", "/sys2", "/tmp")}
+    assert flags == {"/proc": True, "/sys": False, "/sys2": True, "/tmp": False}
+
+
 def test_dev_symlinks(bundle: Path) -> None:
     launch = build(bundle, config())
     links = {strings(p, 2)[1]: strings(p, 2)[0] for c, _w, _a, p in op_list(launch) if c == P.OP_SYMLINK}
