@@ -186,7 +186,7 @@ class Plan:
     def or_flags(self, step: int, c: int) -> None:
         """Sets more bits in argument c of op ``step`` (OCIRUN_MNT_* of a mount made elsewhere)."""
         chunk = self._chunks[step]
-        code, size, a, b, old, d = OP_HDR.unpack_from(chunk)
+        code, size, a, b, old, d = (int(x) for x in OP_HDR.unpack_from(chunk))
         self._chunks[step] = OP_HDR.pack(code, size, a, b, old | c, d) + chunk[OP_HDR.size :]
 
     def __len__(self) -> int:
