@@ -534,6 +534,18 @@ def test_bind_mounted_dev_gets_nothing_made_in_it(bundle: Path, mount: dict[str,
     assert "`/dev/fuse`" in launch.plan.describe(next(i for i, o in enumerate(ops) if o[0] == P.OP_MKNOD))
 
 
+def test_bind_mounted_dev_in_a_user_namespace_gets_no_device_binds(bundle: Path) -> None:
+    cfg = config(
+        mounts=[{"destination": "/dev", "type": "bind", "source": "/srv/dev", "options": ["rbind"]}],
+        linux__namespaces=[{"type": "pid"}, {"type": "mount"}, {"type": "user"}],
+        linux__uidMappings=[{"containerID": 0, "hostID": 1000, "size": 1}],
+        linux__gidMappings=[{"containerID": 0, "hostID": 1000, "size": 1}],
+    )
+    launch = build(bundle, cfg)
+    assert [s[1] for _a, s in mount_ops(launch) if s[1].startswith("/dev/")] == []
+    assert P.OP_MKNOD not in launch.plan.codes()
+
+
 def test_bind_mount_below_dev_still_gets_devices(bundle: Path) -> None:
     mount = {"destination": "/dev/input", "type": "bind", "source": "/srv/input", "options": ["rbind"]}
     launch = build(bundle, config(mounts=[mount]))
