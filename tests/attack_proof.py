@@ -152,11 +152,14 @@ def main(argv: list[str]) -> int:
 
     every = list(dict.fromkeys(t for n in names for t in VARIANTS[n][1]))
     log(f"the normal build: {len(every)} attack tests must pass")
+    t0 = time.monotonic()
     normal = outcomes(install(None), every, "normal")
     for test, got in normal.items():
         if not got or set(got) != {"passed"}:
             log(f"  FAIL: {test} does not pass on the normal build: {got}")
             ok = False
+    items = sum(len(got) for got in normal.values())
+    log(f"the normal build: {'all ' if ok else 'NOT all '}{items} items passed in {time.monotonic() - t0:.0f} s")
 
     for name in names:
         what, tests = VARIANTS[name]
