@@ -1014,14 +1014,14 @@ static void op_console(const struct ocirun_op *op)
         CHECK(pfd, "/dev");
         struct statx cst;
         if (statx_fd(pfd, name, AT_SYMLINK_NOFOLLOW_, &cst) == 0 && !S_ISREG(cst.stx_mode) &&
-            !S_ISCHR(cst.stx_mode))
+            !S_ISCHR(cst.stx_mode) && !WEAKENED(FOLLOW_CONSOLE))
             CHECK(SC3(__NR_unlinkat, pfd, name, 0), "/dev/console");
         long cfd = SC4(__NR_openat, pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (cfd != -EEXIST) /* never opened when it is there: it may be a device */
             CHECK(cfd, "/dev/console");
         if (cfd >= 0)
             SC1(__NR_close, cfd);
-        cfd = SC4(__NR_openat, pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+        cfd = SC4(__NR_openat, pfd, name, O_PATH | (WEAKENED(FOLLOW_CONSOLE) ? 0 : O_NOFOLLOW) | O_CLOEXEC, 0);
         CHECK(cfd, "/dev/console");
         CHECK(SC5(__NR_mount, fd_path(sbuf, (int)slave), fd_path(tbuf, (int)cfd), 0, MS_BIND, 0), "/dev/console");
         SC1(__NR_close, cfd);

@@ -53,6 +53,10 @@ VARIANTS: dict[str, tuple[str, list[str]]] = {
         # (an image's own /dev/null that is no device is refused earlier, at mknod: not this check)
         [CVES + "test_cve_2025_31133_dev_null_swapped_before_masking"],
     ),
+    "follow-console": (
+        "the pty is mounted on the image's /dev/console, never through a symlink (CVE-2025-52565 class)",
+        [CVES + "test_image_console_symlink_is_not_followed"],
+    ),
     "dumpable-init": (
         "the init stage is not dumpable until the user's program runs",
         [CVES + "test_created_init_is_not_dumpable"],
