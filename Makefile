@@ -10,13 +10,14 @@ DEMO    ?= demo-bundle
 # of, the oracles runc and crun
 APT_PACKAGES := gcc make libc6-dev python3-venv python3-dev busybox-static libseccomp-dev libcap-dev runc crun hyperfine util-linux strace
 
-.PHONY: help deps venv install demo test test-v2 unit integration bench validator lint clean
+.PHONY: help deps venv install demo test test-v2 unit integration attack-proof bench validator lint clean
 
 help:
 	@echo "make demo         install what is needed, build $(DEMO)/ from the host's busybox, run a container"
 	@echo "make test         install what is needed, run the unit and integration tests (ocirun and runc)"
 	@echo "make unit         unit tests only (no root needed)"
 	@echo "make test-v2      the cgroup v2 tests in a pure cgroup v2 VM (../shared/tools/cgroup2-vm)"
+	@echo "make attack-proof each protection taken out in a build of its own: its attack tests must fail there"
 	@echo "make bench        side-by-side benchmarks against runc and crun (bench/README.md)"
 	@echo "make lint         ruff and mypy (strict settings in pyproject.toml)"
 	@echo "make validator    regenerate ocirun/spec/_validator.py from the schema"
@@ -60,6 +61,11 @@ integration: install
 
 test: install
 	$(VPY) -m pytest -q tests
+
+# Proof that the attack tests catch what they guard: one weakened build per protection (csrc/weaken.h)
+# in build/attack/venv, never .venv; its attack tests must fail there and pass on the normal build.
+attack-proof: install
+	$(VPY) tests/attack_proof.py
 
 # The cgroup v2 tests in a throw-away pure-cgroup-v2 guest (../shared/tools/cgroup2-vm, about 80 s).
 V2VM ?= ../shared/tools/cgroup2-vm/run-in-v2.sh

@@ -24,10 +24,27 @@ NOLIBC_CFLAGS = [
 ]
 
 
+# An attack-test build (make attack-proof): $OCIRUN_WEAKEN=<name> takes out one protection
+# (csrc/weaken.h).  Only tests/attack_proof.py sets it, building a copy of the sources in
+# build/attack/src for a venv of its own; anywhere else it is refused.
+WEAKEN = os.environ.get("OCIRUN_WEAKEN", "")
+WEAKEN_FLAGS = [f"-DOCIRUN_WEAKEN_{WEAKEN.upper().replace('-', '_')}=1"] if WEAKEN else []
+if WEAKEN:
+    import sys
+
+    if not ROOT.endswith(os.path.join("build", "attack", "src")):
+        sys.exit(f"setup.py: OCIRUN_WEAKEN={WEAKEN} is for tests/attack_proof.py only (unset it)")
+    with open(os.path.join(ROOT, "csrc", "weaken.h")) as f:
+        if WEAKEN_FLAGS[0][2:-2] not in f.read():
+            sys.exit(f"setup.py: OCIRUN_WEAKEN={WEAKEN}: no such switch in csrc/weaken.h")
+    print(f"setup.py: WEAKENED BUILD ({WEAKEN}): for attack tests only, never to be used", file=sys.stderr)
+    os.environ["CFLAGS"] = " ".join([os.environ.get("CFLAGS", ""), *WEAKEN_FLAGS]).strip()  # the cffi module
+
+
 def compile_nolibc(source: str, out: str) -> None:
     os.makedirs(os.path.dirname(out), exist_ok=True)
     cc = os.environ.get("CC", "gcc")
-    subprocess.check_call([cc, *NOLIBC_CFLAGS, "-o", out, os.path.join(ROOT, "csrc", source)])
+    subprocess.check_call([cc, *NOLIBC_CFLAGS, *WEAKEN_FLAGS, "-o", out, os.path.join(ROOT, "csrc", source)])
 
 
 class BuildExt(build_ext):

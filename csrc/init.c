@@ -22,6 +22,7 @@
  */
 #include "nolibc.h"
 #include "ocirun.h"
+#include "weaken.h"
 
 #include <linux/capability.h>
 #include <linux/close_range.h>
@@ -241,6 +242,9 @@ static long open_in_root(const char *path, u64 flags)
     memset(&how, 0, sizeof how);
     how.flags = flags | O_CLOEXEC;
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+#if OCIRUN_WEAKEN_NO_RESOLVE_IN_ROOT
+    how.resolve = 0; /* attack-test build: symlinks and ".." lead out of the root */
+#endif
     while (*path == '/')
         path++;
     return SC4(__NR_openat2, root_fd, *path ? path : ".", &how, sizeof how);
@@ -427,6 +431,27 @@ static void copy_tree(int from, int to, int depth)
     }
 }
 
+/* The directory `path` inside the root, made if missing, whose last component is not followed:
+ * proc and sysfs go on an ordinary directory, never through a symlink (CVE-2019-19921). */
+static long open_plain_dir(const char *path)
+{
+    char buf[4096];
+    const char *name;
+    long pfd = resolve_parent(path, buf, sizeof buf, &name);
+    if (pfd < 0)
+        return pfd;
+    if (WEAKENED(NO_PLAIN_DIR_CHECK)) {
+        SC1(__NR_close, pfd);
+        return resolve(path, CREATE_DIR);
+    }
+    SC3(__NR_mkdirat, pfd, name, 0755); /* EEXIST: whatever is there is checked below */
+    long fd = SC4(__NR_openat, pfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+    SC1(__NR_close, pfd);
+    if (fd == -ENOTDIR || fd == -ELOOP)
+        fail(ENOTDIR, "must be mounted on ordinary directory");
+    return fd;
+}
+
 static void op_mount(const struct ocirun_op *op)
 {
     const char *src = nonempty(op_str(op, 0)), *target = op_str(op, 1);
@@ -459,7 +484,10 @@ static void op_mount(const struct ocirun_op *op)
             if (pre >= 0)
                 SC1(__NR_close, pre);
         }
-        tfd = resolve((how & OCIRUN_MNT_ROOT) ? "" : target, create);
+        if (how & OCIRUN_MNT_PLAIN_DIR)
+            tfd = open_plain_dir(target);
+        else
+            tfd = resolve((how & OCIRUN_MNT_ROOT) ? "" : target, create);
         CHECK(tfd, target);
         t = fd_path(tbuf, (int)tfd);
     }
@@ -494,21 +522,56 @@ static void op_mount(const struct ocirun_op *op)
         SC1(__NR_close, tfd);
 }
 
+/* The file at `name` in `dirfd` (statx `flags`) is the device `mode`/`dev` asks for: same type,
+ * and for a char or block device the same numbers.  Owner and mode are not compared. */
+static int same_device(long dirfd, const char *name, int flags, u64 mode, u64 dev)
+{
+    struct statx st;
+    if (statx_fd(dirfd, name, flags, &st) < 0 || (st.stx_mode & S_IFMT) != (mode & S_IFMT))
+        return 0;
+    if (!S_ISCHR(st.stx_mode) && !S_ISBLK(st.stx_mode))
+        return 1;
+    /* dev is glibc's makedev: major in bits 8-19 and 32-43, minor in bits 0-7 and 20-31 */
+    u32 major = (u32)(((dev >> 8) & 0xfff) | ((dev >> 32) & ~0xfffu));
+    u32 minor = (u32)((dev & 0xff) | ((dev >> 12) & ~0xffu));
+    return st.stx_rdev_major == major && st.stx_rdev_minor == minor;
+}
+
+/* A device node.  Never replaces anything: a node that already is the requested device is kept as
+ * it is (owner and mode too), anything else there is an error (runtime-spec, Devices).  With the
+ * second string "check" (a bind-mounted /dev, not the container's), nothing is made at all: the
+ * node must be there. */
 static void op_mknod(const struct ocirun_op *op)
 {
     char buf[4096];
-    const char *name;
-    long pfd = resolve_parent(op_str(op, 0), buf, sizeof buf, &name);
-    CHECK(pfd, op_str(op, 0));
+    const char *name, *path = op_str(op, 0);
+    if (*op_str(op, 1)) {
+        long fd = resolve(path, CREATE_NONE);
+        CHECK(fd, path);
+        int same = same_device(fd, "", AT_EMPTY_PATH, (u64)op->a, (u64)op->b);
+        SC1(__NR_close, fd);
+        if (!same)
+            fail(EEXIST, "a different file is there, not the requested device");
+        return;
+    }
+    long pfd = resolve_parent(path, buf, sizeof buf, &name);
+    CHECK(pfd, path);
     long r = SC4(__NR_mknodat, pfd, name, op->a, op->b);
-    if (r == -EEXIST) {
+    if (r == -EEXIST && WEAKENED(REPLACE_DEVICES)) { /* attack-test build: what ocirun did before */
         SC3(__NR_unlinkat, pfd, name, 0);
         r = SC4(__NR_mknodat, pfd, name, op->a, op->b);
     }
-    CHECK(r, op_str(op, 0));
-    CHECK(SC5(__NR_fchownat, pfd, name, op->c, op->d, AT_SYMLINK_NOFOLLOW_), op_str(op, 0));
+    if (r == -EEXIST) {
+        int same = same_device(pfd, name, AT_SYMLINK_NOFOLLOW_, (u64)op->a, (u64)op->b);
+        SC1(__NR_close, pfd);
+        if (!same)
+            fail(EEXIST, "a different file is there, not the requested device");
+        return;
+    }
+    CHECK(r, path);
+    CHECK(SC5(__NR_fchownat, pfd, name, op->c, op->d, AT_SYMLINK_NOFOLLOW_), path);
     /* mknod applied the umask; the node was just made by us, so it is no symlink. */
-    CHECK(SC3(__NR_fchmodat, pfd, name, op->a & 07777), op_str(op, 0));
+    CHECK(SC3(__NR_fchmodat, pfd, name, op->a & 07777), path);
     SC1(__NR_close, pfd);
 }
 
@@ -701,7 +764,8 @@ static void hide_host_procfs(void)
 
 static void op_move_root(void)
 {
-    hide_host_procfs();
+    if (!WEAKENED(KEEP_HOST_PROCFS))
+        hide_host_procfs();
     CHECK(SC1(__NR_fchdir, root_fd), "rootfs");
     CHECK(SC5(__NR_mount, ".", "/", 0, MS_MOVE, 0), "rootfs");
     CHECK(SC1(__NR_chroot, "."), "rootfs");
@@ -730,7 +794,7 @@ static void op_chdir(const struct ocirun_op *op)
     /* A cwd reached through a leaked fd (/proc/self/fd/N) lies outside the root: getcwd then
      * says "(unreachable)" (CVE-2024-21626).  ERANGE only means a long path. */
     long r = SC2(__NR_getcwd, cwd, sizeof cwd);
-    if ((r >= 0 && cwd[0] != '/') || r == -ENOENT)
+    if (((r >= 0 && cwd[0] != '/') || r == -ENOENT) && !WEAKENED(NO_CWD_CHECK))
         fail(ENOENT, "the working directory is not inside the container");
 }
 
@@ -742,7 +806,7 @@ static void op_write_file(const struct ocirun_op *op)
     if (op->a) {
         struct statfs st;
         CHECK(SC2(__NR_fstatfs, fd, &st), path);
-        if (st.f_type != 0x9fa0) /* PROC_SUPER_MAGIC */
+        if (st.f_type != 0x9fa0 && !WEAKENED(NO_PROCFS_CHECK)) /* PROC_SUPER_MAGIC */
             fail(EINVAL, path);
     } else {
         CHECK(SC2(__NR_ftruncate, fd, 0), path);
@@ -755,6 +819,12 @@ static void op_write_file(const struct ocirun_op *op)
 static void op_open_devnull(void)
 {
     struct statx st;
+#if OCIRUN_WEAKEN_UNVERIFIED_DEVNULL
+    /* attack-test build: the container's /dev/null, whatever it is (runc before CVE-2025-31133) */
+    devnull_fd = (int)open_in_root("/dev/null", O_PATH);
+    CHECK(devnull_fd, "/dev/null");
+    return;
+#endif
     long fd = SC4(__NR_openat, AT_FDCWD, "/dev/null", O_PATH | O_CLOEXEC, 0);
     CHECK(fd, "/dev/null");
     CHECK(statx_fd(fd, "", AT_EMPTY_PATH, &st), "/dev/null");
@@ -1189,19 +1259,23 @@ static void op_console(const struct ocirun_op *op)
 
     char sbuf[32];
     if ((op->b >> 32) & 1) { /* the container's terminal, not exec's */
-        /* /dev/console is made by us: whatever the image has there (a symlink leading elsewhere,
-         * a device) is replaced by an empty file, never followed. */
+        /* The pty is mounted on /dev/console, never through it: a file or a device there (the
+         * host's, in a bind-mounted /dev) is covered, not touched; whatever else the image has
+         * there (a symlink leading elsewhere) is replaced by an empty file, never followed. */
         char pbuf[64], tbuf[32];
         const char *name;
         long pfd = resolve_parent("/dev/console", pbuf, sizeof pbuf, &name);
         CHECK(pfd, "/dev");
         struct statx cst;
-        if (statx_fd(pfd, name, AT_SYMLINK_NOFOLLOW_, &cst) == 0 && !S_ISREG(cst.stx_mode))
+        if (statx_fd(pfd, name, AT_SYMLINK_NOFOLLOW_, &cst) == 0 && !S_ISREG(cst.stx_mode) &&
+            !S_ISCHR(cst.stx_mode) && !WEAKENED(FOLLOW_CONSOLE))
             CHECK(SC3(__NR_unlinkat, pfd, name, 0), "/dev/console");
-        long cfd = SC4(__NR_openat, pfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-        CHECK(cfd, "/dev/console");
-        SC1(__NR_close, cfd);
-        cfd = SC4(__NR_openat, pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+        long cfd = SC4(__NR_openat, pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (cfd != -EEXIST) /* never opened when it is there: it may be a device */
+            CHECK(cfd, "/dev/console");
+        if (cfd >= 0)
+            SC1(__NR_close, cfd);
+        cfd = SC4(__NR_openat, pfd, name, O_PATH | (WEAKENED(FOLLOW_CONSOLE) ? 0 : O_NOFOLLOW) | O_CLOEXEC, 0);
         CHECK(cfd, "/dev/console");
         CHECK(SC5(__NR_mount, fd_path(sbuf, (int)slave), fd_path(tbuf, (int)cfd), 0, MS_BIND, 0), "/dev/console");
         SC1(__NR_close, cfd);
@@ -1258,6 +1332,8 @@ static void run_op(const struct ocirun_op *op)
     case OP_WAIT_FIFO: op_wait_fifo(op); break;
     case OP_CLOSE_FROM: {
         /* Without close_range (old kernel, or a filter that denies it), one fcntl per fd. */
+        if (WEAKENED(NO_CLOSE_RANGE))
+            break;
         if (SC3(__NR_close_range, op->a, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
             for (long fd = op->a; fd < 65536; fd++)
                 SC3(__NR_fcntl, fd, F_SETFD, FD_CLOEXEC);
@@ -1271,7 +1347,7 @@ static void run_op(const struct ocirun_op *op)
         long fd = SC4(__NR_openat, AT_FDCWD, "/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0);
         CHECK(fd, "/proc/self/oom_score_adj");
         struct statfs sfs;
-        if (SC2(__NR_fstatfs, fd, &sfs) < 0 || sfs.f_type != 0x9fa0)
+        if ((SC2(__NR_fstatfs, fd, &sfs) < 0 || sfs.f_type != 0x9fa0) && !WEAKENED(NO_PROCFS_CHECK))
             fail(EINVAL, "/proc is not procfs");
         CHECK(SC3(__NR_write, fd, v, str_len(v)), "/proc/self/oom_score_adj");
         SC1(__NR_close, fd);
@@ -1319,7 +1395,8 @@ static int init_main(int argc, char **argv)
     SC4(__NR_rt_sigprocmask, 2 /* SIG_SETMASK */, &none, 0, sizeof none); /* the shim blocked all */
     /* Until the exec nobody in the container may ptrace us or open our /proc files (execve of
      * the user's program makes it dumpable again, as the kernel decides). */
-    SC5(__NR_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
+    if (!WEAKENED(DUMPABLE_INIT))
+        SC5(__NR_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
     if (argc < 3)
         return 2;
     sync_fd = (int)parse_uint(argv[1]);

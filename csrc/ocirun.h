@@ -80,7 +80,8 @@ enum ocirun_op_code {
     OP_MOUNT = 3,         /* s0 source, s1 target, s2 fstype, s3 data; a = flags, b = propagation flags,
                              c = OCIRUN_MNT_* , d = flags for a remount after the mount (0: none) */
     OP_ROOTFS = 4,        /* s0 = host path of the rootfs: becomes the root of later "in root" paths */
-    OP_MKNOD = 5,         /* s0 = path in root; a = mode (with S_IFCHR...), b = dev, c = uid, d = gid */
+    OP_MKNOD = 5,         /* s0 = path in root; a = mode (with S_IFCHR...), b = dev, c = uid, d = gid;
+                             s1 = "check": only check that the node is there (a bind-mounted /dev) */
     OP_SYMLINK = 6,       /* s0 = link target, s1 = path in root */
     OP_PIVOT_ROOT = 7,    /* pivot into the rootfs, detach the old root */
     OP_MOVE_ROOT = 8,     /* --no-pivot: unmount (or cover) every full procfs and sysfs outside the
@@ -148,6 +149,8 @@ enum ocirun_op_code {
 #define OCIRUN_MNT_ROOT 0x10       /* s1 is ignored: the target is the root itself */
 #define OCIRUN_MNT_KEEP_MODE 0x20  /* give the new mount's root the mode of the directory it covers */
 #define OCIRUN_MNT_COPYUP 0x40     /* tmpcopyup: copy what the new mount covers into it */
+#define OCIRUN_MNT_PLAIN_DIR 0x100 /* the target's last component must be a directory, not a symlink
+                                      (proc, sysfs: CVE-2019-19921) */
 
 /* OP_CHDIR a */
 #define OCIRUN_CHDIR_FIRST 1

@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "ocirun.h"
+#include "weaken.h"
 #include "shim.h"
 
 int ocirun_abi_version(void)
@@ -60,6 +61,8 @@ int ocirun_sealed_copy(const char *path)
     int src = open(path, O_RDONLY | O_CLOEXEC);
     if (src < 0)
         return -errno;
+    if (WEAKENED(HOST_INIT))
+        return src; /* attack-test build: the init stage runs the host's file (CVE-2019-5736) */
     int fd = -1, err = 0;
     if (fstat(src, &st) < 0) {
         err = errno;

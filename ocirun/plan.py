@@ -324,24 +324,36 @@ def _rootfs(
             cgroups_ready(launch)
             _cgroup_mount(launch, m, dest, "cgroup" in new_ns, hierarchies, cgroup_paths)
         else:
+            at = len(plan)
             _mount(launch, m, dest, bundle)
+            if m.type in ("proc", "sysfs") and not mo.parse(m.options).is_bind:
+                # on an ordinary directory, never through a symlink (runc; CVE-2019-19921)
+                plan.or_flags(at, c=P.MNT_PLAIN_DIR)
 
     # The device cgroup decides mknod too: the same answer every time means joining it first.
     cgroups_ready(launch)
     user_ns = "user" in new_ns
-    devices = {d.path: d for d in lx.devices}
-    for path, major, minor in DEFAULT_DEVICES:
-        if path not in devices:
-            _device(launch, path, S_IFCHR | 0o666, major, minor, 0, 0, user_ns)
+    # A /dev bind-mounted from elsewhere (podman's `-v /dev:/dev`) is not the container's to fill:
+    # like runc, no default devices, /dev symlinks or /dev/shm go into it, and a configured device
+    # in it must be there already (nothing is made, replaced or chowned in the host's /dev).
+    dev_bound = any(_dest(m) == "/dev" and (m.type == "bind" or mo.parse(m.options).is_bind) for m in spec.mounts)
+    devices = {os.path.normpath(d.path): d for d in lx.devices}
+    if not dev_bound:
+        for path, major, minor in DEFAULT_DEVICES:
+            if path not in devices:
+                _device(launch, path, S_IFCHR | 0o666, major, minor, 0, 0, user_ns)
     for d in lx.devices:
         mode = DEVICE_TYPES[d.type] | (d.file_mode if d.file_mode is not None else 0o666) & 0o7777
-        _device(launch, d.path, mode, d.major, d.minor, d.uid or 0, d.gid or 0, user_ns)
-    for target, link in DEV_SYMLINKS:
-        plan.add(P.OP_SYMLINK, f"symlink `{link}`", strings=(target, link))
-    if "/dev/ptmx" not in devices:
-        plan.add(P.OP_SYMLINK, "symlink `/dev/ptmx`", strings=("pts/ptmx", "/dev/ptmx"))
-    if "/dev/shm" not in mounted:
-        plan.add(P.OP_MKDIR, "mkdir `/dev/shm`", a=0o1777, strings=("/dev/shm",))
+        path = os.path.normpath(d.path)
+        _device(launch, path, mode, d.major, d.minor, d.uid or 0, d.gid or 0, user_ns,
+                check_only=dev_bound and path.startswith("/dev/"))
+    if not dev_bound:
+        for target, link in DEV_SYMLINKS:
+            plan.add(P.OP_SYMLINK, f"symlink `{link}`", strings=(target, link))
+        if "/dev/ptmx" not in devices:
+            plan.add(P.OP_SYMLINK, "symlink `/dev/ptmx`", strings=("pts/ptmx", "/dev/ptmx"))
+        if "/dev/shm" not in mounted:
+            plan.add(P.OP_MKDIR, "mkdir `/dev/shm`", a=0o1777, strings=("/dev/shm",))
     cwd = spec.process.cwd if spec.process else "/"
     if cwd != "/":
         plan.add(P.OP_MKDIR, f"create the working directory `{cwd}`", a=0o755, strings=(cwd,))
@@ -453,14 +465,21 @@ def _cgroup_mount(
                  d=tmpfs_flags | mo.MS_RDONLY, strings=("", dest, "", ""))
 
 
-def _device(launch: Launch, path: str, mode: int, major: int, minor: int, uid: int, gid: int, user_ns: bool) -> None:
-    if user_ns:
+def _device(launch: Launch, path: str, mode: int, major: int, minor: int, uid: int, gid: int, user_ns: bool,
+            check_only: bool = False) -> None:
+    """A device node at ``path``.  A node already there that is the requested device (type and
+    numbers) is kept as it is; anything else there is an error (runtime-spec, Devices): nothing is
+    ever unlinked.  ``check_only``: in a bind-mounted /dev, the node must be there already."""
+    dev = os.makedev(major, minor)
+    if check_only:
+        launch.plan.add(P.OP_MKNOD, f"device `{path}` in the bind-mounted /dev", a=mode, b=dev, c=uid, d=gid,
+                        strings=(path, "check"))
+    elif user_ns:
         # mknod is not allowed in a user namespace: bind the host's node (never chown or chmod it).
         launch.plan.add(P.OP_MOUNT, f"bind mount the device `{path}`", a=mo.MS_BIND,
                         c=P.MNT_IN_ROOT | P.MNT_MKFILE, strings=(path, path, "", ""))
     else:
-        launch.plan.add(P.OP_MKNOD, f"mknod `{path}`", a=mode, b=os.makedev(major, minor), c=uid, d=gid,
-                        strings=(path,))
+        launch.plan.add(P.OP_MKNOD, f"mknod `{path}`", a=mode, b=dev, c=uid, d=gid, strings=(path,))
 
 
 def _console(launch: Launch, proc: Process, dev_console: bool) -> None:

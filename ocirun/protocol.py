@@ -153,6 +153,7 @@ MNT_SRC_AUTO = 0x8
 MNT_ROOT = 0x10
 MNT_KEEP_MODE = 0x20
 MNT_COPYUP = 0x40
+MNT_PLAIN_DIR = 0x100
 
 CHDIR_FIRST = 1
 CHDIR_AGAIN = 2
@@ -184,6 +185,12 @@ class Plan:
         size = OP_HDR.size + len(payload) + pad
         self._chunks.append(OP_HDR.pack(code, size, a, b, c, d) + payload + b"\0" * pad)
         self._descriptions.append(what)
+
+    def or_flags(self, step: int, c: int) -> None:
+        """Sets more bits in argument c of op ``step`` (OCIRUN_MNT_* of a mount made elsewhere)."""
+        chunk = self._chunks[step]
+        code, size, a, b, old, d = (int(x) for x in OP_HDR.unpack_from(chunk))
+        self._chunks[step] = OP_HDR.pack(code, size, a, b, old | c, d) + chunk[OP_HDR.size :]
 
     def __len__(self) -> int:
         return len(self._chunks)

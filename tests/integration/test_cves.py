@@ -7,7 +7,9 @@ of these classes: those variants are strict xfails naming the CVE.
 
 - CVE-2019-5736: overwriting the runtime's executable through /proc/PID/exe.
 - CVE-2024-21626: a leaked fd, or a working directory reached through one.
-- CVE-2021-30465 class: mount destinations that are symlinks leading out of the rootfs.
+- CVE-2021-30465 class: mount destinations that are symlinks leading out of the rootfs, also
+  flipped by a racing process while create runs.
+- CVE-2019-19921: proc and sysfs mounted through a symlink.
 - CVE-2025-31133 class: masking with a /dev/null the container controls.
 - CVE-2025-52565 class: a /dev/console the image controls.
 - The runtime's processes in the container's namespaces are not dumpable until the user's program
@@ -443,6 +445,115 @@ def test_symlinked_dev_or_proc_in_the_image(runtime: Runtime, bundle: Bundle, ho
         assert self_link.get("type") == "symlink", f"the container's /proc is not its procfs: {self_link}"
 
 
+# ---------------------------------------------------------------------------- racing symlinks (CVE-2021-30465)
+
+# A flipper on the host, working only inside the throwaway bundle: it swaps (renameat2
+# RENAME_EXCHANGE, atomic) the rootfs's directory /mnt/race with a symlink leading out of the rootfs,
+# as fast as it can, while the runtime creates containers with mounts below /mnt/race.
+FLIPPER = """
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+a, b, stop = (p.encode() for p in sys.argv[1:4])
+n = 0
+while not os.path.exists(stop):
+    libc.renameat2(-100, a, -100, b, 2)  # AT_FDCWD, RENAME_EXCHANGE
+    n += 1
+if n % 2:
+    libc.renameat2(-100, a, -100, b, 2)  # leave the directory at /mnt/race
+print(n)
+"""
+
+
+@contextlib.contextmanager
+def flipping(race: Path, link_target: str, workdir: Path) -> Iterator[subprocess.Popen[str]]:
+    """/mnt/race in the rootfs flips between a directory and a symlink to ``link_target``."""
+    race.mkdir(parents=True)
+    other = race.with_name("race-link")
+    other.symlink_to(link_target)
+    stop = workdir / "stop-flipping"
+    proc = subprocess.Popen(["python3", "-c", FLIPPER, str(race), str(other), str(stop)],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        yield proc
+    finally:
+        stop.touch()
+        out, _ = proc.communicate(timeout=10)
+        assert int(out) > 100, f"the flipper only flipped {out.strip()} times"
+
+
+RACE_ATTEMPTS, RACE_MOUNTS = 40, 32
+
+
+RUNC_CVE_2024_45310 = ("CVE-2024-45310: runc 1.1.5 makes a missing mount destination with MkdirAll after "
+                       "resolving it, so a symlink swapped in meanwhile gets it a directory on the host (fixed "
+                       "in 1.1.14); a race it loses in some runs only, so an xfail when it does")
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("kind", ["tmpfs", "bind"])
+def test_cve_2021_30465_mount_destination_symlink_race(runtime: Runtime, bundle: Bundle, workdir: Path,
+                                                       host_marker: Path, kind: str) -> None:
+    """While /mnt/race flips between a directory and a symlink to a host directory, 40 containers
+    with 32 mounts below /mnt/race each are created and deleted: no mount lands outside the rootfs,
+    no directory is made there, the host's mount table never shows one; each create succeeds or
+    fails cleanly."""
+    root = bundle.rootfs
+    src = workdir / "mount-source"
+    src.mkdir()
+    bundle.set_args("true")
+    mounts = list(bundle.config["mounts"])
+    before = snapshot(host_marker)
+    outcomes = {"created": 0, "refused": 0}
+    with flipping(root / "mnt" / "race", str(host_marker), workdir):
+        for attempt in range(RACE_ATTEMPTS):
+            bundle.config["mounts"] = list(mounts)
+            for i in range(RACE_MOUNTS):  # new names: each destination is to be made
+                dest = f"/mnt/race/a{attempt}-{i}"
+                if kind == "tmpfs":
+                    bundle.mount(dest, "tmpfs", "tmpfs", ["size=64k"])
+                else:
+                    bundle.mount(dest, "bind", str(src), ["bind"])
+            res = runtime.try_create(bundle)
+            escaped = host_mounts_mentioning(host_marker)
+            if res.returncode == 0:
+                outcomes["created"] += 1
+                runtime.delete(runtime.ids[-1], force=True)
+            else:
+                outcomes["refused"] += 1
+                assert res.returncode == 1 and len(res.error_lines) == 1, res.stderr
+            assert escaped == [], f"a mount landed on the host directory: {escaped}"
+            if runtime.name == "runc" and snapshot(host_marker) != before:
+                pytest.xfail(RUNC_CVE_2024_45310)
+            assert snapshot(host_marker) == before, f"the host directory changed ({outcomes})"
+    assert runtime.leaks() == []
+    assert sorted(os.listdir(src)) == [], "the bind source changed"
+
+
+# ---------------------------------------------------------------------------- proc, sysfs on symlinks (CVE-2019-19921)
+
+
+@pytest.mark.parametrize("fs", ["proc", "sysfs"])
+@pytest.mark.parametrize("to", ["image-dir", "host-dir"])
+def test_cve_2019_19921_proc_or_sysfs_onto_a_symlink(runtime: Runtime, bundle: Bundle, host_marker: Path,
+                                                     fs: str, to: str) -> None:
+    """The image's /proc (or /sys) is a symlink, to a directory of its own or to a host one:
+    create refuses it, naming the ordinary directory it needs; nothing is mounted anywhere."""
+    root = bundle.rootfs
+    where = "/proc" if fs == "proc" else "/sys"
+    (root / where.lstrip("/")).rmdir()
+    fake = root / "etc" / "fake"
+    fake.mkdir()
+    (root / where.lstrip("/")).symlink_to("/etc/fake" if to == "image-dir" else str(host_marker))
+    before = snapshot(host_marker)
+    bundle.set_args("true")
+    res = runtime.try_create(bundle)
+    expect_error(runtime, res, both="ordinary directory")
+    assert snapshot(host_marker) == before
+    assert host_mounts_mentioning(host_marker) == []
+    assert os.listdir(fake) == []
+    assert runtime.leaks() == []
+
+
 # ---------------------------------------------------------------------------- /dev/null (CVE-2025-31133)
 
 SWAP_HOOK = """#!/bin/sh
@@ -464,12 +575,19 @@ def mask_target(bundle: Bundle) -> Path:
     return root
 
 
-def check_masks(runtime: Runtime, bundle: Bundle, root: Path) -> None:
+def check_masks(runtime: Runtime, bundle: Bundle, root: Path, may_refuse: bool = False) -> None:
+    """The masked paths read empty and are the host's /dev/null.  ``may_refuse``: or create fails
+    cleanly, with one line naming /dev/null."""
     devices = device_snapshot()
     host = os.stat("/dev/null")
     bundle.set_args("sh", "-c", "/bin/probe read /etc/secret /proc/keys; "
                                 "/bin/probe stat /etc/secret /proc/keys")
     status, out, err = runtime.run_container(bundle)
+    if may_refuse and status != 0:
+        assert status == 1 and len(err.strip().splitlines()) == 1 and "/dev/null" in err, err
+        assert (root / "etc" / "target").read_text() == "TARGET-CONTENT\n"
+        assert runtime.leaks() == []
+        return
     assert status == 0, err
     reads, stats = json_lines(out)
     assert [(r["ok"], r["data"]) for r in reads] == [(True, ""), (True, "")], reads
@@ -501,14 +619,17 @@ def test_cve_2025_31133_dev_null_swapped_before_masking(runtime: Runtime, bundle
 @pytest.mark.parametrize("kind", ["symlink", "regular-file"])
 def test_cve_2025_31133_image_ships_its_own_dev_null(runtime: Runtime, bundle: Bundle, mask_target: Path,
                                                      kind: str) -> None:
-    """No tmpfs on /dev: the image's /dev/null is a symlink to one of its files, or a file."""
+    """No tmpfs on /dev: the image's /dev/null is a symlink to one of its files, or a file.  The
+    runtime may refuse it (a file at a device's path that is not that device: ocirun never
+    unlinks in /dev), or mask with the real /dev/null; never with the image's."""
     bundle.config["mounts"] = [m for m in bundle.config["mounts"] if m["destination"] != "/dev"]
     null = mask_target / "dev" / "null"
     if kind == "symlink":
         null.symlink_to("/etc/target")
     else:
         null.write_text("FAKE\n")
-    check_masks(runtime, bundle, mask_target)
+    check_masks(runtime, bundle, mask_target, may_refuse=True)
+    assert null.is_symlink() if kind == "symlink" else null.read_text() == "FAKE\n"
 
 
 def test_host_dev_null_keeps_owner_and_mode(runtime: Runtime, bundle: Bundle, mask_target: Path) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -117,6 +119,185 @@ def test_devices_work(runtime: Runtime, bundle: Bundle) -> None:
 def test_no_terminal_no_console(runtime: Runtime, bundle: Bundle) -> None:
     [st] = runtime.run_probe(bundle, "stat", "/dev/console")
     assert not st["exists"]
+
+
+# ---------------------------------------------------------------------------- a bind-mounted /dev
+
+# What a throwaway /dev holds before the container: unusual owners and modes, so that a runtime
+# that remade or chmod'ed a node shows.  (name: (type bits, major, minor, uid, gid, mode))
+FAKE_DEV_NODES = {
+    "null": (0o020000, 1, 3, 1, 1, 0o600),
+    "zero": (0o020000, 1, 5, 2, 3, 0o640),
+    "full": (0o020000, 1, 7, 0, 0, 0o604),
+    "random": (0o020000, 1, 8, 4, 4, 0o444),
+    "urandom": (0o020000, 1, 9, 5, 5, 0o600),
+    "tty": (0o020000, 5, 0, 0, 5, 0o620),
+    "loop7": (0o060000, 7, 7, 0, 6, 0o660),
+    "fifo": (0o010000, 0, 0, 7, 7, 0o610),
+}
+
+
+def dev_snapshot(d: Path) -> dict[str, tuple[int, int, int, int, int]]:
+    """inode, mode (with the type), owner, group and rdev of everything in ``d``, recursively."""
+    snap = {}
+    for p in sorted(d.rglob("*")):
+        st = p.lstat()
+        snap[str(p.relative_to(d))] = (st.st_ino, st.st_mode, st.st_uid, st.st_gid, st.st_rdev)
+    return snap
+
+
+@pytest.fixture
+def bound_dev(workdir: Path, bundle: Bundle) -> Path:
+    """A throwaway directory of device nodes bind-mounted as the container's /dev (rbind, rw), in
+    place of the tmpfs: what `podman run -v /dev:/dev` does with the host's (never used here)."""
+    d = workdir / "fake-dev"
+    d.mkdir()
+    for name, (kind, major, minor, uid, gid, mode) in FAKE_DEV_NODES.items():
+        os.mknod(d / name, kind | mode, os.makedev(major, minor))
+        os.chown(d / name, uid, gid)
+        os.chmod(d / name, mode)
+    for sub in ("pts", "shm", "mqueue"):  # the mount points of the default mounts below /dev
+        (d / sub).mkdir()
+    (d / "keep").write_text("a file\n")
+    os.symlink("null", d / "a-link")
+    os.symlink("pts/ptmx", d / "ptmx")  # the container's devpts: for a terminal
+    mounts = bundle.config["mounts"]
+    at = next(i for i, m in enumerate(mounts) if m["destination"] == "/dev")
+    mounts[at] = {"destination": "/dev", "type": "bind", "source": str(d), "options": ["rbind", "rw"]}
+    return d
+
+
+def test_bind_mounted_dev_is_left_alone(runtime: Runtime, bundle: Bundle, bound_dev: Path) -> None:
+    """No node in a bind-mounted /dev is made, replaced, chowned or chmod'ed, and nothing is added
+    (no /dev symlinks): the container sees the very nodes that were there."""
+    before = dev_snapshot(bound_dev)
+    paths = [f"/dev/{n}" for n in FAKE_DEV_NODES]
+    report = runtime.run_probe(bundle, "stat", *paths, "/dev/fd", "/dev/stdin")
+    assert dev_snapshot(bound_dev) == before, "the bind-mounted /dev changed"
+    for st, name in zip(report, FAKE_DEV_NODES, strict=False):
+        _kind, major, minor, uid, gid, mode = FAKE_DEV_NODES[name]
+        assert (st["uid"], st["gid"], st["mode"]) == (uid, gid, mode), st
+        assert (st.get("major", 0), st.get("minor", 0)) == (major, minor), st
+        assert st["ino"] == before[name][0], f"the container does not see the node that was there: {st}"
+    assert not report[-2]["exists"] and not report[-1]["exists"], report[-2:]
+
+
+@pytest.mark.xfail_runtime("runc", reason="runc 1.1.5 opens (os.Create) the /dev/console device of a "
+                                          "bind-mounted /dev before it mounts the pty on it: the device "
+                                          "cgroup refuses that (EPERM)")
+def test_bind_mounted_dev_with_a_terminal(runtime: Runtime, bundle: Bundle, bound_dev: Path,
+                                          workdir: Path) -> None:
+    """With process.terminal the pty is mounted on /dev/console in the container; a console node
+    in the bind-mounted /dev is covered, never opened, replaced or removed."""
+    from .test_cves import ConsoleSocket
+
+    os.mknod(bound_dev / "console", 0o020000 | 0o600, os.makedev(5, 1))
+    before = dev_snapshot(bound_dev)
+    bundle.process["terminal"] = True
+    bundle.set_args("sh", "-c", "/bin/probe stat /dev/console; sleep 0.2")
+    cs = ConsoleSocket(workdir / "console.sock")
+    try:
+        res = runtime.try_create(bundle, extra=["--console-socket", str(workdir / "console.sock")])
+        assert res.returncode == 0, res.stderr
+        cid = runtime.ids[-1]
+        runtime.start(cid)
+        runtime.wait_status(cid, "stopped")
+        runtime.delete(cid)
+        cs.thread.join(timeout=5)
+        text = cs.text()
+    finally:
+        cs.close()
+    assert dev_snapshot(bound_dev) == before, "the bind-mounted /dev changed"
+    [console] = next(json.loads(line) for line in text.splitlines() if line.startswith("["))
+    assert console["type"] == "char" and 136 <= console["major"] <= 143, console
+
+
+@pytest.mark.xfail_runtime("runc", reason="runc 1.1.5 makes no device at all in a bind-mounted /dev and does "
+                                          "not check configured ones (runtime-spec: a different file there "
+                                          "MUST be an error)")
+@pytest.mark.parametrize("case", ["different", "missing"])
+def test_bind_mounted_dev_configured_device_must_be_there(runtime: Runtime, bundle: Bundle, bound_dev: Path,
+                                                           case: str) -> None:
+    """linux.devices in a bind-mounted /dev: one that is not the requested device, or not there, is
+    an error naming its path; nothing is made or removed."""
+    path = "/dev/zero" if case == "different" else "/dev/fuse"
+    bundle.linux["devices"] = [{"path": path, "type": "c", "major": 10, "minor": 229}]
+    before = dev_snapshot(bound_dev)
+    bundle.set_args("true")
+    res = runtime.try_create(bundle)
+    if res.returncode == 0:
+        runtime.delete(runtime.ids[-1], force=True)
+    assert dev_snapshot(bound_dev) == before, "the bind-mounted /dev changed"
+    expect_error(runtime, res, ocirun=re.escape(path))
+    assert runtime.leaks() == []
+
+
+def test_bind_mounted_dev_configured_device_that_is_there(runtime: Runtime, bundle: Bundle,
+                                                          bound_dev: Path) -> None:
+    """linux.devices naming nodes the bind-mounted /dev has: fine, and they keep owner and mode."""
+    bundle.linux["devices"] = [{"path": "/dev/null", "type": "c", "major": 1, "minor": 3, "fileMode": 0o666},
+                               {"path": "/dev/loop7", "type": "b", "major": 7, "minor": 7}]
+    before = dev_snapshot(bound_dev)
+    [null, loop] = runtime.run_probe(bundle, "stat", "/dev/null", "/dev/loop7")
+    assert dev_snapshot(bound_dev) == before, "the bind-mounted /dev changed"
+    assert (null["type"], null["mode"], null["uid"]) == ("char", 0o600, 1), null
+    assert (loop["type"], loop["major"], loop["minor"]) == ("block", 7, 7), loop
+
+
+# ---------------------------------------------------------------------------- linux.devices on existing files
+
+
+@pytest.fixture
+def existing_node(bundle: Bundle) -> Path:
+    """No tmpfs on /dev, so the (throwaway) image's /dev is the container's; in it /dev/mynull, the
+    null device, owned 1:1, mode 600."""
+    bundle.config["mounts"] = [m for m in bundle.config["mounts"] if m["destination"] != "/dev"]
+    node = bundle.rootfs / "dev" / "mynull"
+    node.parent.mkdir(exist_ok=True)
+    os.mknod(node, 0o020000 | 0o600, os.makedev(1, 3))
+    os.chown(node, 1, 1)
+    os.chmod(node, 0o600)
+    return node
+
+
+def test_configured_device_matching_an_existing_node(runtime: Runtime, bundle: Bundle,
+                                                     existing_node: Path) -> None:
+    """A node already at a linux.devices path that is the requested device is fine, and is left
+    as it is (same inode, owner and mode)."""
+    before = existing_node.lstat()
+    bundle.linux["devices"] = [{"path": "/dev/mynull", "type": "c", "major": 1, "minor": 3, "fileMode": 0o666}]
+    [st] = runtime.run_probe(bundle, "stat", "/dev/mynull")
+    after = existing_node.lstat()
+    assert (after.st_ino, after.st_mode, after.st_uid, after.st_gid, after.st_rdev) == \
+        (before.st_ino, before.st_mode, before.st_uid, before.st_gid, before.st_rdev)
+    assert (st["type"], st["major"], st["minor"], st["ino"]) == ("char", 1, 3, before.st_ino), st
+
+
+@pytest.mark.xfail_runtime("runc", reason="runc 1.1.5 keeps any file that is at a device's path, whatever it "
+                                          "is (runtime-spec, Devices: a different one MUST be an error)")
+@pytest.mark.parametrize("what", ["other-device", "other-type", "regular-file"])
+def test_configured_device_on_a_different_file(runtime: Runtime, bundle: Bundle, existing_node: Path,
+                                               what: str) -> None:
+    """A file at a linux.devices path that is not the requested device: an error naming the path,
+    and the file is not removed or changed."""
+    device: dict[str, Any] = {"path": "/dev/mynull", "type": "c", "major": 1, "minor": 5}
+    if what == "other-type":
+        device = {"path": "/dev/mynull", "type": "b", "major": 1, "minor": 3}
+    elif what == "regular-file":
+        existing_node.unlink()
+        existing_node.write_text("image data\n")
+        device = {"path": "/dev/mynull", "type": "c", "major": 1, "minor": 3}
+    before = existing_node.lstat()
+    bundle.linux["devices"] = [device]
+    bundle.set_args("true")
+    res = runtime.try_create(bundle)
+    if res.returncode == 0:
+        runtime.delete(runtime.ids[-1], force=True)
+    after = existing_node.lstat()
+    assert (after.st_ino, after.st_mode, after.st_uid, after.st_gid, after.st_rdev) == \
+        (before.st_ino, before.st_mode, before.st_uid, before.st_gid, before.st_rdev)
+    expect_error(runtime, res, ocirun=re.escape("/dev/mynull"))
+    assert runtime.leaks() == []
 
 
 # ---------------------------------------------------------------------------- tmpfs and friends

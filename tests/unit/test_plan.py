@@ -517,6 +517,57 @@ def test_devices_are_bind_mounted_in_a_user_namespace(bundle: Path) -> None:
     assert launch.become_root and launch.clone_flags & plan.CLONE_NEWUSER
 
 
+@pytest.mark.parametrize("mount", [
+    {"destination": "/dev", "type": "bind", "source": "/srv/dev", "options": ["rbind", "rw"]},
+    {"destination": "/dev/", "type": "none", "source": "/srv/dev", "options": ["bind"]},
+], ids=["type-bind", "bind-option"])
+def test_bind_mounted_dev_gets_nothing_made_in_it(bundle: Path, mount: dict[str, Any]) -> None:
+    """A bind-mounted /dev (podman's -v /dev:/dev) is not the container's: no default devices, /dev
+    symlinks or /dev/shm are made in it (runc's needsSetupDev); configured devices in it are only
+    checked, one outside /dev is made."""
+    devices = [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}]
+    launch = build(bundle, config(mounts=[mount], linux__devices=devices))
+    ops = op_list(launch)
+    nodes = [(strings(p, 2), a) for c, _w, a, p in ops if c == P.OP_MKNOD]
+    assert nodes == [(("/dev/fuse", "check"), (plan.S_IFCHR | 0o666, os.makedev(10, 229), 0, 0))]
+    assert [c for c, _w, _a, _p in ops if c in (P.OP_SYMLINK, P.OP_MKDIR)] == []
+    assert "`/dev/fuse`" in launch.plan.describe(next(i for i, o in enumerate(ops) if o[0] == P.OP_MKNOD))
+
+
+def test_bind_mounted_dev_in_a_user_namespace_gets_no_device_binds(bundle: Path) -> None:
+    cfg = config(
+        mounts=[{"destination": "/dev", "type": "bind", "source": "/srv/dev", "options": ["rbind"]}],
+        linux__namespaces=[{"type": "pid"}, {"type": "mount"}, {"type": "user"}],
+        linux__uidMappings=[{"containerID": 0, "hostID": 1000, "size": 1}],
+        linux__gidMappings=[{"containerID": 0, "hostID": 1000, "size": 1}],
+    )
+    launch = build(bundle, cfg)
+    assert [s[1] for _a, s in mount_ops(launch) if s[1].startswith("/dev/")] == []
+    assert P.OP_MKNOD not in launch.plan.codes()
+
+
+def test_bind_mount_below_dev_still_gets_devices(bundle: Path) -> None:
+    mount = {"destination": "/dev/input", "type": "bind", "source": "/srv/input", "options": ["rbind"]}
+    launch = build(bundle, config(mounts=[mount]))
+    nodes = [strings(p, 2) for c, _w, _a, p in op_list(launch) if c == P.OP_MKNOD]
+    assert len(nodes) == len(plan.DEFAULT_DEVICES) and all(s[1] == "" for s in nodes)
+
+
+def test_proc_and_sysfs_go_on_a_plain_directory(bundle: Path) -> None:
+    """proc and sysfs mounts carry MNT_PLAIN_DIR (no symlink at the destination: CVE-2019-19921);
+    other mounts, and a bind of /proc somewhere, do not."""
+    mounts = [
+        {"destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid"]},
+        {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["ro", "rbind"]},
+        {"destination": "/sys2", "type": "sysfs", "source": "sysfs", "options": ["ro"]},
+        {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"},
+    ]
+    launch = build(bundle, config(mounts=mounts))
+    flags = {s[1]: bool(a[2] & P.MNT_PLAIN_DIR) for a, s in mount_ops(launch) if s[1] in
+             ("/proc", "/sys", "/sys2", "/tmp")}
+    assert flags == {"/proc": True, "/sys": False, "/sys2": True, "/tmp": False}
+
+
 def test_dev_symlinks(bundle: Path) -> None:
     launch = build(bundle, config())
     links = {strings(p, 2)[1]: strings(p, 2)[0] for c, _w, _a, p in op_list(launch) if c == P.OP_SYMLINK}
