@@ -34,6 +34,10 @@ description it gave it when planning (Plan.describe).  See csrc/ocirun.h for the
 
 from __future__ import annotations
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 ABI_VERSION = 1
 PLAN_MAGIC = 0x5049434F
 
@@ -101,7 +105,6 @@ SYNC_CGROUPS = 2
 SYNC_UNSHARED = 3
 
 OP_UNSHARE = 1
-OP_SETNS = 2
 OP_MOUNT = 3
 OP_ROOTFS = 4
 OP_MKNOD = 5
@@ -130,11 +133,8 @@ OP_WAIT_FIFO = 27
 OP_CLOSE_FROM = 28
 OP_EXEC = 29
 OP_MKDIR = 30
-OP_CHOWN = 31
 OP_OOM_SCORE_ADJ = 32
 OP_SETSID = 33
-OP_DUP2 = 34
-OP_PDEATHSIG = 35
 OP_MOUNT_SETATTR = 36
 OP_LOOPBACK_UP = 37
 OP_HOOK = 38
@@ -145,6 +145,8 @@ OP_SCHED = 42
 OP_IOPRIO = 43
 OP_CHROOT = 44
 OP_PIDNS_FORK = 45
+# Retired op codes (setns, chown, dup2, pdeathsig: never planned), never to be given out again.
+RETIRED_OP_CODES = (2, 31, 34, 35)
 
 MNT_IN_ROOT = 0x1
 MNT_MKDIR = 0x2
@@ -157,9 +159,113 @@ MNT_COPYUP = 0x40
 CHDIR_FIRST = 1
 CHDIR_AGAIN = 2
 
+CAPS_BOUNDING = 1
+CAPS_SET = 2
+
+# ---- the layout of every op: the one description of its fields ------------------------------------
+#
+# An op is a header {code, size, a, b, c, d} and a payload (ocirun.h).  OPS says, per op code, what
+# a, b, c and d hold, and what the payload is; the builders of Plan below fill them in, `decode`
+# reads them back by the same table, and csrc/ocirun.h names the same fields for init.c
+# (OP_FIELD/OP_BITS; tests/unit/test_protocol.py checks that the two agree).
+#
+#   fields:  (name, slot, shift, bits, shown as): slot 0..3 is a..d; most fields are the whole slot
+#            (shift 0, 64 bits), a few share one (the console's size and switches).  "shown as" is
+#            for listings: d decimal, x hex, o octal, b 0/1, or the flag table (ms: MS_*, mnt:
+#            MNT_*, clone: CLONE_*, attr: MOUNT_ATTR_*, at: AT_*), dev (major:minor), sync, chdir, caps.
+#   strings: the payload's NUL-terminated strings in order: (name, None) is one string, (name, field)
+#            as many as that field says.
+#   blob:    a binary payload instead: u32s (that many uint32, `count`; 8 zero bytes for none),
+#            u64 (one uint64 each, in order), mask (a CPU bit mask), bpf (struct sock_filter[]).
+# An op without fields or payload takes no arguments.
+
+Field = tuple[str, int, int, int, str]
+Layout = tuple[str, tuple[Field, ...], tuple[tuple[str, "str | None"], ...], tuple[tuple[str, str], ...]]
+
+
+def _f(name: str, slot: str, shown: str = "d", shift: int = 0, bits: int = 64) -> Field:
+    return (name, "abcd".index(slot), shift, bits, shown)
+
+
+OPS: dict[int, Layout] = {
+    OP_UNSHARE: ("unshare", (_f("flags", "a", "clone"),), (), ()),
+    # mount(source, target, fstype, flags, data), resolving the target as `how` (MNT_*) says, then a
+    # remount with remount_flags (0: none) and a propagation change (0: none) of the new mount
+    OP_MOUNT: ("mount", (_f("flags", "a", "ms"), _f("propagation", "b", "ms"), _f("how", "c", "mnt"),
+                         _f("remount_flags", "d", "ms")),
+               (("source", None), ("target", None), ("fstype", None), ("data", None)), ()),
+    OP_ROOTFS: ("rootfs", (), (("path", None),), ()),  # host path: the root of later "in root" paths
+    OP_MKNOD: ("mknod", (_f("mode", "a", "o"), _f("dev", "b", "dev"), _f("uid", "c"), _f("gid", "d")),
+               (("path", None),), ()),
+    OP_SYMLINK: ("symlink", (), (("target", None), ("path", None)), ()),  # path -> target
+    OP_PIVOT_ROOT: ("pivot_root", (), (), ()),
+    OP_MOVE_ROOT: ("move_root", (), (), ()),
+    OP_SETHOSTNAME: ("sethostname", (), (("name", None),), ()),
+    OP_SETDOMAINNAME: ("setdomainname", (), (("name", None),), ()),
+    # procfs_only: the file must be on a procfs (written as it is); else it is truncated first
+    OP_WRITE_FILE: ("write_file", (_f("procfs_only", "a", "b"),), (("path", None), ("content", None)), ()),
+    OP_OPEN_DEVNULL: ("open_devnull", (), (), ()),
+    OP_MASK: ("mask", (), (("path", None),), ()),
+    OP_READONLY: ("readonly", (), (("path", None),), ()),
+    OP_SYNC: ("sync", (_f("point", "a", "sync"),), (), ()),  # SYNC_*: tell the parent, wait for its ACK
+    # phase: 0 chdir and check; CHDIR_FIRST as root (EACCES, EPERM left for) CHDIR_AGAIN as the user
+    OP_CHDIR: ("chdir", (_f("phase", "a", "chdir"),), (("path", None),), ()),
+    OP_RLIMIT: ("rlimit", (_f("resource", "a"), _f("soft", "b"), _f("hard", "c")), (), ()),
+    OP_NO_NEW_PRIVS: ("no_new_privs", (), (), ()),
+    OP_SECCOMP: ("seccomp", (_f("flags", "a", "x"), _f("instructions", "b")), (), (("bpf", "bpf"),)),
+    OP_SETGROUPS: ("setgroups", (_f("count", "a"),), (), (("gids", "u32s"),)),
+    OP_SETID: ("setid", (_f("uid", "a"), _f("gid", "b")), (), ()),  # setresgid, setresuid, caps kept
+    # mode CAPS_BOUNDING: drop from the bounding set what it lacks; CAPS_SET: the other four sets
+    OP_CAPS: ("caps", (_f("mode", "a", "caps"), _f("last_cap", "b")), (),
+              (("bounding", "u64"), ("effective", "u64"), ("permitted", "u64"), ("inheritable", "u64"),
+               ("ambient", "u64"))),
+    OP_UMASK: ("umask", (_f("mask", "a", "o"),), (), ()),
+    OP_PERSONALITY: ("personality", (_f("persona", "a", "x"),), (), ()),
+    OP_EXEC_LOOKUP: ("exec_lookup", (_f("count", "a"),), (("candidates", "count"),), ()),  # first executable
+    # clears the parent-death signal and sends MSG_READY; parent_exits: create, errors go to stderr after
+    OP_READY: ("ready", (_f("parent_exits", "a", "b"),), (), ()),
+    OP_WAIT_FIFO: ("wait_fifo", (_f("fd", "a"),), (), ()),  # block until `start` writes a byte
+    OP_CLOSE_FROM: ("close_from", (_f("fd", "a"),), (), ()),  # it and all above close-on-exec
+    OP_EXEC: ("exec", (_f("argc", "a"), _f("envc", "b")), (("argv", "argc"), ("envp", "envc")), ()),
+    OP_MKDIR: ("mkdir", (_f("mode", "a", "o"),), (("path", None),), ()),  # and parents (init.c: 0755)
+    OP_OOM_SCORE_ADJ: ("oom_score_adj", (_f("score", "a"),), (), ()),
+    OP_SETSID: ("setsid", (), (), ()),
+    OP_MOUNT_SETATTR: ("mount_setattr", (_f("attr_set", "a", "attr"), _f("attr_clr", "b", "attr"),
+                                         _f("propagation", "c", "ms"), _f("at_flags", "d", "at")),
+                       (("path", None),), ()),
+    OP_LOOPBACK_UP: ("loopback_up", (), (), ()),
+    # a startContainer hook, run in the container: the state JSON goes to its stdin as state_before,
+    # the container's pid (the ACK of SYNC_CGROUPS), state_after; timeout in seconds (0: none);
+    # index: its place in the config, for the error
+    OP_HOOK: ("hook", (_f("nargs", "a"), _f("nenv", "b"), _f("timeout", "c"), _f("index", "d")),
+              (("path", None), ("args", "nargs"), ("env", "nenv"), ("state_before", None), ("state_after", None)),
+              ()),
+    # a pty from the container's /dev/ptmx, its master sent on socket_fd; rows, cols (0: leave the
+    # size); dev_console: the slave bound on /dev/console too (not for exec); clear_onlcr: the runtime
+    # relays the pty itself (runc's tty.go); the slave chowned to uid:gid (-1: devpts's gid=)
+    OP_CONSOLE: ("console", (_f("socket_fd", "a"), _f("rows", "b", "d", 16, 16), _f("cols", "b", "d", 0, 16),
+                             _f("dev_console", "b", "b", 32, 1), _f("clear_onlcr", "b", "b", 33, 1),
+                             _f("uid", "c"), _f("gid", "d")), (), ()),
+    OP_KEYRING: ("keyring", (), (("name", None),), ()),  # join a new session keyring of that name
+    OP_AFFINITY: ("affinity", (_f("size", "a"),), (), (("cpus", "mask"),)),  # sched_setaffinity
+    OP_SCHED: ("sched", (_f("policy", "a"), _f("nice", "b"), _f("priority", "c"), _f("flags", "d", "x")), (),
+               (("runtime", "u64"), ("deadline", "u64"), ("period", "u64"))),  # sched_setattr
+    OP_IOPRIO: ("ioprio", (_f("ioclass", "a", "d", 13, 3), _f("level", "a", "d", 0, 13)), (), ()),
+    OP_CHROOT: ("chroot", (), (), ()),  # no mount namespace: chroot into the rootfs
+    # setns into the pid namespace of fd and fork; the parent sends MSG_PID and exits
+    OP_PIDNS_FORK: ("pidns_fork", (_f("fd", "a"),), (), ()),
+}
+
+_U64 = 1 << 64
+
 
 class Plan:
-    """An ordered list of ops for the init stage, each with the sentence that names it in errors."""
+    """An ordered list of ops for the init stage, each with the sentence that names it in errors.
+
+    Build it with the method named after the op (``mount``, ``write_file``, ...): named,
+    keyword-only fields as OPS lays them out.  ``what`` is how an error in the op reads: "mount
+    `proc` to `/proc`".
+    """
 
     __slots__ = ("_chunks", "_descriptions")
 
@@ -178,12 +284,149 @@ class Plan:
         strings: tuple[str, ...] | list[str] = (),
         blob: bytes = b"",
     ) -> None:
-        """Appends an op.  ``what`` is how an error in it reads: "mount `proc` to `/proc`"."""
+        """Appends an op by its raw slots (the builders below are the way to add one)."""
         payload = blob or b"".join(s.encode() + b"\0" for s in strings)
         pad = -(OP_HDR.size + len(payload)) % 8
         size = OP_HDR.size + len(payload) + pad
         self._chunks.append(OP_HDR.pack(code, size, a, b, c, d) + payload + b"\0" * pad)
         self._descriptions.append(what)
+
+    # ---- one builder per op (fields: OPS) ----
+
+    def unshare(self, what: str, *, flags: int) -> None:
+        self.add(OP_UNSHARE, what, flags)
+
+    def mount(self, what: str, *, target: str, source: str = "", fstype: str = "", data: str = "",
+              flags: int = 0, propagation: int = 0, how: int = 0, remount_flags: int = 0) -> None:
+        self.add(OP_MOUNT, what, flags, propagation, how, remount_flags, (source, target, fstype, data))
+
+    def rootfs(self, what: str, path: str) -> None:
+        self.add(OP_ROOTFS, what, strings=(path,))
+
+    def mknod(self, what: str, path: str, *, mode: int, dev: int, uid: int, gid: int) -> None:
+        self.add(OP_MKNOD, what, mode, dev, uid, gid, (path,))
+
+    def symlink(self, what: str, *, target: str, path: str) -> None:
+        self.add(OP_SYMLINK, what, strings=(target, path))
+
+    def pivot_root(self, what: str) -> None:
+        self.add(OP_PIVOT_ROOT, what)
+
+    def move_root(self, what: str) -> None:
+        self.add(OP_MOVE_ROOT, what)
+
+    def sethostname(self, what: str, name: str) -> None:
+        self.add(OP_SETHOSTNAME, what, strings=(name,))
+
+    def setdomainname(self, what: str, name: str) -> None:
+        self.add(OP_SETDOMAINNAME, what, strings=(name,))
+
+    def write_file(self, what: str, path: str, content: str, *, procfs_only: bool) -> None:
+        self.add(OP_WRITE_FILE, what, int(procfs_only), strings=(path, content))
+
+    def open_devnull(self, what: str) -> None:
+        self.add(OP_OPEN_DEVNULL, what)
+
+    def mask(self, what: str, path: str) -> None:
+        self.add(OP_MASK, what, strings=(path,))
+
+    def readonly(self, what: str, path: str) -> None:
+        self.add(OP_READONLY, what, strings=(path,))
+
+    def sync(self, what: str, point: int) -> None:
+        self.add(OP_SYNC, what, point)
+
+    def chdir(self, what: str, path: str, *, phase: int) -> None:
+        self.add(OP_CHDIR, what, phase, strings=(path,))
+
+    def rlimit(self, what: str, *, resource: int, soft: int, hard: int) -> None:
+        self.add(OP_RLIMIT, what, resource, soft, hard)
+
+    def no_new_privs(self, what: str) -> None:
+        self.add(OP_NO_NEW_PRIVS, what)
+
+    def seccomp(self, what: str, *, flags: int, instructions: int, bpf: bytes) -> None:
+        self.add(OP_SECCOMP, what, flags, instructions, blob=bpf)
+
+    def setgroups(self, what: str, gids: list[int]) -> None:
+        self.add(OP_SETGROUPS, what, len(gids), blob=b"".join(g.to_bytes(4, "little") for g in gids) or b"\0" * 8)
+
+    def setid(self, what: str, *, uid: int, gid: int) -> None:
+        self.add(OP_SETID, what, uid, gid)
+
+    def caps(self, what: str, *, mode: int, last_cap: int, bounding: int, effective: int, permitted: int,
+             inheritable: int, ambient: int) -> None:
+        blob = b"".join(x.to_bytes(8, "little") for x in (bounding, effective, permitted, inheritable, ambient))
+        self.add(OP_CAPS, what, mode, last_cap, blob=blob)
+
+    def umask(self, what: str, mask: int) -> None:
+        self.add(OP_UMASK, what, mask)
+
+    def personality(self, what: str, persona: int) -> None:
+        self.add(OP_PERSONALITY, what, persona)
+
+    def exec_lookup(self, what: str, candidates: list[str]) -> None:
+        self.add(OP_EXEC_LOOKUP, what, len(candidates), strings=candidates)
+
+    def ready(self, what: str, *, parent_exits: bool) -> None:
+        self.add(OP_READY, what, int(parent_exits))
+
+    def wait_fifo(self, what: str, fd: int) -> None:
+        self.add(OP_WAIT_FIFO, what, fd)
+
+    def close_from(self, what: str, fd: int) -> None:
+        self.add(OP_CLOSE_FROM, what, fd)
+
+    def exec(self, what: str, argv: list[str], envp: list[str]) -> None:
+        self.add(OP_EXEC, what, len(argv), len(envp), strings=[*argv, *envp])
+
+    def mkdir(self, what: str, path: str, *, mode: int) -> None:
+        self.add(OP_MKDIR, what, mode, strings=(path,))
+
+    def oom_score_adj(self, what: str, score: int) -> None:
+        self.add(OP_OOM_SCORE_ADJ, what, score)
+
+    def setsid(self, what: str) -> None:
+        self.add(OP_SETSID, what)
+
+    def mount_setattr(self, what: str, path: str, *, attr_set: int, attr_clr: int, propagation: int = 0,
+                      at_flags: int = 0) -> None:
+        self.add(OP_MOUNT_SETATTR, what, attr_set, attr_clr, propagation, at_flags, (path,))
+
+    def loopback_up(self, what: str) -> None:
+        self.add(OP_LOOPBACK_UP, what)
+
+    def hook(self, what: str, *, path: str, args: list[str], env: list[str], state_before: str,
+             state_after: str, timeout: int, index: int) -> None:
+        self.add(OP_HOOK, what, len(args), len(env), timeout, index,
+                 [path, *args, *env, state_before, state_after])
+
+    def console(self, what: str, *, socket_fd: int, rows: int, cols: int, dev_console: bool, clear_onlcr: bool,
+                uid: int, gid: int) -> None:
+        b = (rows << 16) | cols | int(dev_console) << 32 | int(clear_onlcr) << 33
+        self.add(OP_CONSOLE, what, socket_fd, b, uid, gid)
+
+    def keyring(self, what: str, name: str) -> None:
+        self.add(OP_KEYRING, what, strings=(name,))
+
+    def affinity(self, what: str, cpus: bytes) -> None:
+        self.add(OP_AFFINITY, what, len(cpus), blob=cpus)
+
+    def sched(self, what: str, *, policy: int, nice: int, priority: int, flags: int, runtime: int, deadline: int,
+              period: int) -> None:
+        times = b"".join(t.to_bytes(8, "little") for t in (runtime, deadline, period))
+        self.add(OP_SCHED, what, policy, nice, priority, flags, blob=times)
+
+    def ioprio(self, what: str, *, ioclass: int, level: int) -> None:
+        self.add(OP_IOPRIO, what, ioclass << 13 | level)
+
+    def chroot(self, what: str) -> None:
+        self.add(OP_CHROOT, what)
+
+    def pidns_fork(self, what: str, fd: int) -> None:
+        self.add(OP_PIDNS_FORK, what, fd)
+
+    # ---- reading it back ----
 
     def __len__(self) -> int:
         return len(self._chunks)
@@ -198,13 +441,147 @@ class Plan:
         return PLAN_HDR.pack(PLAN_MAGIC, ABI_VERSION, len(self._chunks), PLAN_HDR.size + len(body)) + body
 
     def codes(self) -> list[int]:
-        """The op codes in order (for tests)."""
+        """The op codes in order."""
         return [int.from_bytes(c[:4], "little") for c in self._chunks]
 
     def ops(self) -> list[tuple[int, str, tuple[int, int, int, int], bytes]]:
-        """(code, description, (a, b, c, d), payload) of every op (for tests and --debug)."""
+        """(code, description, (a, b, c, d), payload) of every op (the raw form; ``decode`` names it)."""
         out = []
         for chunk, what in zip(self._chunks, self._descriptions, strict=True):
             code, _size, a, b, c, d = (int(x) for x in OP_HDR.unpack_from(chunk))
             out.append((code, what, (a, b, c, d), chunk[OP_HDR.size :]))
         return out
+
+    def decode(self) -> list[DecodedOp]:
+        """Every op with its named fields and its description (for tests and --debug)."""
+        ops = decode(self.encode())
+        for op, what in zip(ops, self._descriptions, strict=True):
+            op.what = what
+        return ops
+
+    def listing(self) -> str:
+        """One line per op: its name, named fields and payload, and its description."""
+        return listing(self.decode())
+
+
+class DecodedOp:
+    """One op read back by its layout in OPS: ``op["flags"]``, ``op["target"]``."""
+
+    __slots__ = ("args", "code", "name", "values", "what")
+
+    def __init__(self, code: int, args: tuple[int, int, int, int], values: dict[str, Any]) -> None:
+        self.code = code
+        self.name = OPS[code][0]
+        self.args = args
+        self.values = values
+        self.what = ""
+
+    def __getitem__(self, name: str) -> Any:
+        return self.values[name]
+
+    def __repr__(self) -> str:
+        return f"<{self.name} {self.values}>"
+
+
+def decode(data: bytes) -> list[DecodedOp]:
+    """The ops of an encoded plan, each with its fields and payload named as OPS says; ValueError
+    for what init.c would refuse or misread (a bad header, an unknown op, bits outside the fields)."""
+    magic, abi, nops, total = (int(x) for x in PLAN_HDR.unpack_from(data))
+    if magic != PLAN_MAGIC or abi != ABI_VERSION or total != len(data):
+        raise ValueError("not a plan of this ABI")
+    ops = []
+    pos = PLAN_HDR.size
+    for i in range(nops):
+        code, size, *slots = (int(x) for x in OP_HDR.unpack_from(data, pos))
+        if size < OP_HDR.size or size % 8 or pos + size > len(data) or code not in OPS:
+            raise ValueError(f"op {i}: code {code}, size {size}")
+        payload = data[pos + OP_HDR.size : pos + size]
+        pos += size
+        _name, fields, strings, blob = OPS[code]
+        values: dict[str, Any] = {}
+        rebuilt = [0, 0, 0, 0]
+        for name, slot, shift, bits, _shown in fields:
+            value = slots[slot] if bits == 64 else (slots[slot] >> shift) & ((1 << bits) - 1)
+            values[name] = value
+            rebuilt[slot] |= value << shift if bits < 64 else value
+        if [(v + _U64) % _U64 for v in rebuilt] != [(v + _U64) % _U64 for v in slots]:
+            raise ValueError(f"op {i} ({OPS[code][0]}): arguments {slots} have bits outside its fields")
+        if strings:
+            parts = payload.split(b"\0")
+            at = 0
+            for name, count in strings:
+                n = 1 if count is None else values[count]
+                got = tuple(p.decode() for p in parts[at : at + n])
+                values[name] = got[0] if count is None else got
+                at += n
+        at = 0
+        for name, kind in blob:
+            if kind == "u32s":
+                n = values["count"]
+                values[name] = tuple(int.from_bytes(payload[j : j + 4], "little") for j in range(0, 4 * n, 4))
+            elif kind == "u64":
+                values[name] = int.from_bytes(payload[at : at + 8], "little")
+                at += 8
+            elif kind == "mask":
+                values[name] = int.from_bytes(payload[: values["size"]], "little")
+            else:
+                values[name] = payload
+        ops.append(DecodedOp(code, (slots[0], slots[1], slots[2], slots[3]), values))
+    if pos != len(data):
+        raise ValueError("bytes after the last op")
+    return ops
+
+
+def listing(ops: list[DecodedOp]) -> str:
+    """Decoded ops as text, one line each: "  3 mount flags=MS_BIND|MS_REC ... target='/'  # what".
+    Flags by name, modes in octal, blobs by size (a BPF program differs between architectures)."""
+    import os
+
+    from .plan import NAMESPACE_FLAGS
+    from .spec import mountopts as mo
+
+    tables = {
+        "ms": {k: v for k, v in vars(mo).items() if k.startswith("MS_") and isinstance(v, int)},
+        "attr": {k: v for k, v in vars(mo).items() if k.startswith("MOUNT_ATTR_") and isinstance(v, int)},
+        "at": {"AT_RECURSIVE": mo.AT_RECURSIVE},
+        "mnt": {k: v for k, v in globals().items() if k.startswith("MNT_") and isinstance(v, int)},
+        "clone": {"CLONE_NEW" + ("NS" if k == "mount" else k.upper()): v for k, v in NAMESPACE_FLAGS.items()},
+    }
+    named = {
+        "sync": {v: k for k, v in globals().items() if k.startswith("SYNC_") and isinstance(v, int)},
+        "chdir": {v: k for k, v in globals().items() if k.startswith("CHDIR_") and isinstance(v, int)},
+        "caps": {v: k for k, v in globals().items() if k.startswith("CAPS_") and isinstance(v, int)},
+    }
+
+    def show(value: int, shown: str) -> str:
+        if shown in tables:
+            names = [k for k, v in sorted(tables[shown].items(), key=lambda kv: kv[1])
+                     if v and v & (v - 1) == 0 and value & v]
+            rest = value & ~sum(tables[shown][k] for k in names)
+            return "|".join(names + ([hex(rest)] if rest else [])) or "0"
+        if shown in named:
+            return named[shown].get(value, str(value))
+        if shown == "x":
+            return hex(value)
+        if shown == "o":
+            return oct(value)
+        if shown == "dev":
+            return f"{os.major(value)}:{os.minor(value)}"
+        return str(value)
+
+    lines = []
+    for i, op in enumerate(ops):
+        _name, fields, strings, blob = OPS[op.code]
+        parts = [f"{i:3} {op.name}"]
+        parts += [f"{name}={show(op[name], shown)}" for name, _s, _sh, _b, shown in fields]
+        parts += [f"{name}={op[name]!r}" for name, _count in strings]
+        for name, kind in blob:
+            value = op[name]
+            if kind == "bpf":
+                parts.append(f"{name}=<{len(value)} bytes>")
+            elif kind == "u32s":
+                parts.append(f"{name}={list(value)}")
+            else:
+                parts.append(f"{name}={hex(value)}")
+        lines.append(" ".join(parts) + (f"  # {op.what}" if op.what else ""))
+    return "\n".join(lines) + "\n"

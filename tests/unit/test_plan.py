@@ -124,7 +124,6 @@ FS_OPS = {
     P.OP_MASK,
     P.OP_READONLY,
     P.OP_MKDIR,
-    P.OP_CHOWN,
     P.OP_MOUNT_SETATTR,
     P.OP_CHDIR,
 }

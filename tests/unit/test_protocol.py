@@ -24,7 +24,14 @@ ROOT = Path(__file__).resolve().parents[2]
 HEADER = ROOT / "csrc" / "ocirun.h"
 
 # Python name prefix -> C name prefix
-PREFIXES = {"OP_": "OP_", "MSG_": "MSG_", "SYNC_": "SYNC_", "MNT_": "OCIRUN_MNT_", "CHDIR_": "OCIRUN_CHDIR_"}
+PREFIXES = {
+    "OP_": "OP_",
+    "MSG_": "MSG_",
+    "SYNC_": "SYNC_",
+    "MNT_": "OCIRUN_MNT_",
+    "CHDIR_": "OCIRUN_CHDIR_",
+    "CAPS_": "OCIRUN_CAPS_",
+}
 SINGLES = {"ABI_VERSION": "OCIRUN_ABI_VERSION", "PLAN_MAGIC": "OCIRUN_PLAN_MAGIC"}
 # C names without a Python mirror on purpose: OP_MAX is the C side's bound of the op table.
 C_ONLY = {"OP_MAX"}
@@ -108,8 +115,55 @@ def test_every_op_code_of_the_header_has_a_python_mirror() -> None:
     ops = {k: v for k, v in c.items() if k.startswith("OP_") and k not in C_ONLY}
     missing = sorted(k for k in ops if not hasattr(P, k))
     assert not missing, f"in csrc/ocirun.h but not in ocirun/protocol.py: {missing}"
-    # the op codes are 1 .. OP_MAX-1 without gaps: init.c dispatches on them
-    assert sorted(ops.values()) == list(range(1, c["OP_MAX"]))
+    # the op codes are 1 .. OP_MAX-1 without gaps but the retired ones: init.c dispatches on them
+    assert sorted([*ops.values(), *P.RETIRED_OP_CODES]) == list(range(1, c["OP_MAX"]))
+
+
+def test_retired_op_codes_are_given_to_no_op() -> None:
+    assert not set(P.RETIRED_OP_CODES) & set(header_constants().values()) & set(P.OPS)
+    assert not set(P.RETIRED_OP_CODES) & {v for k, v in python_constants().items() if k.startswith("OP_")}
+
+
+def test_every_op_has_a_layout() -> None:
+    ops = {v for k, v in python_constants().items() if k.startswith("OP_")}
+    assert set(P.OPS) == ops
+    for code, (name, fields, strings, blob) in P.OPS.items():
+        assert getattr(P, "OP_" + name.upper()) == code
+        assert not (strings and blob), name
+        names = [f[0] for f in fields] + [s[0] for s in strings] + [b[0] for b in blob]
+        assert len(set(names)) == len(names), name
+        # the bits of the fields of one slot do not overlap
+        for slot in range(4):
+            used = 0
+            for _n, fslot, shift, bits, _shown in fields:
+                if fslot == slot:
+                    mask = ((1 << bits) - 1) << shift
+                    assert not used & mask, name
+                    used |= mask
+        for _s, count in strings:
+            assert count is None or count in names, name
+
+
+def header_fields(text: str | None = None) -> dict[str, tuple[int, int, int]]:
+    """accessor name -> (slot, shift, bits) of every OP_FIELD and OP_BITS line of csrc/ocirun.h."""
+    if text is None:
+        text = HEADER.read_text()
+    out = {}
+    for name, slot in re.findall(r"^OP_FIELD\((\w+), ([abcd])\)", text, re.M):
+        out[name] = ("abcd".index(slot), 0, 64)
+    for name, slot, shift, bits in re.findall(r"^OP_BITS\((\w+), ([abcd]), (\d+), (\d+)\)", text, re.M):
+        out[name] = ("abcd".index(slot), int(shift), int(bits))
+    return out
+
+
+def test_header_accessors_name_the_fields_of_protocol_ops() -> None:
+    """init.c reads an op's arguments by the names protocol.OPS gives them: <op>_<field>."""
+    python = {
+        f"{name}_{field}": (slot, shift, bits)
+        for name, fields, _s, _b in P.OPS.values()
+        for field, slot, shift, bits, _shown in fields
+    }
+    assert header_fields() == python
 
 
 def test_every_constant_of_the_header_has_a_python_mirror() -> None:
