@@ -7,13 +7,14 @@ against a temporary bundle whose rootfs has an /etc/passwd, and checks the op se
 from __future__ import annotations
 
 import copy
+import json
 import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ocirun import caps, plan, shim, users
+from ocirun import caps, plan, seccomp, shim, users
 from ocirun import protocol as P
 from ocirun.cgroups import Hierarchy
 from ocirun.errors import InvalidSpec
@@ -1029,3 +1030,57 @@ def test_bind_source_in_the_rootfs_is_resolved_when_mounted(bundle: Path, userns
     ops = op_list(launch)
     self_bind = next(i for i, (c, _w, _a, p) in enumerate(ops) if c == P.OP_MOUNT and strings(p, 2) == (rootfs, rootfs))
     assert self_bind < index(launch, P.OP_ROOTFS) < first < second
+
+
+# ---------------------------------------------------------------------------- golden plans
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+FAKE_BPF = bytes.fromhex("0600000000000000")  # one instruction: the real program depends on the architecture
+
+
+def golden_listing(bundle: Path, case: dict[str, Any]) -> str:
+    """The decoded plan of a tests/golden/*.json config, its "golden" key saying how it is planned
+    (plan.build, or plan.build_exec with its pid and namespaces); the bundle's path reads /bundle."""
+    options = dict(case.pop("golden"))
+    call = options.pop("call")
+    rootfs = str(bundle / "rootfs")
+    if call == "build_exec":
+        launch = plan.build_exec(Process.from_json(case["process"]), rootfs=rootfs, **options)
+    else:
+        if "cgroup_hierarchies" in options:
+            options["cgroup_hierarchies"] = [Hierarchy(*h) for h in options["cgroup_hierarchies"]]
+        launch = plan.build(Spec.from_json(case), rootfs=rootfs, bundle=str(bundle), **options)
+    return launch.plan.listing().replace(str(bundle), "/bundle")
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in GOLDEN.glob("*.json")))
+def test_golden_plan(bundle: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """The plan of each canonical config, decoded op by op, is checked in as tests/golden/NAME.txt
+    and reviewed like code: a change to what the init stage is told to do shows there.
+    OCIRUN_UPDATE_GOLDEN=1 rewrites the files (tests/README.md)."""
+    monkeypatch.setattr(caps, "last_cap", lambda: 40)  # the host's kernel is no part of a plan
+    monkeypatch.setattr(seccomp, "compile_bpf", lambda profile: (FAKE_BPF, []))
+    got = golden_listing(bundle, json.loads((GOLDEN / f"{name}.json").read_text()))
+    got = f"# the plan of tests/golden/{name}.json (tests/unit/test_plan.py::test_golden_plan)\n" + got
+    expected = GOLDEN / f"{name}.txt"
+    if os.environ.get("OCIRUN_UPDATE_GOLDEN") == "1":
+        expected.write_text(got)
+    assert expected.exists(), f"no {expected}: run with OCIRUN_UPDATE_GOLDEN=1 and review it"
+    assert got == expected.read_text()
+
+
+def test_golden_plans_decode_back_to_their_bytes(bundle: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every field of every op of the golden plans is named: the decoded fields put back into their
+    slots give the op's arguments (decode refuses bits outside the fields)."""
+    monkeypatch.setattr(seccomp, "compile_bpf", lambda profile: (FAKE_BPF, []))
+    for path in sorted(GOLDEN.glob("*.json")):
+        case = json.loads(path.read_text())
+        options = case["golden"]
+        if options["call"] != "build":
+            continue
+        kwargs = {k: v for k, v in options.items() if k not in ("call", "cgroup_hierarchies")}
+        launch = plan.build(Spec.from_json(case), rootfs=str(bundle / "rootfs"), bundle=str(bundle), **kwargs)
+        ops = launch.plan.decode()
+        assert [op.code for op in ops] == launch.plan.codes()
+        assert [op.args for op in ops] == [args for _c, _w, args, _p in launch.plan.ops()]
+        assert [op.what for op in ops] == [launch.plan.describe(i) for i in range(len(ops))]
