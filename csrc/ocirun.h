@@ -63,14 +63,16 @@ enum ocirun_msg_kind {
                         SECCOMP_FILTER_FLAG_NEW_LISTENER); the parent takes a copy, waits for MSG_ACK */
 };
 
-/* Sync points (MSG_SYNC value). */
+/* Sync points (MSG_SYNC value), in the order they happen (ocirun/protocol.py draws the exchange;
+ * the values are names, not that order). */
 enum ocirun_sync_point {
-    SYNC_HOOKS = 1,  /* mounts done, before pivot_root: run createRuntime/prestart hooks */
     SYNC_UNSHARED = 3,/* the shim's child has made the namespaces it unshares (time): the parent may
                          write their settings now (the ACK of sync 1 follows) */
-    SYNC_CGROUPS = 2,/* before the first op that needs the cgroups: the ACK's value is the
+    SYNC_CGROUPS = 2,/* sync 2, before the first op that needs the cgroups: the ACK's value is the
                         container's pid as the host sees it, and it carries the `tasks` files of
                         the cgroup v1 hierarchies the process moves itself into (init.c wait_ack) */
+    SYNC_HOOKS = 1,  /* sync 3, mounts and devices done, before pivot_root: run the createRuntime,
+                        createContainer and prestart hooks */
 };
 
 /* Op codes.  What each op's arguments a, b, c, d and its payload hold is said once, in the OPS
@@ -129,67 +131,43 @@ enum ocirun_op_code {
     OP_MAX = 46,
 };
 
-/* The arguments by name: OP_FIELD(name, slot) is the whole slot, OP_BITS(name, slot, shift, bits)
- * a part of it.  tests/unit/test_protocol.py checks this list against protocol.OPS. */
+/* The arguments by name, one line per op: OP_FIELD(name, slot) is the whole slot, OP_BITS(name,
+ * slot, shift, bits) a part of it.  tests/unit/test_protocol.py checks them against protocol.OPS. */
 #define OP_FIELD(name, slot) \
     static inline int64_t name(const struct ocirun_op *op) { return op->slot; }
 #define OP_BITS(name, slot, shift, bits) \
     static inline int64_t name(const struct ocirun_op *op) \
     { return (int64_t)(((uint64_t)op->slot >> (shift)) & ((1ULL << (bits)) - 1)); }
 OP_FIELD(unshare_flags, a)
-OP_FIELD(mount_flags, a)
-OP_FIELD(mount_propagation, b)
-OP_FIELD(mount_how, c)               /* OCIRUN_MNT_* */
-OP_FIELD(mount_remount_flags, d)
-OP_FIELD(mknod_mode, a)
-OP_FIELD(mknod_dev, b)
-OP_FIELD(mknod_uid, c)
-OP_FIELD(mknod_gid, d)
+/* mount_how: OCIRUN_MNT_* */
+OP_FIELD(mount_flags, a) OP_FIELD(mount_propagation, b) OP_FIELD(mount_how, c) OP_FIELD(mount_remount_flags, d)
+OP_FIELD(mknod_mode, a) OP_FIELD(mknod_dev, b) OP_FIELD(mknod_uid, c) OP_FIELD(mknod_gid, d)
 OP_FIELD(write_file_procfs_only, a)
-OP_FIELD(sync_point, a)              /* SYNC_* */
-OP_FIELD(chdir_phase, a)             /* 0, OCIRUN_CHDIR_FIRST or OCIRUN_CHDIR_AGAIN */
-OP_FIELD(rlimit_resource, a)
-OP_FIELD(rlimit_soft, b)
-OP_FIELD(rlimit_hard, c)
-OP_FIELD(seccomp_flags, a)
-OP_FIELD(seccomp_instructions, b)
+OP_FIELD(sync_point, a) /* SYNC_* */
+OP_FIELD(chdir_phase, a) /* 0, OCIRUN_CHDIR_FIRST or OCIRUN_CHDIR_AGAIN */
+OP_FIELD(rlimit_resource, a) OP_FIELD(rlimit_soft, b) OP_FIELD(rlimit_hard, c)
+OP_FIELD(seccomp_flags, a) OP_FIELD(seccomp_instructions, b)
 OP_FIELD(setgroups_count, a)
-OP_FIELD(setid_uid, a)
-OP_FIELD(setid_gid, b)
-OP_FIELD(caps_mode, a)               /* OCIRUN_CAPS_* */
-OP_FIELD(caps_last_cap, b)
+OP_FIELD(setid_uid, a) OP_FIELD(setid_gid, b)
+OP_FIELD(caps_mode, a) OP_FIELD(caps_last_cap, b) /* OCIRUN_CAPS_* */
 OP_FIELD(umask_mask, a)
 OP_FIELD(personality_persona, a)
 OP_FIELD(exec_lookup_count, a)
 OP_FIELD(ready_parent_exits, a)
 OP_FIELD(wait_fifo_fd, a)
 OP_FIELD(close_from_fd, a)
-OP_FIELD(exec_argc, a)
-OP_FIELD(exec_envc, b)
+OP_FIELD(exec_argc, a) OP_FIELD(exec_envc, b)
 OP_FIELD(mkdir_mode, a)
 OP_FIELD(oom_score_adj_score, a)
-OP_FIELD(mount_setattr_attr_set, a)
-OP_FIELD(mount_setattr_attr_clr, b)
-OP_FIELD(mount_setattr_propagation, c)
+OP_FIELD(mount_setattr_attr_set, a) OP_FIELD(mount_setattr_attr_clr, b) OP_FIELD(mount_setattr_propagation, c)
 OP_FIELD(mount_setattr_at_flags, d)
-OP_FIELD(hook_nargs, a)
-OP_FIELD(hook_nenv, b)
-OP_FIELD(hook_timeout, c)
-OP_FIELD(hook_index, d)
-OP_FIELD(console_socket_fd, a)
-OP_BITS(console_rows, b, 16, 16)
-OP_BITS(console_cols, b, 0, 16)
-OP_BITS(console_dev_console, b, 32, 1)
-OP_BITS(console_clear_onlcr, b, 33, 1)
-OP_FIELD(console_uid, c)
-OP_FIELD(console_gid, d)
+OP_FIELD(hook_nargs, a) OP_FIELD(hook_nenv, b) OP_FIELD(hook_timeout, c) OP_FIELD(hook_index, d)
+OP_FIELD(console_socket_fd, a) OP_FIELD(console_uid, c) OP_FIELD(console_gid, d)
+OP_BITS(console_rows, b, 16, 16) OP_BITS(console_cols, b, 0, 16)
+OP_BITS(console_dev_console, b, 32, 1) OP_BITS(console_clear_onlcr, b, 33, 1)
 OP_FIELD(affinity_size, a)
-OP_FIELD(sched_policy, a)
-OP_FIELD(sched_nice, b)
-OP_FIELD(sched_priority, c)
-OP_FIELD(sched_flags, d)
-OP_BITS(ioprio_ioclass, a, 13, 3)
-OP_BITS(ioprio_level, a, 0, 13)
+OP_FIELD(sched_policy, a) OP_FIELD(sched_nice, b) OP_FIELD(sched_priority, c) OP_FIELD(sched_flags, d)
+OP_BITS(ioprio_ioclass, a, 13, 3) OP_BITS(ioprio_level, a, 0, 13)
 OP_FIELD(pidns_fork_fd, a)
 
 /* mount_how */

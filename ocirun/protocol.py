@@ -8,12 +8,14 @@
     [user ns: id maps]                     [user ns: wait for sync 1]
     /* sync 1 */ send ACK  ------------->  [user ns: become root]
     create cgroups v1, apply resources     execveat(sealed memfd) ---->  run ops in order: mounts ...
-                                                                         OP_SYNC(HOOKS):
-    /* sync 2 */ run hooks, send ACK <------------------------------------  MSG_SYNC, wait
-                                                                         OP_SYNC(CGROUPS):
-    /* sync 3 */ ACK (host pid) + v1 `tasks` fds <------------------------  MSG_SYNC, wait;
+                                                                         OP_SYNC(SYNC_CGROUPS):
+    /* sync 2 */ ACK (host pid) + v1 `tasks` fds <------------------------  MSG_SYNC, wait;
                                                                          write "0" to each
-                                                                         ... creds, lookup
+                                                                         ... devices
+                                                                         OP_SYNC(SYNC_HOOKS):
+    /* sync 3 */ run hooks, send ACK <------------------------------------  MSG_SYNC, wait
+                                                                         ... pivot_root, creds,
+                                                                         exec lookup
     /* sync 4 */ write state.json <-----------------------------------------  OP_READY: MSG_READY
     exit (create) / wait (run)                                            OP_WAIT_FIFO (create)
                                                                          ... OP_EXEC: execve
@@ -22,14 +24,20 @@
 The process joins its cgroups without the kernel's global cgroup_threadgroup_rwsem, whose write
 side (a parent writing the child's pid to cgroup.procs) waits for an RCU grace period, 5-10 ms
 here: it is born in its cgroup v2 (clone3 CLONE_INTO_CGROUP) and moves itself into its v1 ones
-(a thread writing "0" to `tasks`), with the fds the parent sends with the ACK of sync 3 (the
+(a thread writing "0" to `tasks`), with the fds the parent sends with the ACK of sync 2 (the
 parent makes those cgroups while the init stage sets up the rootfs; `exec` joins a container's
 cgroups the same way).  Without a new user namespace nothing has to happen between clone and
 exec, so the shim clones with CLONE_VM|CLONE_VFORK (no copy of the interpreter's page tables)
 and sync 1 is skipped.
 
+The sync points are numbered in the order they happen; the values of SYNC_* are only names.  A
+plan with a cgroup mount reaches SYNC_CGROUPS before that mount; one without createRuntime,
+createContainer or prestart hooks has no SYNC_HOOKS.
+
 A failing op i sends MSG_ERROR {step=i, err=errno, detail}; the parent names the op with the
-description it gave it when planning (Plan.describe).  See csrc/ocirun.h for the layouts.
+description it gave it when planning (Plan.describe).  See csrc/ocirun.h for the layouts, and
+OPS below for what each op's fields hold.  This drawing is the protocol's one; README.md,
+csrc/shim.c and csrc/ocirun.h sketch parts of it.
 """
 
 from __future__ import annotations

@@ -150,9 +150,11 @@ def header_fields(text: str | None = None) -> dict[str, tuple[int, int, int]]:
     if text is None:
         text = HEADER.read_text()
     out = {}
-    for name, slot in re.findall(r"^OP_FIELD\((\w+), ([abcd])\)", text, re.M):
+    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+    text = re.sub(r"#define[^\n]*(\\\n[^\n]*)*", " ", text)  # the macros' own definitions
+    for name, slot in re.findall(r"\bOP_FIELD\((\w+), ([abcd])\)", text):
         out[name] = ("abcd".index(slot), 0, 64)
-    for name, slot, shift, bits in re.findall(r"^OP_BITS\((\w+), ([abcd]), (\d+), (\d+)\)", text, re.M):
+    for name, slot, shift, bits in re.findall(r"\bOP_BITS\((\w+), ([abcd]), (\d+), (\d+)\)", text):
         out[name] = ("abcd".index(slot), int(shift), int(bits))
     return out
 
