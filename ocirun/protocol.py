@@ -179,8 +179,9 @@ CAPS_SET = 2
 #
 #   fields:  (name, slot, shift, bits, shown as): slot 0..3 is a..d; most fields are the whole slot
 #            (shift 0, 64 bits), a few share one (the console's size and switches).  "shown as" is
-#            for listings: d decimal, x hex, o octal, b 0/1, or the flag table (ms: MS_*, mnt:
-#            MNT_*, clone: CLONE_*, attr: MOUNT_ATTR_*, at: AT_*), dev (major:minor), sync, chdir, caps.
+#            for listings: d decimal, u unsigned (C reads a u64, decode gives it as such), x hex, o
+#            octal, b 0/1, or the flag table (ms: MS_*, mnt: MNT_*, clone: CLONE_*, attr: MOUNT_ATTR_*,
+#            at: AT_*), dev (major:minor), sync, chdir, caps.
 #   strings: the payload's NUL-terminated strings in order: (name, None) is one string, (name, field)
 #            as many as that field says.
 #   blob:    a binary payload instead: u32s (that many uint32, `count`; 8 zero bytes for none),
@@ -218,7 +219,7 @@ OPS: dict[int, Layout] = {
     OP_SYNC: ("sync", (_f("point", "a", "sync"),), (), ()),  # SYNC_*: tell the parent, wait for its ACK
     # phase: 0 chdir and check; CHDIR_FIRST as root (EACCES, EPERM left for) CHDIR_AGAIN as the user
     OP_CHDIR: ("chdir", (_f("phase", "a", "chdir"),), (("path", None),), ()),
-    OP_RLIMIT: ("rlimit", (_f("resource", "a"), _f("soft", "b"), _f("hard", "c")), (), ()),
+    OP_RLIMIT: ("rlimit", (_f("resource", "a"), _f("soft", "b", "u"), _f("hard", "c", "u")), (), ()),  # u64
     OP_NO_NEW_PRIVS: ("no_new_privs", (), (), ()),
     OP_SECCOMP: ("seccomp", (_f("flags", "a", "x"), _f("instructions", "b")), (), (("bpf", "bpf"),)),
     OP_SETGROUPS: ("setgroups", (_f("count", "a"),), (), (("gids", "u32s"),)),
@@ -265,6 +266,11 @@ OPS: dict[int, Layout] = {
 }
 
 _U64 = 1 << 64
+
+
+def _signed(value: int) -> int:
+    """A u64 (RLIM_INFINITY is 2**64-1) in a signed 64-bit slot, as C's (u64) cast reads it back."""
+    return value - _U64 if value >= 1 << 63 else value
 
 
 class Plan:
@@ -348,7 +354,7 @@ class Plan:
         self.add(OP_CHDIR, what, phase, strings=(path,))
 
     def rlimit(self, what: str, *, resource: int, soft: int, hard: int) -> None:
-        self.add(OP_RLIMIT, what, resource, soft, hard)
+        self.add(OP_RLIMIT, what, resource, _signed(soft), _signed(hard))
 
     def no_new_privs(self, what: str) -> None:
         self.add(OP_NO_NEW_PRIVS, what)
@@ -508,8 +514,10 @@ def decode(data: bytes) -> list[DecodedOp]:
         _name, fields, strings, blob = OPS[code]
         values: dict[str, Any] = {}
         rebuilt = [0, 0, 0, 0]
-        for name, slot, shift, bits, _shown in fields:
+        for name, slot, shift, bits, shown in fields:
             value = slots[slot] if bits == 64 else (slots[slot] >> shift) & ((1 << bits) - 1)
+            if shown == "u":
+                value %= _U64
             values[name] = value
             rebuilt[slot] |= value << shift if bits < 64 else value
         if [(v + _U64) % _U64 for v in rebuilt] != [(v + _U64) % _U64 for v in slots]:

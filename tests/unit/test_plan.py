@@ -1072,3 +1072,16 @@ def test_golden_plans_decode_back_to_their_bytes(bundle: Path, monkeypatch: pyte
         assert [op.code for op in ops] == launch.plan.codes()
         assert [op.args for op in ops] == [args for _c, _w, args, _p in launch.plan.ops()]
         assert [op.what for op in ops] == [launch.plan.describe(i) for i in range(len(ops))]
+
+
+def test_unlimited_rlimit_is_planned(bundle: Path) -> None:
+    """RLIM_INFINITY (2**64-1, as config.json writes "unlimited") fits the op's signed slot as C's
+    u64 reads it back; it made the planner fail with OverflowError (internal error)."""
+    unlimited = (1 << 64) - 1
+    rl = [{"type": "RLIMIT_CORE", "soft": 0, "hard": unlimited}, {"type": "RLIMIT_NOFILE", "soft": unlimited,
+                                                                  "hard": unlimited}]
+    launch = build(bundle, config(process__rlimits=rl))
+    got = [op.values for op in decoded(launch) if op.code == P.OP_RLIMIT]
+    assert got == [{"resource": 4, "soft": 0, "hard": unlimited},
+                   {"resource": 7, "soft": unlimited, "hard": unlimited}]
+    assert [args[1:3] for c, _w, args, _p in launch.plan.ops() if c == P.OP_RLIMIT] == [(0, -1), (-1, -1)]
