@@ -12,9 +12,9 @@
  * MSG_ERROR {step = i, err = errno} on the sync socket and exits 1; after the parent is gone (a
  * failed execve after `start`) it writes one line on stderr instead and exits 127.
  *
- * The order of the steps follows runc's standard init and is set by the plan (tests/golden/*.txt
- * show whole plans): mounts, the cgroups sync, devices, the hooks sync, sysctls, masked and
- * read-only paths, pivot_root, the console, hostname; then close-on-exec of every fd but stdio and
+ * The order of the steps follows runc's standard init and is set by the plan (tests/golden has
+ * whole plans): mounts, the cgroups sync, devices, the hooks sync, sysctls, masked and read-only
+ * paths, pivot_root, the console, hostname; then close-on-exec of every fd but stdio and
  * preserved ones, rlimits, oom_score_adj, scheduler, I/O priority, personality, LSM labels,
  * no_new_privs or else seccomp, chdir (as root), bounding set, setgroups/setresgid/setresuid,
  * chdir (as the user, where root could not), capabilities, umask, executable lookup, READY, wait
