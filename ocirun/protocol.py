@@ -44,7 +44,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from .plandecode import DecodedOp
 
 ABI_VERSION = 1
 PLAN_MAGIC = 0x5049434F
@@ -173,12 +173,13 @@ CAPS_SET = 2
 # ---- the layout of every op: the one description of its fields ------------------------------------
 #
 # An op is a header {code, size, a, b, c, d} and a payload (ocirun.h).  OPS says, per op code, what
-# a, b, c and d hold, and what the payload is; the builders of Plan below fill them in, `decode`
-# reads them back by the same table, and csrc/ocirun.h names the same fields for init.c
-# (OP_FIELD/OP_BITS; tests/unit/test_protocol.py checks that the two agree).
+# a, b, c and d hold, and what the payload is; the builders of Plan below fill them in,
+# ocirun/plandecode.py reads them back by the same table (tests, --debug: off the hot path), and
+# csrc/ocirun.h names the same fields for init.c (OP_FIELD/OP_BITS; tests/unit/test_protocol.py
+# checks that the two agree).
 #
-#   fields:  (name, slot, shift, bits, shown as): slot 0..3 is a..d; most fields are the whole slot
-#            (shift 0, 64 bits), a few share one (the console's size and switches).  "shown as" is
+#   fields:  (name, slot, shown as[, shift, bits]): the slot is a, b, c or d; most fields are the
+#            whole slot, a few share one (the console's size and switches).  "shown as" is
 #            for listings: d decimal, u unsigned (C reads a u64, decode gives it as such), x hex, o
 #            octal, b 0/1, or the flag table (ms: MS_*, mnt: MNT_*, clone: CLONE_*, attr: MOUNT_ATTR_*,
 #            at: AT_*), dev (major:minor), sync, chdir, caps.
@@ -188,23 +189,18 @@ CAPS_SET = 2
 #            u64 (one uint64 each, in order), mask (a CPU bit mask), bpf (struct sock_filter[]).
 # An op without fields or payload takes no arguments.
 
-Field = tuple[str, int, int, int, str]
+Field = tuple[str, str, str] | tuple[str, str, str, int, int]
 Layout = tuple[str, tuple[Field, ...], tuple[tuple[str, "str | None"], ...], tuple[tuple[str, str], ...]]
 
-
-def _f(name: str, slot: str, shown: str = "d", shift: int = 0, bits: int = 64) -> Field:
-    return (name, "abcd".index(slot), shift, bits, shown)
-
-
 OPS: dict[int, Layout] = {
-    OP_UNSHARE: ("unshare", (_f("flags", "a", "clone"),), (), ()),
+    OP_UNSHARE: ("unshare", (("flags", "a", "clone"),), (), ()),
     # mount(source, target, fstype, flags, data), resolving the target as `how` (MNT_*) says, then a
     # remount with remount_flags (0: none) and a propagation change (0: none) of the new mount
-    OP_MOUNT: ("mount", (_f("flags", "a", "ms"), _f("propagation", "b", "ms"), _f("how", "c", "mnt"),
-                         _f("remount_flags", "d", "ms")),
+    OP_MOUNT: ("mount", (("flags", "a", "ms"), ("propagation", "b", "ms"), ("how", "c", "mnt"),
+                         ("remount_flags", "d", "ms")),
                (("source", None), ("target", None), ("fstype", None), ("data", None)), ()),
     OP_ROOTFS: ("rootfs", (), (("path", None),), ()),  # host path: the root of later "in root" paths
-    OP_MKNOD: ("mknod", (_f("mode", "a", "o"), _f("dev", "b", "dev"), _f("uid", "c"), _f("gid", "d")),
+    OP_MKNOD: ("mknod", (("mode", "a", "o"), ("dev", "b", "dev"), ("uid", "c", "d"), ("gid", "d", "d")),
                (("path", None),), ()),
     OP_SYMLINK: ("symlink", (), (("target", None), ("path", None)), ()),  # path -> target
     OP_PIVOT_ROOT: ("pivot_root", (), (), ()),
@@ -212,57 +208,57 @@ OPS: dict[int, Layout] = {
     OP_SETHOSTNAME: ("sethostname", (), (("name", None),), ()),
     OP_SETDOMAINNAME: ("setdomainname", (), (("name", None),), ()),
     # procfs_only: the file must be on a procfs (written as it is); else it is truncated first
-    OP_WRITE_FILE: ("write_file", (_f("procfs_only", "a", "b"),), (("path", None), ("content", None)), ()),
+    OP_WRITE_FILE: ("write_file", (("procfs_only", "a", "b"),), (("path", None), ("content", None)), ()),
     OP_OPEN_DEVNULL: ("open_devnull", (), (), ()),
     OP_MASK: ("mask", (), (("path", None),), ()),
     OP_READONLY: ("readonly", (), (("path", None),), ()),
-    OP_SYNC: ("sync", (_f("point", "a", "sync"),), (), ()),  # SYNC_*: tell the parent, wait for its ACK
+    OP_SYNC: ("sync", (("point", "a", "sync"),), (), ()),  # SYNC_*: tell the parent, wait for its ACK
     # phase: 0 chdir and check; CHDIR_FIRST as root (EACCES, EPERM left for) CHDIR_AGAIN as the user
-    OP_CHDIR: ("chdir", (_f("phase", "a", "chdir"),), (("path", None),), ()),
-    OP_RLIMIT: ("rlimit", (_f("resource", "a"), _f("soft", "b", "u"), _f("hard", "c", "u")), (), ()),  # u64
+    OP_CHDIR: ("chdir", (("phase", "a", "chdir"),), (("path", None),), ()),
+    OP_RLIMIT: ("rlimit", (("resource", "a", "d"), ("soft", "b", "u"), ("hard", "c", "u")), (), ()),  # u64
     OP_NO_NEW_PRIVS: ("no_new_privs", (), (), ()),
-    OP_SECCOMP: ("seccomp", (_f("flags", "a", "x"), _f("instructions", "b")), (), (("bpf", "bpf"),)),
-    OP_SETGROUPS: ("setgroups", (_f("count", "a"),), (), (("gids", "u32s"),)),
-    OP_SETID: ("setid", (_f("uid", "a"), _f("gid", "b")), (), ()),  # setresgid, setresuid, caps kept
+    OP_SECCOMP: ("seccomp", (("flags", "a", "x"), ("instructions", "b", "d")), (), (("bpf", "bpf"),)),
+    OP_SETGROUPS: ("setgroups", (("count", "a", "d"),), (), (("gids", "u32s"),)),
+    OP_SETID: ("setid", (("uid", "a", "d"), ("gid", "b", "d")), (), ()),  # setresgid, setresuid, caps kept
     # mode CAPS_BOUNDING: drop from the bounding set what it lacks; CAPS_SET: the other four sets
-    OP_CAPS: ("caps", (_f("mode", "a", "caps"), _f("last_cap", "b")), (),
+    OP_CAPS: ("caps", (("mode", "a", "caps"), ("last_cap", "b", "d")), (),
               (("bounding", "u64"), ("effective", "u64"), ("permitted", "u64"), ("inheritable", "u64"),
                ("ambient", "u64"))),
-    OP_UMASK: ("umask", (_f("mask", "a", "o"),), (), ()),
-    OP_PERSONALITY: ("personality", (_f("persona", "a", "x"),), (), ()),
-    OP_EXEC_LOOKUP: ("exec_lookup", (_f("count", "a"),), (("candidates", "count"),), ()),  # first executable
+    OP_UMASK: ("umask", (("mask", "a", "o"),), (), ()),
+    OP_PERSONALITY: ("personality", (("persona", "a", "x"),), (), ()),
+    OP_EXEC_LOOKUP: ("exec_lookup", (("count", "a", "d"),), (("candidates", "count"),), ()),  # first executable
     # clears the parent-death signal and sends MSG_READY; parent_exits: create, errors go to stderr after
-    OP_READY: ("ready", (_f("parent_exits", "a", "b"),), (), ()),
-    OP_WAIT_FIFO: ("wait_fifo", (_f("fd", "a"),), (), ()),  # block until `start` writes a byte
-    OP_CLOSE_FROM: ("close_from", (_f("fd", "a"),), (), ()),  # it and all above close-on-exec
-    OP_EXEC: ("exec", (_f("argc", "a"), _f("envc", "b")), (("argv", "argc"), ("envp", "envc")), ()),
-    OP_MKDIR: ("mkdir", (_f("mode", "a", "o"),), (("path", None),), ()),  # and parents (init.c: 0755)
-    OP_OOM_SCORE_ADJ: ("oom_score_adj", (_f("score", "a"),), (), ()),
+    OP_READY: ("ready", (("parent_exits", "a", "b"),), (), ()),
+    OP_WAIT_FIFO: ("wait_fifo", (("fd", "a", "d"),), (), ()),  # block until `start` writes a byte
+    OP_CLOSE_FROM: ("close_from", (("fd", "a", "d"),), (), ()),  # it and all above close-on-exec
+    OP_EXEC: ("exec", (("argc", "a", "d"), ("envc", "b", "d")), (("argv", "argc"), ("envp", "envc")), ()),
+    OP_MKDIR: ("mkdir", (("mode", "a", "o"),), (("path", None),), ()),  # and parents (init.c: 0755)
+    OP_OOM_SCORE_ADJ: ("oom_score_adj", (("score", "a", "d"),), (), ()),
     OP_SETSID: ("setsid", (), (), ()),
-    OP_MOUNT_SETATTR: ("mount_setattr", (_f("attr_set", "a", "attr"), _f("attr_clr", "b", "attr"),
-                                         _f("propagation", "c", "ms"), _f("at_flags", "d", "at")),
+    OP_MOUNT_SETATTR: ("mount_setattr", (("attr_set", "a", "attr"), ("attr_clr", "b", "attr"),
+                                         ("propagation", "c", "ms"), ("at_flags", "d", "at")),
                        (("path", None),), ()),
     OP_LOOPBACK_UP: ("loopback_up", (), (), ()),
     # a startContainer hook, run in the container: the state JSON goes to its stdin as state_before,
     # the container's pid (the ACK of SYNC_CGROUPS), state_after; timeout in seconds (0: none);
     # index: its place in the config, for the error
-    OP_HOOK: ("hook", (_f("nargs", "a"), _f("nenv", "b"), _f("timeout", "c"), _f("index", "d")),
+    OP_HOOK: ("hook", (("nargs", "a", "d"), ("nenv", "b", "d"), ("timeout", "c", "d"), ("index", "d", "d")),
               (("path", None), ("args", "nargs"), ("env", "nenv"), ("state_before", None), ("state_after", None)),
               ()),
     # a pty from the container's /dev/ptmx, its master sent on socket_fd; rows, cols (0: leave the
     # size); dev_console: the slave bound on /dev/console too (not for exec); clear_onlcr: the runtime
     # relays the pty itself (runc's tty.go); the slave chowned to uid:gid (-1: devpts's gid=)
-    OP_CONSOLE: ("console", (_f("socket_fd", "a"), _f("rows", "b", "d", 16, 16), _f("cols", "b", "d", 0, 16),
-                             _f("dev_console", "b", "b", 32, 1), _f("clear_onlcr", "b", "b", 33, 1),
-                             _f("uid", "c"), _f("gid", "d")), (), ()),
+    OP_CONSOLE: ("console", (("socket_fd", "a", "d"), ("rows", "b", "d", 16, 16), ("cols", "b", "d", 0, 16),
+                             ("dev_console", "b", "b", 32, 1), ("clear_onlcr", "b", "b", 33, 1),
+                             ("uid", "c", "d"), ("gid", "d", "d")), (), ()),
     OP_KEYRING: ("keyring", (), (("name", None),), ()),  # join a new session keyring of that name
-    OP_AFFINITY: ("affinity", (_f("size", "a"),), (), (("cpus", "mask"),)),  # sched_setaffinity
-    OP_SCHED: ("sched", (_f("policy", "a"), _f("nice", "b"), _f("priority", "c"), _f("flags", "d", "x")), (),
+    OP_AFFINITY: ("affinity", (("size", "a", "d"),), (), (("cpus", "mask"),)),  # sched_setaffinity
+    OP_SCHED: ("sched", (("policy", "a", "d"), ("nice", "b", "d"), ("priority", "c", "d"), ("flags", "d", "x")), (),
                (("runtime", "u64"), ("deadline", "u64"), ("period", "u64"))),  # sched_setattr
-    OP_IOPRIO: ("ioprio", (_f("ioclass", "a", "d", 13, 3), _f("level", "a", "d", 0, 13)), (), ()),
+    OP_IOPRIO: ("ioprio", (("ioclass", "a", "d", 13, 3), ("level", "a", "d", 0, 13)), (), ()),
     OP_CHROOT: ("chroot", (), (), ()),  # no mount namespace: chroot into the rootfs
     # setns into the pid namespace of fd and fork; the parent sends MSG_PID and exits
-    OP_PIDNS_FORK: ("pidns_fork", (_f("fd", "a"),), (), ()),
+    OP_PIDNS_FORK: ("pidns_fork", (("fd", "a", "d"),), (), ()),
 }
 
 _U64 = 1 << 64
@@ -468,6 +464,8 @@ class Plan:
 
     def decode(self) -> list[DecodedOp]:
         """Every op with its named fields and its description (for tests and --debug)."""
+        from .plandecode import decode
+
         ops = decode(self.encode())
         for op, what in zip(ops, self._descriptions, strict=True):
             op.what = what
@@ -475,129 +473,6 @@ class Plan:
 
     def listing(self) -> str:
         """One line per op: its name, named fields and payload, and its description."""
+        from .plandecode import listing
+
         return listing(self.decode())
-
-
-class DecodedOp:
-    """One op read back by its layout in OPS: ``op["flags"]``, ``op["target"]``."""
-
-    __slots__ = ("args", "code", "name", "values", "what")
-
-    def __init__(self, code: int, args: tuple[int, int, int, int], values: dict[str, Any]) -> None:
-        self.code = code
-        self.name = OPS[code][0]
-        self.args = args
-        self.values = values
-        self.what = ""
-
-    def __getitem__(self, name: str) -> Any:
-        return self.values[name]
-
-    def __repr__(self) -> str:
-        return f"<{self.name} {self.values}>"
-
-
-def decode(data: bytes) -> list[DecodedOp]:
-    """The ops of an encoded plan, each with its fields and payload named as OPS says; ValueError
-    for what init.c would refuse or misread (a bad header, an unknown op, bits outside the fields)."""
-    magic, abi, nops, total = (int(x) for x in PLAN_HDR.unpack_from(data))
-    if magic != PLAN_MAGIC or abi != ABI_VERSION or total != len(data):
-        raise ValueError("not a plan of this ABI")
-    ops = []
-    pos = PLAN_HDR.size
-    for i in range(nops):
-        code, size, *slots = (int(x) for x in OP_HDR.unpack_from(data, pos))
-        if size < OP_HDR.size or size % 8 or pos + size > len(data) or code not in OPS:
-            raise ValueError(f"op {i}: code {code}, size {size}")
-        payload = data[pos + OP_HDR.size : pos + size]
-        pos += size
-        _name, fields, strings, blob = OPS[code]
-        values: dict[str, Any] = {}
-        rebuilt = [0, 0, 0, 0]
-        for name, slot, shift, bits, shown in fields:
-            value = slots[slot] if bits == 64 else (slots[slot] >> shift) & ((1 << bits) - 1)
-            if shown == "u":
-                value %= _U64
-            values[name] = value
-            rebuilt[slot] |= value << shift if bits < 64 else value
-        if [(v + _U64) % _U64 for v in rebuilt] != [(v + _U64) % _U64 for v in slots]:
-            raise ValueError(f"op {i} ({OPS[code][0]}): arguments {slots} have bits outside its fields")
-        if strings:
-            parts = payload.split(b"\0")
-            at = 0
-            for name, count in strings:
-                n = 1 if count is None else values[count]
-                got = tuple(p.decode() for p in parts[at : at + n])
-                values[name] = got[0] if count is None else got
-                at += n
-        at = 0
-        for name, kind in blob:
-            if kind == "u32s":
-                n = values["count"]
-                values[name] = tuple(int.from_bytes(payload[j : j + 4], "little") for j in range(0, 4 * n, 4))
-            elif kind == "u64":
-                values[name] = int.from_bytes(payload[at : at + 8], "little")
-                at += 8
-            elif kind == "mask":
-                values[name] = int.from_bytes(payload[: values["size"]], "little")
-            else:
-                values[name] = payload
-        ops.append(DecodedOp(code, (slots[0], slots[1], slots[2], slots[3]), values))
-    if pos != len(data):
-        raise ValueError("bytes after the last op")
-    return ops
-
-
-def listing(ops: list[DecodedOp]) -> str:
-    """Decoded ops as text, one line each: "  3 mount flags=MS_BIND|MS_REC ... target='/'  # what".
-    Flags by name, modes in octal, blobs by size (a BPF program differs between architectures)."""
-    import os
-
-    from .plan import NAMESPACE_FLAGS
-    from .spec import mountopts as mo
-
-    tables = {
-        "ms": {k: v for k, v in vars(mo).items() if k.startswith("MS_") and isinstance(v, int)},
-        "attr": {k: v for k, v in vars(mo).items() if k.startswith("MOUNT_ATTR_") and isinstance(v, int)},
-        "at": {"AT_RECURSIVE": mo.AT_RECURSIVE},
-        "mnt": {k: v for k, v in globals().items() if k.startswith("MNT_") and isinstance(v, int)},
-        "clone": {"CLONE_NEW" + ("NS" if k == "mount" else k.upper()): v for k, v in NAMESPACE_FLAGS.items()},
-    }
-    named = {
-        "sync": {v: k for k, v in globals().items() if k.startswith("SYNC_") and isinstance(v, int)},
-        "chdir": {v: k for k, v in globals().items() if k.startswith("CHDIR_") and isinstance(v, int)},
-        "caps": {v: k for k, v in globals().items() if k.startswith("CAPS_") and isinstance(v, int)},
-    }
-
-    def show(value: int, shown: str) -> str:
-        if shown in tables:
-            names = [k for k, v in sorted(tables[shown].items(), key=lambda kv: kv[1])
-                     if v and v & (v - 1) == 0 and value & v]
-            rest = value & ~sum(tables[shown][k] for k in names)
-            return "|".join(names + ([hex(rest)] if rest else [])) or "0"
-        if shown in named:
-            return named[shown].get(value, str(value))
-        if shown == "x":
-            return hex(value)
-        if shown == "o":
-            return oct(value)
-        if shown == "dev":
-            return f"{os.major(value)}:{os.minor(value)}"
-        return str(value)
-
-    lines = []
-    for i, op in enumerate(ops):
-        _name, fields, strings, blob = OPS[op.code]
-        parts = [f"{i:3} {op.name}"]
-        parts += [f"{name}={show(op[name], shown)}" for name, _s, _sh, _b, shown in fields]
-        parts += [f"{name}={op[name]!r}" for name, _count in strings]
-        for name, kind in blob:
-            value = op[name]
-            if kind == "bpf":
-                parts.append(f"{name}=<{len(value)} bytes>")
-            elif kind == "u32s":
-                parts.append(f"{name}={list(value)}")
-            else:
-                parts.append(f"{name}={hex(value)}")
-        lines.append(" ".join(parts) + (f"  # {op.what}" if op.what else ""))
-    return "\n".join(lines) + "\n"

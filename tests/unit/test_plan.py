@@ -18,6 +18,7 @@ from ocirun import caps, plan, seccomp, shim, users
 from ocirun import protocol as P
 from ocirun.cgroups import Hierarchy
 from ocirun.errors import InvalidSpec
+from ocirun.plandecode import DecodedOp
 from ocirun.spec import mountopts as mo
 from ocirun.spec.model import Process, Spec
 
@@ -87,12 +88,12 @@ def names(launch: plan.Launch) -> list[str]:
     return [NAMES[c] for c in launch.plan.codes()]
 
 
-def decoded(launch: plan.Launch) -> list[P.DecodedOp]:
+def decoded(launch: plan.Launch) -> list[DecodedOp]:
     """The ops by name: ``op["target"]``, ``op["remount_flags"]`` (protocol.OPS)."""
     return launch.plan.decode()
 
 
-def mount_ops(launch: plan.Launch) -> list[P.DecodedOp]:
+def mount_ops(launch: plan.Launch) -> list[DecodedOp]:
     return [op for op in decoded(launch) if op.code == P.OP_MOUNT]
 
 
@@ -100,7 +101,7 @@ def index(launch: plan.Launch, code: int, start: int = 0) -> int:
     return launch.plan.codes().index(code, start)
 
 
-def user_mounts(launch: plan.Launch) -> list[tuple[int, P.DecodedOp]]:
+def user_mounts(launch: plan.Launch) -> list[tuple[int, DecodedOp]]:
     """(op index, op) of the OP_MOUNTs between OP_ROOTFS and the first device op."""
     ops = decoded(launch)
     out = []
@@ -289,7 +290,7 @@ def test_mount_arguments(bundle: Path) -> None:
     launch = build(bundle, config(mounts=MOUNTS))
     got = {op["target"]: op for _i, op in user_mounts(launch)}
 
-    def strs(op: P.DecodedOp) -> tuple[str, str, str, str]:
+    def strs(op: DecodedOp) -> tuple[str, str, str, str]:
         return op["source"], op["target"], op["fstype"], op["data"]
 
     op = got["/proc"]

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from ocirun import plandecode, shim
 from ocirun import protocol as P
-from ocirun import shim
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADER = ROOT / "csrc" / "ocirun.h"
@@ -128,7 +128,8 @@ def test_retired_op_codes_are_given_to_no_op() -> None:
 def test_every_op_has_a_layout() -> None:
     ops = {v for k, v in python_constants().items() if k.startswith("OP_")}
     assert set(P.OPS) == ops
-    for code, (name, fields, strings, blob) in P.OPS.items():
+    for code, (name, _fields, strings, blob) in P.OPS.items():
+        fields = plandecode.fields(code)
         assert getattr(P, "OP_" + name.upper()) == code
         assert not (strings and blob), name
         names = [f[0] for f in fields] + [s[0] for s in strings] + [b[0] for b in blob]
@@ -163,8 +164,8 @@ def test_header_accessors_name_the_fields_of_protocol_ops() -> None:
     """init.c reads an op's arguments by the names protocol.OPS gives them: <op>_<field>."""
     python = {
         f"{name}_{field}": (slot, shift, bits)
-        for name, fields, _s, _b in P.OPS.values()
-        for field, slot, shift, bits, _shown in fields
+        for code, (name, *_rest) in P.OPS.items()
+        for field, slot, shift, bits, _shown in plandecode.fields(code)
     }
     assert header_fields() == python
 
@@ -576,9 +577,9 @@ def test_builder_fields_decode_by_name(code: int) -> None:
 def test_decode_refuses_what_init_would_refuse() -> None:
     data = built_plan().encode()
     with pytest.raises(ValueError, match="ABI"):
-        P.decode(b"XXXX" + data[4:])
+        plandecode.decode(b"XXXX" + data[4:])
     with pytest.raises(ValueError, match="ABI"):
-        P.decode(data + b"\0" * 8)  # the header's size is the plan's
+        plandecode.decode(data + b"\0" * 8)  # the header's size is the plan's
     plan = P.Plan()
     plan.add(2, "a retired op")
     with pytest.raises(ValueError, match="code 2"):
