@@ -44,6 +44,8 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .plandecode import DecodedOp
 
 ABI_VERSION = 1
@@ -269,6 +271,20 @@ def _signed(value: int) -> int:
     return value - _U64 if value >= 1 << 63 else value
 
 
+def _no_fields(code: int) -> Callable[[Plan, str], None]:
+    def build(self: Plan, what: str) -> None:
+        self.add(code, what)
+
+    return build
+
+
+def _one_string(code: int) -> Callable[[Plan, str, str], None]:
+    def build(self: Plan, what: str, s0: str) -> None:
+        self.add(code, what, strings=(s0,))
+
+    return build
+
+
 class Plan:
     """An ordered list of ops for the init stage, each with the sentence that names it in errors.
 
@@ -303,6 +319,15 @@ class Plan:
 
     # ---- one builder per op (fields: OPS) ----
 
+    # the ops without fields: plan.pivot_root(what)
+    pivot_root, move_root, chroot = _no_fields(OP_PIVOT_ROOT), _no_fields(OP_MOVE_ROOT), _no_fields(OP_CHROOT)
+    open_devnull, no_new_privs = _no_fields(OP_OPEN_DEVNULL), _no_fields(OP_NO_NEW_PRIVS)
+    setsid, loopback_up = _no_fields(OP_SETSID), _no_fields(OP_LOOPBACK_UP)
+    # the ops of one string, a path or a name (OPS names it): plan.mask(what, path)
+    rootfs, mask, readonly = _one_string(OP_ROOTFS), _one_string(OP_MASK), _one_string(OP_READONLY)
+    sethostname, setdomainname = _one_string(OP_SETHOSTNAME), _one_string(OP_SETDOMAINNAME)
+    keyring = _one_string(OP_KEYRING)
+
     def unshare(self, what: str, *, flags: int) -> None:
         self.add(OP_UNSHARE, what, flags)
 
@@ -310,38 +335,14 @@ class Plan:
               flags: int = 0, propagation: int = 0, how: int = 0, remount_flags: int = 0) -> None:
         self.add(OP_MOUNT, what, flags, propagation, how, remount_flags, (source, target, fstype, data))
 
-    def rootfs(self, what: str, path: str) -> None:
-        self.add(OP_ROOTFS, what, strings=(path,))
-
     def mknod(self, what: str, path: str, *, mode: int, dev: int, uid: int, gid: int) -> None:
         self.add(OP_MKNOD, what, mode, dev, uid, gid, (path,))
 
     def symlink(self, what: str, *, target: str, path: str) -> None:
         self.add(OP_SYMLINK, what, strings=(target, path))
 
-    def pivot_root(self, what: str) -> None:
-        self.add(OP_PIVOT_ROOT, what)
-
-    def move_root(self, what: str) -> None:
-        self.add(OP_MOVE_ROOT, what)
-
-    def sethostname(self, what: str, name: str) -> None:
-        self.add(OP_SETHOSTNAME, what, strings=(name,))
-
-    def setdomainname(self, what: str, name: str) -> None:
-        self.add(OP_SETDOMAINNAME, what, strings=(name,))
-
     def write_file(self, what: str, path: str, content: str, *, procfs_only: bool) -> None:
         self.add(OP_WRITE_FILE, what, int(procfs_only), strings=(path, content))
-
-    def open_devnull(self, what: str) -> None:
-        self.add(OP_OPEN_DEVNULL, what)
-
-    def mask(self, what: str, path: str) -> None:
-        self.add(OP_MASK, what, strings=(path,))
-
-    def readonly(self, what: str, path: str) -> None:
-        self.add(OP_READONLY, what, strings=(path,))
 
     def sync(self, what: str, point: int) -> None:
         self.add(OP_SYNC, what, point)
@@ -351,9 +352,6 @@ class Plan:
 
     def rlimit(self, what: str, *, resource: int, soft: int, hard: int) -> None:
         self.add(OP_RLIMIT, what, resource, _signed(soft), _signed(hard))
-
-    def no_new_privs(self, what: str) -> None:
-        self.add(OP_NO_NEW_PRIVS, what)
 
     def seccomp(self, what: str, *, flags: int, instructions: int, bpf: bytes) -> None:
         self.add(OP_SECCOMP, what, flags, instructions, blob=bpf)
@@ -396,15 +394,9 @@ class Plan:
     def oom_score_adj(self, what: str, score: int) -> None:
         self.add(OP_OOM_SCORE_ADJ, what, score)
 
-    def setsid(self, what: str) -> None:
-        self.add(OP_SETSID, what)
-
     def mount_setattr(self, what: str, path: str, *, attr_set: int, attr_clr: int, propagation: int = 0,
                       at_flags: int = 0) -> None:
         self.add(OP_MOUNT_SETATTR, what, attr_set, attr_clr, propagation, at_flags, (path,))
-
-    def loopback_up(self, what: str) -> None:
-        self.add(OP_LOOPBACK_UP, what)
 
     def hook(self, what: str, *, path: str, args: list[str], env: list[str], state_before: str,
              state_after: str, timeout: int, index: int) -> None:
@@ -416,9 +408,6 @@ class Plan:
         b = (rows << 16) | cols | int(dev_console) << 32 | int(clear_onlcr) << 33
         self.add(OP_CONSOLE, what, socket_fd, b, uid, gid)
 
-    def keyring(self, what: str, name: str) -> None:
-        self.add(OP_KEYRING, what, strings=(name,))
-
     def affinity(self, what: str, cpus: bytes) -> None:
         self.add(OP_AFFINITY, what, len(cpus), blob=cpus)
 
@@ -429,9 +418,6 @@ class Plan:
 
     def ioprio(self, what: str, *, ioclass: int, level: int) -> None:
         self.add(OP_IOPRIO, what, ioclass << 13 | level)
-
-    def chroot(self, what: str) -> None:
-        self.add(OP_CHROOT, what)
 
     def pidns_fork(self, what: str, fd: int) -> None:
         self.add(OP_PIDNS_FORK, what, fd)
