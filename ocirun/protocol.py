@@ -191,8 +191,9 @@ CAPS_SET = 2
 #            u64 (one uint64 each, in order), mask (a CPU bit mask), bpf (struct sock_filter[]).
 # An op without fields or payload takes no arguments.
 
-Field = tuple[str, str, str] | tuple[str, str, str, int, int]
-Layout = tuple[str, tuple[Field, ...], tuple[tuple[str, "str | None"], ...], tuple[tuple[str, str], ...]]
+if TYPE_CHECKING:  # (no typing at run time: protocol is imported by every create)
+    Field = tuple[str, str, str] | tuple[str, str, str, int, int]
+    Layout = tuple[str, tuple[Field, ...], tuple[tuple[str, str | None], ...], tuple[tuple[str, str], ...]]
 
 OPS: dict[int, Layout] = {
     OP_UNSHARE: ("unshare", (("flags", "a", "clone"),), (), ()),
