@@ -12,12 +12,14 @@
  * MSG_ERROR {step = i, err = errno} on the sync socket and exits 1; after the parent is gone (a
  * failed execve after `start`) it writes one line on stderr instead and exits 127.
  *
- * The order of the security steps follows runc's standard init and is set by the plan:
- * mounts, devices, sysctls, masked and read-only paths, pivot_root, hostname, rlimits,
- * no_new_privs, seccomp (when no_new_privs is off), chdir (as root), bounding set,
- * setgroups/setresgid/setresuid, chdir (as the user, where root could not), capabilities, umask,
- * executable lookup, READY, wait for `start`, seccomp (when
- * no_new_privs is on, as late as possible), close-on-exec of every fd but stdio and preserved ones,
+ * The order of the steps follows runc's standard init and is set by the plan (tests/golden has
+ * whole plans): mounts, the cgroups sync, devices, the hooks sync, sysctls, masked and read-only
+ * paths, pivot_root, the console, hostname; then close-on-exec of every fd but stdio and
+ * preserved ones, rlimits, oom_score_adj, scheduler, I/O priority, personality, LSM labels,
+ * no_new_privs or else seccomp, chdir (as root), bounding set, setgroups/setresgid/setresuid,
+ * chdir (as the user, where root could not), capabilities, umask, executable lookup, READY, wait
+ * for `start`, seccomp (when no_new_privs is on, as late as possible: before READY when its
+ * listener goes to the parent), startContainer hooks,
  * execve.
  */
 #include "nolibc.h"
@@ -456,8 +458,8 @@ static void op_mount(const struct ocirun_op *op)
 {
     const char *src = nonempty(op_str(op, 0)), *target = op_str(op, 1);
     const char *fstype = nonempty(op_str(op, 2)), *data = nonempty(op_str(op, 3));
-    unsigned long flags = (unsigned long)op->a, prop = (unsigned long)op->b, how = (unsigned long)op->c;
-    unsigned long again = (unsigned long)op->d;
+    unsigned long flags = (unsigned long)mount_flags(op), prop = (unsigned long)mount_propagation(op);
+    unsigned long how = (unsigned long)mount_how(op), again = (unsigned long)mount_remount_flags(op);
     char tbuf[32];
     long tfd = -1;
     int keep_mode = -1;
@@ -545,10 +547,10 @@ static void op_mknod(const struct ocirun_op *op)
 {
     char buf[4096];
     const char *name, *path = op_str(op, 0);
-    if (*op_str(op, 1)) {
+    if (*op_str(op, 1)) { /* "check": in a bind-mounted /dev, only check the node */
         long fd = resolve(path, CREATE_NONE);
         CHECK(fd, path);
-        int same = same_device(fd, "", AT_EMPTY_PATH, (u64)op->a, (u64)op->b);
+        int same = same_device(fd, "", AT_EMPTY_PATH, (u64)mknod_mode(op), (u64)mknod_dev(op));
         SC1(__NR_close, fd);
         if (!same)
             fail(EEXIST, "a different file is there, not the requested device");
@@ -556,22 +558,22 @@ static void op_mknod(const struct ocirun_op *op)
     }
     long pfd = resolve_parent(path, buf, sizeof buf, &name);
     CHECK(pfd, path);
-    long r = SC4(__NR_mknodat, pfd, name, op->a, op->b);
+    long r = SC4(__NR_mknodat, pfd, name, mknod_mode(op), mknod_dev(op));
     if (r == -EEXIST && WEAKENED(REPLACE_DEVICES)) { /* attack-test build: what ocirun did before */
         SC3(__NR_unlinkat, pfd, name, 0);
-        r = SC4(__NR_mknodat, pfd, name, op->a, op->b);
+        r = SC4(__NR_mknodat, pfd, name, mknod_mode(op), mknod_dev(op));
     }
     if (r == -EEXIST) {
-        int same = same_device(pfd, name, AT_SYMLINK_NOFOLLOW_, (u64)op->a, (u64)op->b);
+        int same = same_device(pfd, name, AT_SYMLINK_NOFOLLOW_, (u64)mknod_mode(op), (u64)mknod_dev(op));
         SC1(__NR_close, pfd);
         if (!same)
             fail(EEXIST, "a different file is there, not the requested device");
         return;
     }
     CHECK(r, path);
-    CHECK(SC5(__NR_fchownat, pfd, name, op->c, op->d, AT_SYMLINK_NOFOLLOW_), path);
+    CHECK(SC5(__NR_fchownat, pfd, name, mknod_uid(op), mknod_gid(op), AT_SYMLINK_NOFOLLOW_), path);
     /* mknod applied the umask; the node was just made by us, so it is no symlink. */
-    CHECK(SC3(__NR_fchmodat, pfd, name, op->a & 07777), path);
+    CHECK(SC3(__NR_fchmodat, pfd, name, mknod_mode(op) & 07777), path);
     SC1(__NR_close, pfd);
 }
 
@@ -579,16 +581,6 @@ static void op_mkdir(const struct ocirun_op *op)
 {
     long fd = resolve(op_str(op, 0), CREATE_DIR);
     CHECK(fd, op_str(op, 0));
-    SC1(__NR_close, fd);
-}
-
-static void op_chown(const struct ocirun_op *op)
-{
-    char buf[32];
-    long fd = resolve(op_str(op, 0), CREATE_NONE);
-    CHECK(fd, op_str(op, 0));
-    CHECK(SC5(__NR_fchownat, fd, "", op->a, op->b, AT_EMPTY_PATH), op_str(op, 0));
-    (void)buf;
     SC1(__NR_close, fd);
 }
 
@@ -781,7 +773,7 @@ static void op_chdir(const struct ocirun_op *op)
     static int entered;
     const char *dir = op_str(op, 0);
     char cwd[64];
-    if (op->a == OCIRUN_CHDIR_FIRST) {
+    if (chdir_phase(op) == OCIRUN_CHDIR_FIRST) {
         long r = SC1(__NR_chdir, dir);
         if (r == 0)
             entered = 1;
@@ -789,7 +781,7 @@ static void op_chdir(const struct ocirun_op *op)
             fail((int)-r, dir);
         return;
     }
-    if (op->a != OCIRUN_CHDIR_AGAIN || !entered)
+    if (chdir_phase(op) != OCIRUN_CHDIR_AGAIN || !entered)
         CHECK(SC1(__NR_chdir, dir), dir);
     /* A cwd reached through a leaked fd (/proc/self/fd/N) lies outside the root: getcwd then
      * says "(unreachable)" (CVE-2024-21626).  ERANGE only means a long path. */
@@ -803,7 +795,7 @@ static void op_write_file(const struct ocirun_op *op)
     const char *path = op_str(op, 0), *content = op_str(op, 1);
     long fd = open_in_root(path, O_WRONLY | O_NOFOLLOW); /* no O_TRUNC before the check below */
     CHECK(fd, path);
-    if (op->a) {
+    if (write_file_procfs_only(op)) {
         struct statfs st;
         CHECK(SC2(__NR_fstatfs, fd, &st), path);
         if (st.f_type != 0x9fa0 && !WEAKENED(NO_PROCFS_CHECK)) /* PROC_SUPER_MAGIC */
@@ -872,8 +864,8 @@ static void op_caps(const struct ocirun_op *op)
 {
     const u64 *m = (const u64 *)(op + 1);
     u64 bounding = m[0], eff = m[1], perm = m[2], inh = m[3], amb = m[4];
-    int last = (int)op->b;
-    if (op->a == 1) {
+    int last = (int)caps_last_cap(op);
+    if (caps_mode(op) == OCIRUN_CAPS_BOUNDING) {
         for (int c = 0; c <= last; c++)
             if (!(bounding & (1ULL << c)))
                 CHECK(SC2(__NR_prctl, PR_CAPBSET_DROP, c), "capability bounding set");
@@ -897,15 +889,16 @@ static void op_caps(const struct ocirun_op *op)
 static void op_setid(const struct ocirun_op *op)
 {
     CHECK(SC5(__NR_prctl, PR_SET_KEEPCAPS, 1, 0, 0, 0), "keep capabilities");
-    CHECK(SC3(__NR_setresgid, op->b, op->b, op->b), "setresgid");
-    CHECK(SC3(__NR_setresuid, op->a, op->a, op->a), "setresuid");
+    long uid = setid_uid(op), gid = setid_gid(op);
+    CHECK(SC3(__NR_setresgid, gid, gid, gid), "setresgid");
+    CHECK(SC3(__NR_setresuid, uid, uid, uid), "setresuid");
     CHECK(SC5(__NR_prctl, PR_SET_KEEPCAPS, 0, 0, 0, 0), "keep capabilities");
 }
 
 static void op_exec_lookup(const struct ocirun_op *op)
 {
     int first_err = 0;
-    for (int i = 0; i < op->a; i++) {
+    for (int i = 0; i < exec_lookup_count(op); i++) {
         const char *p = op_str(op, i);
         struct statx st;
         long r = statx_fd(AT_FDCWD, p, 0, &st);
@@ -926,7 +919,7 @@ static void op_exec_lookup(const struct ocirun_op *op)
 
 static void op_exec(const struct ocirun_op *op)
 {
-    long argc = op->a, envc = op->b;
+    long argc = exec_argc(op), envc = exec_envc(op);
     size_t bytes = (size_t)(argc + envc + 2) * sizeof(char *);
     long mem = SC6(__NR_mmap, 0, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     CHECK(mem, "argv");
@@ -949,11 +942,11 @@ static void op_exec(const struct ocirun_op *op)
 static void op_seccomp(const struct ocirun_op *op)
 {
     struct sock_fprog prog;
-    prog.len = (unsigned short)op->b;
+    prog.len = (unsigned short)seccomp_instructions(op);
     prog.filter = (struct sock_filter *)(op + 1);
-    long r = SC3(__NR_seccomp, SECCOMP_SET_MODE_FILTER, op->a, &prog);
+    long r = SC3(__NR_seccomp, SECCOMP_SET_MODE_FILTER, seccomp_flags(op), &prog);
     CHECK(r, "seccomp");
-    if (op->a & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
+    if (seccomp_flags(op) & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
         /* The listener fd goes to the parent (pidfd_getfd), which passes it on to listenerPath. */
         send_msg(MSG_SECCOMP, cur_step, 0, r, 0);
         wait_ack();
@@ -1027,7 +1020,7 @@ static char *hook_show(char *q, size_t cap, const struct hook_out *o)
     return q;
 }
 
-/* A startContainer hook (op->d: its index): run in the container's namespaces, with the state on
+/* A startContainer hook (hook_index: its index): run in the container's namespaces, with the state on
  * its stdin; its stdout and stderr are kept (the first HOOK_KEEP bytes of each) for the error that
  * says how it failed, as runc's "exit status 1, stdout: ..., stderr: ..." (a pty of the
  * container's is no place for them: nobody may read it yet). */
@@ -1036,8 +1029,8 @@ static void op_hook(const struct ocirun_op *op)
     const char *p = (const char *)(op + 1);
     const char *path = p;
     p += str_len(p) + 1;
-    char **argv = string_array(&p, op->a);
-    char **envp = string_array(&p, op->b);
+    char **argv = string_array(&p, hook_nargs(op));
+    char **envp = string_array(&p, hook_nenv(op));
     const char *before = p, *after = p + str_len(p) + 1;
     int fds[2], outp[2], errp[2];
     CHECK(SC2(__NR_pipe2, fds, O_CLOEXEC), path);
@@ -1070,15 +1063,15 @@ static void op_hook(const struct ocirun_op *op)
 
     struct hook_out out = {.len = 0}, err = {.len = 0};
     struct { long sec, nsec; } now, deadline = {0, 0};
-    if (op->c > 0) {
+    if (hook_timeout(op) > 0) {
         SC2(__NR_clock_gettime, 1 /* CLOCK_MONOTONIC */, &deadline);
-        deadline.sec += op->c;
+        deadline.sec += hook_timeout(op);
     }
     struct { int fd; short events, revents; } pfd[2] = {{outp[0], 1 /* POLLIN */, 0}, {errp[0], 1, 0}};
     int timed_out = 0;
     while (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
         struct { long sec, nsec; } left, *wait = 0;
-        if (op->c > 0) {
+        if (hook_timeout(op) > 0) {
             SC2(__NR_clock_gettime, 1, &now);
             left.sec = deadline.sec - now.sec;
             left.nsec = deadline.nsec - now.nsec;
@@ -1127,12 +1120,12 @@ static void op_hook(const struct ocirun_op *op)
     char detail[256], *q = detail;
     if (parent_gone) {
         q += str_copy(q, 40, "startContainer hook #");
-        q = put_uint(q, (unsigned long)op->d);
+        q = put_uint(q, (unsigned long)hook_index(op));
         q += str_copy(q, 4, ": ");
     }
     if (timed_out) {
         q += str_copy(q, 40, "timed out after ");
-        q = put_uint(q, (unsigned long)op->c);
+        q = put_uint(q, (unsigned long)hook_timeout(op));
         q += str_copy(q, 4, "s");
     } else if ((status & 0x7f) == 0) {
         q += str_copy(q, 20, "exit status ");
@@ -1154,8 +1147,8 @@ static void op_hook(const struct ocirun_op *op)
 static void op_pidns_fork(const struct ocirun_op *op)
 {
     int gate[2];
-    CHECK(SC2(__NR_setns, op->a, CLONE_NEWPID), "join the pid namespace");
-    SC1(__NR_close, op->a);
+    CHECK(SC2(__NR_setns, pidns_fork_fd(op), CLONE_NEWPID), "join the pid namespace");
+    SC1(__NR_close, pidns_fork_fd(op));
     CHECK(SC2(__NR_pipe2, gate, O_CLOEXEC), "pipe");
     long pid = SC5(__NR_clone, 17 /* SIGCHLD */, 0, 0, 0, 0);
     CHECK(pid, "fork into the pid namespace");
@@ -1175,23 +1168,23 @@ static void op_wait_fifo(const struct ocirun_op *op)
     char c;
     long n;
     do
-        n = SC3(__NR_read, op->a, &c, 1);
+        n = SC3(__NR_read, wait_fifo_fd(op), &c, 1);
     while (n == -EINTR);
     if (n != 1)
         SC1(__NR_exit_group, 1);
-    SC1(__NR_close, op->a);
+    SC1(__NR_close, wait_fifo_fd(op));
 }
 
 static void op_mount_setattr(const struct ocirun_op *op)
 {
     struct mount_attr attr;
     memset(&attr, 0, sizeof attr);
-    attr.attr_set = (u64)op->a;
-    attr.attr_clr = (u64)op->b;
-    attr.propagation = (u64)op->c;
+    attr.attr_set = (u64)mount_setattr_attr_set(op);
+    attr.attr_clr = (u64)mount_setattr_attr_clr(op);
+    attr.propagation = (u64)mount_setattr_propagation(op);
     long fd = resolve(op_str(op, 0), CREATE_NONE);
     CHECK(fd, op_str(op, 0));
-    CHECK(SC5(__NR_mount_setattr, fd, "", AT_EMPTY_PATH | (unsigned)op->d, &attr, sizeof attr), op_str(op, 0));
+    CHECK(SC5(__NR_mount_setattr, fd, "", AT_EMPTY_PATH | (unsigned)mount_setattr_at_flags(op), &attr, sizeof attr), op_str(op, 0));
     SC1(__NR_close, fd);
 }
 
@@ -1230,12 +1223,12 @@ static void op_console(const struct ocirun_op *op)
     CHECK(statx_fd(slave, "", AT_EMPTY_PATH, &st), "pty");
     if (!S_ISCHR(st.stx_mode) || st.stx_rdev_major < 136 || st.stx_rdev_major > 143)
         fail(ENOTTY_, "the console is not a pty");
-    if (op->b & 0xffffffff) {
-        unsigned short ws[4] = {(unsigned short)(op->b >> 16), (unsigned short)op->b, 0, 0};
+    if (console_rows(op) || console_cols(op)) {
+        unsigned short ws[4] = {(unsigned short)console_rows(op), (unsigned short)console_cols(op), 0, 0};
         CHECK(SC3(__NR_ioctl, master, 0x5414 /* TIOCSWINSZ */, ws), "set the console size");
     }
-    CHECK(SC3(__NR_fchown, slave, op->c, op->d), "chown the console"); /* d = -1: devpts's gid= */
-    if ((op->b >> 33) & 1) { /* the runtime relays it: "\n" stays "\n" (runc clears ONLCR too) */
+    CHECK(SC3(__NR_fchown, slave, console_uid(op), console_gid(op)), "chown the console"); /* -1: devpts's gid= */
+    if (console_clear_onlcr(op)) { /* the runtime relays it: "\n" stays "\n" (runc clears ONLCR too) */
         unsigned int tio[16]; /* the kernel's struct termios: iflag, oflag, cflag, lflag, line, cc */
         CHECK(SC3(__NR_ioctl, slave, 0x5401 /* TCGETS */, tio), "read the console's settings");
         tio[1] &= ~0004u; /* c_oflag &= ~ONLCR */
@@ -1253,12 +1246,12 @@ static void op_console(const struct ocirun_op *op)
     cm->fd = (int)master;
     struct { void *name; int namelen; void *iov; size_t iovlen; void *control; size_t controllen; int flags; }
         msg = {0, 0, &iov, 1, ctl.buf, 24, 0};
-    CHECK(SC3(__NR_sendmsg, op->a, &msg, MSG_NOSIGNAL), "send the console to the console socket");
+    CHECK(SC3(__NR_sendmsg, console_socket_fd(op), &msg, MSG_NOSIGNAL), "send the console to the console socket");
     SC1(__NR_close, master);
-    SC1(__NR_close, op->a);
+    SC1(__NR_close, console_socket_fd(op));
 
     char sbuf[32];
-    if ((op->b >> 32) & 1) { /* the container's terminal, not exec's */
+    if (console_dev_console(op)) { /* the container's terminal, not exec's */
         /* The pty is mounted on /dev/console, never through it: a file or a device there (the
          * host's, in a bind-mounted /dev) is covered, not touched; whatever else the image has
          * there (a symlink leading elsewhere) is replaced by an empty file, never followed. */
@@ -1291,13 +1284,11 @@ static void op_console(const struct ocirun_op *op)
 static void run_op(const struct ocirun_op *op)
 {
     switch (op->code) {
-    case OP_UNSHARE: CHECK(SC1(__NR_unshare, op->a), 0); break;
-    case OP_SETNS: CHECK(SC2(__NR_setns, op->a, op->b), 0); break;
+    case OP_UNSHARE: CHECK(SC1(__NR_unshare, unshare_flags(op)), 0); break;
     case OP_MOUNT: op_mount(op); break;
     case OP_ROOTFS: op_rootfs(op); break;
     case OP_MKNOD: op_mknod(op); break;
     case OP_MKDIR: op_mkdir(op); break;
-    case OP_CHOWN: op_chown(op); break;
     case OP_SYMLINK: op_symlink(op); break;
     case OP_PIVOT_ROOT: op_pivot_root(); break;
     case OP_MOVE_ROOT: op_move_root(); break;
@@ -1309,33 +1300,33 @@ static void run_op(const struct ocirun_op *op)
     case OP_OPEN_DEVNULL: op_open_devnull(); break;
     case OP_MASK: op_mask(op); break;
     case OP_READONLY: op_readonly(op); break;
-    case OP_SYNC: send_msg(MSG_SYNC, cur_step, 0, op->a, 0); wait_ack(); break;
+    case OP_SYNC: send_msg(MSG_SYNC, cur_step, 0, sync_point(op), 0); wait_ack(); break;
     case OP_CHDIR: op_chdir(op); break;
     case OP_RLIMIT: {
-        struct rlimit64 rl = {(u64)op->b, (u64)op->c};
-        CHECK(SC4(__NR_prlimit64, 0, op->a, &rl, 0), 0);
+        struct rlimit64 rl = {(u64)rlimit_soft(op), (u64)rlimit_hard(op)};
+        CHECK(SC4(__NR_prlimit64, 0, rlimit_resource(op), &rl, 0), 0);
         break;
     }
     case OP_NO_NEW_PRIVS: CHECK(SC5(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0); break;
     case OP_SECCOMP: op_seccomp(op); break;
-    case OP_SETGROUPS: CHECK(SC2(__NR_setgroups, op->a, (const u32 *)(op + 1)), 0); break;
+    case OP_SETGROUPS: CHECK(SC2(__NR_setgroups, setgroups_count(op), (const u32 *)(op + 1)), 0); break;
     case OP_SETID: op_setid(op); break;
     case OP_CAPS: op_caps(op); break;
-    case OP_UMASK: SC1(__NR_umask, op->a); break;
-    case OP_PERSONALITY: CHECK(SC1(__NR_personality, op->a), 0); break;
+    case OP_UMASK: SC1(__NR_umask, umask_mask(op)); break;
+    case OP_PERSONALITY: CHECK(SC1(__NR_personality, personality_persona(op)), 0); break;
     case OP_EXEC_LOOKUP: op_exec_lookup(op); break;
     case OP_READY:
         SC5(__NR_prctl, PR_SET_PDEATHSIG, 0, 0, 0, 0);
         send_msg(MSG_READY, cur_step, 0, 0, 0);
-        parent_gone = (int)op->a; /* create: the parent exits once it has the READY */
+        parent_gone = (int)ready_parent_exits(op); /* create: the parent exits once it has the READY */
         break;
     case OP_WAIT_FIFO: op_wait_fifo(op); break;
     case OP_CLOSE_FROM: {
         /* Without close_range (old kernel, or a filter that denies it), one fcntl per fd. */
         if (WEAKENED(NO_CLOSE_RANGE))
             break;
-        if (SC3(__NR_close_range, op->a, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-            for (long fd = op->a; fd < 65536; fd++)
+        if (SC3(__NR_close_range, close_from_fd(op), ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+            for (long fd = close_from_fd(op); fd < 65536; fd++)
                 SC3(__NR_fcntl, fd, F_SETFD, FD_CLOEXEC);
         break;
     }
@@ -1343,7 +1334,8 @@ static void run_op(const struct ocirun_op *op)
     case OP_OOM_SCORE_ADJ: {
         char v[24]; /* one write: procfs parses each write on its own ("-" then "500" is +500) */
         v[0] = '-';
-        put_uint(v + (op->a < 0), (unsigned long)(op->a < 0 ? -op->a : op->a));
+        long score = oom_score_adj_score(op);
+        put_uint(v + (score < 0), (unsigned long)(score < 0 ? -score : score));
         long fd = SC4(__NR_openat, AT_FDCWD, "/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0);
         CHECK(fd, "/proc/self/oom_score_adj");
         struct statfs sfs;
@@ -1354,13 +1346,11 @@ static void run_op(const struct ocirun_op *op)
         break;
     }
     case OP_SETSID: CHECK(SC0(__NR_setsid), "setsid"); break;
-    case OP_DUP2: CHECK(SC3(__NR_dup3, op->a, op->b, 0), 0); break;
-    case OP_PDEATHSIG: CHECK(SC5(__NR_prctl, PR_SET_PDEATHSIG, op->a, 0, 0, 0), 0); break;
     case OP_MOUNT_SETATTR: op_mount_setattr(op); break;
     case OP_LOOPBACK_UP: op_loopback_up(); break;
     case OP_HOOK: op_hook(op); break;
     case OP_CONSOLE: op_console(op); break;
-    case OP_AFFINITY: CHECK(SC3(__NR_sched_setaffinity, 0, op->a, (const void *)(op + 1)), 0); break;
+    case OP_AFFINITY: CHECK(SC3(__NR_sched_setaffinity, 0, affinity_size(op), (const void *)(op + 1)), 0); break;
     case OP_SCHED: {
         const u64 *t = (const u64 *)(op + 1);
         struct {
@@ -1370,11 +1360,12 @@ static void run_op(const struct ocirun_op *op)
             u32 priority;
             u64 runtime, deadline, period;
             u32 util_min, util_max;
-        } attr = {56, (u32)op->a, (u64)op->d, (int)op->b, (u32)op->c, t[0], t[1], t[2], 0, 1024};
+        } attr = {56, (u32)sched_policy(op), (u64)sched_flags(op), (int)sched_nice(op), (u32)sched_priority(op),
+                  t[0], t[1], t[2], 0, 1024};
         CHECK(SC3(__NR_sched_setattr, 0, &attr, 0), 0);
         break;
     }
-    case OP_IOPRIO: CHECK(SC3(__NR_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, op->a), 0); break;
+    case OP_IOPRIO: CHECK(SC3(__NR_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, ioprio_ioclass(op) << 13 | ioprio_level(op)), 0); break;
     case OP_KEYRING: {
         /* KEYCTL_JOIN_SESSION_KEYRING; a kernel without keyrings (ENOSYS) or a sandbox that denies
          * them (EPERM/EACCES) leaves the inherited one, as runc does for ENOSYS. */

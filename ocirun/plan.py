@@ -204,30 +204,30 @@ def build(
     launch.cgroupns = "cgroup" in new_ns
     for key in lx.sysctl:
         _check_sysctl(key, new_ns, lx.namespace("network") is not None)
-    plan.add(P.OP_SETSID, "start a new session")
+    plan.setsid("start a new session")
     if lx.mount_label and not os.path.isdir("/sys/fs/selinux"):
         raise InvalidSpec("$.linux.mountLabel", f"mount label {lx.mount_label!r} requested, but SELinux is not enabled")
     if new_keyring:
-        plan.add(P.OP_KEYRING, "join a new session keyring", strings=(f"_ses.{container_id}"[:255],))
+        plan.keyring("join a new session keyring", f"_ses.{container_id}"[:255])
     if "network" in new_ns:
-        plan.add(P.OP_LOOPBACK_UP, "bring up the loopback interface")
+        plan.loopback_up("bring up the loopback interface")
 
     host_mounts = "mount" not in new_ns and not any(f == CLONE_NEWNS for _, f in launch.joins)
     _rootfs(launch, spec, rootfs, bundle, no_pivot, new_ns, cgroup_hierarchies or [], cgroup_paths or {},
             host_mounts)
 
     if spec.hostname is not None:
-        plan.add(P.OP_SETHOSTNAME, f"sethostname `{spec.hostname}`", strings=(spec.hostname,))
+        plan.sethostname(f"sethostname `{spec.hostname}`", spec.hostname)
     if spec.domainname is not None:
-        plan.add(P.OP_SETDOMAINNAME, f"setdomainname `{spec.domainname}`", strings=(spec.domainname,))
+        plan.setdomainname(f"setdomainname `{spec.domainname}`", spec.domainname)
     cgroups_ready(launch)
     if spec.process is not None:
         _process(launch, spec, rootfs, seccomp_cache)
     else:  # nothing to run: ready, and at start the init just exits
-        plan.add(P.OP_CLOSE_FROM, "mark the runtime's file descriptors close-on-exec", a=launch.base_fd)
-        plan.add(P.OP_READY, "report ready", a=int(fifo))
+        plan.close_from("mark the runtime's file descriptors close-on-exec", launch.base_fd)
+        plan.ready("report ready", parent_exits=fifo)
         if fifo:
-            plan.add(P.OP_WAIT_FIFO, "wait for start", a=launch.fifo_fd)
+            plan.wait_fifo("wait for start", launch.fifo_fd)
     return launch
 
 
@@ -262,7 +262,7 @@ def join_pidns(launch: Launch, path: str) -> None:
     its root, fds and memory, inside the container's pid namespace before the exec (where a
     container process with CAP_SYS_PTRACE could take hold of it)."""
     launch.pidns_path = path
-    launch.plan.add(P.OP_PIDNS_FORK, f"join the pid namespace `{path}`", a=launch.pidns_fd)
+    launch.plan.pidns_fork(f"join the pid namespace `{path}`", launch.pidns_fd)
 
 
 def cgroups_ready(launch: Launch) -> None:
@@ -278,9 +278,9 @@ def cgroups_ready(launch: Launch) -> None:
     if launch.cgroups_synced:
         return
     launch.cgroups_synced = True
-    launch.plan.add(P.OP_SYNC, "wait for the container's cgroups", a=P.SYNC_CGROUPS)
+    launch.plan.sync("wait for the container's cgroups", P.SYNC_CGROUPS)
     if launch.cgroupns:
-        launch.plan.add(P.OP_UNSHARE, "unshare the cgroup namespace", a=CLONE_NEWCGROUP)
+        launch.plan.unshare("unshare the cgroup namespace", flags=CLONE_NEWCGROUP)
 
 
 def _rootfs(
@@ -305,16 +305,13 @@ def _rootfs(
         if prop is not None:
             raise InvalidSpec("$.linux.rootfsPropagation", "needs a mount namespace")
         if readonly:  # a mount of its own to make read-only, not the host's
-            plan.add(P.OP_MOUNT, f"bind mount the rootfs `{rootfs}`", a=mo.MS_BIND | mo.MS_REC,
-                     strings=(rootfs, rootfs, "", ""))
+            plan.mount(f"bind mount the rootfs `{rootfs}`", source=rootfs, target=rootfs, flags=mo.MS_BIND | mo.MS_REC)
     else:
         # Nothing done in here may reach the host: every mount becomes a slave (or private) first.
         first = mo.MS_PRIVATE if prop in ("private", "rprivate") else mo.MS_SLAVE
-        plan.add(P.OP_MOUNT, "make the mounts of the container's mount namespace private",
-                 a=first | mo.MS_REC, strings=("", "/", "", ""))
-        plan.add(P.OP_MOUNT, f"bind mount the rootfs `{rootfs}`", a=mo.MS_BIND | mo.MS_REC,
-                 strings=(rootfs, rootfs, "", ""))
-    plan.add(P.OP_ROOTFS, f"open the rootfs `{rootfs}`", strings=(rootfs,))
+        plan.mount("make the mounts of the container's mount namespace private", target="/", flags=first | mo.MS_REC)
+        plan.mount(f"bind mount the rootfs `{rootfs}`", source=rootfs, target=rootfs, flags=mo.MS_BIND | mo.MS_REC)
+    plan.rootfs(f"open the rootfs `{rootfs}`", rootfs)
 
     mounted = set()
     for m in spec.mounts:
@@ -328,7 +325,7 @@ def _rootfs(
             _mount(launch, m, dest, bundle)
             if m.type in ("proc", "sysfs") and not mo.parse(m.options).is_bind:
                 # on an ordinary directory, never through a symlink (runc; CVE-2019-19921)
-                plan.or_flags(at, c=P.MNT_PLAIN_DIR)
+                plan.mount_how(at, P.MNT_PLAIN_DIR)
 
     # The device cgroup decides mknod too: the same answer every time means joining it first.
     cgroups_ready(launch)
@@ -349,44 +346,43 @@ def _rootfs(
                 check_only=dev_bound and path.startswith("/dev/"))
     if not dev_bound:
         for target, link in DEV_SYMLINKS:
-            plan.add(P.OP_SYMLINK, f"symlink `{link}`", strings=(target, link))
+            plan.symlink(f"symlink `{link}`", target=target, path=link)
         if "/dev/ptmx" not in devices:
-            plan.add(P.OP_SYMLINK, "symlink `/dev/ptmx`", strings=("pts/ptmx", "/dev/ptmx"))
+            plan.symlink("symlink `/dev/ptmx`", target="pts/ptmx", path="/dev/ptmx")
         if "/dev/shm" not in mounted:
-            plan.add(P.OP_MKDIR, "mkdir `/dev/shm`", a=0o1777, strings=("/dev/shm",))
+            plan.mkdir("mkdir `/dev/shm`", "/dev/shm", mode=0o1777)
     cwd = spec.process.cwd if spec.process else "/"
     if cwd != "/":
-        plan.add(P.OP_MKDIR, f"create the working directory `{cwd}`", a=0o755, strings=(cwd,))
+        plan.mkdir(f"create the working directory `{cwd}`", cwd, mode=0o755)
 
     hooks = spec.hooks
     if hooks.get("prestart") or hooks.get("createRuntime") or hooks.get("createContainer"):
-        plan.add(P.OP_SYNC, "wait for the createRuntime hooks", a=P.SYNC_HOOKS)
+        plan.sync("wait for the createRuntime hooks", P.SYNC_HOOKS)
 
     # Before the masked and read-only paths: clients list /proc/sys in readonlyPaths (runc's order).
     # Resolved in the rootfs like every path here, and written only where that is a procfs.
     for key, value in lx.sysctl.items():
         path = "/proc/sys/" + key.replace(".", "/")
-        plan.add(P.OP_WRITE_FILE, f"sysctl `{key}`", a=1, strings=(path, value))
+        plan.write_file(f"sysctl `{key}`", path, value, procfs_only=True)
     if lx.masked_paths:
-        plan.add(P.OP_OPEN_DEVNULL, "open the host's /dev/null")
+        plan.open_devnull("open the host's /dev/null")
         for path in lx.masked_paths:
-            plan.add(P.OP_MASK, f"mask `{path}`", strings=(path,))
+            plan.mask(f"mask `{path}`", path)
     for path in lx.readonly_paths:
-        plan.add(P.OP_READONLY, f"make `{path}` read-only", strings=(path,))
+        plan.readonly(f"make `{path}` read-only", path)
 
     if host_mounts:
-        plan.add(P.OP_CHROOT, f"chroot into `{rootfs}`")
+        plan.chroot(f"chroot into `{rootfs}`")
     elif no_pivot:
-        plan.add(P.OP_MOVE_ROOT, f"move the rootfs `{rootfs}` to /")
+        plan.move_root(f"move the rootfs `{rootfs}` to /")
     else:
-        plan.add(P.OP_PIVOT_ROOT, f"pivot_root into `{rootfs}`")
+        plan.pivot_root(f"pivot_root into `{rootfs}`")
     if prop is not None:
-        plan.add(P.OP_MOUNT, f"make / {prop}", b=mo.PROPAGATION[prop], c=P.MNT_ROOT, strings=("", "/", "", ""))
+        plan.mount(f"make / {prop}", target="/", propagation=mo.PROPAGATION[prop], how=P.MNT_ROOT)
     if spec.process is not None and spec.process.terminal:
         _console(launch, spec.process, dev_console=True)
     if readonly:
-        plan.add(P.OP_MOUNT, "remount / read-only", c=P.MNT_ROOT, d=mo.MS_BIND | mo.MS_RDONLY,
-                 strings=("", "/", "", ""))
+        plan.mount("remount / read-only", target="/", how=P.MNT_ROOT, remount_flags=mo.MS_BIND | mo.MS_RDONLY)
 
 
 def _mount(launch: Launch, m: Mount, dest: str, bundle: str) -> None:
@@ -399,8 +395,8 @@ def _mount(launch: Launch, m: Mount, dest: str, bundle: str) -> None:
         first = opts.flags & (mo.MS_BIND | mo.MS_REC)
         rest = opts.flags & ~(mo.MS_BIND | mo.MS_REC | mo.MS_REMOUNT)
         again = (rest | mo.MS_BIND) if rest else 0
-        plan.add(P.OP_MOUNT, what, a=first, b=opts.propagation, c=P.MNT_IN_ROOT | P.MNT_SRC_AUTO, d=again,
-                 strings=(src, dest, "", ""))
+        plan.mount(what, source=src, target=dest, flags=first, propagation=opts.propagation,
+                   how=P.MNT_IN_ROOT | P.MNT_SRC_AUTO, remount_flags=again)
     else:
         how = P.MNT_IN_ROOT | P.MNT_MKDIR
         if m.type == "tmpfs" and not any(o.startswith("mode=") for o in opts.data):
@@ -409,11 +405,11 @@ def _mount(launch: Launch, m: Mount, dest: str, bundle: str) -> None:
             if m.type != "tmpfs":
                 raise InvalidSpec("$.mounts", f"tmpcopyup on `{dest}` needs a tmpfs, not {m.type!r}")
             how |= P.MNT_COPYUP
-        plan.add(P.OP_MOUNT, what, a=opts.flags, b=opts.propagation, c=how,
-                 strings=(m.source or "", dest, m.type or "", data))
+        plan.mount(what, source=m.source or "", target=dest, fstype=m.type or "", data=data, flags=opts.flags,
+                   propagation=opts.propagation, how=how)
     if opts.recursive_attrs:
-        plan.add(P.OP_MOUNT_SETATTR, f"set the recursive options of `{dest}`", a=opts.attr_set,
-                 b=opts.attr_clr, d=mo.AT_RECURSIVE, strings=(dest,))
+        plan.mount_setattr(f"set the recursive options of `{dest}`", dest, attr_set=opts.attr_set,
+                           attr_clr=opts.attr_clr, at_flags=mo.AT_RECURSIVE)
 
 
 def _cgroup_mount(
@@ -437,16 +433,16 @@ def _cgroup_mount(
     if v2_only:
         h = hierarchies[0]
         if cgroupns:
-            plan.add(P.OP_MOUNT, f"mount `cgroup2` to `{dest}`", a=flags, c=P.MNT_IN_ROOT | P.MNT_MKDIR,
-                     strings=("cgroup2", dest, "cgroup2", ""))
+            plan.mount(f"mount `cgroup2` to `{dest}`", source="cgroup2", target=dest, fstype="cgroup2", flags=flags,
+                       how=P.MNT_IN_ROOT | P.MNT_MKDIR)
         else:
             src = cgroup_paths.get(h.key, h.mountpoint)
-            plan.add(P.OP_MOUNT, f"bind mount `{src}` to `{dest}`", a=mo.MS_BIND, c=P.MNT_IN_ROOT | P.MNT_MKDIR,
-                     d=(flags | mo.MS_BIND) if flags else 0, strings=(src, dest, "", ""))
+            plan.mount(f"bind mount `{src}` to `{dest}`", source=src, target=dest, flags=mo.MS_BIND,
+                       how=P.MNT_IN_ROOT | P.MNT_MKDIR, remount_flags=(flags | mo.MS_BIND) if flags else 0)
         return
     tmpfs_flags = (flags & ~mo.MS_RDONLY) | mo.MS_NOSUID | mo.MS_NODEV | mo.MS_NOEXEC
-    plan.add(P.OP_MOUNT, f"mount `tmpfs` to `{dest}`", a=tmpfs_flags, c=P.MNT_IN_ROOT | P.MNT_MKDIR,
-             strings=("tmpfs", dest, "tmpfs", "mode=755"))
+    plan.mount(f"mount `tmpfs` to `{dest}`", source="tmpfs", target=dest, fstype="tmpfs", data="mode=755",
+               flags=tmpfs_flags, how=P.MNT_IN_ROOT | P.MNT_MKDIR)
     for h in hierarchies:
         if h.version == 2:
             continue  # hybrid: runc shows the container the v1 hierarchies only
@@ -454,15 +450,15 @@ def _cgroup_mount(
         if cgroupns:
             fstype = "cgroup2" if h.version == 2 else "cgroup"
             data = "" if h.version == 2 else (h.key if not h.key.startswith("name=") else "none," + h.key)
-            plan.add(P.OP_MOUNT, f"mount `{fstype}` ({h.key or 'unified'}) to `{sub}`", a=flags,
-                     c=P.MNT_IN_ROOT | P.MNT_MKDIR, strings=(fstype, sub, fstype, data))
+            plan.mount(f"mount `{fstype}` ({h.key or 'unified'}) to `{sub}`", source=fstype, target=sub, fstype=fstype,
+                       data=data, flags=flags, how=P.MNT_IN_ROOT | P.MNT_MKDIR)
         else:
             src = cgroup_paths.get(h.key, h.mountpoint)
-            plan.add(P.OP_MOUNT, f"bind mount `{src}` to `{sub}`", a=mo.MS_BIND, c=P.MNT_IN_ROOT | P.MNT_MKDIR,
-                     d=(flags | mo.MS_BIND) if flags else 0, strings=(src, sub, "", ""))
+            plan.mount(f"bind mount `{src}` to `{sub}`", source=src, target=sub, flags=mo.MS_BIND,
+                       how=P.MNT_IN_ROOT | P.MNT_MKDIR, remount_flags=(flags | mo.MS_BIND) if flags else 0)
     if flags & mo.MS_RDONLY:
-        plan.add(P.OP_MOUNT, f"remount `{dest}` read-only", c=P.MNT_IN_ROOT,
-                 d=tmpfs_flags | mo.MS_RDONLY, strings=("", dest, "", ""))
+        plan.mount(f"remount `{dest}` read-only", target=dest, how=P.MNT_IN_ROOT,
+                   remount_flags=tmpfs_flags | mo.MS_RDONLY)
 
 
 def _device(launch: Launch, path: str, mode: int, major: int, minor: int, uid: int, gid: int, user_ns: bool,
@@ -472,14 +468,14 @@ def _device(launch: Launch, path: str, mode: int, major: int, minor: int, uid: i
     ever unlinked.  ``check_only``: in a bind-mounted /dev, the node must be there already."""
     dev = os.makedev(major, minor)
     if check_only:
-        launch.plan.add(P.OP_MKNOD, f"device `{path}` in the bind-mounted /dev", a=mode, b=dev, c=uid, d=gid,
-                        strings=(path, "check"))
+        launch.plan.mknod(f"device `{path}` in the bind-mounted /dev", path, mode=mode, dev=dev, uid=uid, gid=gid,
+                          check_only=True)
     elif user_ns:
         # mknod is not allowed in a user namespace: bind the host's node (never chown or chmod it).
-        launch.plan.add(P.OP_MOUNT, f"bind mount the device `{path}`", a=mo.MS_BIND,
-                        c=P.MNT_IN_ROOT | P.MNT_MKFILE, strings=(path, path, "", ""))
+        launch.plan.mount(f"bind mount the device `{path}`", source=path, target=path, flags=mo.MS_BIND,
+                          how=P.MNT_IN_ROOT | P.MNT_MKFILE)
     else:
-        launch.plan.add(P.OP_MKNOD, f"mknod `{path}`", a=mode, b=dev, c=uid, d=gid, strings=(path,))
+        launch.plan.mknod(f"mknod `{path}`", path, mode=mode, dev=dev, uid=uid, gid=gid)
 
 
 def _console(launch: Launch, proc: Process, dev_console: bool) -> None:
@@ -490,10 +486,8 @@ def _console(launch: Launch, proc: Process, dev_console: bool) -> None:
     returns, a file or pipe gets none."""
     launch.console = True
     rows, cols = proc.console_size or (0, 0)
-    size = (rows << 16) | cols if rows else 0
-    flags = int(dev_console) << 32 | int(launch.own_console) << 33
-    launch.plan.add(P.OP_CONSOLE, "set up the console", a=launch.console_fd, b=size | flags,
-                    c=proc.user.uid, d=-1)
+    launch.plan.console("set up the console", socket_fd=launch.console_fd, rows=rows, cols=cols if rows else 0,
+                        dev_console=dev_console, clear_onlcr=launch.own_console, uid=proc.user.uid, gid=-1)
 
 
 def build_exec(
@@ -529,15 +523,15 @@ def build_exec(
     affinity = proc.exec_cpu_affinity or {}
     if affinity.get("initial"):
         mask = cpu_mask(affinity["initial"], "$.process.execCPUAffinity.initial")
-        plan.add(P.OP_AFFINITY, f"set the initial CPU affinity {affinity['initial']}", a=len(mask), blob=mask)
-    plan.add(P.OP_ROOTFS, "open the container's root", strings=("/",))
-    plan.add(P.OP_SETSID, "start a new session")
+        plan.affinity(f"set the initial CPU affinity {affinity['initial']}", mask)
+    plan.rootfs("open the container's root", "/")
+    plan.setsid("start a new session")
     if new_keyring:  # the container's own, by name (runc)
-        plan.add(P.OP_KEYRING, "join the container's session keyring", strings=(f"_ses.{container_id}"[:255],))
+        plan.keyring("join the container's session keyring", f"_ses.{container_id}"[:255])
     cgroups_ready(launch)
     if affinity.get("final"):
         mask = cpu_mask(affinity["final"], "$.process.execCPUAffinity.final")
-        plan.add(P.OP_AFFINITY, f"set the final CPU affinity {affinity['final']}", a=len(mask), blob=mask)
+        plan.affinity(f"set the final CPU affinity {affinity['final']}", mask)
     if proc.terminal:
         _console(launch, proc, dev_console=False)
     linux = Linux()
@@ -568,23 +562,22 @@ def _scheduling(launch: Launch, proc: Process, personality: dict[str, Any] | Non
             if name not in SCHED_FLAGS:
                 raise InvalidSpec(f"$.process.scheduler.flags[{i}]", f"unknown flag {name!r}")
             flags |= SCHED_FLAGS[name]
-        times = b"".join(int(sched.get(k, 0)).to_bytes(8, "little") for k in ("runtime", "deadline", "period"))
-        plan.add(P.OP_SCHED, f"set the scheduler to {sched['policy']}", a=policy, b=sched.get("nice", 0),
-                 c=sched.get("priority", 0), d=flags, blob=times)
+        plan.sched(f"set the scheduler to {sched['policy']}", policy=policy, nice=sched.get("nice", 0),
+                   priority=sched.get("priority", 0), flags=flags, runtime=int(sched.get("runtime", 0)),
+                   deadline=int(sched.get("deadline", 0)), period=int(sched.get("period", 0)))
     io = proc.io_priority
     if io is not None:
         cls = IOPRIO_CLASSES.get(io["class"])
         if cls is None:
             raise InvalidSpec("$.process.ioPriority.class", f"unknown class {io['class']!r}")
-        plan.add(P.OP_IOPRIO, f"set the I/O priority to {io['class']} {io['priority']}",
-                 a=cls << 13 | io["priority"])
+        plan.ioprio(f"set the I/O priority to {io['class']} {io['priority']}", ioclass=cls, level=io["priority"])
     if personality is not None:
         domain = PERSONALITY_DOMAINS.get(personality["domain"])
         if domain is None:
             raise InvalidSpec("$.linux.personality.domain", f"unknown domain {personality['domain']!r}")
         if personality.get("flags"):
             raise InvalidSpec("$.linux.personality.flags", "no personality flags are supported")
-        plan.add(P.OP_PERSONALITY, f"set the personality to {personality['domain']}", a=domain)
+        plan.personality(f"set the personality to {personality['domain']}", domain)
 
 
 def _lsm_labels(launch: Launch, proc: Process) -> None:
@@ -594,14 +587,14 @@ def _lsm_labels(launch: Launch, proc: Process) -> None:
         if not os.path.isdir("/sys/kernel/security/apparmor"):
             raise InvalidSpec("$.process.apparmorProfile",
                               f"AppArmor profile {proc.apparmor_profile!r} requested, but AppArmor is not enabled")
-        launch.plan.add(P.OP_WRITE_FILE, f"set the AppArmor profile {proc.apparmor_profile!r}", a=1,
-                        strings=("/proc/self/attr/apparmor/exec", "exec " + proc.apparmor_profile))
+        launch.plan.write_file(f"set the AppArmor profile {proc.apparmor_profile!r}", "/proc/self/attr/apparmor/exec",
+                               "exec " + proc.apparmor_profile, procfs_only=True)
     if proc.selinux_label:
         if not os.path.isdir("/sys/fs/selinux"):
             raise InvalidSpec("$.process.selinuxLabel",
                               f"SELinux label {proc.selinux_label!r} requested, but SELinux is not enabled")
-        launch.plan.add(P.OP_WRITE_FILE, f"set the SELinux label {proc.selinux_label!r}", a=1,
-                        strings=("/proc/self/attr/exec", proc.selinux_label))
+        launch.plan.write_file(f"set the SELinux label {proc.selinux_label!r}", "/proc/self/attr/exec",
+                               proc.selinux_label, procfs_only=True)
 
 
 def cpu_mask(cpus: str, path: str) -> bytes:
@@ -668,11 +661,11 @@ def _process(launch: Launch, spec: Spec, rootfs: str, seccomp_cache: str | None 
 
     def load_seccomp() -> None:
         assert filt is not None
-        plan.add(P.OP_SECCOMP, "load the seccomp filter", a=filt.flags, b=filt.instructions, blob=filt.bpf)
+        plan.seccomp("load the seccomp filter", flags=filt.flags, instructions=filt.instructions, bpf=filt.bpf)
 
     # Every fd of the runtime's (sync socket, fifo, console socket) is close-on-exec from here: a
     # seccomp filter loaded later need not allow close_range, and nothing leaks into the program.
-    plan.add(P.OP_CLOSE_FROM, "mark the runtime's file descriptors close-on-exec", a=launch.base_fd)
+    plan.close_from("mark the runtime's file descriptors close-on-exec", launch.base_fd)
 
     seen_rlimits: set[str] = set()
     for i, rl in enumerate(proc.rlimits):
@@ -684,54 +677,53 @@ def _process(launch: Launch, spec: Spec, rootfs: str, seccomp_cache: str | None 
         seen_rlimits.add(rl.type)
         if rl.soft > rl.hard:
             raise InvalidSpec(f"$.process.rlimits[{i}]", f"soft limit {rl.soft} is above the hard limit {rl.hard}")
-        plan.add(P.OP_RLIMIT, f"setrlimit {rl.type} {rl.soft}:{rl.hard}", a=res, b=rl.soft, c=rl.hard)
+        plan.rlimit(f"setrlimit {rl.type} {rl.soft}:{rl.hard}", resource=res, soft=rl.soft, hard=rl.hard)
     if proc.oom_score_adj is not None:
-        plan.add(P.OP_OOM_SCORE_ADJ, f"set oom_score_adj to {proc.oom_score_adj}", a=proc.oom_score_adj)
+        plan.oom_score_adj(f"set oom_score_adj to {proc.oom_score_adj}", proc.oom_score_adj)
     _scheduling(launch, proc, spec.linux.personality)
     _lsm_labels(launch, proc)
     if proc.no_new_privileges:
-        plan.add(P.OP_NO_NEW_PRIVS, "set no_new_privs")
+        plan.no_new_privs("set no_new_privs")
     elif filt is not None:
         load_seccomp()  # seccomp(2) without no_new_privs needs CAP_SYS_ADMIN: before the caps go (runc)
 
     # The working directory is entered while the process is still root with every capability, so
     # that a USER may start in a WORKDIR only root can enter (/root, 0700); only where root is
     # refused (EACCES, EPERM: a root-squashing NFS) is it tried again as the user (runc).
-    plan.add(P.OP_CHDIR, f"chdir to `{proc.cwd}`", a=P.CHDIR_FIRST, strings=(proc.cwd,))
+    plan.chdir(f"chdir to `{proc.cwd}`", proc.cwd, phase=P.CHDIR_FIRST)
     top = _caps.last_cap()
     bounding, eff, perm, inh, amb = _caps.masks(proc.capabilities, top, launch.warnings)
-    cap_blob = b"".join(x.to_bytes(8, "little") for x in (bounding, eff, perm, inh, amb))
-    plan.add(P.OP_CAPS, "drop capabilities from the bounding set", a=1, b=top, blob=cap_blob)
+    sets = {"last_cap": top, "bounding": bounding, "effective": eff, "permitted": perm, "inheritable": inh,
+            "ambient": amb}
+    plan.caps("drop capabilities from the bounding set", mode=P.CAPS_BOUNDING, **sets)
 
     gids = list(dict.fromkeys(user.additional_gids))
     if not launch.joins or all(flag != CLONE_NEWUSER for _, flag in launch.joins):
-        plan.add(P.OP_SETGROUPS, f"setgroups {gids}", a=len(gids),
-                 blob=b"".join(g.to_bytes(4, "little") for g in gids) or b"\0" * 8)
-    plan.add(P.OP_SETID, f"set the user to {user.uid}:{user.gid}", a=user.uid, b=user.gid)
+        plan.setgroups(f"setgroups {gids}", gids)
+    plan.setid(f"set the user to {user.uid}:{user.gid}", uid=user.uid, gid=user.gid)
     # as the user, before its capabilities are raised again, and the check that the working
     # directory is inside the root (CVE-2024-21626)
-    plan.add(P.OP_CHDIR, f"chdir to `{proc.cwd}`", a=P.CHDIR_AGAIN, strings=(proc.cwd,))
-    plan.add(P.OP_CAPS, "set capabilities", a=2, b=top, blob=cap_blob)
-    plan.add(P.OP_UMASK, "umask", a=user.umask if user.umask is not None else DEFAULT_UMASK)
+    plan.chdir(f"chdir to `{proc.cwd}`", proc.cwd, phase=P.CHDIR_AGAIN)
+    plan.caps("set capabilities", mode=P.CAPS_SET, **sets)
+    plan.umask("umask", user.umask if user.umask is not None else DEFAULT_UMASK)
 
     env = _environment(proc.env, lambda: home_of(rootfs, user.uid))
     arg0 = proc.args[0]
     candidates = exec_candidates(arg0, proc.env_value("PATH"))
     launch.arg0 = arg0
-    plan.add(P.OP_EXEC_LOOKUP, f'exec: "{arg0}"', a=len(candidates), strings=candidates)
+    plan.exec_lookup(f'exec: "{arg0}"', candidates)
     late_seccomp = filt if proc.no_new_privileges else None
     if late_seccomp is not None and late_seccomp.listener:
         load_seccomp()  # with no_new_privs as late as possible, but the parent must take the listener
-    plan.add(P.OP_READY, "report ready", a=int(launch.fifo))
+    plan.ready("report ready", parent_exits=launch.fifo)
     if launch.fifo:
-        plan.add(P.OP_WAIT_FIFO, "wait for start", a=launch.fifo_fd)
+        plan.wait_fifo("wait for start", launch.fifo_fd)
     if late_seccomp is not None and not late_seccomp.listener:
         load_seccomp()  # with no_new_privs as late as possible: fewer of our own calls to allow
     hooks = spec.hooks.get("startContainer")
     if hooks:
         before, after = _hook_state_parts(launch, spec)
         for i, hook in enumerate(hooks):
-            plan.add(P.OP_HOOK, f"error running startContainer hook #{i} `{hook.path}`", a=len(hook.args),
-                     b=len(hook.env), c=hook.timeout or 0, d=i,
-                     strings=[hook.path, *hook.args, *hook.env, before, after])
-    plan.add(P.OP_EXEC, f'exec: "{arg0}"', a=len(proc.args), b=len(env), strings=[*proc.args, *env])
+            plan.hook(f"error running startContainer hook #{i} `{hook.path}`", path=hook.path, args=hook.args,
+                      env=hook.env, state_before=before, state_after=after, timeout=hook.timeout or 0, index=i)
+    plan.exec(f'exec: "{arg0}"', proc.args, env)

@@ -8,12 +8,14 @@
     [user ns: id maps]                     [user ns: wait for sync 1]
     /* sync 1 */ send ACK  ------------->  [user ns: become root]
     create cgroups v1, apply resources     execveat(sealed memfd) ---->  run ops in order: mounts ...
-                                                                         OP_SYNC(HOOKS):
-    /* sync 2 */ run hooks, send ACK <------------------------------------  MSG_SYNC, wait
-                                                                         OP_SYNC(CGROUPS):
-    /* sync 3 */ ACK (host pid) + v1 `tasks` fds <------------------------  MSG_SYNC, wait;
+                                                                         OP_SYNC(SYNC_CGROUPS):
+    /* sync 2 */ ACK (host pid) + v1 `tasks` fds <------------------------  MSG_SYNC, wait;
                                                                          write "0" to each
-                                                                         ... creds, lookup
+                                                                         ... devices
+                                                                         OP_SYNC(SYNC_HOOKS):
+    /* sync 3 */ run hooks, send ACK <------------------------------------  MSG_SYNC, wait
+                                                                         ... pivot_root, creds,
+                                                                         exec lookup
     /* sync 4 */ write state.json <-----------------------------------------  OP_READY: MSG_READY
     exit (create) / wait (run)                                            OP_WAIT_FIFO (create)
                                                                          ... OP_EXEC: execve
@@ -22,17 +24,29 @@
 The process joins its cgroups without the kernel's global cgroup_threadgroup_rwsem, whose write
 side (a parent writing the child's pid to cgroup.procs) waits for an RCU grace period, 5-10 ms
 here: it is born in its cgroup v2 (clone3 CLONE_INTO_CGROUP) and moves itself into its v1 ones
-(a thread writing "0" to `tasks`), with the fds the parent sends with the ACK of sync 3 (the
+(a thread writing "0" to `tasks`), with the fds the parent sends with the ACK of sync 2 (the
 parent makes those cgroups while the init stage sets up the rootfs; `exec` joins a container's
 cgroups the same way).  Without a new user namespace nothing has to happen between clone and
 exec, so the shim clones with CLONE_VM|CLONE_VFORK (no copy of the interpreter's page tables)
 and sync 1 is skipped.
 
+The sync points are numbered in the order they happen; the values of SYNC_* are only names.  A
+plan with a cgroup mount reaches SYNC_CGROUPS before that mount; one without createRuntime,
+createContainer or prestart hooks has no SYNC_HOOKS.
+
 A failing op i sends MSG_ERROR {step=i, err=errno, detail}; the parent names the op with the
-description it gave it when planning (Plan.describe).  See csrc/ocirun.h for the layouts.
+description it gave it when planning (Plan.describe).  See csrc/ocirun.h for the layouts, and
+OPS below for what each op's fields hold.  This drawing is the protocol's one; README.md,
+csrc/shim.c and csrc/ocirun.h sketch parts of it.
 """
 
 from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .plandecode import DecodedOp
 
 ABI_VERSION = 1
 PLAN_MAGIC = 0x5049434F
@@ -101,7 +115,6 @@ SYNC_CGROUPS = 2
 SYNC_UNSHARED = 3
 
 OP_UNSHARE = 1
-OP_SETNS = 2
 OP_MOUNT = 3
 OP_ROOTFS = 4
 OP_MKNOD = 5
@@ -130,11 +143,8 @@ OP_WAIT_FIFO = 27
 OP_CLOSE_FROM = 28
 OP_EXEC = 29
 OP_MKDIR = 30
-OP_CHOWN = 31
 OP_OOM_SCORE_ADJ = 32
 OP_SETSID = 33
-OP_DUP2 = 34
-OP_PDEATHSIG = 35
 OP_MOUNT_SETATTR = 36
 OP_LOOPBACK_UP = 37
 OP_HOOK = 38
@@ -145,6 +155,8 @@ OP_SCHED = 42
 OP_IOPRIO = 43
 OP_CHROOT = 44
 OP_PIDNS_FORK = 45
+# Retired op codes (setns, chown, dup2, pdeathsig: never planned), never to be given out again.
+RETIRED_OP_CODES = (2, 31, 34, 35)
 
 MNT_IN_ROOT = 0x1
 MNT_MKDIR = 0x2
@@ -158,9 +170,131 @@ MNT_PLAIN_DIR = 0x100
 CHDIR_FIRST = 1
 CHDIR_AGAIN = 2
 
+CAPS_BOUNDING = 1
+CAPS_SET = 2
+
+# ---- the layout of every op: the one description of its fields ------------------------------------
+#
+# An op is a header {code, size, a, b, c, d} and a payload (ocirun.h).  OPS says, per op code, what
+# a, b, c and d hold, and what the payload is; the builders of Plan below fill them in,
+# ocirun/plandecode.py reads them back by the same table (tests, --debug: off the hot path), and
+# csrc/ocirun.h names the same fields for init.c (OP_FIELD/OP_BITS; tests/unit/test_protocol.py
+# checks that the two agree).
+#
+#   fields:  (name, slot, shown as[, shift, bits]): the slot is a, b, c or d; most fields are the
+#            whole slot, a few share one (the console's size and switches).  "shown as" is
+#            for listings: d decimal, u unsigned (C reads a u64, decode gives it as such), x hex, o
+#            octal, b 0/1, or the flag table (ms: MS_*, mnt: MNT_*, clone: CLONE_*, attr: MOUNT_ATTR_*,
+#            at: AT_*), dev (major:minor), sync, chdir, caps.
+#   strings: the payload's NUL-terminated strings in order: (name, None) is one string, (name, field)
+#            as many as that field says.
+#   blob:    a binary payload instead: u32s (that many uint32, `count`; 8 zero bytes for none),
+#            u64 (one uint64 each, in order), mask (a CPU bit mask), bpf (struct sock_filter[]).
+# An op without fields or payload takes no arguments.
+
+if TYPE_CHECKING:  # (no typing at run time: protocol is imported by every create)
+    Field = tuple[str, str, str] | tuple[str, str, str, int, int]
+    Layout = tuple[str, tuple[Field, ...], tuple[tuple[str, str | None], ...], tuple[tuple[str, str], ...]]
+
+OPS: dict[int, Layout] = {
+    OP_UNSHARE: ("unshare", (("flags", "a", "clone"),), (), ()),
+    # mount(source, target, fstype, flags, data), resolving the target as `how` (MNT_*) says, then a
+    # remount with remount_flags (0: none) and a propagation change (0: none) of the new mount
+    OP_MOUNT: ("mount", (("flags", "a", "ms"), ("propagation", "b", "ms"), ("how", "c", "mnt"),
+                         ("remount_flags", "d", "ms")),
+               (("source", None), ("target", None), ("fstype", None), ("data", None)), ()),
+    OP_ROOTFS: ("rootfs", (), (("path", None),), ()),  # host path: the root of later "in root" paths
+    # check: "check" in a bind-mounted /dev: the node must be there already, nothing is made
+    OP_MKNOD: ("mknod", (("mode", "a", "o"), ("dev", "b", "dev"), ("uid", "c", "d"), ("gid", "d", "d")),
+               (("path", None), ("check", None)), ()),
+    OP_SYMLINK: ("symlink", (), (("target", None), ("path", None)), ()),  # path -> target
+    OP_PIVOT_ROOT: ("pivot_root", (), (), ()),
+    OP_MOVE_ROOT: ("move_root", (), (), ()),
+    OP_SETHOSTNAME: ("sethostname", (), (("name", None),), ()),
+    OP_SETDOMAINNAME: ("setdomainname", (), (("name", None),), ()),
+    # procfs_only: the file must be on a procfs (written as it is); else it is truncated first
+    OP_WRITE_FILE: ("write_file", (("procfs_only", "a", "b"),), (("path", None), ("content", None)), ()),
+    OP_OPEN_DEVNULL: ("open_devnull", (), (), ()),
+    OP_MASK: ("mask", (), (("path", None),), ()),
+    OP_READONLY: ("readonly", (), (("path", None),), ()),
+    OP_SYNC: ("sync", (("point", "a", "sync"),), (), ()),  # SYNC_*: tell the parent, wait for its ACK
+    # phase: 0 chdir and check; CHDIR_FIRST as root (EACCES, EPERM left for) CHDIR_AGAIN as the user
+    OP_CHDIR: ("chdir", (("phase", "a", "chdir"),), (("path", None),), ()),
+    OP_RLIMIT: ("rlimit", (("resource", "a", "d"), ("soft", "b", "u"), ("hard", "c", "u")), (), ()),  # u64
+    OP_NO_NEW_PRIVS: ("no_new_privs", (), (), ()),
+    OP_SECCOMP: ("seccomp", (("flags", "a", "x"), ("instructions", "b", "d")), (), (("bpf", "bpf"),)),
+    OP_SETGROUPS: ("setgroups", (("count", "a", "d"),), (), (("gids", "u32s"),)),
+    OP_SETID: ("setid", (("uid", "a", "d"), ("gid", "b", "d")), (), ()),  # setresgid, setresuid, caps kept
+    # mode CAPS_BOUNDING: drop from the bounding set what it lacks; CAPS_SET: the other four sets
+    OP_CAPS: ("caps", (("mode", "a", "caps"), ("last_cap", "b", "d")), (),
+              (("bounding", "u64"), ("effective", "u64"), ("permitted", "u64"), ("inheritable", "u64"),
+               ("ambient", "u64"))),
+    OP_UMASK: ("umask", (("mask", "a", "o"),), (), ()),
+    OP_PERSONALITY: ("personality", (("persona", "a", "x"),), (), ()),
+    OP_EXEC_LOOKUP: ("exec_lookup", (("count", "a", "d"),), (("candidates", "count"),), ()),  # first executable
+    # clears the parent-death signal and sends MSG_READY; parent_exits: create, errors go to stderr after
+    OP_READY: ("ready", (("parent_exits", "a", "b"),), (), ()),
+    OP_WAIT_FIFO: ("wait_fifo", (("fd", "a", "d"),), (), ()),  # block until `start` writes a byte
+    OP_CLOSE_FROM: ("close_from", (("fd", "a", "d"),), (), ()),  # it and all above close-on-exec
+    OP_EXEC: ("exec", (("argc", "a", "d"), ("envc", "b", "d")), (("argv", "argc"), ("envp", "envc")), ()),
+    OP_MKDIR: ("mkdir", (("mode", "a", "o"),), (("path", None),), ()),  # and parents (init.c: 0755)
+    OP_OOM_SCORE_ADJ: ("oom_score_adj", (("score", "a", "d"),), (), ()),
+    OP_SETSID: ("setsid", (), (), ()),
+    OP_MOUNT_SETATTR: ("mount_setattr", (("attr_set", "a", "attr"), ("attr_clr", "b", "attr"),
+                                         ("propagation", "c", "ms"), ("at_flags", "d", "at")),
+                       (("path", None),), ()),
+    OP_LOOPBACK_UP: ("loopback_up", (), (), ()),
+    # a startContainer hook, run in the container: the state JSON goes to its stdin as state_before,
+    # the container's pid (the ACK of SYNC_CGROUPS), state_after; timeout in seconds (0: none);
+    # index: its place in the config, for the error
+    OP_HOOK: ("hook", (("nargs", "a", "d"), ("nenv", "b", "d"), ("timeout", "c", "d"), ("index", "d", "d")),
+              (("path", None), ("args", "nargs"), ("env", "nenv"), ("state_before", None), ("state_after", None)),
+              ()),
+    # a pty from the container's /dev/ptmx, its master sent on socket_fd; rows, cols (0: leave the
+    # size); dev_console: the slave bound on /dev/console too (not for exec); clear_onlcr: the runtime
+    # relays the pty itself (runc's tty.go); the slave chowned to uid:gid (-1: devpts's gid=)
+    OP_CONSOLE: ("console", (("socket_fd", "a", "d"), ("rows", "b", "d", 16, 16), ("cols", "b", "d", 0, 16),
+                             ("dev_console", "b", "b", 32, 1), ("clear_onlcr", "b", "b", 33, 1),
+                             ("uid", "c", "d"), ("gid", "d", "d")), (), ()),
+    OP_KEYRING: ("keyring", (), (("name", None),), ()),  # join a new session keyring of that name
+    OP_AFFINITY: ("affinity", (("size", "a", "d"),), (), (("cpus", "mask"),)),  # sched_setaffinity
+    OP_SCHED: ("sched", (("policy", "a", "d"), ("nice", "b", "d"), ("priority", "c", "d"), ("flags", "d", "x")), (),
+               (("runtime", "u64"), ("deadline", "u64"), ("period", "u64"))),  # sched_setattr
+    OP_IOPRIO: ("ioprio", (("ioclass", "a", "d", 13, 3), ("level", "a", "d", 0, 13)), (), ()),
+    OP_CHROOT: ("chroot", (), (), ()),  # no mount namespace: chroot into the rootfs
+    # setns into the pid namespace of fd and fork; the parent sends MSG_PID and exits
+    OP_PIDNS_FORK: ("pidns_fork", (("fd", "a", "d"),), (), ()),
+}
+
+_U64 = 1 << 64
+
+
+def _signed(value: int) -> int:
+    """A u64 (RLIM_INFINITY is 2**64-1) in a signed 64-bit slot, as C's (u64) cast reads it back."""
+    return value - _U64 if value >= 1 << 63 else value
+
+
+def _no_fields(code: int) -> Callable[[Plan, str], None]:
+    def build(self: Plan, what: str) -> None:
+        self.add(code, what)
+
+    return build
+
+
+def _one_string(code: int) -> Callable[[Plan, str, str], None]:
+    def build(self: Plan, what: str, s0: str) -> None:
+        self.add(code, what, strings=(s0,))
+
+    return build
+
 
 class Plan:
-    """An ordered list of ops for the init stage, each with the sentence that names it in errors."""
+    """An ordered list of ops for the init stage, each with the sentence that names it in errors.
+
+    Build it with the method named after the op (``mount``, ``write_file``, ...): named,
+    keyword-only fields as OPS lays them out.  ``what`` is how an error in the op reads: "mount
+    `proc` to `/proc`".
+    """
 
     __slots__ = ("_chunks", "_descriptions")
 
@@ -179,18 +313,126 @@ class Plan:
         strings: tuple[str, ...] | list[str] = (),
         blob: bytes = b"",
     ) -> None:
-        """Appends an op.  ``what`` is how an error in it reads: "mount `proc` to `/proc`"."""
+        """Appends an op by its raw slots (the builders below are the way to add one)."""
         payload = blob or b"".join(s.encode() + b"\0" for s in strings)
         pad = -(OP_HDR.size + len(payload)) % 8
         size = OP_HDR.size + len(payload) + pad
         self._chunks.append(OP_HDR.pack(code, size, a, b, c, d) + payload + b"\0" * pad)
         self._descriptions.append(what)
 
-    def or_flags(self, step: int, c: int) -> None:
-        """Sets more bits in argument c of op ``step`` (OCIRUN_MNT_* of a mount made elsewhere)."""
+    # ---- one builder per op (fields: OPS) ----
+
+    # the ops without fields: plan.pivot_root(what)
+    pivot_root, move_root, chroot = _no_fields(OP_PIVOT_ROOT), _no_fields(OP_MOVE_ROOT), _no_fields(OP_CHROOT)
+    open_devnull, no_new_privs = _no_fields(OP_OPEN_DEVNULL), _no_fields(OP_NO_NEW_PRIVS)
+    setsid, loopback_up = _no_fields(OP_SETSID), _no_fields(OP_LOOPBACK_UP)
+    # the ops of one string, a path or a name (OPS names it): plan.mask(what, path)
+    rootfs, mask, readonly = _one_string(OP_ROOTFS), _one_string(OP_MASK), _one_string(OP_READONLY)
+    sethostname, setdomainname = _one_string(OP_SETHOSTNAME), _one_string(OP_SETDOMAINNAME)
+    keyring = _one_string(OP_KEYRING)
+
+    def unshare(self, what: str, *, flags: int) -> None:
+        self.add(OP_UNSHARE, what, flags)
+
+    def mount(self, what: str, *, target: str, source: str = "", fstype: str = "", data: str = "",
+              flags: int = 0, propagation: int = 0, how: int = 0, remount_flags: int = 0) -> None:
+        self.add(OP_MOUNT, what, flags, propagation, how, remount_flags, (source, target, fstype, data))
+
+    def mknod(self, what: str, path: str, *, mode: int, dev: int, uid: int, gid: int, check_only: bool = False) -> None:
+        self.add(OP_MKNOD, what, mode, dev, uid, gid, (path, "check" if check_only else ""))
+
+    def symlink(self, what: str, *, target: str, path: str) -> None:
+        self.add(OP_SYMLINK, what, strings=(target, path))
+
+    def write_file(self, what: str, path: str, content: str, *, procfs_only: bool) -> None:
+        self.add(OP_WRITE_FILE, what, int(procfs_only), strings=(path, content))
+
+    def sync(self, what: str, point: int) -> None:
+        self.add(OP_SYNC, what, point)
+
+    def chdir(self, what: str, path: str, *, phase: int) -> None:
+        self.add(OP_CHDIR, what, phase, strings=(path,))
+
+    def rlimit(self, what: str, *, resource: int, soft: int, hard: int) -> None:
+        self.add(OP_RLIMIT, what, resource, _signed(soft), _signed(hard))
+
+    def seccomp(self, what: str, *, flags: int, instructions: int, bpf: bytes) -> None:
+        self.add(OP_SECCOMP, what, flags, instructions, blob=bpf)
+
+    def setgroups(self, what: str, gids: list[int]) -> None:
+        self.add(OP_SETGROUPS, what, len(gids), blob=b"".join(g.to_bytes(4, "little") for g in gids) or b"\0" * 8)
+
+    def setid(self, what: str, *, uid: int, gid: int) -> None:
+        self.add(OP_SETID, what, uid, gid)
+
+    def caps(self, what: str, *, mode: int, last_cap: int, bounding: int, effective: int, permitted: int,
+             inheritable: int, ambient: int) -> None:
+        blob = b"".join(x.to_bytes(8, "little") for x in (bounding, effective, permitted, inheritable, ambient))
+        self.add(OP_CAPS, what, mode, last_cap, blob=blob)
+
+    def umask(self, what: str, mask: int) -> None:
+        self.add(OP_UMASK, what, mask)
+
+    def personality(self, what: str, persona: int) -> None:
+        self.add(OP_PERSONALITY, what, persona)
+
+    def exec_lookup(self, what: str, candidates: list[str]) -> None:
+        self.add(OP_EXEC_LOOKUP, what, len(candidates), strings=candidates)
+
+    def ready(self, what: str, *, parent_exits: bool) -> None:
+        self.add(OP_READY, what, int(parent_exits))
+
+    def wait_fifo(self, what: str, fd: int) -> None:
+        self.add(OP_WAIT_FIFO, what, fd)
+
+    def close_from(self, what: str, fd: int) -> None:
+        self.add(OP_CLOSE_FROM, what, fd)
+
+    def exec(self, what: str, argv: list[str], envp: list[str]) -> None:
+        self.add(OP_EXEC, what, len(argv), len(envp), strings=[*argv, *envp])
+
+    def mkdir(self, what: str, path: str, *, mode: int) -> None:
+        self.add(OP_MKDIR, what, mode, strings=(path,))
+
+    def oom_score_adj(self, what: str, score: int) -> None:
+        self.add(OP_OOM_SCORE_ADJ, what, score)
+
+    def mount_setattr(self, what: str, path: str, *, attr_set: int, attr_clr: int, propagation: int = 0,
+                      at_flags: int = 0) -> None:
+        self.add(OP_MOUNT_SETATTR, what, attr_set, attr_clr, propagation, at_flags, (path,))
+
+    def hook(self, what: str, *, path: str, args: list[str], env: list[str], state_before: str,
+             state_after: str, timeout: int, index: int) -> None:
+        self.add(OP_HOOK, what, len(args), len(env), timeout, index,
+                 [path, *args, *env, state_before, state_after])
+
+    def console(self, what: str, *, socket_fd: int, rows: int, cols: int, dev_console: bool, clear_onlcr: bool,
+                uid: int, gid: int) -> None:
+        b = (rows << 16) | cols | int(dev_console) << 32 | int(clear_onlcr) << 33
+        self.add(OP_CONSOLE, what, socket_fd, b, uid, gid)
+
+    def affinity(self, what: str, cpus: bytes) -> None:
+        self.add(OP_AFFINITY, what, len(cpus), blob=cpus)
+
+    def sched(self, what: str, *, policy: int, nice: int, priority: int, flags: int, runtime: int, deadline: int,
+              period: int) -> None:
+        times = b"".join(t.to_bytes(8, "little") for t in (runtime, deadline, period))
+        self.add(OP_SCHED, what, policy, nice, priority, flags, blob=times)
+
+    def ioprio(self, what: str, *, ioclass: int, level: int) -> None:
+        self.add(OP_IOPRIO, what, ioclass << 13 | level)
+
+    def pidns_fork(self, what: str, fd: int) -> None:
+        self.add(OP_PIDNS_FORK, what, fd)
+
+    def mount_how(self, step: int, how: int) -> None:
+        """Adds MNT_* bits to the ``how`` of mount op ``step`` (one planned elsewhere: proc, sysfs)."""
         chunk = self._chunks[step]
         code, size, a, b, old, d = (int(x) for x in OP_HDR.unpack_from(chunk))
-        self._chunks[step] = OP_HDR.pack(code, size, a, b, old | c, d) + chunk[OP_HDR.size :]
+        assert code == OP_MOUNT
+        self._chunks[step] = OP_HDR.pack(code, size, a, b, old | how, d) + chunk[OP_HDR.size :]
+
+    # ---- reading it back ----
 
     def __len__(self) -> int:
         return len(self._chunks)
@@ -205,13 +447,28 @@ class Plan:
         return PLAN_HDR.pack(PLAN_MAGIC, ABI_VERSION, len(self._chunks), PLAN_HDR.size + len(body)) + body
 
     def codes(self) -> list[int]:
-        """The op codes in order (for tests)."""
+        """The op codes in order."""
         return [int.from_bytes(c[:4], "little") for c in self._chunks]
 
     def ops(self) -> list[tuple[int, str, tuple[int, int, int, int], bytes]]:
-        """(code, description, (a, b, c, d), payload) of every op (for tests and --debug)."""
+        """(code, description, (a, b, c, d), payload) of every op (the raw form; ``decode`` names it)."""
         out = []
         for chunk, what in zip(self._chunks, self._descriptions, strict=True):
             code, _size, a, b, c, d = (int(x) for x in OP_HDR.unpack_from(chunk))
             out.append((code, what, (a, b, c, d), chunk[OP_HDR.size :]))
         return out
+
+    def decode(self) -> list[DecodedOp]:
+        """Every op with its named fields and its description (for tests and --debug)."""
+        from .plandecode import decode
+
+        ops = decode(self.encode())
+        for op, what in zip(ops, self._descriptions, strict=True):
+            op.what = what
+        return ops
+
+    def listing(self) -> str:
+        """One line per op: its name, named fields and payload, and its description."""
+        from .plandecode import listing
+
+        return listing(self.decode())

@@ -7,16 +7,18 @@ against a temporary bundle whose rootfs has an /etc/passwd, and checks the op se
 from __future__ import annotations
 
 import copy
+import json
 import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ocirun import caps, plan, shim, users
+from ocirun import caps, plan, seccomp, shim, users
 from ocirun import protocol as P
 from ocirun.cgroups import Hierarchy
 from ocirun.errors import InvalidSpec
+from ocirun.plandecode import DecodedOp
 from ocirun.spec import mountopts as mo
 from ocirun.spec.model import Process, Spec
 
@@ -86,26 +88,29 @@ def names(launch: plan.Launch) -> list[str]:
     return [NAMES[c] for c in launch.plan.codes()]
 
 
-def mount_ops(launch: plan.Launch) -> list[tuple[tuple[int, int, int, int], tuple[str, ...]]]:
-    """(args, (source, target, fstype, data)) of every OP_MOUNT."""
-    return [(args, strings(payload, 4)) for code, _w, args, payload in op_list(launch) if code == P.OP_MOUNT]
+def decoded(launch: plan.Launch) -> list[DecodedOp]:
+    """The ops by name: ``op["target"]``, ``op["remount_flags"]`` (protocol.OPS)."""
+    return launch.plan.decode()
+
+
+def mount_ops(launch: plan.Launch) -> list[DecodedOp]:
+    return [op for op in decoded(launch) if op.code == P.OP_MOUNT]
 
 
 def index(launch: plan.Launch, code: int, start: int = 0) -> int:
     return launch.plan.codes().index(code, start)
 
 
-def user_mounts(launch: plan.Launch) -> list[tuple[int, tuple[int, int, int, int], tuple[str, ...]]]:
-    """(op index, args, strings) of the OP_MOUNTs between OP_ROOTFS and the first device op."""
-    ops = op_list(launch)
-    start = index(launch, P.OP_ROOTFS) + 1
+def user_mounts(launch: plan.Launch) -> list[tuple[int, DecodedOp]]:
+    """(op index, op) of the OP_MOUNTs between OP_ROOTFS and the first device op."""
+    ops = decoded(launch)
     out = []
-    for i in range(start, len(ops)):
-        code, _w, args, payload = ops[i]
-        if code in (P.OP_MKNOD, P.OP_SYMLINK) or (code == P.OP_MOUNT and "device" in ops[i][1]):
+    for i in range(index(launch, P.OP_ROOTFS) + 1, len(ops)):
+        op = ops[i]
+        if op.code in (P.OP_MKNOD, P.OP_SYMLINK) or (op.code == P.OP_MOUNT and "device" in op.what):
             break
-        if code == P.OP_MOUNT:
-            out.append((i, args, strings(payload, 4)))
+        if op.code == P.OP_MOUNT:
+            out.append((i, op))
     return out
 
 
@@ -124,7 +129,6 @@ FS_OPS = {
     P.OP_MASK,
     P.OP_READONLY,
     P.OP_MKDIR,
-    P.OP_CHOWN,
     P.OP_MOUNT_SETATTR,
     P.OP_CHDIR,
 }
@@ -139,18 +143,15 @@ def first_mount(launch: plan.Launch) -> int:
 
 def test_first_ops_isolate_the_mounts_then_bind_the_rootfs(bundle: Path) -> None:
     launch = build(bundle, config())
-    ops = op_list(launch)
+    ops = decoded(launch)
     rootfs = str(bundle / "rootfs")
     i = first_mount(launch)
-    code, _what, args, payload = ops[i]
-    assert strings(payload, 4) == ("", "/", "", "")
-    assert args[0] == mo.MS_SLAVE | mo.MS_REC
-    code, _what, args, payload = ops[i + 1]
-    assert code == P.OP_MOUNT and args[0] == mo.MS_BIND | mo.MS_REC
-    assert strings(payload, 2) == (rootfs, rootfs)
-    code, what, _args, payload = ops[i + 2]
-    assert code == P.OP_ROOTFS and strings(payload, 1) == (rootfs,)
-    assert rootfs in what
+    assert (ops[i]["source"], ops[i]["target"], ops[i]["fstype"], ops[i]["data"]) == ("", "/", "", "")
+    assert ops[i]["flags"] == mo.MS_SLAVE | mo.MS_REC
+    assert ops[i + 1].name == "mount" and ops[i + 1]["flags"] == mo.MS_BIND | mo.MS_REC
+    assert (ops[i + 1]["source"], ops[i + 1]["target"]) == (rootfs, rootfs)
+    assert ops[i + 2].name == "rootfs" and ops[i + 2]["path"] == rootfs
+    assert rootfs in ops[i + 2].what
 
 
 @pytest.mark.parametrize(
@@ -173,9 +174,9 @@ def test_nothing_propagates_to_the_host_before_pivot_root(
     if propagation:
         cfg["linux"]["rootfsPropagation"] = propagation
     launch = build(bundle, cfg)
-    i = first_mount(launch)
-    assert launch.plan.ops()[i][2] == (first, 0, 0, 0)
-    assert strings(launch.plan.ops()[i][3], 4) == ("", "/", "", "")
+    op = decoded(launch)[first_mount(launch)]
+    assert op.values == {"flags": first, "propagation": 0, "how": 0, "remount_flags": 0,
+                         "source": "", "target": "/", "fstype": "", "data": ""}
 
 
 @pytest.mark.parametrize("no_pivot", [False, True])
@@ -184,7 +185,7 @@ def test_first_mount_op_with_more_namespaces(bundle: Path, no_pivot: bool) -> No
     launch = build(bundle, config(linux__namespaces=nss, hostname="h"), no_pivot=no_pivot)
     # bringing up lo touches no mount; the first filesystem op still isolates / recursively
     assert P.OP_LOOPBACK_UP in launch.plan.codes()
-    assert launch.plan.ops()[first_mount(launch)][2][0] == mo.MS_SLAVE | mo.MS_REC
+    assert decoded(launch)[first_mount(launch)]["flags"] == mo.MS_SLAVE | mo.MS_REC
 
 
 def test_no_loopback_without_a_new_network_namespace(bundle: Path) -> None:
@@ -211,18 +212,15 @@ def test_rootfs_propagation_is_applied_to_root_after_pivot(
     bundle: Path, propagation: str, no_pivot: bool
 ) -> None:
     launch = build(bundle, config(linux__rootfsPropagation=propagation), no_pivot=no_pivot)
-    ops = op_list(launch)
     pivot = index(launch, P.OP_MOVE_ROOT if no_pivot else P.OP_PIVOT_ROOT)
-    after = [
-        (i, args, strings(p, 2)) for i, (c, _w, args, p) in enumerate(ops) if c == P.OP_MOUNT and i > pivot
-    ]
+    after = [(i, op) for i, op in enumerate(decoded(launch)) if op.code == P.OP_MOUNT and i > pivot]
     assert after, "no propagation change after pivot_root"
-    i, args, (_src, target) = after[0]
+    i, op = after[0]
     assert i == pivot + 1
-    assert target == "/"
-    assert args[1] == mo.PROPAGATION[propagation]
-    assert args[2] & P.MNT_ROOT
-    assert args[0] == 0 and args[3] == 0  # no mount, only the propagation
+    assert op["target"] == "/"
+    assert op["propagation"] == mo.PROPAGATION[propagation]
+    assert op["how"] & P.MNT_ROOT
+    assert op["flags"] == 0 and op["remount_flags"] == 0  # no mount, only the propagation
 
 
 def test_no_propagation_op_after_pivot_without_rootfs_propagation(bundle: Path) -> None:
@@ -237,17 +235,14 @@ def test_readonly_root_is_remounted_after_pivot(bundle: Path, propagation: str |
     if propagation:
         cfg["linux"]["rootfsPropagation"] = propagation
     launch = build(bundle, cfg)
-    ops = op_list(launch)
     pivot = index(launch, P.OP_PIVOT_ROOT)
-    after = [
-        (i, args, strings(p, 2)) for i, (c, _w, args, p) in enumerate(ops) if c == P.OP_MOUNT and i > pivot
-    ]
-    i, args, (_src, target) = after[-1]
-    assert target == "/"
-    assert args[2] & P.MNT_ROOT
-    assert args[3] == mo.MS_BIND | mo.MS_RDONLY  # the remount's flags
+    after = [(i, op) for i, op in enumerate(decoded(launch)) if op.code == P.OP_MOUNT and i > pivot]
+    i, op = after[-1]
+    assert op["target"] == "/"
+    assert op["how"] & P.MNT_ROOT
+    assert op["remount_flags"] == mo.MS_BIND | mo.MS_RDONLY
     if propagation:
-        assert after[0][1][1] == mo.PROPAGATION[propagation] and after[0][0] < i
+        assert after[0][1]["propagation"] == mo.PROPAGATION[propagation] and after[0][0] < i
 
 
 def test_writable_root_is_not_remounted(bundle: Path) -> None:
@@ -287,61 +282,62 @@ MOUNTS: list[dict[str, Any]] = [
 
 def test_mounts_come_in_config_order(bundle: Path) -> None:
     launch = build(bundle, config(mounts=MOUNTS))
-    targets = [s[1] for _i, _a, s in user_mounts(launch)]
+    targets = [op["target"] for _i, op in user_mounts(launch)]
     assert targets == [m["destination"] for m in MOUNTS]
 
 
 def test_mount_arguments(bundle: Path) -> None:
     launch = build(bundle, config(mounts=MOUNTS))
-    got = {s[1]: (args, s) for _i, args, s in user_mounts(launch)}
+    got = {op["target"]: op for _i, op in user_mounts(launch)}
 
-    args, s = got["/proc"]
-    assert s == ("proc", "/proc", "proc", "")
-    assert args[0] == 0 and args[1] == 0 and args[3] == 0
-    assert args[2] & P.MNT_IN_ROOT and args[2] & P.MNT_MKDIR
+    def strs(op: DecodedOp) -> tuple[str, str, str, str]:
+        return op["source"], op["target"], op["fstype"], op["data"]
+
+    op = got["/proc"]
+    assert strs(op) == ("proc", "/proc", "proc", "")
+    assert op["flags"] == op["propagation"] == op["remount_flags"] == 0
+    assert op["how"] & P.MNT_IN_ROOT and op["how"] & P.MNT_MKDIR
 
     # tmpfs: flags for mount(2), the rest is data, comma-joined in order
-    args, s = got["/dev"]
-    assert s == ("tmpfs", "/dev", "tmpfs", "mode=755,size=65536k")
-    assert args[0] == mo.MS_NOSUID | mo.MS_STRICTATIME
-    assert not args[2] & P.MNT_KEEP_MODE  # mode= given
-    args, s = got["/tmp"]
-    assert s == ("tmpfs", "/tmp", "tmpfs", "")
-    assert args[2] & P.MNT_KEEP_MODE  # no mode=: keep the image's mode
+    op = got["/dev"]
+    assert strs(op) == ("tmpfs", "/dev", "tmpfs", "mode=755,size=65536k")
+    assert op["flags"] == mo.MS_NOSUID | mo.MS_STRICTATIME
+    assert not op["how"] & P.MNT_KEEP_MODE  # mode= given
+    op = got["/tmp"]
+    assert strs(op) == ("tmpfs", "/tmp", "tmpfs", "")
+    assert op["how"] & P.MNT_KEEP_MODE  # no mode=: keep the image's mode
 
-    # bind + ro: bind first, the read-only flag by a remount (d)
-    args, s = got["/data"]
-    assert s == (str(bundle / "data"), "/data", "", "")
-    assert args[0] == mo.MS_BIND
-    assert args[3] == mo.MS_BIND | mo.MS_RDONLY
-    assert args[2] & P.MNT_IN_ROOT and args[2] & P.MNT_SRC_AUTO
+    # bind + ro: bind first, the read-only flag by a remount
+    op = got["/data"]
+    assert strs(op) == (str(bundle / "data"), "/data", "", "")
+    assert op["flags"] == mo.MS_BIND
+    assert op["remount_flags"] == mo.MS_BIND | mo.MS_RDONLY
+    assert op["how"] & P.MNT_IN_ROOT and op["how"] & P.MNT_SRC_AUTO
 
     # rbind with flags and propagation
-    args, s = got["/tree"]
-    assert s[:2] == ("/srv/tree", "/tree")
-    assert args[0] == mo.MS_BIND | mo.MS_REC
-    assert args[1] == mo.MS_SHARED | mo.MS_REC
-    assert args[3] == mo.MS_BIND | mo.MS_NOSUID | mo.MS_NODEV
+    op = got["/tree"]
+    assert (op["source"], op["target"]) == ("/srv/tree", "/tree")
+    assert op["flags"] == mo.MS_BIND | mo.MS_REC
+    assert op["propagation"] == mo.MS_SHARED | mo.MS_REC
+    assert op["remount_flags"] == mo.MS_BIND | mo.MS_NOSUID | mo.MS_NODEV
 
     # a bind without other flags needs no remount
-    args, s = got["/plain"]
-    assert args[0] == mo.MS_BIND and args[3] == 0 and args[1] == 0
+    op = got["/plain"]
+    assert op["flags"] == mo.MS_BIND and op["remount_flags"] == 0 and op["propagation"] == 0
 
     # not a bind: flags go to mount(2) itself
-    args, s = got["/sys"]
-    assert s == ("sysfs", "/sys", "sysfs", "")
-    assert args[0] == mo.MS_NOSUID | mo.MS_NOEXEC | mo.MS_NODEV | mo.MS_RDONLY and args[3] == 0
+    op = got["/sys"]
+    assert strs(op) == ("sysfs", "/sys", "sysfs", "")
+    assert op["flags"] == mo.MS_NOSUID | mo.MS_NOEXEC | mo.MS_NODEV | mo.MS_RDONLY and op["remount_flags"] == 0
 
 
 def test_recursive_options_follow_their_mount(bundle: Path) -> None:
     launch = build(bundle, config(mounts=MOUNTS))
-    ops = op_list(launch)
-    ((i, args, _s),) = [m for m in user_mounts(launch) if m[2][1] == "/rec"]
-    assert args[0] == mo.MS_BIND | mo.MS_REC and args[3] == 0
-    code, _what, sargs, payload = ops[i + 1]
-    assert code == P.OP_MOUNT_SETATTR
-    assert strings(payload, 1) == ("/rec",)
-    assert sargs == (mo.MOUNT_ATTR_RDONLY | mo.MOUNT_ATTR_NOSUID, 0, 0, mo.AT_RECURSIVE)
+    ((i, op),) = [(i, op) for i, op in user_mounts(launch) if op["target"] == "/rec"]
+    assert op["flags"] == mo.MS_BIND | mo.MS_REC and op["remount_flags"] == 0
+    attr = decoded(launch)[i + 1]
+    assert attr.values == {"attr_set": mo.MOUNT_ATTR_RDONLY | mo.MOUNT_ATTR_NOSUID, "attr_clr": 0,
+                           "propagation": 0, "at_flags": mo.AT_RECURSIVE, "path": "/rec"}
     assert launch.plan.codes().count(P.OP_MOUNT_SETATTR) == 1
 
 
@@ -351,7 +347,7 @@ def test_recursive_options_follow_their_mount(bundle: Path) -> None:
 )
 def test_mount_destinations_are_normalized(bundle: Path, destination: str, target: str) -> None:
     cfg = config(mounts=[{"destination": destination, "type": "tmpfs", "source": "tmpfs"}])
-    assert [s[1] for _i, _a, s in user_mounts(build(bundle, cfg))] == [target]
+    assert [op["target"] for _i, op in user_mounts(build(bundle, cfg))] == [target]
 
 
 @pytest.mark.parametrize(
@@ -365,13 +361,13 @@ def test_mount_destinations_are_normalized(bundle: Path, destination: str, targe
 )
 def test_bind_sources_are_relative_to_the_bundle(bundle: Path, source: str, expected: str) -> None:
     cfg = config(mounts=[{"destination": "/m", "source": source, "options": ["rbind"]}])
-    ((_i, _a, s),) = user_mounts(build(bundle, cfg))
-    assert s[0] == expected.format(bundle=bundle, parent=bundle.parent)
+    ((_i, op),) = user_mounts(build(bundle, cfg))
+    assert op["source"] == expected.format(bundle=bundle, parent=bundle.parent)
 
 
 def test_mount_descriptions_name_source_and_target(bundle: Path) -> None:
     launch = build(bundle, config(mounts=MOUNTS[:1]))
-    ((i, _a, _s),) = user_mounts(launch)
+    ((i, _op),) = user_mounts(launch)
     assert launch.plan.describe(i) == "mount `proc` to `/proc`"
 
 
@@ -436,9 +432,9 @@ def test_cgroup2_mount_with_a_cgroup_namespace(bundle: Path) -> None:
         linux__namespaces=[{"type": "pid"}, {"type": "mount"}, {"type": "cgroup"}], mounts=[CGROUP_MOUNT]
     )
     launch = build(bundle, cfg, cgroup_hierarchies=V2)
-    ((_i, args, s),) = [m for m in user_mounts(launch) if m[2][1] == "/sys/fs/cgroup"]
-    assert s == ("cgroup2", "/sys/fs/cgroup", "cgroup2", "")
-    assert args[0] == mo.MS_NOSUID | mo.MS_NOEXEC | mo.MS_NODEV | mo.MS_RELATIME | mo.MS_RDONLY
+    ((_i, op),) = [m for m in user_mounts(launch) if m[1]["target"] == "/sys/fs/cgroup"]
+    assert (op["source"], op["fstype"], op["data"]) == ("cgroup2", "cgroup2", "")
+    assert op["flags"] == mo.MS_NOSUID | mo.MS_NOEXEC | mo.MS_NODEV | mo.MS_RELATIME | mo.MS_RDONLY
 
 
 def test_cgroup2_without_a_cgroup_namespace_binds_the_containers_cgroup(bundle: Path) -> None:
@@ -448,10 +444,10 @@ def test_cgroup2_without_a_cgroup_namespace_binds_the_containers_cgroup(bundle: 
         cgroup_hierarchies=V2,
         cgroup_paths={"": "/sys/fs/cgroup/ocirun/c1"},
     )
-    ((_i, args, s),) = [m for m in user_mounts(launch) if m[2][1] == "/sys/fs/cgroup"]
-    assert s[:2] == ("/sys/fs/cgroup/ocirun/c1", "/sys/fs/cgroup")
-    assert args[0] == mo.MS_BIND
-    assert args[3] & mo.MS_RDONLY and args[3] & mo.MS_BIND
+    ((_i, op),) = [m for m in user_mounts(launch) if m[1]["target"] == "/sys/fs/cgroup"]
+    assert op["source"] == "/sys/fs/cgroup/ocirun/c1"
+    assert op["flags"] == mo.MS_BIND
+    assert op["remount_flags"] & mo.MS_RDONLY and op["remount_flags"] & mo.MS_BIND
 
 
 def test_cgroups_sync_point_before_the_first_cgroup_mount_even_without_namespace(bundle: Path) -> None:
@@ -469,15 +465,15 @@ def test_cgroups_sync_point_before_the_first_cgroup_mount_even_without_namespace
 
 def test_default_devices_are_made_with_mknod(bundle: Path) -> None:
     launch = build(bundle, config())
-    nodes = {strings(p, 1)[0]: a for c, _w, a, p in op_list(launch) if c == P.OP_MKNOD}
+    nodes = {op["path"]: op for op in decoded(launch) if op.code == P.OP_MKNOD}
     assert set(nodes) == {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"}
     for path, major, minor in plan.DEFAULT_DEVICES:
-        mode, dev, uid, gid = nodes[path]
-        assert mode == plan.S_IFCHR | 0o666
-        assert (os.major(dev), os.minor(dev)) == (major, minor)
-        assert (uid, gid) == (0, 0)
-    assert (os.major(nodes["/dev/null"][1]), os.minor(nodes["/dev/null"][1])) == (1, 3)
-    assert (os.major(nodes["/dev/tty"][1]), os.minor(nodes["/dev/tty"][1])) == (5, 0)
+        op = nodes[path]
+        assert op["mode"] == plan.S_IFCHR | 0o666
+        assert (os.major(op["dev"]), os.minor(op["dev"])) == (major, minor)
+        assert (op["uid"], op["gid"]) == (0, 0)
+    assert (os.major(nodes["/dev/null"]["dev"]), os.minor(nodes["/dev/null"]["dev"])) == (1, 3)
+    assert (os.major(nodes["/dev/tty"]["dev"]), os.minor(nodes["/dev/tty"]["dev"])) == (5, 0)
 
 
 def test_configured_devices_replace_defaults_and_add(bundle: Path) -> None:
@@ -507,13 +503,13 @@ def test_devices_are_bind_mounted_in_a_user_namespace(bundle: Path) -> None:
     )
     launch = build(bundle, cfg)
     assert P.OP_MKNOD not in launch.plan.codes()
-    binds = {s[1]: (a, s) for a, s in mount_ops(launch) if s[1].startswith("/dev/")}
+    binds = {op["target"]: op for op in mount_ops(launch) if op["target"].startswith("/dev/")}
     expected = {p for p, _ma, _mi in plan.DEFAULT_DEVICES} | {"/dev/fuse"}
     assert set(binds) == expected
-    for path, (args, s) in binds.items():
-        assert s == (path, path, "", "")
-        assert args[0] == mo.MS_BIND
-        assert args[2] & P.MNT_IN_ROOT and args[2] & P.MNT_MKFILE
+    for path, op in binds.items():
+        assert (op["source"], op["fstype"], op["data"]) == (path, "", "")
+        assert op["flags"] == mo.MS_BIND
+        assert op["how"] & P.MNT_IN_ROOT and op["how"] & P.MNT_MKFILE
     assert launch.become_root and launch.clone_flags & plan.CLONE_NEWUSER
 
 
@@ -542,7 +538,7 @@ def test_bind_mounted_dev_in_a_user_namespace_gets_no_device_binds(bundle: Path)
         linux__gidMappings=[{"containerID": 0, "hostID": 1000, "size": 1}],
     )
     launch = build(bundle, cfg)
-    assert [s[1] for _a, s in mount_ops(launch) if s[1].startswith("/dev/")] == []
+    assert [op["target"] for op in mount_ops(launch) if op["target"].startswith("/dev/")] == []
     assert P.OP_MKNOD not in launch.plan.codes()
 
 
@@ -563,7 +559,7 @@ def test_proc_and_sysfs_go_on_a_plain_directory(bundle: Path) -> None:
         {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"},
     ]
     launch = build(bundle, config(mounts=mounts))
-    flags = {s[1]: bool(a[2] & P.MNT_PLAIN_DIR) for a, s in mount_ops(launch) if s[1] in
+    flags = {op["target"]: bool(op["how"] & P.MNT_PLAIN_DIR) for op in mount_ops(launch) if op["target"] in
              ("/proc", "/sys", "/sys2", "/tmp")}
     assert flags == {"/proc": True, "/sys": False, "/sys2": True, "/tmp": False}
 
@@ -590,7 +586,7 @@ def test_no_ptmx_symlink_when_ptmx_is_a_device(bundle: Path) -> None:
 
 def test_devices_come_after_the_mounts(bundle: Path) -> None:
     launch = build(bundle, config(mounts=MOUNTS))
-    last_mount = max(i for i, _a, _s in user_mounts(launch))
+    last_mount = max(i for i, _op in user_mounts(launch))
     assert index(launch, P.OP_MKNOD) > last_mount
 
 
@@ -621,7 +617,7 @@ def test_masked_and_readonly_paths(bundle: Path) -> None:
     assert codes.count(P.OP_OPEN_DEVNULL) == 1
     assert devnull < masks[0][0]
     last_mount = (
-        max(i for i, _a, _s in user_mounts(launch)) if user_mounts(launch) else index(launch, P.OP_ROOTFS)
+        max(i for i, _op in user_mounts(launch)) if user_mounts(launch) else index(launch, P.OP_ROOTFS)
     )
     assert last_mount < devnull
     assert max(i for i, _m in masks + ro) < index(launch, P.OP_PIVOT_ROOT)
@@ -640,7 +636,7 @@ def test_hooks_sync_point_after_mounts_before_pivot(bundle: Path, kind: str) -> 
     ops = op_list(launch)
     syncs = [i for i, (c, _w, a, _p) in enumerate(ops) if c == P.OP_SYNC and a[0] == P.SYNC_HOOKS]
     assert len(syncs) == 1
-    assert max(i for i, _a, _s in user_mounts(launch)) < syncs[0] < index(launch, P.OP_PIVOT_ROOT)
+    assert max(i for i, _op in user_mounts(launch)) < syncs[0] < index(launch, P.OP_PIVOT_ROOT)
 
 
 def test_no_hooks_sync_point_without_those_hooks(bundle: Path) -> None:
@@ -671,9 +667,11 @@ def test_hostname_after_pivot_and_sysctls_before_masked_and_readonly_paths(bundl
     d = index(launch, P.OP_SETDOMAINNAME)
     assert strings(ops[h][3], 1) == ("box",) and strings(ops[d][3], 1) == ("example.org",)
     assert pivot < h and pivot < d
-    writes = [(i, a[0], strings(p, 2)) for i, (c, _w, a, p) in enumerate(ops) if c == P.OP_WRITE_FILE]
-    assert [w[1:] for w in writes] == [
-        (1, ("/proc/sys/net/ipv4/ip_forward", "1")), (1, ("/proc/sys/kernel/msgmax", "8192"))]
+    writes = [(i, op.values) for i, op in enumerate(decoded(launch)) if op.code == P.OP_WRITE_FILE]
+    assert [w for _i, w in writes] == [
+        {"procfs_only": 1, "path": "/proc/sys/net/ipv4/ip_forward", "content": "1"},
+        {"procfs_only": 1, "path": "/proc/sys/kernel/msgmax", "content": "8192"},
+    ]
     first_protect = min(i for i, (c, *_r) in enumerate(ops) if c in (P.OP_MASK, P.OP_READONLY, P.OP_OPEN_DEVNULL))
     assert max(i for i, *_r in writes) < first_protect < pivot
     assert launch.clone_flags & plan.CLONE_NEWUTS
@@ -710,14 +708,14 @@ def test_chdir_as_root_then_as_the_user(bundle: Path, nnp: bool) -> None:
     cfg["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
         {"names": ["kexec_load"], "action": "SCMP_ACT_ERRNO"}]}
     launch = build(bundle, cfg)
-    ops = op_list(launch)
-    chdirs = [i for i, (c, *_r) in enumerate(ops) if c == P.OP_CHDIR]
-    assert [ops[i][2][0] for i in chdirs] == [P.CHDIR_FIRST, P.CHDIR_AGAIN]
-    assert all(strings(ops[i][3], 1) == ("/root",) for i in chdirs)
-    assert all("chdir to `/root`" in ops[i][1] for i in chdirs)
+    ops = decoded(launch)
+    chdirs = [i for i, op in enumerate(ops) if op.code == P.OP_CHDIR]
+    assert [ops[i]["phase"] for i in chdirs] == [P.CHDIR_FIRST, P.CHDIR_AGAIN]
+    assert all(ops[i]["path"] == "/root" for i in chdirs)
+    assert all("chdir to `/root`" in ops[i].what for i in chdirs)
     first, again = chdirs
-    bounding = next(i for i, (c, _w, a, _p) in enumerate(ops) if c == P.OP_CAPS and a[0] == 1)
-    setcaps = next(i for i, (c, _w, a, _p) in enumerate(ops) if c == P.OP_CAPS and a[0] == 2)
+    bounding = next(i for i, op in enumerate(ops) if op.code == P.OP_CAPS and op["mode"] == P.CAPS_BOUNDING)
+    setcaps = next(i for i, op in enumerate(ops) if op.code == P.OP_CAPS and op["mode"] == P.CAPS_SET)
     assert first < bounding < index(launch, P.OP_SETID) < again < setcaps
     if not nnp:
         assert index(launch, P.OP_SECCOMP) < first
@@ -727,9 +725,9 @@ def test_exec_chdir_as_root_then_as_the_user(bundle: Path) -> None:
     """exec --user into a container whose cwd only root can enter: the same two steps."""
     proc = Process.from_json({"user": {"uid": 1000, "gid": 1000}, "args": ["/bin/sh"], "cwd": "/root"})
     launch = plan.build_exec(proc, pid=1, rootfs=str(bundle / "rootfs"), namespaces={"mount": "x"})
-    ops = op_list(launch)
-    chdirs = [i for i, (c, *_r) in enumerate(ops) if c == P.OP_CHDIR]
-    assert [ops[i][2][0] for i in chdirs] == [P.CHDIR_FIRST, P.CHDIR_AGAIN]
+    ops = decoded(launch)
+    chdirs = [i for i, op in enumerate(ops) if op.code == P.OP_CHDIR]
+    assert [ops[i]["phase"] for i in chdirs] == [P.CHDIR_FIRST, P.CHDIR_AGAIN]
     assert chdirs[0] < index(launch, P.OP_SETID) < chdirs[1]
 
 
@@ -761,17 +759,17 @@ def test_start_container_hooks_run_between_the_wait_and_exec(bundle: Path) -> No
     wait = index(launch, P.OP_WAIT_FIFO)
     assert codes[wait + 1 : -1] == [P.OP_HOOK]
     assert codes[-1] == P.OP_EXEC
-    _c, _w, args, payload = op_list(launch)[wait + 1]
-    assert args[:3] == (2, 0, 3)
-    assert strings(payload, 3) == ("/bin/hook", "hook", "x")
+    hook = decoded(launch)[wait + 1]
+    assert (hook["path"], hook["args"], hook["env"], hook["timeout"], hook["index"]) == (
+        "/bin/hook", ("hook", "x"), (), 3, 0)
+    assert hook["state_before"].startswith('{"ociVersion"') and hook["state_after"].endswith("}")
 
 
 def test_exec_argv_and_env(bundle: Path) -> None:
     launch = build(bundle, config(process__env=["PATH=/bin", "HOME=/h", "A=b=c"]))
-    _c, what, args, payload = op_list(launch)[-1]
-    assert args[:2] == (3, 3)
-    assert strings(payload, 6) == ("sh", "-c", "true", "PATH=/bin", "HOME=/h", "A=b=c")
-    assert what == 'exec: "sh"'
+    op = decoded(launch)[-1]
+    assert op["argv"] == ("sh", "-c", "true") and op["envp"] == ("PATH=/bin", "HOME=/h", "A=b=c")
+    assert op.what == 'exec: "sh"'
     assert launch.arg0 == "sh"
 
 
@@ -785,37 +783,32 @@ def test_exec_argv_and_env(bundle: Path) -> None:
 )
 def test_home_from_passwd(bundle: Path, uid: int, env: list[str], home: str) -> None:
     launch = build(bundle, config(process__env=env, process__user={"uid": uid, "gid": uid}))
-    _c, _w, args, payload = op_list(launch)[-1]
-    envp = strings(payload, args[0] + args[1])[args[0] :]
+    envp = decoded(launch)[-1]["envp"]
     assert envp == (*env, f"HOME={home}")
 
 
 def test_home_is_slash_without_passwd(bundle: Path) -> None:
     (bundle / "rootfs" / "etc" / "passwd").unlink()
     launch = build(bundle, config(process__user={"uid": 0, "gid": 0}))
-    _c, _w, args, payload = op_list(launch)[-1]
-    assert strings(payload, args[0] + args[1])[-1] == "HOME=/"
+    assert decoded(launch)[-1]["envp"][-1] == "HOME=/"
 
 
 def test_home_given_is_kept(bundle: Path) -> None:
     launch = build(bundle, config(process__env=["HOME=/x", "PATH=/bin"]))
-    _c, _w, args, payload = op_list(launch)[-1]
-    envp = strings(payload, args[0] + args[1])[args[0] :]
+    envp = decoded(launch)[-1]["envp"]
     assert envp == ("HOME=/x", "PATH=/bin")
 
 
 def test_duplicate_env_names_keep_the_last_value(bundle: Path) -> None:
     launch = build(bundle, config(process__env=["A=1", "PATH=/bin", "A=2", "HOME=/h"]))
-    _c, _w, args, payload = op_list(launch)[-1]
-    envp = strings(payload, args[0] + args[1])[args[0] :]
+    envp = decoded(launch)[-1]["envp"]
     assert envp == ("A=2", "PATH=/bin", "HOME=/h")  # where the name first stands (runc: Go's Setenv)
 
 
 def test_home_given_twice_takes_the_last_then_passwd(bundle: Path) -> None:
     env = ["PATH=/bin", "HOME=/x", "B=b", "HOME="]
     launch = build(bundle, config(process__env=env, process__user={"uid": 1000, "gid": 1000}))
-    _c, _w, args, payload = op_list(launch)[-1]
-    envp = strings(payload, args[0] + args[1])[args[0] :]
+    envp = decoded(launch)[-1]["envp"]
     assert envp == ("PATH=/bin", "HOME=/home/user", "B=b")
 
 
@@ -823,8 +816,7 @@ def test_empty_home_is_set_from_passwd(bundle: Path) -> None:
     launch = build(
         bundle, config(process__env=["PATH=/bin", "HOME="], process__user={"uid": 1000, "gid": 1000})
     )
-    _c, _w, args, payload = op_list(launch)[-1]
-    envp = strings(payload, args[0] + args[1])[args[0] :]
+    envp = decoded(launch)[-1]["envp"]
     assert "HOME=" not in envp and "HOME=/home/user" in envp
 
 
@@ -853,17 +845,15 @@ def test_exec_candidates_follow_go_lookpath(arg0: str, path: str | None, candida
 
 def test_exec_lookup_op(bundle: Path) -> None:
     launch = build(bundle, config(process__env=["PATH=/a:/b", "PATH=/c::/d"]))
-    _c, what, args, payload = op_list(launch)[index(launch, P.OP_EXEC_LOOKUP)]
+    op = decoded(launch)[index(launch, P.OP_EXEC_LOOKUP)]
     # the last PATH entry counts, as for getenv after runc's setenv of each
-    assert args[0] == 3
-    assert [os.path.normpath(c) for c in strings(payload, 3)] == ["/c/sh", "sh", "/d/sh"]
-    assert what == 'exec: "sh"'
+    assert [os.path.normpath(c) for c in op["candidates"]] == ["/c/sh", "sh", "/d/sh"]
+    assert op.what == 'exec: "sh"'
 
 
 def test_exec_lookup_without_path(bundle: Path) -> None:
     launch = build(bundle, config(process__env=["TERM=xterm"]))
-    _c, _w, args, _p = op_list(launch)[index(launch, P.OP_EXEC_LOOKUP)]
-    assert args[0] == 0
+    assert decoded(launch)[index(launch, P.OP_EXEC_LOOKUP)]["candidates"] == ()
 
 
 def test_rlimits(bundle: Path) -> None:
@@ -872,8 +862,8 @@ def test_rlimits(bundle: Path) -> None:
         {"type": "RLIMIT_CORE", "soft": 0, "hard": 0},
     ]
     launch = build(bundle, config(process__rlimits=rl))
-    got = [a[:3] for c, _w, a, _p in op_list(launch) if c == P.OP_RLIMIT]
-    assert got == [(7, 1024, 4096), (4, 0, 0)]
+    got = [op.values for op in decoded(launch) if op.code == P.OP_RLIMIT]
+    assert got == [{"resource": 7, "soft": 1024, "hard": 4096}, {"resource": 4, "soft": 0, "hard": 0}]
 
 
 def test_unknown_rlimit_is_invalid_spec(bundle: Path) -> None:
@@ -908,17 +898,16 @@ def test_duplicate_rlimit_type_is_invalid_spec(bundle: Path) -> None:
 def test_user_and_groups(bundle: Path) -> None:
     user = {"uid": 1000, "gid": 100, "additionalGids": [5, 6, 5], "umask": 0o077}
     launch = build(bundle, config(process__user=user))
-    ops = op_list(launch)
-    _c, _w, args, payload = ops[index(launch, P.OP_SETGROUPS)]
-    assert args[0] == 2 and payload[:8] == (5).to_bytes(4, "little") + (6).to_bytes(4, "little")
-    assert ops[index(launch, P.OP_SETID)][2][:2] == (1000, 100)
-    assert ops[index(launch, P.OP_UMASK)][2][0] == 0o077
+    ops = decoded(launch)
+    assert ops[index(launch, P.OP_SETGROUPS)]["gids"] == (5, 6)
+    assert ops[index(launch, P.OP_SETID)].values == {"uid": 1000, "gid": 100}
+    assert ops[index(launch, P.OP_UMASK)]["mask"] == 0o077
     assert index(launch, P.OP_SETGROUPS) < index(launch, P.OP_SETID)
 
 
 def test_default_umask(bundle: Path) -> None:
     launch = build(bundle, config())
-    assert op_list(launch)[index(launch, P.OP_UMASK)][2][0] == 0o022
+    assert decoded(launch)[index(launch, P.OP_UMASK)]["mask"] == 0o022
 
 
 def test_no_setgroups_when_joining_a_user_namespace(bundle: Path) -> None:
@@ -931,11 +920,11 @@ def test_capabilities_are_applied_around_setid(bundle: Path) -> None:
         process__capabilities={"bounding": ["CAP_KILL"], "effective": ["CAP_KILL"], "permitted": ["CAP_KILL"]}
     )
     launch = build(bundle, cfg)
-    caps_ops = [(i, a, p) for i, (c, _w, a, p) in enumerate(op_list(launch)) if c == P.OP_CAPS]
-    assert [a[0] for _i, a, _p in caps_ops] == [1, 2]
+    caps_ops = [(i, op) for i, op in enumerate(decoded(launch)) if op.code == P.OP_CAPS]
+    assert [op["mode"] for _i, op in caps_ops] == [P.CAPS_BOUNDING, P.CAPS_SET]
     assert caps_ops[0][0] < index(launch, P.OP_SETID) < caps_ops[1][0]
-    blob = caps_ops[1][2]
-    masks = [int.from_bytes(blob[i : i + 8], "little") for i in range(0, 40, 8)]
+    op = caps_ops[1][1]
+    masks = [op[name] for name in ("bounding", "effective", "permitted", "inheritable", "ambient")]
     kill = 1 << caps.NUMBERS["CAP_KILL"]
     assert masks == [kill, kill, kill, 0, 0]
 
@@ -943,7 +932,7 @@ def test_capabilities_are_applied_around_setid(bundle: Path) -> None:
 def test_no_new_privileges_and_oom_score_adj(bundle: Path) -> None:
     launch = build(bundle, config(process__noNewPrivileges=True, process__oomScoreAdj=-500))
     assert P.OP_NO_NEW_PRIVS in launch.plan.codes()
-    assert op_list(launch)[index(launch, P.OP_OOM_SCORE_ADJ)][2][0] == -500
+    assert decoded(launch)[index(launch, P.OP_OOM_SCORE_ADJ)]["score"] == -500
     launch = build(bundle, config())
     assert P.OP_NO_NEW_PRIVS not in launch.plan.codes() and P.OP_OOM_SCORE_ADJ not in launch.plan.codes()
 
@@ -1075,9 +1064,76 @@ def test_bind_source_in_the_rootfs_is_resolved_when_mounted(bundle: Path, userns
         cfg["linux"]["namespaces"].append({"type": "user"})
         cfg["linux"]["uidMappings"] = cfg["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 1000, "size": 1}]
     launch = build(bundle, cfg)
-    (first, _a1, s1), (second, _a2, s2) = user_mounts(launch)
-    assert s1[:2] == ("/srv/host-dir", "/final")
-    assert s2[:2] == (rootfs + "/final/file", "/other")
+    (first, op1), (second, op2) = user_mounts(launch)
+    assert (op1["source"], op1["target"]) == ("/srv/host-dir", "/final")
+    assert (op2["source"], op2["target"]) == (rootfs + "/final/file", "/other")
     ops = op_list(launch)
     self_bind = next(i for i, (c, _w, _a, p) in enumerate(ops) if c == P.OP_MOUNT and strings(p, 2) == (rootfs, rootfs))
     assert self_bind < index(launch, P.OP_ROOTFS) < first < second
+
+
+# ---------------------------------------------------------------------------- golden plans
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+FAKE_BPF = bytes.fromhex("0600000000000000")  # one instruction: the real program depends on the architecture
+
+
+def golden_listing(bundle: Path, case: dict[str, Any]) -> str:
+    """The decoded plan of a tests/golden/*.json config, its "golden" key saying how it is planned
+    (plan.build, or plan.build_exec with its pid and namespaces); the bundle's path reads /bundle."""
+    options = dict(case.pop("golden"))
+    call = options.pop("call")
+    rootfs = str(bundle / "rootfs")
+    if call == "build_exec":
+        launch = plan.build_exec(Process.from_json(case["process"]), rootfs=rootfs, **options)
+    else:
+        if "cgroup_hierarchies" in options:
+            options["cgroup_hierarchies"] = [Hierarchy(*h) for h in options["cgroup_hierarchies"]]
+        launch = plan.build(Spec.from_json(case), rootfs=rootfs, bundle=str(bundle), **options)
+    return launch.plan.listing().replace(str(bundle), "/bundle")
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in GOLDEN.glob("*.json")))
+def test_golden_plan(bundle: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """The plan of each canonical config, decoded op by op, is checked in as tests/golden/NAME.txt
+    and reviewed like code: a change to what the init stage is told to do shows there.
+    OCIRUN_UPDATE_GOLDEN=1 rewrites the files (tests/README.md)."""
+    monkeypatch.setattr(caps, "last_cap", lambda: 40)  # the host's kernel is no part of a plan
+    monkeypatch.setattr(seccomp, "compile_bpf", lambda profile: (FAKE_BPF, []))
+    got = golden_listing(bundle, json.loads((GOLDEN / f"{name}.json").read_text()))
+    got = f"# the plan of tests/golden/{name}.json (tests/unit/test_plan.py::test_golden_plan)\n" + got
+    expected = GOLDEN / f"{name}.txt"
+    if os.environ.get("OCIRUN_UPDATE_GOLDEN") == "1":
+        expected.write_text(got)
+    assert expected.exists(), f"no {expected}: run with OCIRUN_UPDATE_GOLDEN=1 and review it"
+    assert got == expected.read_text()
+
+
+def test_golden_plans_decode_back_to_their_bytes(bundle: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every field of every op of the golden plans is named: the decoded fields put back into their
+    slots give the op's arguments (decode refuses bits outside the fields)."""
+    monkeypatch.setattr(seccomp, "compile_bpf", lambda profile: (FAKE_BPF, []))
+    for path in sorted(GOLDEN.glob("*.json")):
+        case = json.loads(path.read_text())
+        options = case["golden"]
+        if options["call"] != "build":
+            continue
+        kwargs = {k: v for k, v in options.items() if k not in ("call", "cgroup_hierarchies")}
+        launch = plan.build(Spec.from_json(case), rootfs=str(bundle / "rootfs"), bundle=str(bundle), **kwargs)
+        ops = launch.plan.decode()
+        assert [op.code for op in ops] == launch.plan.codes()
+        assert [op.args for op in ops] == [args for _c, _w, args, _p in launch.plan.ops()]
+        assert [op.what for op in ops] == [launch.plan.describe(i) for i in range(len(ops))]
+
+
+def test_unlimited_rlimit_is_planned(bundle: Path) -> None:
+    """RLIM_INFINITY (2**64-1, as config.json writes "unlimited") fits the op's signed slot as C's
+    u64 reads it back; it made the planner fail with OverflowError (internal error)."""
+    unlimited = (1 << 64) - 1
+    rl = [{"type": "RLIMIT_CORE", "soft": 0, "hard": unlimited}, {"type": "RLIMIT_NOFILE", "soft": unlimited,
+                                                                  "hard": unlimited}]
+    launch = build(bundle, config(process__rlimits=rl))
+    got = [op.values for op in decoded(launch) if op.code == P.OP_RLIMIT]
+    assert got == [{"resource": 4, "soft": 0, "hard": unlimited},
+                   {"resource": 7, "soft": unlimited, "hard": unlimited}]
+    assert [args[1:3] for c, _w, args, _p in launch.plan.ops() if c == P.OP_RLIMIT] == [(0, -1), (-1, -1)]

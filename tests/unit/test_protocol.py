@@ -9,6 +9,7 @@ layout Plan.encode() produces (what csrc/init.c reads).
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -17,14 +18,21 @@ from pathlib import Path
 
 import pytest
 
+from ocirun import plandecode, shim
 from ocirun import protocol as P
-from ocirun import shim
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADER = ROOT / "csrc" / "ocirun.h"
 
 # Python name prefix -> C name prefix
-PREFIXES = {"OP_": "OP_", "MSG_": "MSG_", "SYNC_": "SYNC_", "MNT_": "OCIRUN_MNT_", "CHDIR_": "OCIRUN_CHDIR_"}
+PREFIXES = {
+    "OP_": "OP_",
+    "MSG_": "MSG_",
+    "SYNC_": "SYNC_",
+    "MNT_": "OCIRUN_MNT_",
+    "CHDIR_": "OCIRUN_CHDIR_",
+    "CAPS_": "OCIRUN_CAPS_",
+}
 SINGLES = {"ABI_VERSION": "OCIRUN_ABI_VERSION", "PLAN_MAGIC": "OCIRUN_PLAN_MAGIC"}
 # C names without a Python mirror on purpose: OP_MAX is the C side's bound of the op table.
 C_ONLY = {"OP_MAX"}
@@ -108,8 +116,58 @@ def test_every_op_code_of_the_header_has_a_python_mirror() -> None:
     ops = {k: v for k, v in c.items() if k.startswith("OP_") and k not in C_ONLY}
     missing = sorted(k for k in ops if not hasattr(P, k))
     assert not missing, f"in csrc/ocirun.h but not in ocirun/protocol.py: {missing}"
-    # the op codes are 1 .. OP_MAX-1 without gaps: init.c dispatches on them
-    assert sorted(ops.values()) == list(range(1, c["OP_MAX"]))
+    # the op codes are 1 .. OP_MAX-1 without gaps but the retired ones: init.c dispatches on them
+    assert sorted([*ops.values(), *P.RETIRED_OP_CODES]) == list(range(1, c["OP_MAX"]))
+
+
+def test_retired_op_codes_are_given_to_no_op() -> None:
+    assert not set(P.RETIRED_OP_CODES) & set(header_constants().values()) & set(P.OPS)
+    assert not set(P.RETIRED_OP_CODES) & {v for k, v in python_constants().items() if k.startswith("OP_")}
+
+
+def test_every_op_has_a_layout() -> None:
+    ops = {v for k, v in python_constants().items() if k.startswith("OP_")}
+    assert set(P.OPS) == ops
+    for code, (name, _fields, strings, blob) in P.OPS.items():
+        fields = plandecode.fields(code)
+        assert getattr(P, "OP_" + name.upper()) == code
+        assert not (strings and blob), name
+        names = [f[0] for f in fields] + [s[0] for s in strings] + [b[0] for b in blob]
+        assert len(set(names)) == len(names), name
+        # the bits of the fields of one slot do not overlap
+        for slot in range(4):
+            used = 0
+            for _n, fslot, shift, bits, _shown in fields:
+                if fslot == slot:
+                    mask = ((1 << bits) - 1) << shift
+                    assert not used & mask, name
+                    used |= mask
+        for _s, count in strings:
+            assert count is None or count in names, name
+
+
+def header_fields(text: str | None = None) -> dict[str, tuple[int, int, int]]:
+    """accessor name -> (slot, shift, bits) of every OP_FIELD and OP_BITS line of csrc/ocirun.h."""
+    if text is None:
+        text = HEADER.read_text()
+    out = {}
+    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+    text = re.sub(r"#define[^\n]*(\\\n[^\n]*)*", " ", text)  # the macros' own definitions
+    for name, slot in re.findall(r"\bOP_FIELD\((\w+), ([abcd])\)", text):
+        out[name] = ("abcd".index(slot), 0, 64)
+    for name, slot, shift, bits in re.findall(r"\bOP_BITS\((\w+), ([abcd]), (\d+), (\d+)\)", text):
+        out[name] = ("abcd".index(slot), int(shift), int(bits))
+    return out
+
+
+def test_header_accessors_name_the_fields_of_protocol_ops() -> None:
+    """init.c reads an op's arguments by the names protocol.OPS gives them: <op>_<field>."""
+    python = {
+        f"{name}_{field}": (slot, shift, bits)
+        for code, (name, *_rest) in P.OPS.items()
+        for field, slot, shift, bits, _shown in plandecode.fields(code)
+    }
+    assert header_fields() == python
 
 
 def test_every_constant_of_the_header_has_a_python_mirror() -> None:
@@ -422,3 +480,178 @@ def test_msg_round_trip() -> None:
     kind, step, err, _pad, value, detail = P.MSG.unpack(raw)
     assert (kind, step, err, value) == (P.MSG_ERROR, 7, 2, -5)
     assert detail == b"detail".ljust(256, b"\0")
+
+
+# ---------------------------------------------------------------------------- builders and decode
+
+# One call of each builder, with values that fill their fields (and a negative one where C reads
+# a signed value): what decode() must give back.
+BUILT: dict[int, tuple[str, tuple[object, ...], dict[str, object]]] = {
+    P.OP_UNSHARE: ("unshare", (), {"flags": 0x02000000}),
+    P.OP_MOUNT: ("mount", (), {"source": "/src", "target": "/dst", "fstype": "tmpfs", "data": "mode=755",
+                               "flags": 0x1000, "propagation": 0x44000, "how": P.MNT_IN_ROOT | P.MNT_MKDIR,
+                               "remount_flags": 0x1001}),
+    P.OP_ROOTFS: ("rootfs", ("/rootfs",), {}),
+    P.OP_MKNOD: ("mknod", ("/dev/null",), {"mode": 0o20666, "dev": os.makedev(1, 3), "uid": 7, "gid": 8}),
+    P.OP_SYMLINK: ("symlink", (), {"target": "/proc/self/fd", "path": "/dev/fd"}),
+    P.OP_PIVOT_ROOT: ("pivot_root", (), {}),
+    P.OP_MOVE_ROOT: ("move_root", (), {}),
+    P.OP_SETHOSTNAME: ("sethostname", ("box",), {}),
+    P.OP_SETDOMAINNAME: ("setdomainname", ("example.org",), {}),
+    P.OP_WRITE_FILE: ("write_file", ("/proc/sys/kernel/msgmax", "8192"), {"procfs_only": True}),
+    P.OP_OPEN_DEVNULL: ("open_devnull", (), {}),
+    P.OP_MASK: ("mask", ("/proc/kcore",), {}),
+    P.OP_READONLY: ("readonly", ("/proc/sys",), {}),
+    P.OP_SYNC: ("sync", (P.SYNC_HOOKS,), {}),
+    P.OP_CHDIR: ("chdir", ("/root",), {"phase": P.CHDIR_AGAIN}),
+    P.OP_RLIMIT: ("rlimit", (), {"resource": 7, "soft": 1024, "hard": 4096}),
+    P.OP_NO_NEW_PRIVS: ("no_new_privs", (), {}),
+    P.OP_SECCOMP: ("seccomp", (), {"flags": 8, "instructions": 2, "bpf": bytes(range(16))}),
+    P.OP_SETGROUPS: ("setgroups", ([5, 6, 7],), {}),
+    P.OP_SETID: ("setid", (), {"uid": 1000, "gid": 100}),
+    P.OP_CAPS: ("caps", (), {"mode": P.CAPS_SET, "last_cap": 40, "bounding": 1 << 40, "effective": 3,
+                             "permitted": 7, "inheritable": 0, "ambient": 1}),
+    P.OP_UMASK: ("umask", (0o077,), {}),
+    P.OP_PERSONALITY: ("personality", (8,), {}),
+    P.OP_EXEC_LOOKUP: ("exec_lookup", (["/usr/bin/sh", "/bin/sh"],), {}),
+    P.OP_READY: ("ready", (), {"parent_exits": True}),
+    P.OP_WAIT_FIFO: ("wait_fifo", (5,), {}),
+    P.OP_CLOSE_FROM: ("close_from", (3,), {}),
+    P.OP_EXEC: ("exec", (["sh", "-c", "true"], ["PATH=/bin"]), {}),
+    P.OP_MKDIR: ("mkdir", ("/dev/shm",), {"mode": 0o1777}),
+    P.OP_OOM_SCORE_ADJ: ("oom_score_adj", (-500,), {}),
+    P.OP_SETSID: ("setsid", (), {}),
+    P.OP_MOUNT_SETATTR: ("mount_setattr", ("/rec",), {"attr_set": 1, "attr_clr": 2, "propagation": 0x40000,
+                                                      "at_flags": 0x8000}),
+    P.OP_LOOPBACK_UP: ("loopback_up", (), {}),
+    P.OP_HOOK: ("hook", (), {"path": "/bin/hook", "args": ["hook", "x"], "env": ["A=1"], "state_before": "{",
+                             "state_after": "}", "timeout": 5, "index": 2}),
+    P.OP_CONSOLE: ("console", (), {"socket_fd": 6, "rows": 24, "cols": 80, "dev_console": True,
+                                   "clear_onlcr": True, "uid": 1000, "gid": -1}),
+    P.OP_KEYRING: ("keyring", ("_ses.c1",), {}),
+    P.OP_AFFINITY: ("affinity", ((0b1011).to_bytes(8, "little"),), {}),
+    P.OP_SCHED: ("sched", (), {"policy": 6, "nice": -5, "priority": 0, "flags": 0x20, "runtime": 10,
+                               "deadline": 20, "period": 30}),
+    P.OP_IOPRIO: ("ioprio", (), {"ioclass": 2, "level": 4}),
+    P.OP_CHROOT: ("chroot", (), {}),
+    P.OP_PIDNS_FORK: ("pidns_fork", (8,), {}),
+}
+
+
+def built_plan() -> P.Plan:
+    plan = P.Plan()
+    for code in sorted(BUILT):
+        method, args, kwargs = BUILT[code]
+        getattr(plan, method)(f"step {method}", *args, **kwargs)
+    return plan
+
+
+def test_every_op_has_a_builder_named_after_it() -> None:
+    assert set(BUILT) == set(P.OPS)
+    for code, (name, *_rest) in P.OPS.items():
+        assert BUILT[code][0] == name and callable(getattr(P.Plan, name))
+
+
+@pytest.mark.parametrize("code", sorted(BUILT), ids=lambda c: P.OPS[c][0])
+def test_builder_fields_decode_by_name(code: int) -> None:
+    method, args, kwargs = BUILT[code]
+    plan = P.Plan()
+    getattr(plan, method)("what", *args, **kwargs)
+    (op,) = plan.decode()
+    assert op.code == code and op.name == method and op.what == "what"
+    _name, fields, strings, blob = P.OPS[code]
+    # positional arguments are the payload or the one field, in the order OPS names them
+    names = [n for n in (*(f[0] for f in fields), *(s[0] for s in strings), *(b[0] for b in blob))
+             if n not in kwargs and n not in {s[1] for s in strings} | {"count", "size"}]
+    expected = {**dict(zip(names, args, strict=False)), **kwargs}
+    for name, value in expected.items():
+        if isinstance(value, bool):
+            value = int(value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        elif name == "cpus":
+            value = int.from_bytes(value, "little")  # type: ignore[arg-type]
+        assert op[name] == value, name
+
+
+def test_decode_refuses_what_init_would_refuse() -> None:
+    data = built_plan().encode()
+    with pytest.raises(ValueError, match="ABI"):
+        plandecode.decode(b"XXXX" + data[4:])
+    with pytest.raises(ValueError, match="ABI"):
+        plandecode.decode(data + b"\0" * 8)  # the header's size is the plan's
+    plan = P.Plan()
+    plan.add(2, "a retired op")
+    with pytest.raises(ValueError, match="code 2"):
+        plan.decode()
+    plan = P.Plan()
+    plan.add(P.OP_SETID, "setid with a third argument", 1, 2, 3)
+    with pytest.raises(ValueError, match="outside its fields"):
+        plan.decode()
+
+
+def test_listing_names_fields_flags_and_strings() -> None:
+    plan = P.Plan()
+    plan.mount("mount `proc` to `/proc`", source="proc", target="/proc", fstype="proc", flags=0x1000 | 0x4000,
+               how=P.MNT_IN_ROOT | P.MNT_MKDIR)
+    plan.console("console", socket_fd=6, rows=24, cols=80, dev_console=True, clear_onlcr=False, uid=0, gid=-1)
+    plan.seccomp("seccomp", flags=0, instructions=2, bpf=b"\0" * 16)
+    assert plan.listing().splitlines() == [
+        "  0 mount flags=MS_BIND|MS_REC propagation=0 how=MNT_IN_ROOT|MNT_MKDIR remount_flags=0 source='proc'"
+        " target='/proc' fstype='proc' data=''  # mount `proc` to `/proc`",
+        "  1 console socket_fd=6 rows=24 cols=80 dev_console=1 clear_onlcr=0 uid=0 gid=-1  # console",
+        "  2 seccomp flags=0x0 instructions=2 bpf=<16 bytes>  # seccomp",
+    ]
+
+
+# The C side reads the same plan through the accessors of ocirun.h: a program made from the OPS
+# table prints every field of every op as init.c sees it.
+DECODE_PROGRAM = r"""
+#include <stdio.h>
+#include "ocirun.h"
+
+int main(int argc, char **argv)
+{
+    static char buf[1 << 16];
+    FILE *f = fopen(argv[argc - 1], "rb");
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    const struct ocirun_plan_hdr *hdr = (const void *)buf;
+    const char *p = (const char *)(hdr + 1);
+    if (hdr->magic != OCIRUN_PLAN_MAGIC || hdr->size != n)
+        return 1;
+    for (unsigned i = 0; i < hdr->nops; i++) {
+        const struct ocirun_op *op = (const void *)p;
+        switch (op->code) {
+%CASES%
+        }
+        p += op->size;
+    }
+    return 0;
+}
+"""
+
+
+def test_c_accessors_read_what_python_decodes(tmp_path: Path) -> None:
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc is not installed")
+    cases = []
+    for code, (name, fields, _s, _b) in P.OPS.items():
+        prints = "".join(
+            f'            printf("%u {name}.{f[0]} %lld\\n", i, (long long){name}_{f[0]}(op));\n' for f in fields
+        )
+        cases.append(f"        case {code}:\n{prints}            break;")
+    src, exe, data = tmp_path / "decode.c", tmp_path / "decode", tmp_path / "plan"
+    src.write_text(DECODE_PROGRAM.replace("%CASES%", "\n".join(cases)))
+    plan = built_plan()
+    data.write_bytes(plan.encode())
+    cc = subprocess.run(
+        ["gcc", "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-I", str(HEADER.parent), "-o", str(exe), str(src)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert cc.returncode == 0, cc.stderr
+    out = subprocess.run([str(exe), str(data)], capture_output=True, text=True, check=True, timeout=30).stdout
+    expected = [
+        f"{i} {op.name}.{f[0]} {op[f[0]]}" for i, op in enumerate(plan.decode()) for f in P.OPS[op.code][1]
+    ]
+    assert out.splitlines() == expected
