@@ -15,7 +15,7 @@ from ..protocol import SYNC_CGROUPS, SYNC_HOOKS, SYNC_UNSHARED
 from ..spec import bundle as _bundle
 from ..spec import validate
 from ..state import CREATED, State
-from ..store import Store
+from ..store import Cleanup, Store, crash_point
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -223,25 +223,30 @@ def create(ctx: Context, container_id: str, bundle: str, opts: CreateOptions | N
 
         req.stdio = StdioPipes()
         req.undo.append(req.stdio.close)
-    req.store.new_dir(container_id)
+    try:
+        lock = req.store.new_locked(container_id)  # made and locked at once
+    except BaseException:
+        for step in reversed(req.undo):
+            step()
+        raise
     req.undo.append(lambda: req.store.remove(container_id))
     if spec.linux.namespace("mount") is None:  # its mounts are made in ours: undone on failure too
         from ..mountinfo import unmount_under
 
         req.undo.append(lambda: unmount_under(rootfs))
-    try:
-        with req.store.lock(container_id):
+    with lock:  # rolled back under the lock, so that no delete sees a half-undone container
+        try:
             return _create_locked(req)
-    except BaseException as e:
-        errors = []
-        for step in reversed(req.undo):
-            try:
-                step()
-            except Exception as cleanup_error:
-                errors.append(cleanup_error)
-        if errors:
-            raise CreateError(e, errors) from e
-        raise
+        except BaseException as e:
+            errors = []
+            for step in reversed(req.undo):
+                try:
+                    step()
+                except Exception as cleanup_error:
+                    errors.append(cleanup_error)
+            if errors:
+                raise CreateError(e, errors) from e
+            raise
 
 
 def _create_locked(req: _Request) -> Created:
@@ -280,12 +285,12 @@ def _create_locked(req: _Request) -> Created:
         except OSError as e:
             raise SyscallError.from_oserror("mkfifo", e, fifo) from None
 
-    # Before any cgroup exists: where they will be, so that a delete after a crash of this create
-    # finds them (the state without a pid reads "creating" while this create holds the lock).
-    store.save(State(id=container_id, pid=0, pid_start=0, bundle=bundle, rootfs=rootfs, created=rfc3339_now(),
-                     annotations=spec.annotations, cgroup_paths=cg.to_json(),
-                     namespaces={ns.type: ns.path or "" for ns in spec.linux.namespaces},
-                     config={"creating": True}))
+    # Before any cgroup exists: where they will be, so that a delete after a crash of this create,
+    # or with an unreadable state.json, finds the container's processes (ocirun.store "Recovery").
+    created = rfc3339_now()
+    store.save_cleanup(container_id, Cleanup(cg.to_json(), rootfs, spec.linux.namespace("mount") is not None,
+                                             bundle, created))
+    crash_point("create:recorded")
 
     # The init is born in its cgroup v2 (clone3 CLONE_INTO_CGROUP), made first, and moves itself
     # into its v1 ones at its cgroup sync point (InitProcess.join_at_sync), made while it sets up
@@ -312,6 +317,21 @@ def _create_locked(req: _Request) -> Created:
             console.close_child()
     undo.append(init.close)
     undo.append(init.kill)
+    crash_point("create:spawned")
+    # Its pid, at once: should this create be killed after the init is ready, the init lives on.
+    st = State(
+        id=container_id,
+        pid=init.pid,
+        pid_start=init.start_time,
+        bundle=bundle,
+        rootfs=rootfs,
+        created=created,
+        annotations=spec.annotations,
+        cgroup_paths=cg.to_json(),
+        namespaces={ns.type: ns.path or "" for ns in spec.linux.namespaces},
+        config={**saved_config(spec, opts), "creating": True},
+    )
+    store.save(st)
     if launch.new_timens:
         init.expect_sync(SYNC_UNSHARED)
         _write_time_offsets(init.pid, spec)
@@ -345,19 +365,11 @@ def _create_locked(req: _Request) -> Created:
         send_listener(launch.seccomp, init.pid, fd, state)
 
     init.run_until_ready(on_sync, on_seccomp)
-    st = State(
-        id=container_id,
-        pid=init.pid,
-        pid_start=init.start_time,
-        bundle=bundle,
-        rootfs=rootfs,
-        created=rfc3339_now(),
-        annotations=annotations,
-        cgroup_paths=cg.to_json(),
-        namespaces={ns.type: ns.path or "" for ns in spec.linux.namespaces},
-        config=saved_config(spec, opts),
-    )
+    crash_point("create:ready")
+    st.pid, st.pid_start = init.pid, init.start_time  # (the same unless a pid namespace's fork)
+    st.config = saved_config(spec, opts)
     store.save(st)
+    crash_point("create:saved")
     if opts.pid_file:
         write_pid_file(opts.pid_file, init.pid)
     if console is not None:

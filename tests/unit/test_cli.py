@@ -394,16 +394,20 @@ def test_list_with_containers(capfd: pytest.CaptureFixture[str], tmp_path: Path)
     for cid in ("b", "a"):
         s.new_dir(cid)
         s.save(State(cid, 0, 0, f"/bundles/{cid}", "/r", "2026-01-01T00:00:00Z", owner="someone"))
-    s.new_dir("half")  # no state.json: left out
-    code, out, _err = run(capfd, "--root", str(tmp_path), "list", "-q")
-    assert code == 0 and out == "a\nb\n"
+    s.new_dir("half")  # no state.json: listed as unknown, with a warning (runc warns)
+    code, out, err = run(capfd, "--root", str(tmp_path), "list", "-q")
+    assert code == 0 and out == "a\nb\nhalf\n"
+    assert err == "load container half: container does not exist\n"
     code, out, _err = run(capfd, "--root", str(tmp_path), "list", "-f", "json")
     rows = json.loads(out)
-    assert [r["id"] for r in rows] == ["a", "b"]
-    assert all(r["status"] == "stopped" and r["pid"] == 0 and r["owner"] == "someone" for r in rows)
+    assert [r["id"] for r in rows] == ["a", "b", "half"]
+    assert all(r["status"] == "stopped" and r["pid"] == 0 and r["owner"] == "someone" for r in rows[:2])
+    assert rows[2]["status"] == "unknown" and rows[2]["pid"] == 0
     code, out, _err = run(capfd, "--root", str(tmp_path), "list")
     lines = out.splitlines()
-    assert [line.split()[:3] for line in lines[1:]] == [["a", "0", "stopped"], ["b", "0", "stopped"]]
+    assert [line.split()[:3] for line in lines[1:]] == [
+        ["a", "0", "stopped"], ["b", "0", "stopped"], ["half", "0", "unknown"]
+    ]
 
 
 def test_list_with_a_bad_format(capfd: pytest.CaptureFixture[str], tmp_path: Path) -> None:
