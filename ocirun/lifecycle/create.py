@@ -10,7 +10,7 @@ import time
 
 from .. import _os as os
 from .. import cgroups, plan, spawn
-from ..errors import CreateError, InvalidArgument, OciRunError, SyscallError
+from ..errors import ContainerInitError, CreateError, InvalidArgument, InvalidSpec, OciRunError, SyscallError
 from ..protocol import SYNC_CGROUPS, SYNC_HOOKS, SYNC_UNSHARED
 from ..spec import bundle as _bundle
 from ..spec import validate
@@ -211,6 +211,7 @@ def create(ctx: Context, container_id: str, bundle: str, opts: CreateOptions | N
     bundle = os.path.abspath(bundle)
     spec = _bundle.load(bundle)
     rootfs = validate.rootfs_path(spec, bundle)
+    validate.namespace_paths(spec)
     if opts.listen_fds and spec.process is not None:
         spec.process.env = [*spec.process.env, f"LISTEN_FDS={opts.listen_fds}", "LISTEN_PID=1"]
     req = _Request(ctx, container_id, bundle, spec, rootfs, opts)
@@ -364,7 +365,11 @@ def _create_locked(req: _Request) -> Created:
         state = hook_state(container_id, "creating", init.pid, bundle, annotations)
         send_listener(launch.seccomp, init.pid, fd, state)
 
-    init.run_until_ready(on_sync, on_seccomp)
+    try:
+        init.run_until_ready(on_sync, on_seccomp)
+    except ContainerInitError:
+        _blame_memory_limit(spec, cg)
+        raise
     crash_point("create:ready")
     st.pid, st.pid_start = init.pid, init.start_time  # (the same unless a pid namespace's fork)
     st.config = saved_config(spec, opts)
@@ -380,6 +385,21 @@ def _create_locked(req: _Request) -> Created:
     if req.stdio is not None:
         undo.remove(req.stdio.close)
     return Created(st, init, spec, console, req.stdio)
+
+
+def _blame_memory_limit(spec: Spec, cg: cgroups.Manager) -> None:
+    """The init died before it was ready: when the OOM killer took it, the memory limit is too low
+    for the container to start (runc: "unable to set memory limit to N (current usage: ...)")."""
+    limit = ((spec.linux.resources or {}).get("memory") or {}).get("limit")
+    if not isinstance(limit, int) or limit <= 0:
+        return
+    from ..cgroups.resources import oom_kills
+
+    if oom_kills(cg):
+        raise InvalidSpec(
+            "$.linux.resources.memory.limit",
+            f"{limit} is too low: the container's init was killed by the OOM killer before it was ready",
+        )
 
 
 def command(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
