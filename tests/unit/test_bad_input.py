@@ -99,7 +99,8 @@ def test_rootfs_symlink_is_refused(tmp_path: Path) -> None:
         config["root"] = {"path": name}
         (tmp_path / "config.json").write_text(json.dumps(config))
         spec = _bundle.load(str(tmp_path))
-        with pytest.raises(InvalidSpec, match=rf"invalid rootfs `{tmp_path}/{name}`: .* is a symlink \(to `{target}`\)"):
+        message = rf"invalid rootfs `{tmp_path}/{name}`: .* is a symlink \(to `{target}`\)"
+        with pytest.raises(InvalidSpec, match=message):
             validate.rootfs_path(spec, str(tmp_path))
     config["root"] = {"path": "real"}
     (tmp_path / "config.json").write_text(json.dumps(config))
