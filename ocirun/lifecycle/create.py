@@ -137,6 +137,18 @@ class Created:
         self.stdio = stdio  # pipes ocirun relays to its own stdio (foreground run), else None
 
 
+def check_preserve_fds(count: int) -> None:
+    """--preserve-fds: fds 3 to 3+N-1 of this process, so at most as many as it may have open."""
+    if count < 0:
+        raise InvalidArgument("--preserve-fds must not be negative")
+    import resource
+
+    limit = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if 3 + count > limit:
+        raise InvalidArgument(f"--preserve-fds {count}: more fds than this process may have open "
+                              f"(RLIMIT_NOFILE {limit})")
+
+
 class CreateOptions:
     """How to create: runc's create/run flags (``foreground``: run, no fifo, the init execs once
     ready; ``detach``: run -d, nobody stays to hold a terminal)."""
@@ -159,8 +171,7 @@ class CreateOptions:
         listen_fds: int = 0,
         stdio: list[tuple[int, int]] | None = None,
     ) -> None:
-        if preserve_fds < 0:
-            raise InvalidArgument("--preserve-fds must not be negative")
+        check_preserve_fds(preserve_fds)
         self.pid_file = pid_file
         self.console_socket = console_socket
         self.no_pivot = no_pivot

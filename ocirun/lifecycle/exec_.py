@@ -121,6 +121,8 @@ def load_process_file(path: str) -> dict[str, Any]:
         proc = _json.loads(data)
     except ValueError as e:
         raise InvalidArgument(f"{path}: invalid JSON: {e}") from None
+    except RecursionError:
+        raise InvalidArgument(f"{path}: invalid JSON: nested too deeply") from None
     if not isinstance(proc, dict):
         raise InvalidArgument(f"{path}: a process must be a JSON object")
     return proc
@@ -159,9 +161,10 @@ def exec_process(
     if status == PAUSED and not ignore_paused:
         raise InvalidState("cannot exec in a paused container (use --ignore-paused to override)")
     proc = _check_process(raw_process)
-    from .create import console_for, write_pid_file
+    from .create import check_preserve_fds, console_for, write_pid_file
     from .run import refuse_console_socket
 
+    check_preserve_fds(preserve_fds)
     refuse_console_socket(console_socket, detach)
     console = console_for(proc.terminal, console_socket, not detach)
     stdio = None

@@ -151,6 +151,8 @@ def resources_from_file(path: str) -> dict[str, Any]:
         res = loads(data)
     except ValueError as e:
         raise InvalidArgument(f"invalid resources JSON in {path}: {e}") from None
+    except RecursionError:
+        raise InvalidArgument(f"invalid resources JSON in {path}: nested too deeply") from None
     problem = _v_Resources(res)
     if problem is not None:
         raise InvalidArgument(f"invalid resources JSON in {path}: $.{problem[0].lstrip('.')}: {problem[1]}")

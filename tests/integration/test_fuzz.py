@@ -25,11 +25,14 @@ import pytest
 from .support import Bundle, Runtime, base_config, probe_args
 
 hypothesis = pytest.importorskip("hypothesis", reason="hypothesis is a test extra (pip install .[test])")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 EXAMPLES = int(os.environ.get("OCIRUN_FUZZ_EXAMPLES", "80"))
+# No shrinking: an example takes a create (tenths of a second), and shrinking one failure ran past
+# five minutes; the failing example is printed as found.
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=False,
+                phases=(Phase.explicit, Phase.generate),
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                        HealthCheck.data_too_large])
 

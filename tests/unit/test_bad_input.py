@@ -124,3 +124,27 @@ def test_namespace_path_checks(tmp_path: Path) -> None:
     config["linux"] = {"namespaces": [{"type": "mount", "path": "/proc/self/ns/mnt"}]}
     (tmp_path / "config.json").write_text(json.dumps(config))
     validate.namespace_paths(_bundle.load(str(tmp_path)))
+
+
+def test_preserve_fds_beyond_the_fd_limit_is_refused() -> None:
+    """--preserve-fds 99999999999999 made a list of that many fds until the OOM killer came."""
+    import resource
+
+    from ocirun.lifecycle.create import CreateOptions
+
+    limit = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    with pytest.raises(InvalidArgument, match=r"^--preserve-fds 99999999999999: more fds than this process may "
+                                              rf"have open \(RLIMIT_NOFILE {limit}\)$"):
+        CreateOptions(preserve_fds=99999999999999)
+    CreateOptions(preserve_fds=limit - 3)
+
+
+@pytest.mark.parametrize("reader", ["process", "resources"])
+def test_deep_nesting_in_exec_and_update_files(tmp_path: Path, reader: str) -> None:
+    path = tmp_path / "nested.json"
+    path.write_text("[" * 100_000)
+    with pytest.raises(InvalidArgument, match=r"invalid .*JSON.*: nested too deeply$"):
+        if reader == "process":
+            exec_.load_process_file(str(path))
+        else:
+            update.resources_from_file(str(path))

@@ -473,3 +473,14 @@ def test_features(capfd: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert "tmpcopyup" in obj["mountOptions"]
     assert "CAP_SYS_ADMIN" in obj["linux"]["capabilities"]
     assert out == json.dumps(obj, indent=2) + "\n"
+
+
+def test_an_error_is_one_line_whatever_it_quotes(capfd: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A config.json key with a line break in it (found by tests/integration/test_fuzz.py) ends up
+    in the JSON path of the message: still one line."""
+    (tmp_path / "config.json").write_text(json.dumps({"ociVersion": {"\r\n\u2028": "\ud800"}}))
+    code, out, err = run(capfd, "--root", str(tmp_path / "root"), "--log", str(tmp_path / "log"), "create",
+                         "--bundle", str(tmp_path), "c1")
+    assert code == 1 and out == ""
+    assert len(err.splitlines()) == 1 and err.endswith("\n") and "\r" not in err, repr(err)
+    assert err == "config.json: $.ociVersion.\\r\\n\\u2028: contains a lone surrogate \\ud800 (not valid Unicode)\n"
