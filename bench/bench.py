@@ -1129,6 +1129,9 @@ def load_report(b: Bench, o: argparse.Namespace, problems: list[str], elapsed: f
         lines += [
             f"{name}:",
             f"  failures: parallel {r['par_failures']}, sequential {r['seq_failures']}",
+            "  parallel phases (s): " + ", ".join(
+                f"{phase} {b.samples.get(f'par.{phase}', {}).get(name, [float('nan')])[-1]:.2f}"
+                for phase in ("create", "start", "delete")),
             f"  left behind after all: {leaks}",
             f"  sequential runs: {r['seq_seconds']:.1f} s ({r['seq_seconds'] * 1000 / max(1, o.load_seq):.1f} ms each)",
             f"  peak RSS per `run` (KiB): {_spread(rss)}",
