@@ -148,3 +148,21 @@ def test_deep_nesting_in_exec_and_update_files(tmp_path: Path, reader: str) -> N
             exec_.load_process_file(str(path))
         else:
             update.resources_from_file(str(path))
+
+
+def test_init_dying_with_a_message_unread_is_eof() -> None:
+    """The init killed (the OOM killer, at a 4096-byte memory limit on cgroup v2) while our ACK
+    was still unread: the read gets ECONNRESET, which is the same as EOF, not an internal error."""
+    import socket
+
+    from ocirun.spawn import InitProcess
+
+    parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    init = InitProcess.__new__(InitProcess)
+    init.sock = parent.fileno()
+    init.ack()
+    child.close()
+    try:
+        assert init.receive() is None
+    finally:
+        parent.close()
