@@ -268,6 +268,7 @@ class Bench:
         self.rss_pass = False  # warm-up iterations: peak RSS measured through the _maxrss tool
         self.rss_tool: str | None = None
         self.rss_out = os.path.join(self.tmp, "maxrss.out")
+        self.load_results: dict[str, dict] = {}
 
     # -- recording ------------------------------------------------------------------------------
 
@@ -570,6 +571,133 @@ class Bench:
             for msg in failed.values():
                 self.fail("par.failures", rt.name, msg)
             reap()
+
+    # -- load (--load): many containers, no failure, no leak, flat RSS and fds -------------------
+
+    def load_snapshot(self, rt: Runtime) -> dict:
+        """What a leak would show: state dirs in the runtime's root, cgroups of this run under
+        /ocirun-bench, processes in them, mounts under our directory; and system-wide figures
+        (other work on the machine moves those too: informational)."""
+        cgroups = procs = 0
+        for mp, _ in cgroup_mounts():
+            parent = f"{mp}/{CGROUP_PARENT}"
+            if not os.path.isdir(parent):
+                continue
+            for d in os.listdir(parent):
+                if d.startswith(f"{self.tag}-{rt.name}-"):
+                    cgroups += 1
+                    try:
+                        with open(f"{parent}/{d}/cgroup.procs") as f:
+                            procs += len(f.read().split())
+                    except OSError:
+                        pass
+        with open("/proc/sys/fs/file-nr") as f:
+            files = int(f.read().split()[0])
+        meminfo = {}
+        with open("/proc/meminfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                meminfo[key] = int(value.split()[0])
+        return {
+            "state_dirs": len([d for d in os.listdir(rt.root) if not d.startswith(".")]),
+            "cgroups": cgroups,
+            "container_processes": procs,
+            "mounts_under_tmp": len(mounts_under(self.tmp)),
+            "system_open_files": files,
+            "system_processes": sum(1 for d in os.listdir("/proc") if d.isdigit()),
+            "mem_available_kib": meminfo.get("MemAvailable", 0),
+        }
+
+    def load_peak_rss(self, rt: Runtime, argv: list[str]) -> tuple[dict, int | None]:
+        """One command through _maxrss: its result and its peak RSS in KiB."""
+        if not self.rss_tool:
+            return self.local.timed(argv), None
+        try:
+            os.unlink(self.rss_out)
+        except FileNotFoundError:
+            pass
+        res = self.local.timed([self.rss_tool, self.rss_out, *argv])
+        try:
+            with open(self.rss_out) as f:
+                return res, int(f.read().strip())
+        except (OSError, ValueError):
+            return res, None
+
+    def load_own_view(self, rt: Runtime) -> dict | None:
+        """ocirun's own process while it runs a container in the foreground: its open fds and
+        VmRSS, sampled halfway through a `run` of `sleep 0.4`."""
+        cid, bundle = self.new_container(rt, ["sleep", "0.4"])
+        rt.live[cid] = None
+        dn = os.open(os.devnull, os.O_RDWR)
+        try:
+            pid = os.posix_spawn(rt.cmd("run", "--bundle", bundle, cid)[0], rt.cmd("run", "--bundle", bundle, cid),
+                                 os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, dn, 0),
+                                                           (os.POSIX_SPAWN_DUP2, dn, 1),
+                                                           (os.POSIX_SPAWN_DUP2, dn, 2)])
+        finally:
+            os.close(dn)
+        time.sleep(0.25)
+        view = None
+        try:
+            fds = len(os.listdir(f"/proc/{pid}/fd"))
+            rss, _name = vm_rss(pid)
+            view = {"fds": fds, "rss_kib": rss}
+        except OSError:
+            pass
+        _, status = os.waitpid(pid, 0)
+        if os.waitstatus_to_exitcode(status) == 0:
+            rt.live.pop(cid, None)
+        else:
+            self.fail("load.seq.failures", rt.name, f"run (sampled): exit {os.waitstatus_to_exitcode(status)}")
+        return view
+
+    def do_load(self) -> None:
+        o = self.opts
+        for rt in self.runtimes:
+            before = self.load_snapshot(rt)
+            report: dict = {"before": before}
+            if o.verbose:
+                print(f"  {rt.name}: {o.load_par} parallel create/start/delete", file=sys.stderr)
+            saved = o.par
+            o.par = o.load_par
+            try:
+                self.do_par(0)
+            finally:
+                o.par = saved
+            self.cleanup_containers(quiet=True)
+            report["after_parallel"] = self.load_snapshot(rt)
+            rss: list[int] = []
+            views: list[dict] = []
+            failures = 0
+            t0 = time.monotonic()
+            for i in range(o.load_seq):
+                if i % o.load_every == 0:
+                    view = self.load_own_view(rt)
+                    if view:
+                        views.append({"run": i, **view})
+                cid, bundle = self.new_container(rt, ["true"])
+                rt.live[cid] = None
+                res, kib = self.load_peak_rss(rt, rt.cmd("run", "--bundle", bundle, cid))
+                if res.get("rc") != 0:
+                    failures += 1
+                    self.fail("load.seq.failures", rt.name, res.get("err") or f"exit {res.get('rc')}")
+                else:
+                    rt.live.pop(cid, None)
+                if kib:
+                    rss.append(kib)
+                if i % 50 == 49:
+                    reap()
+                if o.verbose and i % 100 == 99:
+                    print(f"  {rt.name}: {i + 1}/{o.load_seq} sequential runs, "
+                          f"{time.monotonic() - t0:.0f}s", file=sys.stderr)
+            self.cleanup_containers(quiet=True)
+            report["seq_seconds"] = time.monotonic() - t0
+            report["after"] = self.load_snapshot(rt)
+            report["par_failures"] = self.samples.get("par.failures", {}).get(rt.name, [0])[-1]
+            report["seq_failures"] = failures
+            report["peak_rss_kib"] = rss
+            report["own_views"] = views
+            self.load_results[rt.name] = report
 
     # -- driver ---------------------------------------------------------------------------------
 
@@ -943,6 +1071,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--runc", default=shutil.which("runc"))
     p.add_argument("--crun", default=shutil.which("crun"))
     p.add_argument("--busybox", default=shutil.which("busybox") or "/bin/busybox")
+    p.add_argument("--load", action="store_true",
+                   help="the load test instead: --load-par parallel create/start/delete, then --load-seq "
+                   "sequential runs; failures, leaks, peak RSS and fds (default runtime: ocirun)")
+    p.add_argument("--load-par", type=int, default=100, help="containers at once in --load (default 100)")
+    p.add_argument("--load-seq", type=int, default=1000, help="sequential runs in --load (default 1000)")
+    p.add_argument("--load-every", type=int, default=100,
+                   help="in --load, sample ocirun's own fds and RSS during every Nth run (default 100)")
     p.add_argument("--resources", action="store_true",
                    help="put runc spec's linux.resources (devices deny all) into the config")
     p.add_argument("--no-plot", action="store_true")
@@ -961,6 +1096,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         o.only = only
     else:
         o.only = set(GROUPS)
+    if o.load and "--runtimes" not in " ".join(argv if argv is not None else sys.argv):
+        o.runtimes = "ocirun"
     o.runtimes = [n.strip() for n in o.runtimes.split(",") if n.strip()]
     for n in o.runtimes:
         if n not in KNOWN_RUNTIMES:
@@ -968,6 +1105,63 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if o.runs < 1:
         p.error("--runs must be at least 1")
     return o
+
+
+def _spread(values: list[int]) -> str:
+    if not values:
+        return "n/a"
+    return f"min {min(values):,} median {statistics.median(values):,.0f} max {max(values):,}"
+
+
+def load_report(b: Bench, o: argparse.Namespace, problems: list[str], elapsed: float,
+                started: datetime.datetime) -> int:
+    """Prints and saves the load test's findings; exit 1 when a container failed or leaked."""
+    bad = bool(problems)
+    lines = [f"load: {o.load_par} parallel create/start/delete -f, then {o.load_seq} sequential `run true` "
+             f"({elapsed:.0f} s in all)"]
+    for name, r in b.load_results.items():
+        rss = r["peak_rss_kib"]
+        k = max(1, min(100, len(rss) // 4))
+        first, last = rss[:k], rss[-k:]
+        leaks = {key: r["after"][key] for key in ("state_dirs", "cgroups", "container_processes", "mounts_under_tmp")}
+        failures = r["par_failures"] + r["seq_failures"]
+        bad |= failures > 0 or any(leaks.values())
+        lines += [
+            f"{name}:",
+            f"  failures: parallel {r['par_failures']}, sequential {r['seq_failures']}",
+            "  parallel phases (s): " + ", ".join(
+                f"{phase} {b.samples.get(f'par.{phase}', {}).get(name, [float('nan')])[-1]:.2f}"
+                for phase in ("create", "start", "delete")),
+            f"  left behind after all: {leaks}",
+            f"  sequential runs: {r['seq_seconds']:.1f} s ({r['seq_seconds'] * 1000 / max(1, o.load_seq):.1f} ms each)",
+            f"  peak RSS per `run` (KiB): {_spread(rss)}",
+            f"    first {k}: median {statistics.median(first) if first else 0:,.0f}; last {k}: median "
+            f"{statistics.median(last) if last else 0:,.0f}",
+            "  its own process during a run (every "
+            f"{o.load_every}th): fds {[v['fds'] for v in r['own_views']]}, "
+            f"VmRSS KiB {[v['rss_kib'] for v in r['own_views']]}",
+            "  system-wide (other work moves these too): open files "
+            f"{r['before']['system_open_files']} -> {r['after']['system_open_files']}, processes "
+            f"{r['before']['system_processes']} -> {r['after']['system_processes']}, MemAvailable KiB "
+            f"{r['before']['mem_available_kib']:,} -> {r['after']['mem_available_kib']:,}",
+        ]
+    errs = errors_text(b)
+    if errs:
+        lines.append("errors:")
+        lines += ["  " + e for e in errs]
+    lines += ["cleanup: " + p for p in problems]
+    print("\n".join(lines))
+    out = {"meta": {"started": started.isoformat(), "seconds": elapsed, "kernel": platform.release(),
+                    "cpus": os.cpu_count(), "args": {k: (sorted(v) if isinstance(v, set) else v)
+                                                      for k, v in vars(o).items()}},
+           "load": b.load_results, "errors": b.errors, "cleanup_problems": problems, "report": lines}
+    path = o.json if o.json != os.path.join(HERE, "results", "latest.json") else os.path.join(HERE, "results",
+                                                                                             "load.json")
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(out, f, indent=1, default=str)
+    print(f"json: {path}")
+    return 1 if bad else 0
 
 
 class _Terminated(Exception):
@@ -1000,7 +1194,7 @@ def main(argv: list[str] | None = None) -> int:
         if not b.runtimes:
             print("bench.py: no runtime to measure", file=sys.stderr)
             return 2
-        b.run()
+        b.do_load() if o.load else b.run()
     except (KeyboardInterrupt, _Terminated):
         interrupted = True
         print("interrupted: cleaning up", file=sys.stderr)
@@ -1016,6 +1210,8 @@ def main(argv: list[str] | None = None) -> int:
             print("cleanup: " + p, file=sys.stderr)
         return 130
 
+    if o.load:
+        return load_report(b, o, problems, elapsed, started)
     res = summarize(b)
     notes = list(b.notes)
     floor = res["floor_ms"]

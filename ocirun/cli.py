@@ -376,7 +376,13 @@ def launch(argv: list[str]) -> None:
     os._exit(code)
 
 
+_LINE_BREAKS = {i: f"\\x{i:02x}" for i in (*range(0x20), 0x7F)}  # (tab stays)
+_LINE_BREAKS.update({0x0A: "\\n", 0x0D: "\\r", 0x09: "\t", 0x85: "\\x85", 0x2028: "\\u2028", 0x2029: "\\u2029"})
+
+
 def _fail(log: Logger, msg: str, code: int) -> int:
+    # One line, whatever the message quotes (a JSON key with a "\r" in config.json, say).
+    msg = msg.translate(_LINE_BREAKS)
     log.error(msg)
     if not log.to_stderr:
         _write(msg + "\n", 2)

@@ -70,7 +70,10 @@ class InitProcess:
 
     def receive(self) -> tuple[int, int, int, int, str] | None:
         """(kind, step, errno, value, detail) of the next message, or None at EOF."""
-        data = os.read(self.sock, P.MSG.size)
+        try:
+            data = os.read(self.sock, P.MSG.size)
+        except ConnectionResetError:  # it died with our last message unread (the OOM killer, say)
+            return None
         if not data:
             return None
         kind, step, err, _pad, value, detail = P.MSG.unpack(data.ljust(P.MSG.size, b"\0"))

@@ -5,11 +5,19 @@ init's pid and its start time, bundle, rootfs, creation time, owner, annotations
 namespace paths (for exec) and the hooks still to run.  The status is never stored: it is worked
 out on every read (crun status.c, runc refreshState):
 
-    no init yet, while a create holds the container's lock     -> creating
-    init gone, zombie, or its start time changed (pid reused)   -> stopped
-    cgroup frozen (a created container can be paused too)      -> paused
-    exec.fifo still there (start has not happened)              -> created
-    otherwise                                                   -> running
+    init not ready yet, while a create holds the container's lock -> creating
+    init gone, zombie, or its start time changed (pid reused)      -> stopped
+    cgroup frozen (a created container can be paused too)         -> paused
+    exec.fifo still there and the init has not exec'd yet          -> created
+    otherwise                                                      -> running
+
+create saves the state twice: once its init exists (with "creating" in ``config``, so that a
+live init is never recorded as pid 0 should create be killed before the init is ready), and
+once it is ready.  An init outlives a killed create only once it has reported READY (before,
+it gets EOF on its sync socket and exits), so a live init whose create is gone is derived as
+created (or running) like any other.  A ``start`` killed between writing the fifo and removing
+it leaves exec.fifo behind: "created" is also checked against the init, which runs the init
+stage (a memfd, ocirun.shim) until start.
 """
 
 from __future__ import annotations
@@ -128,13 +136,14 @@ class State:
 
     def status(self, container_dir: str, holding_lock: bool = False) -> str:
         """The status now; ``holding_lock``: the caller holds the container's lock itself."""
+        creating = self.config.get("creating") and not holding_lock and _locked(container_dir)
         if not self.alive():
-            if self.config.get("creating") and not holding_lock and _locked(container_dir):
-                return CREATING  # a create is under way (it holds the lock); else it died
-            return STOPPED
+            return CREATING if creating else STOPPED  # a create under way holds the lock; else it died
+        if creating:
+            return CREATING
         if self.cgroup_paths and frozen(self.cgroup_paths):  # before "created", as runc: a
             return PAUSED  # created container can be paused too
-        if os.path.exists(container_dir + "/exec.fifo"):
+        if os.path.exists(container_dir + "/exec.fifo") and in_init_stage(self.pid):
             return CREATED
         return RUNNING
 
@@ -155,6 +164,18 @@ class State:
         return out
 
 
+INIT_STAGE_EXE = "/memfd:ocirun-init"  # /proc/<pid>/exe of the init stage (csrc/shim.c)
+
+
+def in_init_stage(pid: int) -> bool:
+    """Whether the container's init still runs ocirun's init stage (waits for start); True when
+    that cannot be told, so that the fifo decides."""
+    try:
+        return os.readlink(f"/proc/{pid}/exe").startswith(INIT_STAGE_EXE)
+    except OSError:
+        return True
+
+
 def _locked(container_dir: str) -> bool:
     """Whether another process holds the container's lock (ocirun.store.Lock)."""
     import fcntl
@@ -172,9 +193,39 @@ def _locked(container_dir: str) -> bool:
         os.close(fd)
 
 
+_TYPES = {
+    "id": str, "pid": int, "pid_start": int, "bundle": str, "rootfs": str, "created": str, "owner": str,
+    "annotations": dict, "cgroup_paths": dict, "namespaces": dict, "config": dict,
+}
+_REQUIRED = ("id", "pid", "pid_start", "bundle", "rootfs", "created")
+
+
 def load(path: str) -> State:
+    """The state in ``path``; ValueError (see describe_error) when it is not a state record."""
     with open(path, "rb") as f:
-        return State.from_json(_json.loads(f.read()))
+        data = f.read()
+    if not data.strip():
+        raise ValueError("empty file")
+    obj = _json.loads(data)
+    if not isinstance(obj, dict):
+        raise ValueError("not a JSON object")
+    for name in _REQUIRED:
+        if name not in obj:
+            raise ValueError(f"no {name!r}")
+    for name, kind in _TYPES.items():
+        if name in obj and (not isinstance(obj[name], kind) or (kind is int and isinstance(obj[name], bool))):
+            raise ValueError(f"{name!r} is not a{'n' if kind is int else ''} {kind.__name__}")
+    return State.from_json(obj)
+
+
+def describe_error(e: BaseException) -> str:
+    """What is wrong with a state file, for StateUnreadable: the JSON parser's message or ours."""
+    if isinstance(e, RecursionError):
+        return "not a state record (nested too deeply)"
+    if isinstance(e, UnicodeDecodeError):
+        return "not UTF-8"
+    text = str(e)
+    return text if text.startswith(("empty", "not ", "no ", "'")) else f"not valid JSON ({text})"
 
 
 def save(state: State, path: str) -> None:

@@ -642,3 +642,21 @@ def apply(mgr: Manager, res: dict[str, Any], warn: Warn, update: bool) -> None:
     if not isinstance(res, dict):
         raise InvalidArgument("linux.resources: must be an object")
     _Apply(mgr, res, warn, update).run()
+
+
+def oom_kills(mgr: Manager) -> int:
+    """How many processes the OOM killer took in the container's memory cgroup (0 when it cannot
+    be told): "oom_kill N" of memory.events (v2) or memory.oom_control (v1, Linux 4.13)."""
+    path = mgr.path("memory")
+    if path is None:
+        return 0
+    for name in ("memory.events", "memory.oom_control"):
+        try:
+            text = read_text(f"{path}/{name}")
+        except OSError:
+            continue
+        for line in text.splitlines():
+            key, _, value = line.partition(" ")
+            if key == "oom_kill" and value.strip().isdigit():
+                return int(value)
+    return 0

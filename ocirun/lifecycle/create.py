@@ -10,12 +10,12 @@ import time
 
 from .. import _os as os
 from .. import cgroups, plan, spawn
-from ..errors import CreateError, InvalidArgument, OciRunError, SyscallError
+from ..errors import ContainerInitError, CreateError, InvalidArgument, InvalidSpec, OciRunError, SyscallError
 from ..protocol import SYNC_CGROUPS, SYNC_HOOKS, SYNC_UNSHARED
 from ..spec import bundle as _bundle
 from ..spec import validate
 from ..state import CREATED, State
-from ..store import Store
+from ..store import Cleanup, Store, crash_point
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -146,6 +146,18 @@ class Created:
         self.stdio = stdio  # pipes ocirun relays to its own stdio (foreground run), else None
 
 
+def check_preserve_fds(count: int) -> None:
+    """--preserve-fds: fds 3 to 3+N-1 of this process, so at most as many as it may have open."""
+    if count < 0:
+        raise InvalidArgument("--preserve-fds must not be negative")
+    import resource
+
+    limit = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if 3 + count > limit:
+        raise InvalidArgument(f"--preserve-fds {count}: more fds than this process may have open "
+                              f"(RLIMIT_NOFILE {limit})")
+
+
 class CreateOptions:
     """How to create: runc's create/run flags (``foreground``: run, no fifo, the init execs once
     ready; ``detach``: run -d, nobody stays to hold a terminal)."""
@@ -168,8 +180,7 @@ class CreateOptions:
         listen_fds: int = 0,
         stdio: list[tuple[int, int]] | None = None,
     ) -> None:
-        if preserve_fds < 0:
-            raise InvalidArgument("--preserve-fds must not be negative")
+        check_preserve_fds(preserve_fds)
         self.pid_file = pid_file
         self.console_socket = console_socket
         self.no_pivot = no_pivot
@@ -220,6 +231,7 @@ def create(ctx: Context, container_id: str, bundle: str, opts: CreateOptions | N
     bundle = os.path.abspath(bundle)
     spec = _bundle.load(bundle)
     rootfs = validate.rootfs_path(spec, bundle)
+    validate.namespace_paths(spec)
     if opts.listen_fds and spec.process is not None:
         spec.process.env = [*spec.process.env, f"LISTEN_FDS={opts.listen_fds}", "LISTEN_PID=1"]
     req = _Request(ctx, container_id, bundle, spec, rootfs, opts)
@@ -232,25 +244,30 @@ def create(ctx: Context, container_id: str, bundle: str, opts: CreateOptions | N
 
         req.stdio = StdioPipes()
         req.undo.append(req.stdio.close)
-    req.store.new_dir(container_id)
+    try:
+        lock = req.store.new_locked(container_id)  # made and locked at once
+    except BaseException:
+        for step in reversed(req.undo):
+            step()
+        raise
     req.undo.append(lambda: req.store.remove(container_id))
     if spec.linux.namespace("mount") is None:  # its mounts are made in ours: undone on failure too
         from ..mountinfo import unmount_under
 
         req.undo.append(lambda: unmount_under(rootfs))
-    try:
-        with req.store.lock(container_id):
+    with lock:  # rolled back under the lock, so that no delete sees a half-undone container
+        try:
             return _create_locked(req)
-    except BaseException as e:
-        errors = []
-        for step in reversed(req.undo):
-            try:
-                step()
-            except Exception as cleanup_error:
-                errors.append(cleanup_error)
-        if errors:
-            raise CreateError(e, errors) from e
-        raise
+        except BaseException as e:
+            errors = []
+            for step in reversed(req.undo):
+                try:
+                    step()
+                except Exception as cleanup_error:
+                    errors.append(cleanup_error)
+            if errors:
+                raise CreateError(e, errors) from e
+            raise
 
 
 def _create_locked(req: _Request) -> Created:
@@ -298,12 +315,12 @@ def _create_locked(req: _Request) -> Created:
         except OSError as e:
             raise SyscallError.from_oserror("mkfifo", e, fifo) from None
 
-    # Before any cgroup exists: where they will be, so that a delete after a crash of this create
-    # finds them (the state without a pid reads "creating" while this create holds the lock).
-    store.save(State(id=container_id, pid=0, pid_start=0, bundle=bundle, rootfs=rootfs, created=rfc3339_now(),
-                     annotations=spec.annotations, cgroup_paths=cg.to_json(),
-                     namespaces={ns.type: ns.path or "" for ns in spec.linux.namespaces},
-                     config={"creating": True}))
+    # Before any cgroup exists: where they will be, so that a delete after a crash of this create,
+    # or with an unreadable state.json, finds the container's processes (ocirun.store "Recovery").
+    created = rfc3339_now()
+    store.save_cleanup(container_id, Cleanup(cg.to_json(), rootfs, spec.linux.namespace("mount") is not None,
+                                             bundle, created))
+    crash_point("create:recorded")
 
     # The init is born in its cgroup v2 (clone3 CLONE_INTO_CGROUP), made first, and moves itself
     # into its v1 ones at its cgroup sync point (InitProcess.join_at_sync), made while it sets up
@@ -332,6 +349,21 @@ def _create_locked(req: _Request) -> Created:
     undo.append(init.kill)
     if log.debugging:
         log.debug(f"create {container_id}: init started, pid {init.pid}; making and joining its cgroups")
+    crash_point("create:spawned")
+    # Its pid, at once: should this create be killed after the init is ready, the init lives on.
+    st = State(
+        id=container_id,
+        pid=init.pid,
+        pid_start=init.start_time,
+        bundle=bundle,
+        rootfs=rootfs,
+        created=created,
+        annotations=spec.annotations,
+        cgroup_paths=cg.to_json(),
+        namespaces={ns.type: ns.path or "" for ns in spec.linux.namespaces},
+        config={**saved_config(spec, opts), "creating": True},
+    )
+    store.save(st)
     if launch.new_timens:
         init.expect_sync(SYNC_UNSHARED)
         _write_time_offsets(init.pid, spec)
@@ -366,22 +398,18 @@ def _create_locked(req: _Request) -> Created:
         state = hook_state(container_id, "creating", init.pid, bundle, annotations)
         send_listener(launch.seccomp, init.pid, fd, state)
 
-    init.run_until_ready(on_sync, on_seccomp)
-    st = State(
-        id=container_id,
-        pid=init.pid,
-        pid_start=init.start_time,
-        bundle=bundle,
-        rootfs=rootfs,
-        created=rfc3339_now(),
-        annotations=annotations,
-        cgroup_paths=cg.to_json(),
-        namespaces={ns.type: ns.path or "" for ns in spec.linux.namespaces},
-        config=saved_config(spec, opts),
-    )
+    try:
+        init.run_until_ready(on_sync, on_seccomp)
+    except ContainerInitError:
+        _blame_memory_limit(spec, cg)
+        raise
+    crash_point("create:ready")
+    st.pid, st.pid_start = init.pid, init.start_time  # (the same unless a pid namespace's fork)
+    st.config = saved_config(spec, opts)
     store.save(st)
     if log.debugging:
         log.debug(f"create {container_id}: the init is ready, pid {init.pid}; state saved")
+    crash_point("create:saved")
     if opts.pid_file:
         write_pid_file(opts.pid_file, init.pid)
     if console is not None:
@@ -392,6 +420,21 @@ def _create_locked(req: _Request) -> Created:
     if req.stdio is not None:
         undo.remove(req.stdio.close)
     return Created(st, init, spec, console, req.stdio)
+
+
+def _blame_memory_limit(spec: Spec, cg: cgroups.Manager) -> None:
+    """The init died before it was ready: when the OOM killer took it, the memory limit is too low
+    for the container to start (runc: "unable to set memory limit to N (current usage: ...)")."""
+    limit = ((spec.linux.resources or {}).get("memory") or {}).get("limit")
+    if not isinstance(limit, int) or limit <= 0:
+        return
+    from ..cgroups.resources import oom_kills
+
+    if oom_kills(cg):
+        raise InvalidSpec(
+            "$.linux.resources.memory.limit",
+            f"{limit} is too low: the container's init was killed by the OOM killer before it was ready",
+        )
 
 
 def command(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:

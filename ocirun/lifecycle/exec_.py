@@ -69,16 +69,16 @@ def process_from_flags(base: dict[str, Any], opts: dict[str, Any], args: list[st
     if opts["user"]:
         uid, _, gid = opts["user"].partition(":")
         try:
-            user["uid"] = int(uid)
+            user["uid"] = _id(uid)
             if gid:
-                user["gid"] = int(gid)
-        except ValueError:
-            raise InvalidArgument(f"invalid --user {opts['user']!r}: want <uid>[:<gid>]") from None
+                user["gid"] = _id(gid)
+        except ValueError as e:
+            raise InvalidArgument(f"invalid --user {opts['user']!r}: want <uid>[:<gid>]{e}") from None
     if opts["additional_gids"]:
         try:
-            user["additionalGids"] = [int(g) for g in opts["additional_gids"]]
-        except ValueError:
-            raise InvalidArgument(f"invalid --additional-gids {opts['additional_gids']!r}") from None
+            user["additionalGids"] = [_id(g) for g in opts["additional_gids"]]
+        except ValueError as e:
+            raise InvalidArgument(f"invalid --additional-gids {opts['additional_gids']!r}{e}") from None
     proc["user"] = user
     if opts["cap"]:
         caps = {k: list(v) for k, v in (proc.get("capabilities") or {}).items()}
@@ -97,6 +97,18 @@ def process_from_flags(base: dict[str, Any], opts: dict[str, Any], args: list[st
     return proc
 
 
+MAX_ID = (1 << 32) - 2  # uid_t; (uid_t)-1 means "unchanged" to the kernel
+
+
+def _id(text: str) -> int:
+    """A uid or gid of the command line: a decimal number the kernel takes (else ValueError, whose
+    text, if any, says why)."""
+    value = int(text)
+    if not 0 <= value <= MAX_ID:
+        raise ValueError(f", each from 0 to {MAX_ID}")
+    return value
+
+
 def load_process_file(path: str) -> dict[str, Any]:
     from .. import _json
 
@@ -109,6 +121,8 @@ def load_process_file(path: str) -> dict[str, Any]:
         proc = _json.loads(data)
     except ValueError as e:
         raise InvalidArgument(f"{path}: invalid JSON: {e}") from None
+    except RecursionError:
+        raise InvalidArgument(f"{path}: invalid JSON: nested too deeply") from None
     if not isinstance(proc, dict):
         raise InvalidArgument(f"{path}: a process must be a JSON object")
     return proc
@@ -147,9 +161,10 @@ def exec_process(
     if status == PAUSED and not ignore_paused:
         raise InvalidState("cannot exec in a paused container (use --ignore-paused to override)")
     proc = _check_process(raw_process)
-    from .create import console_for, write_pid_file
+    from .create import check_preserve_fds, console_for, write_pid_file
     from .run import refuse_console_socket
 
+    check_preserve_fds(preserve_fds)
     refuse_console_socket(console_socket, detach)
     console = console_for(proc.terminal, console_socket, not detach)
     stdio = None

@@ -9,6 +9,7 @@ from ..store import Store
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from ..context import Context
@@ -16,20 +17,46 @@ if TYPE_CHECKING:
 COLUMNS = ("ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER")
 
 
-def list_containers(ctx: Context) -> list[dict[str, Any]]:
-    """The public state of every container (ones whose state cannot be read are left out), with
-    the owner filled in as runc's list does."""
+UNKNOWN = "unknown"
+
+
+def list_containers(ctx: Context, warn: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+    """The public state of every container, with the owner filled in as runc's list does.
+
+    One whose state cannot be read is listed too, with pid 0 and status "creating" while a create
+    holds its lock (it has no state.json yet), else "unknown" (``delete --force`` removes it),
+    and ``warn`` is told why, as runc warns ("load container <id>: ...")."""
     store = Store(ctx.root)
     out = []
     for cid in store.ids():
         try:
             st = store.load(cid)
-        except OciRunError:
-            continue
-        public = st.public(st.status(store.dir(cid)))
+        except OciRunError as e:
+            public = _unreadable(store, cid)
+            if public["status"] == UNKNOWN and warn is not None:
+                warn(f"load container {cid}: {e}")
+        else:
+            public = st.public(st.status(store.dir(cid)))
         public["owner"] = public["owner"] or _owner(store.dir(cid))
         out.append(public)
     return out
+
+
+def _unreadable(store: Store, cid: str) -> dict[str, Any]:
+    """The row of a container without a readable state.json, from its cleanup.json if it has one."""
+    from ..state import CREATING, OCI_VERSION
+
+    cleanup = store.load_cleanup(cid)
+    return {
+        "ociVersion": OCI_VERSION,
+        "id": cid,
+        "pid": 0,
+        "status": CREATING if store.locked(cid) else UNKNOWN,
+        "bundle": cleanup.bundle if cleanup is not None else "",
+        "rootfs": cleanup.rootfs if cleanup is not None else "",
+        "created": cleanup.created if cleanup is not None else "",
+        "owner": "",
+    }
 
 
 def _owner(path: str) -> str:
@@ -43,6 +70,11 @@ def _owner(path: str) -> str:
         return ""
 
 
+def _warn(msg: str) -> None:
+    """As runc's list warns: on stderr, whatever --log says."""
+    os.write(2, msg.encode() + b"\n")
+
+
 def table(rows: list[list[str]]) -> str:
     """Go's tabwriter as runc sets it up: columns of at least 12, 3 spaces of padding."""
     widths = [max(12, *(len(r[i]) + 3 for r in rows)) for i in range(len(rows[0]))]
@@ -53,7 +85,7 @@ def table(rows: list[list[str]]) -> str:
 
 
 def command(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
-    states = list_containers(ctx)
+    states = list_containers(ctx, warn=_warn)
     if opts["quiet"]:
         text = "".join(s["id"] + "\n" for s in states)
     elif opts["format"] == "json":

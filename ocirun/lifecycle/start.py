@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import _os as os
 from ..errors import InvalidState, SyscallError
 from ..state import CREATED, STOPPED
-from ..store import Store
+from ..store import Store, crash_point
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -39,6 +39,7 @@ def start(ctx: Context, container_id: str) -> None:
         try:
             os.write(fd, b"0")
             _wait_read(fd, st.alive)
+            crash_point("start:written")
         finally:
             os.close(fd)
         os.unlink(fifo)

@@ -39,9 +39,27 @@ def ram_in_bytes(text: str) -> int:
     try:
         if rest or not number[:1].isdigit():
             raise ValueError
-        return int(float(number) * _RAM_UNITS[unit])
+        if number.isdigit():  # exact: no float round trip (2**64 + 64 MiB must not become 64 MiB)
+            return int(number) * _RAM_UNITS[unit]
+        whole, _, frac = number.partition(".")
+        if not whole.isdigit() or not frac.isdigit():
+            raise ValueError
+        scale: int = 10 ** len(frac)
+        return (int(whole + frac) * _RAM_UNITS[unit]) // scale
     except ValueError:
         raise ValueError(f"invalid size: '{text}'") from None
+
+
+INT64_MAX = (1 << 63) - 1
+
+
+def _in_range(flag: str, value: int, low: int = 0, high: int = INT64_MAX) -> int:
+    """The range linux.resources allows the value (what ``update -r`` checks with the schema)."""
+    if value > high:
+        raise InvalidArgument(f"invalid value for --{flag}: {value} is greater than the maximum of {high}")
+    if value < low:
+        raise InvalidArgument(f"invalid value for --{flag}: {value} is less than the minimum of {low}")
+    return value
 
 
 def _uint(name: str, text: str) -> int:
@@ -76,8 +94,10 @@ def resources_from_flags(opts: dict[str, Any]) -> dict[str, Any]:
                 memory[key] = -1
             else:
                 try:
-                    memory[key] = ram_in_bytes(value)
+                    memory[key] = _in_range(flag.replace("_", "-"), ram_in_bytes(value))
                 except ValueError as e:
+                    if isinstance(e, InvalidArgument):
+                        raise
                     raise InvalidArgument(f"invalid value for {flag.replace('_', '-')}: {e}") from None
     for flag, key in (
         ("cpu_period", "period"),
@@ -86,10 +106,12 @@ def resources_from_flags(opts: dict[str, Any]) -> dict[str, Any]:
         ("cpu_burst", "burst"),
     ):
         if opts.get(flag):
-            cpu[key] = _uint(flag.replace("_", "-"), opts[flag])
+            name = flag.replace("_", "-")
+            cpu[key] = _in_range(name, _uint(name, opts[flag]), high=(1 << 64) - 1)
     for flag, key in (("cpu_quota", "quota"), ("cpu_rt_runtime", "realtimeRuntime"), ("cpu_idle", "idle")):
         if opts.get(flag):
-            cpu[key] = _int(flag.replace("_", "-"), opts[flag])
+            name = flag.replace("_", "-")
+            cpu[key] = _in_range(name, _int(name, opts[flag]), low=-(1 << 63))
     if opts.get("cpuset_cpus"):
         cpu["cpus"] = opts["cpuset_cpus"]
     if opts.get("cpuset_mems"):
@@ -100,9 +122,9 @@ def resources_from_flags(opts: dict[str, Any]) -> dict[str, Any]:
     if cpu:
         res["cpu"] = cpu
     if opts.get("blkio_weight"):
-        res["blockIO"] = {"weight": opts["blkio_weight"]}
+        res["blockIO"] = {"weight": _in_range("blkio-weight", opts["blkio_weight"], high=65535)}
     if opts.get("pids_limit"):
-        res["pids"] = {"limit": opts["pids_limit"]}
+        res["pids"] = {"limit": _in_range("pids-limit", opts["pids_limit"], low=-(1 << 63))}
     return res
 
 
@@ -129,6 +151,8 @@ def resources_from_file(path: str) -> dict[str, Any]:
         res = loads(data)
     except ValueError as e:
         raise InvalidArgument(f"invalid resources JSON in {path}: {e}") from None
+    except RecursionError:
+        raise InvalidArgument(f"invalid resources JSON in {path}: nested too deeply") from None
     problem = _v_Resources(res)
     if problem is not None:
         raise InvalidArgument(f"invalid resources JSON in {path}: $.{problem[0].lstrip('.')}: {problem[1]}")

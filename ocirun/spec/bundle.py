@@ -30,13 +30,20 @@ def load(bundle: str) -> Spec:
         raise SyscallError.from_oserror("read", e, path) from None
     finally:
         os.close(fd)
+    raw = b"".join(chunks)
     try:
-        doc = _json.loads(b"".join(chunks))
+        doc = _json.loads(raw)
     except UnicodeDecodeError as e:
         raise InvalidSpec("", f"not UTF-8 text ({e.reason} at byte {e.start})") from None
     except ValueError as e:
         raise InvalidSpec("", f"invalid JSON: {e}") from None
-    schema.check(doc)
-    spec = Spec.from_json(doc)
+    except RecursionError:
+        raise InvalidSpec("", "invalid JSON: nested too deeply") from None
+    validate.strings(doc, raw)
+    try:
+        schema.check(doc)
+        spec = Spec.from_json(doc)
+    except RecursionError:  # deep nesting the parser took, in a property ocirun does not know
+        raise InvalidSpec("", "nested too deeply") from None
     validate.check_for_create(spec)
     return spec

@@ -111,7 +111,9 @@ def check_for_create(spec: Spec) -> None:
 
 
 def rootfs_path(spec: Spec, bundle: str) -> str:
-    """The absolute path of the root filesystem; it must be an existing directory."""
+    """The absolute path of the root filesystem; it must be an existing directory, and, as runc
+    wants it, not reached through a symlink that root.path names (a rootfs that is a symlink, to
+    ``/`` say, is refused, not followed)."""
     assert spec.root is not None
     path = os.path.normpath(os.path.join(bundle, spec.root.path))
     try:
@@ -120,4 +122,75 @@ def rootfs_path(spec: Spec, bundle: str) -> str:
         raise InvalidSpec("$.root.path", f"`{path}`: {e.strerror}") from None
     if (st.st_mode & 0o170000) != 0o040000:
         raise InvalidSpec("$.root.path", f"`{path}` is not a directory")
+    # every component root.path names (a relative one: below the bundle) must be no symlink
+    base = "/" if spec.root.path.startswith("/") else os.path.normpath(bundle)
+    rel = path[len(base):].lstrip("/") if path.startswith(base) else ""
+    at = base
+    for part in rel.split("/") if rel else ():
+        at = os.path.join(at, part)
+        if (os.lstat(at).st_mode & 0o170000) == 0o120000:
+            raise InvalidSpec("$.root.path", f"invalid rootfs `{path}`: `{at}` is a symlink (to `{os.readlink(at)}`)")
     return path
+
+
+NSFS_MAGIC = 0x6E736673
+_NS_GET_NSTYPE = 0xB703
+_NS_FLAGS = {
+    "mount": 0x20000, "cgroup": 0x02000000, "uts": 0x04000000, "ipc": 0x08000000, "user": 0x10000000,
+    "pid": 0x20000000, "network": 0x40000000, "time": 0x80,
+}
+
+
+def namespace_paths(spec: Spec) -> None:
+    """Each linux.namespaces[].path must be a namespace file of its type (setns would only say
+    "Invalid argument")."""
+    for i, ns in enumerate(spec.linux.namespaces):
+        if ns.path is None:
+            continue
+        where = f"$.linux.namespaces[{i}].path"
+        try:
+            fd = os.open(ns.path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+        except OSError as e:
+            raise InvalidSpec(where, f"`{ns.path}`: {e.strerror}") from None
+        try:
+            import fcntl
+
+            try:
+                kind = fcntl.ioctl(fd, _NS_GET_NSTYPE)
+            except OSError:
+                raise InvalidSpec(where, f"`{ns.path}` is not a namespace file") from None
+        finally:
+            os.close(fd)
+        if kind != _NS_FLAGS.get(ns.type, kind):
+            other = next((name for name, flag in _NS_FLAGS.items() if flag == kind), "another")
+            raise InvalidSpec(where, f"`{ns.path}` is a {other} namespace, not a {ns.type} one")
+
+
+def strings(doc: object, raw: bytes) -> None:
+    """No string of config.json (but the opaque annotations) holds what no system call takes: a
+    NUL character or a lone surrogate (a ``\\ud800`` escape that is no UTF-16 pair).  Both can come
+    only from ``\\u`` escapes: a file without any is not walked."""
+    if b"\\u" not in raw:
+        return
+    stack: list[tuple[str, object]] = [("$", doc)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, str):
+            _string(where, value)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                _string(where, key)
+                if where != "$" or key != "annotations":
+                    stack.append((f"{where}.{key}", item))
+        elif isinstance(value, list):
+            stack.extend((f"{where}[{i}]", item) for i, item in enumerate(value))
+
+
+def _string(where: str, value: str) -> None:
+    if "\0" in value:
+        raise InvalidSpec(where, "contains a NUL character")
+    try:
+        value.encode()
+    except UnicodeEncodeError as e:
+        bad = value[e.start]
+        raise InvalidSpec(where, f"contains a lone surrogate \\u{ord(bad):04x} (not valid Unicode)") from None

@@ -84,6 +84,83 @@ def needs(*controllers: str) -> pytest.MarkDecorator:
     return pytest.mark.skipif(bool(missing), reason=f"no {', '.join(missing)} cgroup v1 hierarchy here")
 
 
+# ---------------------------------------------------------------------------- host features
+# What these tests need beyond the controllers: each test checks the host and skips with the
+# reason (CI machines are fresh ones of any kind).
+
+
+def _in_child_cgroup(controller: str, *names: str) -> str | None:
+    """The first of ``names`` a new cgroup of ``controller`` has (some files, BFQ's for one, are
+    not on the root cgroup): looked up in the tests' parent cgroup."""
+    if controller not in MOUNTS:
+        return None
+    parent = MOUNTS[controller] / CGROUP_PARENT
+    parent.mkdir(exist_ok=True)
+    return next((name for name in names if (parent / name).exists()), None)
+
+
+def blkio_weight_file(kind: str = "weight") -> str:
+    """blkio.weight (CFQ, before Linux 5.0) or blkio.bfq.weight (the BFQ I/O scheduler), or
+    their _device forms: skips the test on a host with neither (no runtime can set a weight)."""
+    name = _in_child_cgroup("blkio", f"blkio.{kind}", f"blkio.bfq.{kind}")
+    if name is None:
+        pytest.skip(f"no blkio.{kind} or blkio.bfq.{kind}: this host has no BFQ I/O scheduler (CFQ is gone "
+                    "since Linux 5.0)")
+    return name
+
+
+def has_blkio_weight() -> bool:
+    return _in_child_cgroup("blkio", "blkio.weight", "blkio.bfq.weight") is not None
+
+
+SWAP_ACCOUNTED = "memory" in MOUNTS and (MOUNTS["memory"] / "memory.memsw.limit_in_bytes").exists()
+
+
+def _host_swap() -> int:
+    with open("/proc/meminfo") as f:
+        return next((int(line.split()[1]) for line in f if line.startswith("SwapTotal:")), 0)
+
+
+def memory_limit(limit: int, **more: object) -> dict[str, object]:
+    """memory resources that stop a hog at ``limit``: memory+swap the same where the kernel
+    accounts swap; without swap accounting only on a host without swap (else the hog would
+    swap instead: skipped)."""
+    if SWAP_ACCOUNTED:
+        return {"limit": limit, "swap": limit, **more}
+    if _host_swap():
+        pytest.skip("no swap accounting (memory.memsw.*: swapaccount=1) and the host has swap")
+    return {"limit": limit, **more}
+
+
+def _first(path: str) -> str:
+    """The first number of a kernel list such as "0-3,8" (a cpuset or /sys/devices/system)."""
+    return Path(path).read_text().strip().split(",")[0].split("-")[0]
+
+
+def first_cpu() -> str:
+    return _first(str(MOUNTS["cpuset"] / "cpuset.effective_cpus")) if "cpuset" in MOUNTS else "0"
+
+
+def first_mem() -> str:
+    return _first(str(MOUNTS["cpuset"] / "cpuset.effective_mems")) if "cpuset" in MOUNTS else "0"
+
+
+def no_such_cpus() -> str:
+    """A cpu list this host does not have (beyond /sys/devices/system/cpu/possible)."""
+    last = Path("/sys/devices/system/cpu/possible").read_text().strip().split(",")[-1].split("-")[-1]
+    return f"{int(last) + 1}-{int(last) + 3}"
+
+
+def needs_hugepage_size(size_kb: int) -> pytest.MarkDecorator:
+    path = Path(f"/sys/kernel/mm/hugepages/hugepages-{size_kb}kB")
+    return pytest.mark.skipif(not path.exists(), reason=f"no {size_kb} kB huge pages here ({path})")
+
+
+def needs_file(controller: str, name: str, what: str) -> pytest.MarkDecorator:
+    missing = controller not in MOUNTS or not (MOUNTS[controller] / name).exists()
+    return pytest.mark.skipif(missing, reason=f"no {name} here: {what}")
+
+
 # ---------------------------------------------------------------------------- devices
 
 
@@ -145,16 +222,16 @@ def test_device_rule_punching_a_hole_in_a_wildcard_is_refused(runtime: Runtime, 
 
 @needs("memory")
 def test_memory_files(runtime: Runtime, bundle: Bundle) -> None:
-    bundle.linux["resources"] = {
-        "memory": {
-            "limit": 64 << 20,
-            "reservation": 32 << 20,
-            "swap": 128 << 20,
-            "swappiness": 30,
-            "disableOOMKiller": False,
-            "useHierarchy": True,
-        }
+    memory = {
+        "limit": 64 << 20,
+        "reservation": 32 << 20,
+        "swappiness": 30,
+        "disableOOMKiller": False,
+        "useHierarchy": True,
     }
+    if SWAP_ACCOUNTED:  # (without swap accounting the runtimes refuse a swap limit)
+        memory["swap"] = 128 << 20
+    bundle.linux["resources"] = {"memory": memory}
     cid = runtime.create(bundle)
     assert read("memory", cid, "memory.limit_in_bytes") == str(64 << 20)
     assert read("memory", cid, "memory.soft_limit_in_bytes") == str(32 << 20)
@@ -167,6 +244,7 @@ def test_memory_files(runtime: Runtime, bundle: Bundle) -> None:
 
 
 @needs("memory")
+@needs_file("memory", "memory.kmem.tcp.limit_in_bytes", "this kernel has no kernel TCP memory accounting on v1")
 @pytest.mark.xfail_runtime("runc", reason="runc 1.1.5 ignores memory.kernelTCP (and kernel) with a warning")
 def test_memory_kernel_tcp(runtime: Runtime, bundle: Bundle) -> None:
     """kernelTCP goes to memory.kmem.tcp.limit_in_bytes; kernel to memory.kmem.limit_in_bytes,
@@ -181,7 +259,7 @@ def test_memory_kernel_tcp(runtime: Runtime, bundle: Bundle) -> None:
 
 @needs("memory")
 def test_oom_kill_at_the_limit(runtime: Runtime, bundle: Bundle) -> None:
-    bundle.linux["resources"] = {"memory": {"limit": 16 << 20, "swap": 16 << 20}}
+    bundle.linux["resources"] = {"memory": memory_limit(16 << 20)}
     bundle.set_args("sh", "-c", f"sh -c '{HOG}'; echo status=$?")
     status, out, err = runtime.run_container(bundle)
     assert status == 0, err
@@ -190,7 +268,7 @@ def test_oom_kill_at_the_limit(runtime: Runtime, bundle: Bundle) -> None:
 
 @needs("memory")
 def test_disable_oom_killer_leaves_the_process_waiting(runtime: Runtime, bundle: Bundle) -> None:
-    bundle.linux["resources"] = {"memory": {"limit": 16 << 20, "swap": 16 << 20, "disableOOMKiller": True}}
+    bundle.linux["resources"] = {"memory": memory_limit(16 << 20, disableOOMKiller=True)}
     cid = start_detached(runtime, bundle, "sh", "-c", HOG)
     assert key_values(read("memory", cid, "memory.oom_control"))["oom_kill_disable"] == 1
     wait_for(
@@ -244,27 +322,29 @@ def test_pids_limit_zero_is_a_limit(runtime: Runtime, bundle: Bundle) -> None:
 
 @needs("cpu", "cpuset")
 def test_cpu_and_cpuset_files(runtime: Runtime, bundle: Bundle) -> None:
+    cpu, mem = first_cpu(), first_mem()  # (not necessarily 0 on every host)
     bundle.linux["resources"] = {
-        "cpu": {"shares": 512, "quota": 20000, "period": 50000, "cpus": "0", "mems": "0"}
+        "cpu": {"shares": 512, "quota": 20000, "period": 50000, "cpus": cpu, "mems": mem}
     }
     bundle.set_args("grep", "-E", "Cpus_allowed_list|Mems_allowed_list", "/proc/self/status")
     cid = runtime.create(bundle)
     assert read("cpu", cid, "cpu.shares") == "512"
     assert read("cpu", cid, "cpu.cfs_quota_us") == "20000"
     assert read("cpu", cid, "cpu.cfs_period_us") == "50000"
-    assert read("cpuset", cid, "cpuset.cpus") == "0"
-    assert read("cpuset", cid, "cpuset.mems") == "0"
+    assert read("cpuset", cid, "cpuset.cpus") == cpu
+    assert read("cpuset", cid, "cpuset.mems") == mem
     runtime.start(cid)
     runtime.wait_status(cid, "stopped")
     out, _ = runtime.output(cid)
     assert key_values(out.replace(":", " ").replace("\t", " ")) == {
-        "Cpus_allowed_list": 0,
-        "Mems_allowed_list": 0,
+        "Cpus_allowed_list": int(cpu),
+        "Mems_allowed_list": int(mem),
     }
     runtime.delete(cid)
 
 
 @needs("cpu")
+@needs_file("cpu", "cpu.idle", "SCHED_IDLE cgroups need Linux 5.15")
 @pytest.mark.xfail_runtime("runc", reason="runc 1.1.5 predates linux.resources.cpu.burst and cpu.idle")
 def test_cpu_burst_and_idle(runtime: Runtime, bundle: Bundle) -> None:
     bundle.linux["resources"] = {"cpu": {"quota": 20000, "period": 100000, "burst": 5000, "idle": 1}}
@@ -343,9 +423,9 @@ def loop_device(workdir: Path) -> Iterator[tuple[str, int, int]]:
 
 @needs("blkio")
 def test_blkio_weight(runtime: Runtime, bundle: Bundle) -> None:
+    name = blkio_weight_file()
     bundle.linux["resources"] = {"blockIO": {"weight": 300}}
     cid = runtime.create(bundle)
-    name = "blkio.weight" if (cgdir("blkio", cid) / "blkio.weight").exists() else "blkio.bfq.weight"
     assert read("blkio", cid, name).split()[-1] == "300"
     runtime.delete(cid, force=True)
 
@@ -373,6 +453,8 @@ def test_blkio_throttle_and_weight_device(
 ) -> None:
     _path, major, minor = loop_device
     dev = f"{major}:{minor}"
+    # weights need BFQ on the device (the fixture asks for it): else only the throttles are tested
+    weights = _in_child_cgroup("blkio", "blkio.weight_device", "blkio.bfq.weight_device")
     bundle.linux["devices"] = [
         {
             "path": "/dev/disk0",
@@ -390,7 +472,7 @@ def test_blkio_throttle_and_weight_device(
             {"allow": True, "type": "b", "major": major, "minor": minor, "access": "rw"},
         ],
         "blockIO": {
-            "weightDevice": [{"major": major, "minor": minor, "weight": 400}],
+            **({"weightDevice": [{"major": major, "minor": minor, "weight": 400}]} if weights else {}),
             "throttleReadBpsDevice": [{"major": major, "minor": minor, "rate": 1 << 20}],
             "throttleWriteBpsDevice": [{"major": major, "minor": minor, "rate": 2 << 20}],
             "throttleReadIOPSDevice": [{"major": major, "minor": minor, "rate": 1000}],
@@ -406,12 +488,8 @@ def test_blkio_throttle_and_weight_device(
         ("write_iops_device", 2000),
     ):
         assert read("blkio", cid, f"blkio.throttle.{name}").splitlines() == [f"{dev} {value}"]
-    weights = (
-        "blkio.weight_device"
-        if (cgdir("blkio", cid) / "blkio.weight_device").exists()
-        else "blkio.bfq.weight_device"
-    )
-    assert f"{dev} 400" in read("blkio", cid, weights).splitlines()
+    if weights:
+        assert f"{dev} 400" in read("blkio", cid, weights).splitlines()
     began = time.monotonic()
     runtime.start(cid)
     runtime.wait_status(cid, "stopped", timeout=20)
@@ -449,6 +527,7 @@ def restore_unified_subtree() -> Iterator[None]:
     not HYBRID or "hugetlb" in MOUNTS or "hugetlb" not in _unified_controllers(),
     reason="hybrid host with hugetlb in the cgroup2 hierarchy only",
 )
+@needs_hugepage_size(2048)
 @pytest.mark.xfail_runtime(
     "runc",
     reason="runc 1.1.5 cannot set hugepage limits on a hybrid host whose hugetlb "
@@ -462,6 +541,7 @@ def test_hugepage_limits_on_hybrid(runtime: Runtime, bundle: Bundle, restore_uni
 
 
 @needs("hugetlb")
+@needs_hugepage_size(2048)
 def test_hugepage_limits_v1(runtime: Runtime, bundle: Bundle) -> None:
     bundle.linux["resources"] = {"hugepageLimits": [{"pageSize": "2MB", "limit": 4 << 20}]}
     cid = runtime.create(bundle)
@@ -549,7 +629,8 @@ def test_unified_with_a_controller_only_v1_has_is_an_error(runtime: Runtime, bun
 
 
 def test_write_error_names_the_file_and_the_value(runtime: Runtime, bundle: Bundle) -> None:
-    bundle.linux["resources"] = {"cpu": {"cpus": "7-9"}}
+    cpus = no_such_cpus()  # (7-9 exist on a bigger machine)
+    bundle.linux["resources"] = {"cpu": {"cpus": cpus}}
     cid = runtime.new_id()
     res = runtime.try_create(bundle, cid)
     path = cgdir("cpuset", cid) / "cpuset.cpus"
@@ -557,7 +638,7 @@ def test_write_error_names_the_file_and_the_value(runtime: Runtime, bundle: Bund
         runtime,
         res,
         runc=r"cpuset\.cpus: (invalid argument|numerical result out of range)",
-        ocirun=rf"^write `{path}` \(7-9\): (Invalid argument|Numerical result out of range)$",
+        ocirun=rf"^write `{path}` \({cpus}\): (Invalid argument|Numerical result out of range)$",
     )
     assert runtime.leaks() == []
 
@@ -639,6 +720,10 @@ def _sleeper(runtime: Runtime, bundle: Bundle) -> str:
 
 @needs("memory", "cpu", "cpuset", "pids", "blkio")
 def test_update_with_flags(runtime: Runtime, bundle: Bundle) -> None:
+    """Every flag; --memory-swap only with swap accounting, --blkio-weight only with BFQ (the
+    runtimes refuse them otherwise)."""
+    weight = has_blkio_weight()
+    cpu = first_cpu()
     bundle.linux["resources"] = {
         "memory": {"limit": 64 << 20},
         "cpu": {"shares": 1024},
@@ -649,8 +734,7 @@ def test_update_with_flags(runtime: Runtime, bundle: Bundle) -> None:
         "update",
         "--memory",
         "100m",
-        "--memory-swap",
-        "200m",
+        *(("--memory-swap", "200m") if SWAP_ACCOUNTED else ()),
         "--memory-reservation",
         "50m",
         "--cpu-share",
@@ -662,9 +746,8 @@ def test_update_with_flags(runtime: Runtime, bundle: Bundle) -> None:
         "--pids-limit",
         "15",
         "--cpuset-cpus",
-        "0",
-        "--blkio-weight",
-        "200",
+        cpu,
+        *(("--blkio-weight", "200") if weight else ()),
         cid,
     )
     assert read("memory", cid, "memory.limit_in_bytes") == str(100 << 20)
@@ -675,9 +758,10 @@ def test_update_with_flags(runtime: Runtime, bundle: Bundle) -> None:
     assert read("cpu", cid, "cpu.cfs_quota_us") == "30000"
     assert read("cpu", cid, "cpu.cfs_period_us") == "60000"
     assert read("pids", cid, "pids.max") == "15"
-    assert read("cpuset", cid, "cpuset.cpus") == "0"
-    name = "blkio.weight" if (cgdir("blkio", cid) / "blkio.weight").exists() else "blkio.bfq.weight"
-    assert read("blkio", cid, name).split()[-1] == "200"
+    assert read("cpuset", cid, "cpuset.cpus") == cpu
+    if weight:
+        name = "blkio.weight" if (cgdir("blkio", cid) / "blkio.weight").exists() else "blkio.bfq.weight"
+        assert read("blkio", cid, name).split()[-1] == "200"
     # what was not named stays
     runtime.run("update", "--pids-limit", "16", cid)
     assert read("memory", cid, "memory.limit_in_bytes") == str(100 << 20)
@@ -756,7 +840,7 @@ def test_events_errors(runtime: Runtime, bundle: Bundle) -> None:
 
 @needs("memory")
 def test_events_reports_oom(runtime: Runtime, bundle: Bundle, workdir: Path) -> None:
-    bundle.linux["resources"] = {"memory": {"limit": 16 << 20, "swap": 16 << 20}}
+    bundle.linux["resources"] = {"memory": memory_limit(16 << 20)}
     cid = start_detached(runtime, bundle, "sh", "-c", f"sleep 1; sh -c '{HOG}'; sleep 60")
     with events_of(runtime, cid, "300ms", workdir / "events.out") as events:
         wait_for(lambda: any(e["type"] == "oom" for e in events()), timeout=15, what="an oom event")

@@ -8,9 +8,11 @@ exactly like runc (an unknown executable: podman parses it) both are matched the
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -225,3 +227,171 @@ def test_unknown_properties_are_ignored(runtime: Runtime, bundle: Bundle) -> Non
     bundle.set_args(*probe_args("exit", "0"))
     status, _, err = runtime.run_container(bundle)
     assert status == 0, err
+
+
+# ---------------------------------------------------------------- bad input never an internal error
+
+
+def test_deeply_nested_json(runtime: Runtime, bundle: Bundle) -> None:
+    """100,000 nested arrays: one line, not a RecursionError."""
+    bundle.raw_config = "[" * 100_000
+    create_fails(runtime, bundle, ocirun=r"^config\.json: invalid JSON: nested too deeply$")
+
+
+def _raw_with(bundle: Bundle, mutate: Callable[[dict[str, Any]], None]) -> None:
+    """config.json as JSON text with the change (json.dumps writes \\ud800 and \\u0000 escapes)."""
+    assert bundle.config is not None
+    config = json.loads(json.dumps(bundle.config))
+    mutate(config)
+    bundle.raw_config = json.dumps(config)
+
+
+def _mount_destination(value: str) -> Callable[[dict[str, Any]], None]:
+    return lambda c: c["mounts"].append({"destination": value, "type": "tmpfs", "source": "tmpfs"})
+
+
+BAD_STRINGS: list[tuple[str, str, Callable[[str], Callable[[dict[str, Any]], None]]]] = [
+    ("hostname", "$.hostname", lambda v: lambda c: c.__setitem__("hostname", "h" + v)),
+    ("args", "$.process.args[1]", lambda v: lambda c: c["process"].__setitem__("args", ["/bin/probe", "x" + v])),
+    ("root-path", "$.root.path", lambda v: lambda c: c["root"].__setitem__("path", "rootfs" + v)),
+    ("cgroups-path", "$.linux.cgroupsPath", lambda v: lambda c: c["linux"].__setitem__("cgroupsPath", "/x" + v)),
+    ("mount-destination", "$.mounts[-1].destination", lambda v: _mount_destination("/mnt" + v)),
+    ("cwd", "$.process.cwd", lambda v: lambda c: c["process"].__setitem__("cwd", "/tmp" + v)),
+]
+
+
+@pytest.mark.parametrize(("field", "path", "make"), BAD_STRINGS, ids=[b[0] for b in BAD_STRINGS])
+def test_lone_surrogate(runtime: Runtime, bundle: Bundle, field: str, path: str,
+                        make: Callable[[str], Callable[[dict[str, Any]], None]]) -> None:
+    """A lone surrogate ("\\ud800") is no text any system call takes: named by its JSON path.
+    (runc's Go decoder turns it into U+FFFD and goes on: for runc only the one line is checked.)"""
+    _raw_with(bundle, make("\ud800"))
+    where = re.escape(path).replace(r"\[\-1\]", r"\[\d+\]")
+    res = runtime.try_create(bundle)
+    if runtime.name == "runc":
+        if res.returncode == 0:
+            runtime.delete(res.args[-1], force=True)
+        else:
+            expect_error(runtime, res)
+        assert runtime.leaks() == []
+        return
+    expect_error(runtime, res, ocirun=rf"^config\.json: {where}: contains a lone surrogate \\ud800")
+    assert runtime.leaks() == []
+
+
+@pytest.mark.parametrize(("field", "path", "make"), BAD_STRINGS, ids=[b[0] for b in BAD_STRINGS])
+def test_nul_character(runtime: Runtime, bundle: Bundle, field: str, path: str,
+                       make: Callable[[str], Callable[[dict[str, Any]], None]]) -> None:
+    """A NUL character in a path or argument: named by its JSON path, not "embedded null byte"."""
+    _raw_with(bundle, make("\0"))
+    where = re.escape(path).replace(r"\[\-1\]", r"\[\d+\]")
+    res = runtime.try_create(bundle)
+    if runtime.name == "runc":
+        if res.returncode == 0:
+            runtime.delete(res.args[-1], force=True)
+        else:
+            expect_error(runtime, res)
+        assert runtime.leaks() == []
+        return
+    expect_error(runtime, res, ocirun=rf"^config\.json: {where}: contains a NUL character$")
+    assert runtime.leaks() == []
+
+
+def test_annotations_may_hold_any_string(runtime: Runtime, bundle: Bundle) -> None:
+    """Annotations are opaque to the runtime: a NUL or a lone surrogate there is kept, not refused."""
+    _raw_with(bundle, lambda c: c.__setitem__("annotations", {"org.example.a": "x\0y", "org.example.b": "\ud800"}))
+    bundle.set_args(*probe_args("sleep", "10"))
+    cid = runtime.new_id()
+    res = runtime.try_create(bundle, cid)
+    assert res.returncode == 0, res.stderr
+    if runtime.name == "ocirun":
+        assert runtime.state(cid)["annotations"] == {"org.example.a": "x\0y", "org.example.b": "\ud800"}
+    runtime.delete(cid, force=True)
+
+
+def test_root_path_a_symlink_to_the_host_root(runtime: Runtime, bundle: Bundle) -> None:
+    """root.path a symlink (to /): an invalid rootfs, as runc says, never the host's / as root."""
+    (bundle.path / "rootlink").symlink_to("/")
+    assert bundle.config is not None
+    bundle.config["root"]["path"] = "rootlink"
+    create_fails(runtime, bundle, runc=r"invalid rootfs: not an absolute path, or a symlink",
+                 ocirun=r"^config\.json: \$\.root\.path: invalid rootfs `.*/rootlink`: .* is a symlink \(to `/`\)$")
+
+
+def test_namespace_path_not_a_namespace_file(runtime: Runtime, bundle: Bundle) -> None:
+    """A namespace path that is a plain file: the path and what is wrong, not setns's EINVAL."""
+    plain = bundle.path / "not-a-namespace"
+    plain.write_text("x")
+    ns = bundle.namespace("network")
+    assert ns is not None
+    ns["path"] = str(plain)
+    create_fails(runtime, bundle,  # runc 1.1.5: "can't get final child's PID from pipe: EOF"
+                 ocirun=rf"^config\.json: \$\.linux\.namespaces\[\d+\]\.path: `{re.escape(str(plain))}` "
+                        r"is not a namespace file$")
+
+
+def test_namespace_path_of_another_type(runtime: Runtime, bundle: Bundle) -> None:
+    ns = bundle.namespace("network")
+    assert ns is not None
+    ns["path"] = "/proc/self/ns/uts"  # the runtime's own
+    create_fails(runtime, bundle,
+                 ocirun=r"^config\.json: \$\.linux\.namespaces\[\d+\]\.path: `/proc/self/ns/uts` is a uts "
+                        r"namespace, not a network one$")
+
+
+def test_memory_limit_too_low(runtime: Runtime, bundle: Bundle) -> None:
+    """4096 bytes: the init cannot even start.  runc: "unable to set memory limit to 4096 (current
+    usage: ...)" (v1), "container init was OOM-killed (memory limit too low?)" (v2); ocirun names
+    the field, not "init exited before it was ready (signal 9)" (nor, on v2, "internal error:
+    ConnectionResetError": the init died with a message unread)."""
+    bundle.linux["resources"] = {"memory": {"limit": 4096}}
+    create_fails(runtime, bundle, runc=r"unable to set memory limit to 4096|OOM-killed \(memory limit too low\?\)",
+                 ocirun=r"^config\.json: \$\.linux\.resources\.memory\.limit: 4096 is too low: the container's "
+                        r"init was killed by the OOM killer before it was ready$")
+
+
+def test_full_state_root(runtime: Runtime, bundle: Bundle) -> None:
+    """--root on a full file system (a tiny tmpfs): the error says which file, nothing is left."""
+    import subprocess
+
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "ocirun-test-full", str(runtime.root)], check=True)
+    try:
+        filler = runtime.root / ".filler"
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            while os.write(fd, b"x" * 4096):
+                pass
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+        res = runtime.try_create(bundle)
+        expect_error(runtime, res,  # runc 1.1.5: "unable to store init state: %!w(<nil>)"
+                     ocirun=rf"^write state `{re.escape(str(runtime.root))}/[^`]+`: No space left on device$")
+        assert runtime.ids_in_root() == []
+        filler.unlink()
+    finally:
+        subprocess.run(["umount", "-l", str(runtime.root)], check=True)
+    assert runtime.leaks() == []
+
+
+def test_update_memory_out_of_range(runtime: Runtime, bundle: Bundle) -> None:
+    """2**64 + 64 MiB is no int64: refused as `update -r` refuses it, never set as 64 MiB."""
+    bundle.set_args(*probe_args("sleep", "30"))
+    cid = runtime.create(bundle)
+    res = runtime.run("update", "--memory", "18446744073776660480", cid, check=False)
+    expect_error(runtime, res, ocirun=r"^invalid value for --memory: 18446744073776660480 is greater than the "
+                                     r"maximum of 9223372036854775807$")
+    runtime.delete(cid, force=True)
+
+
+@pytest.mark.xfail_runtime("runc", "runc 1.1.5 cuts the uid to 32 bits and runs the process as uid 1215752191")
+def test_exec_user_out_of_range_blames_the_flag(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.set_args(*probe_args("sleep", "30"))
+    cid = runtime.create(bundle)
+    runtime.start(cid)
+    res = runtime.run("exec", "-u", "99999999999", cid, "/bin/probe", "ids", check=False)
+    expect_error(runtime, res, exit_code=255,  # exec's failures exit 255, as runc's
+                 ocirun=r"^exec failed: invalid --user '99999999999': want <uid>\[:<gid>\], each from 0 to "
+                        r"4294967294$")
+    runtime.delete(cid, force=True)

@@ -421,16 +421,20 @@ def test_list_with_containers(capfd: pytest.CaptureFixture[str], tmp_path: Path)
     for cid in ("b", "a"):
         s.new_dir(cid)
         s.save(State(cid, 0, 0, f"/bundles/{cid}", "/r", "2026-01-01T00:00:00Z", owner="someone"))
-    s.new_dir("half")  # no state.json: left out
-    code, out, _err = run(capfd, "--root", str(tmp_path), "list", "-q")
-    assert code == 0 and out == "a\nb\n"
+    s.new_dir("half")  # no state.json: listed as unknown, with a warning (runc warns)
+    code, out, err = run(capfd, "--root", str(tmp_path), "list", "-q")
+    assert code == 0 and out == "a\nb\nhalf\n"
+    assert err == "load container half: container does not exist\n"
     code, out, _err = run(capfd, "--root", str(tmp_path), "list", "-f", "json")
     rows = json.loads(out)
-    assert [r["id"] for r in rows] == ["a", "b"]
-    assert all(r["status"] == "stopped" and r["pid"] == 0 and r["owner"] == "someone" for r in rows)
+    assert [r["id"] for r in rows] == ["a", "b", "half"]
+    assert all(r["status"] == "stopped" and r["pid"] == 0 and r["owner"] == "someone" for r in rows[:2])
+    assert rows[2]["status"] == "unknown" and rows[2]["pid"] == 0
     code, out, _err = run(capfd, "--root", str(tmp_path), "list")
     lines = out.splitlines()
-    assert [line.split()[:3] for line in lines[1:]] == [["a", "0", "stopped"], ["b", "0", "stopped"]]
+    assert [line.split()[:3] for line in lines[1:]] == [
+        ["a", "0", "stopped"], ["b", "0", "stopped"], ["half", "0", "unknown"]
+    ]
 
 
 def test_list_with_a_bad_format(capfd: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -512,3 +516,14 @@ def test_features(capfd: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert "tmpcopyup" in obj["mountOptions"]
     assert "CAP_SYS_ADMIN" in obj["linux"]["capabilities"]
     assert out == json.dumps(obj, indent=2) + "\n"
+
+
+def test_an_error_is_one_line_whatever_it_quotes(capfd: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A config.json key with a line break in it (found by tests/integration/test_fuzz.py) ends up
+    in the JSON path of the message: still one line."""
+    (tmp_path / "config.json").write_text(json.dumps({"ociVersion": {"\r\n\u2028": "\ud800"}}))
+    code, out, err = run(capfd, "--root", str(tmp_path / "root"), "--log", str(tmp_path / "log"), "create",
+                         "--bundle", str(tmp_path), "c1")
+    assert code == 1 and out == ""
+    assert len(err.splitlines()) == 1 and err.endswith("\n") and "\r" not in err, repr(err)
+    assert err == "config.json: $.ociVersion.\\r\\n\\u2028: contains a lone surrogate \\ud800 (not valid Unicode)\n"

@@ -163,11 +163,53 @@ def test_proc_start_time_of_no_process() -> None:
     assert proc_start_time(2**22 + 12345) is None  # above pid_max's ceiling
 
 
-def test_created_with_fifo(cdir: Path) -> None:
+def wait_until(predicate: Any, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            if predicate():
+                return True
+        time.sleep(0.01)
+    return False
+
+
+@pytest.fixture
+def in_init_stage(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process passes for a container init waiting in ocirun's init stage."""
+    monkeypatch.setattr(st, "in_init_stage", lambda pid: True)
+
+
+def test_created_with_fifo(cdir: Path, in_init_stage: None) -> None:
     os.mkfifo(cdir / "exec.fifo", 0o600)
     s = make_state(pid=os.getpid(), pid_start=proc_start_time(os.getpid()) or -1)
     assert s.alive()
     assert s.status(str(cdir)) == st.CREATED
+
+
+def test_running_with_a_fifo_left_by_a_killed_start(cdir: Path) -> None:
+    """start killed between writing the fifo and removing it: the init has exec'd its program,
+    so the fifo left behind does not make it "created"."""
+    os.mkfifo(cdir / "exec.fifo", 0o600)
+    s = make_state(pid=os.getpid(), pid_start=proc_start_time(os.getpid()) or -1)
+    assert s.status(str(cdir)) == st.RUNNING
+
+
+def test_in_init_stage_tells_the_init_stage_by_its_exe() -> None:
+    """The init stage runs from a memfd named ocirun-init (csrc/shim.c); anything else is the
+    user's program."""
+    data = Path("/bin/sleep").read_bytes()
+    fd = os.memfd_create("ocirun-init", 0)
+    os.write(fd, data)
+    child = subprocess.Popen([f"/proc/self/fd/{fd}", "10"], pass_fds=[fd])
+    os.close(fd)
+    try:
+        assert wait_until(lambda: os.readlink(f"/proc/{child.pid}/exe").startswith("/memfd:"))
+        assert st.in_init_stage(child.pid)
+        assert not st.in_init_stage(os.getpid())
+        assert st.in_init_stage(2**22 + 1)  # cannot tell: the fifo decides
+    finally:
+        child.kill()
+        child.wait()
 
 
 def test_running_without_fifo(cdir: Path) -> None:
@@ -200,7 +242,9 @@ def test_stopped_when_pid_is_zero(cdir: Path) -> None:
         (False, False, st.RUNNING),
     ],
 )
-def test_paused_when_the_cgroup_is_frozen(cdir: Path, tmp_path: Path, frozen: bool, fifo: bool, status: str) -> None:
+def test_paused_when_the_cgroup_is_frozen(
+    cdir: Path, tmp_path: Path, frozen: bool, fifo: bool, status: str, in_init_stage: None
+) -> None:
     cgroup = tmp_path / "cgroup"
     cgroup.mkdir()
     (cgroup / "cgroup.freeze").write_text("1\n" if frozen else "0\n")
@@ -477,134 +521,114 @@ def test_load_of_a_missing_container(tmp_path: Path) -> None:
         store.Store(str(tmp_path / "missing")).load("c1")
 
 
-def test_load_of_a_corrupt_state_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (b"", "empty file"),
+        (b"\n", "empty file"),
+        (b'{"id": "c1", "pid"', "not valid JSON (Expecting ':' delimiter: line 1 column 19 (char 18))"),
+        (b"[1, 2]", "not a JSON object"),
+        (b'{"id": "c1"}', "no 'pid'"),
+        (b"\xff\xfe", "not UTF-8"),
+        (b"[" * 100_000, "not a state record (nested too deeply)"),
+    ],
+)
+def test_load_of_a_corrupt_state_file(tmp_path: Path, text: bytes, reason: str) -> None:
     s = store.Store(str(tmp_path))
     s.new_dir("c1")
-    Path(s.state_path("c1")).write_text('{"id": "c1", "pid"')
-    with pytest.raises(SyscallError) as info:
+    Path(s.state_path("c1")).write_bytes(text)
+    with pytest.raises(store.StateUnreadable) as info:
         s.load("c1")
-    assert s.state_path("c1") in str(info.value)
-    Path(s.state_path("c1")).write_text('{"id": "c1"}')  # valid JSON, not a state
-    with pytest.raises(SyscallError):
-        s.load("c1")
-
-
-def test_save_and_load_through_the_store(tmp_path: Path) -> None:
-    s = store.Store(str(tmp_path))
-    s.new_dir("c1")
-    s.save(make_state("c1", pid=3, pid_start=4))
-    assert s.load("c1").to_json() == make_state("c1", pid=3, pid_start=4).to_json()
-
-
-def test_ids_sorted_dirs_only(tmp_path: Path) -> None:
-    s = store.Store(str(tmp_path))
-    for cid in ("zeta", "Alpha", "beta", "10", "9"):
-        s.new_dir(cid)
-    (tmp_path / "a-file").write_text("")
-    (tmp_path / ".cache").mkdir()
-    os.symlink("/nonexistent", tmp_path / "dangling")
-    assert s.ids() == sorted(["zeta", "Alpha", "beta", "10", "9"])
-
-
-def test_ids_of_a_missing_root(tmp_path: Path) -> None:
-    assert store.Store(str(tmp_path / "none")).ids() == []
-
-
-def test_remove_a_complete_container(tmp_path: Path) -> None:
-    s = store.Store(str(tmp_path))
-    s.new_dir("c1")
-    s.save(make_state("c1"))
-    os.mkfifo(s.fifo_path("c1"))
-    s.remove("c1")
-    assert not os.path.lexists(s.dir("c1"))
-    assert s.ids() == []
+    assert str(info.value) == f"read state `{s.state_path('c1')}`: {reason}"
 
 
 @pytest.mark.parametrize(
-    "files",
-    [
-        [],
-        ["exec.fifo"],
-        ["state.json"],
-        ["state.json.1234.tmp"],
-        ["state.json", "state.json.99.tmp", "exec.fifo"],
-    ],
+    ("key", "value", "reason"),
+    [("pid", "12", "'pid' is not an int"), ("pid", True, "'pid' is not an int"),
+     ("bundle", 1, "'bundle' is not a str"), ("cgroup_paths", [], "'cgroup_paths' is not a dict")],
 )
-def test_remove_half_written_dirs(tmp_path: Path, files: list[str]) -> None:
+def test_load_of_a_state_with_a_wrong_type(tmp_path: Path, key: str, value: Any, reason: str) -> None:
     s = store.Store(str(tmp_path))
-    d = Path(s.new_dir("c1"))
-    for name in files:
-        if name == "exec.fifo":
-            os.mkfifo(d / name)
-        else:
-            (d / name).write_text("{")
+    s.new_dir("c1")
+    obj = make_state("c1").to_json()
+    obj[key] = value
+    Path(s.state_path("c1")).write_text(json.dumps(obj))
+    with pytest.raises(store.StateUnreadable, match=reason):
+        s.load("c1")
+
+
+def test_cleanup_record_round_trip_and_damage(tmp_path: Path) -> None:
+    s = store.Store(str(tmp_path))
+    s.new_dir("c1")
+    assert s.load_cleanup("c1") is None
+    rec = store.Cleanup({"": "/sys/fs/cgroup/x"}, "/b/rootfs", False, "/b", "2026-01-01T00:00:00Z")
+    s.save_cleanup("c1", rec)
+    back = s.load_cleanup("c1")
+    assert back is not None and back.to_json() == rec.to_json()
+    for bad in (b"", b"{", b"[]", b'{"cgroup_paths": {"": "relative"}}', b'{"cgroup_paths": {}, "rootfs": 1}'):
+        Path(tmp_path / "c1" / store.CLEANUP_FILE).write_bytes(bad)
+        assert s.load_cleanup("c1") is None
     s.remove("c1")
-    assert not d.exists()
+    assert not (tmp_path / "c1").exists()
 
 
-def test_remove_of_a_missing_container_is_quiet(tmp_path: Path) -> None:
-    store.Store(str(tmp_path)).remove("nosuch")
-    store.Store(str(tmp_path / "none")).remove("nosuch")
-
-
-# ---------------------------------------------------------------------------- Store: lock
-
-
-def test_lock_of_a_missing_container(tmp_path: Path) -> None:
+def test_new_locked_holds_the_lock_from_the_start(tmp_path: Path) -> None:
     s = store.Store(str(tmp_path))
-    with pytest.raises(ContainerNotFound), s.lock("nosuch"):
-        pass
-    with s.lock("nosuch", missing_ok=True) as lock:
-        assert lock.fd == -1
-
-
-def test_lock_releases_its_fd(tmp_path: Path) -> None:
-    s = store.Store(str(tmp_path))
-    s.new_dir("c1")
-    with s.lock("c1") as lock:
-        fd = lock.fd
-        assert fd >= 3
-        assert os.get_inheritable(fd) is False
-    assert lock.fd == -1
-    with pytest.raises(OSError):
-        os.fstat(fd)
-
-
-def test_lock_serializes_processes(tmp_path: Path) -> None:
-    s = store.Store(str(tmp_path))
-    s.new_dir("c1")
-    marker = tmp_path / "released"
-    hold = 0.3
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child holds the lock for a while
-        code = 1
-        try:
-            os.close(r)
-            with s.lock("c1"):
-                os.write(w, b"1")
-                time.sleep(hold)
-                marker.write_text("x")
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(w)
+    lock = s.new_locked("c1")
     try:
-        assert os.read(r, 1) == b"1"  # the child holds the lock now
-        t0 = time.monotonic()
-        with s.lock("c1"):
-            waited = time.monotonic() - t0
-            assert marker.exists(), "got the lock while the child still held it"
-        assert waited > hold / 3
+        assert s.locked("c1")
+        with lock:
+            assert s.locked("c1")
     finally:
-        os.close(r)
-        _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
+        lock.__exit__()
+    assert not s.locked("c1")
 
 
-def test_lock_can_be_taken_again(tmp_path: Path) -> None:
+def test_delete_never_removes_the_directory_of_a_create_about_to_lock_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A delete that finds the new directory between create's mkdir and its flock (no state.json,
+    lock free: it looks like a create that died) must not remove it."""
+    import threading
+
+    from ocirun.context import Context
+    from ocirun.lifecycle import delete
+
     s = store.Store(str(tmp_path))
-    s.new_dir("c1")
-    for _ in range(3):
-        with s.lock("c1"):
-            pass
+    in_window, go_on = threading.Event(), threading.Event()
+
+    def pause(step: str) -> None:
+        if step == "create:mkdir":
+            in_window.set()
+            assert go_on.wait(10)
+
+    monkeypatch.setattr(store, "crash_point", pause)
+    locks: list[store.Lock] = []
+    creator = threading.Thread(target=lambda: locks.append(s.new_locked("c1")))
+    creator.start()
+    assert in_window.wait(10)
+    deleter = threading.Thread(target=delete.delete, args=(Context(root=str(tmp_path)), "c1", True))
+    deleter.start()
+    time.sleep(0.2)  # the delete is waiting for the root's lock
+    assert os.path.isdir(tmp_path / "c1")
+    go_on.set()
+    creator.join(10)
+    (lock,) = locks
+    assert os.fstat(lock.fd).st_ino == os.stat(lock.path).st_ino  # locked what is there
+    s.save(make_state("c1"))  # the create went on; the delete waits for its lock meanwhile
+    lock.__exit__()
+    deleter.join(10)
+    assert not deleter.is_alive() and not (tmp_path / "c1").exists()
+
+
+def test_crash_point_kills_only_at_its_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    """OCIRUN_TEST_CRASH_AT (read once at import) names the one step where ocirun SIGKILLs itself."""
+    kills: list[tuple[int, int]] = []
+    monkeypatch.setattr(store.os, "kill", lambda pid, sig: kills.append((pid, sig)))
+    monkeypatch.setattr(store, "_CRASH_AT", None)
+    store.crash_point("create:ready")
+    monkeypatch.setattr(store, "_CRASH_AT", b"create:ready")
+    store.crash_point("create:saved")
+    assert kills == []
+    store.crash_point("create:ready")
+    assert kills == [(os.getpid(), 9)]
