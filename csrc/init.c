@@ -79,7 +79,8 @@ static const char *op_name(u32 code)
     }
 }
 
-/* (init.h) */
+/* Reports the failure of the current step and exits (declared in init.h: every part reports
+ * through it).  `err` is a positive errno, 0 for none. */
 __attribute__((noreturn)) static void fail(int err, const char *detail)
 {
     if (!parent_gone) {
@@ -147,6 +148,7 @@ static void wait_ack(void)
 
 /* ---- the interpreter -------------------------------------------------------------------------- */
 
+/* Blocks until `start` writes a byte into the exec fifo. */
 static void op_wait_fifo(const struct ocirun_op *op)
 {
     char c;
@@ -159,6 +161,9 @@ static void op_wait_fifo(const struct ocirun_op *op)
     SC1(__NR_close, wait_fifo_fd(op));
 }
 
+/* A new op: its code and accessors in ocirun.h, its layout and builder in ocirun/protocol.py, its
+ * place in ocirun/plan.py; here its case, calling a function in the csrc/init/ file of its concern
+ * (or one system call, as the short cases below do). */
 static void run_op(const struct ocirun_op *op)
 {
     switch (op->code) {

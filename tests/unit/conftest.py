@@ -61,6 +61,7 @@ def build_init_parts(out_dir: Path, *defines: str) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "init_parts_ops.h").write_text(ops_header())
     exe = out_dir / "init_parts"
+    # the parts are included whole and the program calls only some of their functions
     cmd = ["gcc", *nolibc_cflags(), "-Wno-unused-function", *(f"-D{d}" for d in defines),
            "-I", str(ROOT / "csrc" / "init"), "-I", str(out_dir), "-o", str(exe), str(SOURCE)]
     cc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
