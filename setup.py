@@ -2,7 +2,8 @@
 
 - ocirun._shim, the cffi module (out-of-line API mode; ocirun/_shim_build.py);
 - ocirun/libexec/ocirun-init, the container's init stage: a static program without libc that the
-  shim execs from a sealed memfd (csrc/init.c);
+  shim execs from a sealed memfd (csrc/init.c, one translation unit with the parts in csrc/init/;
+  tests/unit/conftest.py builds a test program of some of them with the same NOLIBC_CFLAGS);
 - bin/ocirun, the command: a static program that starts this environment's python3 with -I -S
   (csrc/launcher.c; pip cannot put interpreter options into a script's #! line).
 Everything else is in pyproject.toml.

@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from .plan import Launch
 
 ENOENT = 2
-CLONE_NEWTIME = 0x80
 
 
 def reap(pid: int) -> int | None:
@@ -247,6 +246,8 @@ def start(
     ``cgroup_dir`` (clone3 CLONE_INTO_CGROUP; its v1 cgroups it joins itself at its cgroup sync
     point: InitProcess.join_at_sync).  ``may_freeze``: that cgroup may be frozen (exec into a
     paused container), so the clone must not leave ocirun waiting for the child's exec."""
+    from .plan import CLONE_NEWTIME  # loaded already: it made ``launch``
+
     opened: list[int] = []
     try:
         plan_fd = _memfd_with("ocirun-plan", launch.plan.encode())

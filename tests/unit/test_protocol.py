@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -604,54 +605,55 @@ def test_listing_names_fields_flags_and_strings() -> None:
     ]
 
 
-# The C side reads the same plan through the accessors of ocirun.h: a program made from the OPS
-# table prints every field of every op as init.c sees it.
-DECODE_PROGRAM = r"""
-#include <stdio.h>
-#include "ocirun.h"
-
-int main(int argc, char **argv)
-{
-    static char buf[1 << 16];
-    FILE *f = fopen(argv[argc - 1], "rb");
-    size_t n = fread(buf, 1, sizeof buf, f);
-    fclose(f);
-    const struct ocirun_plan_hdr *hdr = (const void *)buf;
-    const char *p = (const char *)(hdr + 1);
-    if (hdr->magic != OCIRUN_PLAN_MAGIC || hdr->size != n)
-        return 1;
-    for (unsigned i = 0; i < hdr->nops; i++) {
-        const struct ocirun_op *op = (const void *)p;
-        switch (op->code) {
-%CASES%
-        }
-        p += op->size;
-    }
-    return 0;
-}
-"""
+# The C side reads the same plan the way init.c does: tests/unit/c/init_parts.c walks it with
+# csrc/init/plan.c (plan_header, plan_next) and prints every field of every op through the
+# accessors of ocirun.h, every string through op_str (the init_parts fixture, tests/unit/conftest.py).
 
 
-def test_c_accessors_read_what_python_decodes(tmp_path: Path) -> None:
-    if shutil.which("gcc") is None:
-        pytest.skip("gcc is not installed")
-    cases = []
-    for code, (name, fields, _s, _b) in P.OPS.items():
-        prints = "".join(
-            f'            printf("%u {name}.{f[0]} %lld\\n", i, (long long){name}_{f[0]}(op));\n' for f in fields
-        )
-        cases.append(f"        case {code}:\n{prints}            break;")
-    src, exe, data = tmp_path / "decode.c", tmp_path / "decode", tmp_path / "plan"
-    src.write_text(DECODE_PROGRAM.replace("%CASES%", "\n".join(cases)))
+def c_view(data: bytes) -> list[str]:
+    """What init_parts prints for a plan, from plandecode's reading of it."""
+    lines = []
+    _hdr, raw = walk(data)
+    for i, (op, (code, size, _args, _payload)) in enumerate(zip(plandecode.decode(data), raw, strict=True)):
+        lines.append(f"{i} op {code} {size}")
+        for field in P.OPS[code][1]:
+            value = op[field[0]]
+            lines.append(f"{i} {op.name}.{field[0]} {value - (1 << 64) if value >= 1 << 63 else value}")
+        strings = [s for name, count in P.OPS[code][2] for s in ((op[name],) if count is None else op[name])]
+        lines += [f"{i} {op.name}${k} {s}" for k, s in enumerate(strings)]
+    return lines
+
+
+def test_c_init_reads_what_python_decodes(tmp_path: Path, init_parts: Callable[..., tuple[int, list[str]]]) -> None:
     plan = built_plan()
-    data.write_bytes(plan.encode())
-    cc = subprocess.run(
-        ["gcc", "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-I", str(HEADER.parent), "-o", str(exe), str(src)],
-        capture_output=True, text=True, timeout=60,
-    )
-    assert cc.returncode == 0, cc.stderr
-    out = subprocess.run([str(exe), str(data)], capture_output=True, text=True, check=True, timeout=30).stdout
-    expected = [
-        f"{i} {op.name}.{f[0]} {op[f[0]]}" for i, op in enumerate(plan.decode()) for f in P.OPS[op.code][1]
-    ]
-    assert out.splitlines() == expected
+    plan.rlimit("no limit", resource=7, soft=(1 << 64) - 1, hard=(1 << 64) - 1)  # a u64 over 2**63
+    plan.exec("no arguments", [], [])
+    data = plan.encode()
+    (tmp_path / "plan").write_bytes(data)
+    status, out = init_parts("plan", tmp_path / "plan")
+    assert status == 0
+    assert out == c_view(data)
+    assert len([line for line in out if " op " in line]) == len(P.OPS) + 2
+
+
+def test_c_init_refuses_what_decode_refuses(tmp_path: Path, init_parts: Callable[..., tuple[int, list[str]]]) -> None:
+    plan = P.Plan()
+    plan.sethostname("sethostname", "box")
+    plan.chdir("chdir", "/", phase=0)
+    data = plan.encode()
+    second = P.PLAN_HDR.size + P.OP_HDR.size + 8  # where the second op starts
+    bad = {
+        "magic": b"XXXX" + data[4:],
+        "abi": data[:4] + (P.ABI_VERSION + 1).to_bytes(4, "little") + data[8:],
+        "size": data + b"\0" * 8,  # the header's size is the plan's
+        "short": data[:P.PLAN_HDR.size - 1],
+        "op past the end": data[:12] + (len(data) - 8).to_bytes(4, "little") + data[16:-8],
+        "op too small": data[:second + 4] + (8).to_bytes(4, "little") + data[second + 8:],
+    }
+    for what, blob in bad.items():
+        (tmp_path / "plan").write_bytes(blob)
+        with pytest.raises(ValueError):
+            plandecode.decode(blob)
+        status, out = init_parts("plan", tmp_path / "plan")
+        refused = "refused header" if what in ("magic", "abi", "size", "short") else "refused op 1"
+        assert (status, out[-1:]) == (3, [refused]), what
