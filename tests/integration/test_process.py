@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+from collections.abc import Iterator
 
 import pytest
 
@@ -256,3 +259,43 @@ def test_exec_env_duplicates_take_the_last_value(runtime: Runtime, bundle: Bundl
         assert parse_json(res.stdout) == [DEFAULT_PATH, "A=0", "HOME=/home/tester", "B=4", "C=c"]
     finally:
         runtime.delete(cid, force=True)
+
+
+# ---------------------------------------------------------------------------- signal dispositions
+
+
+@contextlib.contextmanager
+def signals_ignored(*sigs: signal.Signals) -> Iterator[None]:
+    """The runtime started as a shell's background job is (`cmd &`): these signals ignored. The
+    subprocesses the tests start inherit SIG_IGN (subprocess resets only SIGPIPE and SIGXFSZ)."""
+    old = [(s, signal.signal(s, signal.SIG_IGN)) for s in sigs]
+    try:
+        yield
+    finally:
+        for s, handler in old:
+            signal.signal(s, handler)
+
+
+@pytest.mark.parametrize("how", ["run", "create", "exec"])
+def test_signals_ignored_by_the_caller_are_not_passed_on(runtime: Runtime, bundle: Bundle, how: str) -> None:
+    """runc's container starts with every signal at its default disposition and none blocked, even
+    when runc itself was started with SIGINT and SIGQUIT ignored (Go catches them all, and exec
+    resets caught signals); an ignored SIGINT would make Ctrl-C do nothing in the container."""
+    sigs = (signal.SIGINT, signal.SIGQUIT, signal.SIGHUP, signal.SIGTERM, signal.SIGUSR1)
+    with signals_ignored(*sigs):
+        if how == "run":
+            state = runtime.run_probe(bundle, "signals-state")
+        else:
+            bundle.set_args(*probe_args("sleep", "600") if how == "exec" else probe_args("signals-state"))
+            cid = runtime.create(bundle)
+            try:
+                runtime.start(cid)
+                if how == "exec":
+                    state = parse_json(runtime.run("exec", cid, "/bin/probe", "signals-state").stdout)
+                else:
+                    runtime.wait_status(cid, "stopped")
+                    state = parse_json(runtime.output(cid)[0])
+            finally:
+                runtime.delete(cid, force=True)
+    assert state["ignored"] == [], state
+    assert state["blocked"] == [], state
