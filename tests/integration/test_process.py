@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import signal
 from collections.abc import Iterator
 
@@ -299,3 +300,31 @@ def test_signals_ignored_by_the_caller_are_not_passed_on(runtime: Runtime, bundl
                 runtime.delete(cid, force=True)
     assert state["ignored"] == [], state
     assert state["blocked"] == [], state
+
+
+# ---------------------------------------------------------------------------- unlimited rlimits
+
+RLIM_INFINITY = 2**64 - 1  # as a config writes it: the largest uint64
+
+
+def _can_set_unlimited(res: int) -> bool:
+    """A hard limit of RLIM_INFINITY can be kept, or raised to with CAP_SYS_RESOURCE."""
+    if resource.getrlimit(res)[1] == resource.RLIM_INFINITY:
+        return True
+    with open("/proc/self/status") as f:
+        eff = next(line for line in f if line.startswith("CapEff:")).split()[1]
+    return bool((int(eff, 16) >> 24) & 1)  # CAP_SYS_RESOURCE
+
+
+def test_rlimit_unlimited(runtime: Runtime, bundle: Bundle) -> None:
+    """A limit of 18446744073709551615 is RLIM_INFINITY: RLIMIT_CORE's soft limit goes from the
+    runner's (0 on Debian) to unlimited; RLIMIT_DATA keeps an unlimited hard limit under a soft one."""
+    if not (_can_set_unlimited(resource.RLIMIT_CORE) and _can_set_unlimited(resource.RLIMIT_DATA)):
+        pytest.skip("the runner's hard RLIMIT_CORE/RLIMIT_DATA are limited and it lacks CAP_SYS_RESOURCE")
+    bundle.process["rlimits"] = [
+        {"type": "RLIMIT_CORE", "soft": RLIM_INFINITY, "hard": RLIM_INFINITY},
+        {"type": "RLIMIT_DATA", "soft": 1 << 40, "hard": RLIM_INFINITY},
+    ]
+    limits = runtime.run_probe(bundle, "rlimits")
+    assert limits["RLIMIT_CORE"] == {"soft": -1, "hard": -1}  # -1: the probe's RLIM_INFINITY
+    assert limits["RLIMIT_DATA"] == {"soft": 1 << 40, "hard": -1}
