@@ -6,15 +6,8 @@
  * (init.c) from a sealed memfd.  Everything between clone and exec runs in a copy of the
  * Python process, so it follows the rules of CPython's _posixsubprocess child: raw
  * system calls only, no allocation, no stdio, no Python, and _exit() on any error after reporting
- * it on the sync socket.
- *
- *     parent (Python)                          child (this file, then init.c)
- *     ocirun_spawn() --------- clone -------->  [born in its cgroup v2] setns() into joined
- *                                               namespaces
- *     [user ns] write id maps                   wait for MSG_ACK on sync_fd
- *     send MSG_ACK  ------------------------->  [user ns] setresgid/setresuid(0)
- *                                               move fds into place, execveat(memfd) = init.c
- *     read messages  <-----------------------   MSG_SYNC / MSG_READY / MSG_ERROR
+ * it on the sync socket.  The exchange with the parent and the init stage is drawn in
+ * ocirun/protocol.py.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

@@ -36,8 +36,8 @@ createContainer or prestart hooks has no SYNC_HOOKS.
 
 A failing op i sends MSG_ERROR {step=i, err=errno, detail}; the parent names the op with the
 description it gave it when planning (Plan.describe).  See csrc/ocirun.h for the layouts, and
-OPS below for what each op's fields hold.  This drawing is the protocol's one; README.md,
-csrc/shim.c and csrc/ocirun.h sketch parts of it.
+OPS below for what each op's fields hold.  This drawing is the protocol's only one: README.md,
+csrc/shim.c and csrc/ocirun.h point here.
 """
 
 from __future__ import annotations
