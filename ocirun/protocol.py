@@ -36,8 +36,8 @@ createContainer or prestart hooks has no SYNC_HOOKS.
 
 A failing op i sends MSG_ERROR {step=i, err=errno, detail}; the parent names the op with the
 description it gave it when planning (Plan.describe).  See csrc/ocirun.h for the layouts, and
-OPS below for what each op's fields hold.  This drawing is the protocol's only one: README.md,
-csrc/shim.c and csrc/ocirun.h point here.
+OPS (the table _LAYOUT below) for what each op's fields hold.  This drawing is the protocol's only
+one: README.md, csrc/shim.c and csrc/ocirun.h point here.
 """
 
 from __future__ import annotations
@@ -350,13 +350,13 @@ class Plan:
         )))
         self._descriptions.append(what)
 
-    # ---- one builder per op (fields: OPS) ----
+    # ---- one builder per op (fields: _LAYOUT) ----
 
     # the ops without fields: plan.pivot_root(what)
     pivot_root, move_root, chroot = _no_fields(OP_PIVOT_ROOT), _no_fields(OP_MOVE_ROOT), _no_fields(OP_CHROOT)
     open_devnull, no_new_privs = _no_fields(OP_OPEN_DEVNULL), _no_fields(OP_NO_NEW_PRIVS)
     setsid, loopback_up = _no_fields(OP_SETSID), _no_fields(OP_LOOPBACK_UP)
-    # the ops of one string, a path or a name (OPS names it): plan.mask(what, path)
+    # the ops of one string, a path or a name (_LAYOUT names it): plan.mask(what, path)
     rootfs, mask, readonly = _one_string(OP_ROOTFS), _one_string(OP_MASK), _one_string(OP_READONLY)
     sethostname, setdomainname = _one_string(OP_SETHOSTNAME), _one_string(OP_SETDOMAINNAME)
     keyring = _one_string(OP_KEYRING)
