@@ -6,15 +6,8 @@
  * (init.c) from a sealed memfd.  Everything between clone and exec runs in a copy of the
  * Python process, so it follows the rules of CPython's _posixsubprocess child: raw
  * system calls only, no allocation, no stdio, no Python, and _exit() on any error after reporting
- * it on the sync socket.
- *
- *     parent (Python)                          child (this file, then init.c)
- *     ocirun_spawn() --------- clone -------->  [born in its cgroup v2] setns() into joined
- *                                               namespaces
- *     [user ns] write id maps                   wait for MSG_ACK on sync_fd
- *     send MSG_ACK  ------------------------->  [user ns] setresgid/setresuid(0)
- *                                               move fds into place, execveat(memfd) = init.c
- *     read messages  <-----------------------   MSG_SYNC / MSG_READY / MSG_ERROR
+ * it on the sync socket.  The exchange with the parent and the init stage is drawn in
+ * ocirun/protocol.py.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -249,12 +242,16 @@ static int child(void *arg)
     const struct ocirun_spawn *s = ((struct child_args *)arg)->s;
     struct ocirun_msg m;
 
-    /* Python ignores SIGPIPE and SIGXFSZ; ignored signals survive exec, so undo that. */
+    /* Ignored signals survive exec: Python's SIGPIPE and SIGXFSZ, and whatever our caller ignored
+     * (a shell's background job has SIGINT and SIGQUIT ignored).  The container starts with every
+     * disposition at its default, as runc's does (its Go runtime catches them all). The mask stays
+     * full until the init stage empties it. */
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
-    syscall(SYS_rt_sigaction, SIGPIPE, &dfl, NULL, _NSIG / 8);
-    syscall(SYS_rt_sigaction, SIGXFSZ, &dfl, NULL, _NSIG / 8);
+    for (int sig = 1; sig < _NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            syscall(SYS_rt_sigaction, sig, &dfl, NULL, _NSIG / 8);
 
     if (s->pdeathsig)
         CHILD_CHECK(syscall(SYS_prctl, PR_SET_PDEATHSIG, s->pdeathsig, 0, 0, 0), "prctl PR_SET_PDEATHSIG");

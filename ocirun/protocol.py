@@ -36,8 +36,8 @@ createContainer or prestart hooks has no SYNC_HOOKS.
 
 A failing op i sends MSG_ERROR {step=i, err=errno, detail}; the parent names the op with the
 description it gave it when planning (Plan.describe).  See csrc/ocirun.h for the layouts, and
-OPS below for what each op's fields hold.  This drawing is the protocol's one; README.md,
-csrc/shim.c and csrc/ocirun.h sketch parts of it.
+OPS (the table _LAYOUT below) for what each op's fields hold.  This drawing is the protocol's only
+one: README.md, csrc/shim.c and csrc/ocirun.h point here.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ class Record:
 
 
 PLAN_HDR = Record("<IIII")  # magic, abi, nops, size
-OP_HDR = Record("<IIqqqq")  # code, size, a, b, c, d
+OP_HDR = Record("<IIqqqq")  # code, size, a, b, c, d (40 bytes: Plan.add writes it out)
 MSG = Record("<Iiiiq256s")  # kind, step, err, pad, value, detail
 
 MSG_ACK = 1
@@ -179,92 +179,117 @@ CAPS_SET = 2
 # a, b, c and d hold, and what the payload is; the builders of Plan below fill them in,
 # ocirun/plandecode.py reads them back by the same table (tests, --debug: off the hot path), and
 # csrc/ocirun.h names the same fields for init.c (OP_FIELD/OP_BITS; tests/unit/test_protocol.py
-# checks that the two agree).
+# checks that the two agree).  The table is text, made into OPS the first time something asks for
+# it (`protocol.OPS`): the create path never does, and one string costs nothing to load.
 #
-#   fields:  (name, slot, shown as[, shift, bits]): the slot is a, b, c or d; most fields are the
-#            whole slot, a few share one (the console's size and switches).  "shown as" is
-#            for listings: d decimal, u unsigned (C reads a u64, decode gives it as such), x hex, o
-#            octal, b 0/1, or the flag table (ms: MS_*, mnt: MNT_*, clone: CLONE_*, attr: MOUNT_ATTR_*,
-#            at: AT_*), dev (major:minor), sync, chdir, caps.
-#   strings: the payload's NUL-terminated strings in order: (name, None) is one string, (name, field)
-#            as many as that field says.
-#   blob:    a binary payload instead: u32s (that many uint32, `count`; 8 zero bytes for none),
-#            u64 (one uint64 each, in order), mask (a CPU bit mask), bpf (struct sock_filter[]).
-# An op without fields or payload takes no arguments.
+# One line per op: its name (OP_<NAME> is its code), its fields, then after `|` the payload's
+# NUL-terminated strings, then after a second `|` a binary payload instead; `#` starts a comment.
+#
+#   fields:  name:slot:shown[:shift:bits]: the slot is a, b, c or d; most fields are the whole slot,
+#            a few share one (the console's size and switches).  "shown" is for listings: d decimal,
+#            u unsigned (C reads a u64, decode gives it as such), x hex, o octal, b 0/1, or the flag
+#            table (ms: MS_*, mnt: MNT_*, clone: CLONE_*, attr: MOUNT_ATTR_*, at: AT_*), dev
+#            (major:minor), sync, chdir, caps.
+#   strings: in order; name*field: as many as that field says.
+#   blob:    name:kind: u32s (that many uint32, `count`; 8 zero bytes for none), u64 (one uint64
+#            each, in order), mask (a CPU bit mask), bpf (struct sock_filter[]).
+# An op without fields or payload takes no arguments.  OPS[code] is (name, fields, strings, blob):
+# fields as (name, slot, shown[, shift, bits]), strings as (name, None | field), blob as (name, kind).
+
+_LAYOUT = """
+unshare        flags:a:clone
+# mount(source, target, fstype, flags, data), resolving the target as `how` (MNT_*) says, then a
+# remount with remount_flags (0: none) and a propagation change (0: none) of the new mount
+mount          flags:a:ms propagation:b:ms how:c:mnt remount_flags:d:ms | source target fstype data
+rootfs         | path  # host path: the root of later "in root" paths
+# check: "check" in a bind-mounted /dev: the node must be there already, nothing is made
+mknod          mode:a:o dev:b:dev uid:c:d gid:d:d | path check
+symlink        | target path  # path -> target
+pivot_root
+move_root
+sethostname    | name
+setdomainname  | name
+# procfs_only: the file must be on a procfs (written as it is); else it is truncated first
+write_file     procfs_only:a:b | path content
+open_devnull
+mask           | path
+readonly       | path
+sync           point:a:sync  # SYNC_*: tell the parent, wait for its ACK
+# phase: 0 chdir and check; CHDIR_FIRST as root (EACCES, EPERM left for) CHDIR_AGAIN as the user
+chdir          phase:a:chdir | path
+rlimit         resource:a:d soft:b:u hard:c:u  # u64
+no_new_privs
+seccomp        flags:a:x instructions:b:d | | bpf:bpf
+setgroups      count:a:d | | gids:u32s
+setid          uid:a:d gid:b:d  # setresgid, setresuid, caps kept
+# mode CAPS_BOUNDING: drop from the bounding set what it lacks; CAPS_SET: the other four sets
+caps           mode:a:caps last_cap:b:d | | bounding:u64 effective:u64 permitted:u64 inheritable:u64 ambient:u64
+umask          mask:a:o
+personality    persona:a:x
+exec_lookup    count:a:d | candidates*count  # the first executable
+# clears the parent-death signal and sends MSG_READY; parent_exits: create, errors go to stderr after
+ready          parent_exits:a:b
+wait_fifo      fd:a:d  # block until `start` writes a byte
+close_from     fd:a:d  # it and all above close-on-exec
+exec           argc:a:d envc:b:d | argv*argc envp*envc
+mkdir          mode:a:o | path  # and parents (init.c: 0755)
+oom_score_adj  score:a:d
+setsid
+mount_setattr  attr_set:a:attr attr_clr:b:attr propagation:c:ms at_flags:d:at | path
+loopback_up
+# a startContainer hook, run in the container: the state JSON goes to its stdin as state_before,
+# the container's pid (the ACK of SYNC_CGROUPS), state_after; timeout in seconds (0: none);
+# index: its place in the config, for the error
+hook           nargs:a:d nenv:b:d timeout:c:d index:d:d | path args*nargs env*nenv state_before state_after
+# a pty from the container's /dev/ptmx, its master sent on socket_fd; rows, cols (0: leave the
+# size); dev_console: the slave bound on /dev/console too (not for exec); clear_onlcr: the runtime
+# relays the pty itself (runc's tty.go); the slave chowned to uid:gid (-1: devpts's gid=)
+console        socket_fd:a:d rows:b:d:16:16 cols:b:d:0:16 dev_console:b:b:32:1 clear_onlcr:b:b:33:1 uid:c:d gid:d:d
+keyring        | name  # join a new session keyring of that name
+affinity       size:a:d | | cpus:mask  # sched_setaffinity
+sched          policy:a:d nice:b:d priority:c:d flags:d:x | | runtime:u64 deadline:u64 period:u64  # sched_setattr
+ioprio         ioclass:a:d:13:3 level:a:d:0:13
+chroot  # no mount namespace: chroot into the rootfs
+# setns into the pid namespace of fd and fork; the parent sends MSG_PID and exits
+pidns_fork     fd:a:d
+"""
 
 if TYPE_CHECKING:  # (no typing at run time: protocol is imported by every create)
     Field = tuple[str, str, str] | tuple[str, str, str, int, int]
     Layout = tuple[str, tuple[Field, ...], tuple[tuple[str, str | None], ...], tuple[tuple[str, str], ...]]
+    OPS: dict[int, Layout]
 
-OPS: dict[int, Layout] = {
-    OP_UNSHARE: ("unshare", (("flags", "a", "clone"),), (), ()),
-    # mount(source, target, fstype, flags, data), resolving the target as `how` (MNT_*) says, then a
-    # remount with remount_flags (0: none) and a propagation change (0: none) of the new mount
-    OP_MOUNT: ("mount", (("flags", "a", "ms"), ("propagation", "b", "ms"), ("how", "c", "mnt"),
-                         ("remount_flags", "d", "ms")),
-               (("source", None), ("target", None), ("fstype", None), ("data", None)), ()),
-    OP_ROOTFS: ("rootfs", (), (("path", None),), ()),  # host path: the root of later "in root" paths
-    # check: "check" in a bind-mounted /dev: the node must be there already, nothing is made
-    OP_MKNOD: ("mknod", (("mode", "a", "o"), ("dev", "b", "dev"), ("uid", "c", "d"), ("gid", "d", "d")),
-               (("path", None), ("check", None)), ()),
-    OP_SYMLINK: ("symlink", (), (("target", None), ("path", None)), ()),  # path -> target
-    OP_PIVOT_ROOT: ("pivot_root", (), (), ()),
-    OP_MOVE_ROOT: ("move_root", (), (), ()),
-    OP_SETHOSTNAME: ("sethostname", (), (("name", None),), ()),
-    OP_SETDOMAINNAME: ("setdomainname", (), (("name", None),), ()),
-    # procfs_only: the file must be on a procfs (written as it is); else it is truncated first
-    OP_WRITE_FILE: ("write_file", (("procfs_only", "a", "b"),), (("path", None), ("content", None)), ()),
-    OP_OPEN_DEVNULL: ("open_devnull", (), (), ()),
-    OP_MASK: ("mask", (), (("path", None),), ()),
-    OP_READONLY: ("readonly", (), (("path", None),), ()),
-    OP_SYNC: ("sync", (("point", "a", "sync"),), (), ()),  # SYNC_*: tell the parent, wait for its ACK
-    # phase: 0 chdir and check; CHDIR_FIRST as root (EACCES, EPERM left for) CHDIR_AGAIN as the user
-    OP_CHDIR: ("chdir", (("phase", "a", "chdir"),), (("path", None),), ()),
-    OP_RLIMIT: ("rlimit", (("resource", "a", "d"), ("soft", "b", "u"), ("hard", "c", "u")), (), ()),  # u64
-    OP_NO_NEW_PRIVS: ("no_new_privs", (), (), ()),
-    OP_SECCOMP: ("seccomp", (("flags", "a", "x"), ("instructions", "b", "d")), (), (("bpf", "bpf"),)),
-    OP_SETGROUPS: ("setgroups", (("count", "a", "d"),), (), (("gids", "u32s"),)),
-    OP_SETID: ("setid", (("uid", "a", "d"), ("gid", "b", "d")), (), ()),  # setresgid, setresuid, caps kept
-    # mode CAPS_BOUNDING: drop from the bounding set what it lacks; CAPS_SET: the other four sets
-    OP_CAPS: ("caps", (("mode", "a", "caps"), ("last_cap", "b", "d")), (),
-              (("bounding", "u64"), ("effective", "u64"), ("permitted", "u64"), ("inheritable", "u64"),
-               ("ambient", "u64"))),
-    OP_UMASK: ("umask", (("mask", "a", "o"),), (), ()),
-    OP_PERSONALITY: ("personality", (("persona", "a", "x"),), (), ()),
-    OP_EXEC_LOOKUP: ("exec_lookup", (("count", "a", "d"),), (("candidates", "count"),), ()),  # first executable
-    # clears the parent-death signal and sends MSG_READY; parent_exits: create, errors go to stderr after
-    OP_READY: ("ready", (("parent_exits", "a", "b"),), (), ()),
-    OP_WAIT_FIFO: ("wait_fifo", (("fd", "a", "d"),), (), ()),  # block until `start` writes a byte
-    OP_CLOSE_FROM: ("close_from", (("fd", "a", "d"),), (), ()),  # it and all above close-on-exec
-    OP_EXEC: ("exec", (("argc", "a", "d"), ("envc", "b", "d")), (("argv", "argc"), ("envp", "envc")), ()),
-    OP_MKDIR: ("mkdir", (("mode", "a", "o"),), (("path", None),), ()),  # and parents (init.c: 0755)
-    OP_OOM_SCORE_ADJ: ("oom_score_adj", (("score", "a", "d"),), (), ()),
-    OP_SETSID: ("setsid", (), (), ()),
-    OP_MOUNT_SETATTR: ("mount_setattr", (("attr_set", "a", "attr"), ("attr_clr", "b", "attr"),
-                                         ("propagation", "c", "ms"), ("at_flags", "d", "at")),
-                       (("path", None),), ()),
-    OP_LOOPBACK_UP: ("loopback_up", (), (), ()),
-    # a startContainer hook, run in the container: the state JSON goes to its stdin as state_before,
-    # the container's pid (the ACK of SYNC_CGROUPS), state_after; timeout in seconds (0: none);
-    # index: its place in the config, for the error
-    OP_HOOK: ("hook", (("nargs", "a", "d"), ("nenv", "b", "d"), ("timeout", "c", "d"), ("index", "d", "d")),
-              (("path", None), ("args", "nargs"), ("env", "nenv"), ("state_before", None), ("state_after", None)),
-              ()),
-    # a pty from the container's /dev/ptmx, its master sent on socket_fd; rows, cols (0: leave the
-    # size); dev_console: the slave bound on /dev/console too (not for exec); clear_onlcr: the runtime
-    # relays the pty itself (runc's tty.go); the slave chowned to uid:gid (-1: devpts's gid=)
-    OP_CONSOLE: ("console", (("socket_fd", "a", "d"), ("rows", "b", "d", 16, 16), ("cols", "b", "d", 0, 16),
-                             ("dev_console", "b", "b", 32, 1), ("clear_onlcr", "b", "b", 33, 1),
-                             ("uid", "c", "d"), ("gid", "d", "d")), (), ()),
-    OP_KEYRING: ("keyring", (), (("name", None),), ()),  # join a new session keyring of that name
-    OP_AFFINITY: ("affinity", (("size", "a", "d"),), (), (("cpus", "mask"),)),  # sched_setaffinity
-    OP_SCHED: ("sched", (("policy", "a", "d"), ("nice", "b", "d"), ("priority", "c", "d"), ("flags", "d", "x")), (),
-               (("runtime", "u64"), ("deadline", "u64"), ("period", "u64"))),  # sched_setattr
-    OP_IOPRIO: ("ioprio", (("ioclass", "a", "d", 13, 3), ("level", "a", "d", 0, 13)), (), ()),
-    OP_CHROOT: ("chroot", (), (), ()),  # no mount namespace: chroot into the rootfs
-    # setns into the pid namespace of fd and fork; the parent sends MSG_PID and exits
-    OP_PIDNS_FORK: ("pidns_fork", (("fd", "a", "d"),), (), ()),
-}
+
+def _layouts() -> dict[int, Layout]:
+    """OPS from _LAYOUT."""
+    ops: dict[int, Layout] = {}
+    for line in _LAYOUT.splitlines():
+        line = line.partition("#")[0]
+        if not line.strip():
+            continue
+        head, _, rest = line.partition("|")
+        strings, _, blob = rest.partition("|")
+        name, *field_words = head.split()
+        fields: list[Field] = []
+        for word in field_words:
+            fname, slot, shown, *bits = word.split(":")
+            fields.append((fname, slot, shown, int(bits[0]), int(bits[1])) if bits else (fname, slot, shown))
+        ops[globals()["OP_" + name.upper()]] = (
+            name,
+            tuple(fields),
+            tuple((w.partition("*")[0], w.partition("*")[2] or None) for w in strings.split()),
+            tuple((w.partition(":")[0], w.partition(":")[2]) for w in blob.split()),
+        )
+    return ops
+
+
+def __getattr__(name: str) -> object:
+    """OPS, made from _LAYOUT the first time it is asked for."""
+    if name == "OPS":
+        ops = globals()["OPS"] = _layouts()
+        return ops
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _U64 = 1 << 64
 
@@ -314,19 +339,24 @@ class Plan:
         blob: bytes = b"",
     ) -> None:
         """Appends an op by its raw slots (the builders below are the way to add one)."""
-        payload = blob or b"".join(s.encode() + b"\0" for s in strings)
-        pad = -(OP_HDR.size + len(payload)) % 8
-        size = OP_HDR.size + len(payload) + pad
-        self._chunks.append(OP_HDR.pack(code, size, a, b, c, d) + payload + b"\0" * pad)
+        payload = blob or b"".join([s.encode() + b"\0" for s in strings])
+        pad = -(40 + len(payload)) % 8
+        # OP_HDR.pack(code, size, a, b, c, d), written out: a quarter of its time, for every op
+        self._chunks.append(b"".join((
+            code.to_bytes(4, "little"), (40 + len(payload) + pad).to_bytes(4, "little"),
+            a.to_bytes(8, "little", signed=True), b.to_bytes(8, "little", signed=True),
+            c.to_bytes(8, "little", signed=True), d.to_bytes(8, "little", signed=True),
+            payload, b"\0" * pad,
+        )))
         self._descriptions.append(what)
 
-    # ---- one builder per op (fields: OPS) ----
+    # ---- one builder per op (fields: _LAYOUT) ----
 
     # the ops without fields: plan.pivot_root(what)
     pivot_root, move_root, chroot = _no_fields(OP_PIVOT_ROOT), _no_fields(OP_MOVE_ROOT), _no_fields(OP_CHROOT)
     open_devnull, no_new_privs = _no_fields(OP_OPEN_DEVNULL), _no_fields(OP_NO_NEW_PRIVS)
     setsid, loopback_up = _no_fields(OP_SETSID), _no_fields(OP_LOOPBACK_UP)
-    # the ops of one string, a path or a name (OPS names it): plan.mask(what, path)
+    # the ops of one string, a path or a name (_LAYOUT names it): plan.mask(what, path)
     rootfs, mask, readonly = _one_string(OP_ROOTFS), _one_string(OP_MASK), _one_string(OP_READONLY)
     sethostname, setdomainname = _one_string(OP_SETHOSTNAME), _one_string(OP_SETDOMAINNAME)
     keyring = _one_string(OP_KEYRING)

@@ -31,10 +31,11 @@ if TYPE_CHECKING:
 
 
 def debug_plan(log: Logger, launch: Launch) -> None:
-    """--debug: the steps the init stage is to take, in order (runc logs its nsexec steps)."""
-    plan = launch.plan
-    for i in range(len(plan)):
-        log.debug(f"init step {i}: {plan.describe(i)}")
+    """--debug: the steps the init stage is to take, in order (runc logs its nsexec steps), each
+    decoded with its named fields: ``init step   4 mount flags=... target='/proc'  # mount proc``.
+    The decoder (ocirun.plandecode) is loaded only here, off the hot path."""
+    for line in launch.plan.listing().splitlines():
+        log.debug(f"init step {line}")
 
 
 def rfc3339_now() -> str:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import resource
+import signal
+from collections.abc import Iterator
 
 import pytest
 
@@ -256,3 +260,71 @@ def test_exec_env_duplicates_take_the_last_value(runtime: Runtime, bundle: Bundl
         assert parse_json(res.stdout) == [DEFAULT_PATH, "A=0", "HOME=/home/tester", "B=4", "C=c"]
     finally:
         runtime.delete(cid, force=True)
+
+
+# ---------------------------------------------------------------------------- signal dispositions
+
+
+@contextlib.contextmanager
+def signals_ignored(*sigs: signal.Signals) -> Iterator[None]:
+    """The runtime started as a shell's background job is (`cmd &`): these signals ignored. The
+    subprocesses the tests start inherit SIG_IGN (subprocess resets only SIGPIPE and SIGXFSZ)."""
+    old = [(s, signal.signal(s, signal.SIG_IGN)) for s in sigs]
+    try:
+        yield
+    finally:
+        for s, handler in old:
+            signal.signal(s, handler)
+
+
+@pytest.mark.parametrize("how", ["run", "create", "exec"])
+def test_signals_ignored_by_the_caller_are_not_passed_on(runtime: Runtime, bundle: Bundle, how: str) -> None:
+    """runc's container starts with every signal at its default disposition and none blocked, even
+    when runc itself was started with SIGINT and SIGQUIT ignored (Go catches them all, and exec
+    resets caught signals); an ignored SIGINT would make Ctrl-C do nothing in the container."""
+    sigs = (signal.SIGINT, signal.SIGQUIT, signal.SIGHUP, signal.SIGTERM, signal.SIGUSR1)
+    with signals_ignored(*sigs):
+        if how == "run":
+            state = runtime.run_probe(bundle, "signals-state")
+        else:
+            bundle.set_args(*probe_args("sleep", "600") if how == "exec" else probe_args("signals-state"))
+            cid = runtime.create(bundle)
+            try:
+                runtime.start(cid)
+                if how == "exec":
+                    state = parse_json(runtime.run("exec", cid, "/bin/probe", "signals-state").stdout)
+                else:
+                    runtime.wait_status(cid, "stopped")
+                    state = parse_json(runtime.output(cid)[0])
+            finally:
+                runtime.delete(cid, force=True)
+    assert state["ignored"] == [], state
+    assert state["blocked"] == [], state
+
+
+# ---------------------------------------------------------------------------- unlimited rlimits
+
+RLIM_INFINITY = 2**64 - 1  # as a config writes it: the largest uint64
+
+
+def _can_set_unlimited(res: int) -> bool:
+    """A hard limit of RLIM_INFINITY can be kept, or raised to with CAP_SYS_RESOURCE."""
+    if resource.getrlimit(res)[1] == resource.RLIM_INFINITY:
+        return True
+    with open("/proc/self/status") as f:
+        eff = next(line for line in f if line.startswith("CapEff:")).split()[1]
+    return bool((int(eff, 16) >> 24) & 1)  # CAP_SYS_RESOURCE
+
+
+def test_rlimit_unlimited(runtime: Runtime, bundle: Bundle) -> None:
+    """A limit of 18446744073709551615 is RLIM_INFINITY: RLIMIT_CORE's soft limit goes from the
+    runner's (0 on Debian) to unlimited; RLIMIT_DATA keeps an unlimited hard limit under a soft one."""
+    if not (_can_set_unlimited(resource.RLIMIT_CORE) and _can_set_unlimited(resource.RLIMIT_DATA)):
+        pytest.skip("the runner's hard RLIMIT_CORE/RLIMIT_DATA are limited and it lacks CAP_SYS_RESOURCE")
+    bundle.process["rlimits"] = [
+        {"type": "RLIMIT_CORE", "soft": RLIM_INFINITY, "hard": RLIM_INFINITY},
+        {"type": "RLIMIT_DATA", "soft": 1 << 40, "hard": RLIM_INFINITY},
+    ]
+    limits = runtime.run_probe(bundle, "rlimits")
+    assert limits["RLIMIT_CORE"] == {"soft": -1, "hard": -1}  # -1: the probe's RLIM_INFINITY
+    assert limits["RLIMIT_DATA"] == {"soft": 1 << 40, "hard": -1}

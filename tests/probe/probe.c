@@ -25,6 +25,8 @@
  *   probe exit N       exit with status N
  *   probe signals      print "ready", wait for the first signal,
  *                      print {"signal": N}, exit 128+N
+ *   probe signals-state  SigIgn, SigBlk, SigCgt of /proc/self/status (hex masks) and the
+ *                      numbers of the ignored and the blocked signals
  *   probe cat          copy stdin to stdout
  *   probe echo ARG..   print ARGs as a JSON list (args reached us intact)
  *   probe write PATH TEXT   write TEXT to PATH ({"ok":..,"errno":..})
@@ -407,6 +409,34 @@ static void rep_caps(void)
 		kv_str(names[i][1], status_field(names[i][0]));
 }
 
+/* The signal numbers set in a /proc/self/status mask (hex, bit N-1 for signal N) as a JSON list. */
+static void signal_list(const char *hex)
+{
+	unsigned long long mask = hex ? strtoull(hex, NULL, 16) : 0;
+	open_arr();
+	for (int sig = 1; sig <= 64; sig++)
+		if (mask & (1ULL << (sig - 1)))
+			v_int(sig);
+	close_arr();
+}
+
+static void rep_signals_state(void)
+{
+	char ign[32] = "", blk[32] = "";
+	const char *v;
+	if ((v = status_field("SigIgn")))
+		snprintf(ign, sizeof ign, "%s", v);
+	if ((v = status_field("SigBlk")))
+		snprintf(blk, sizeof blk, "%s", v);
+	kv_str("SigIgn", ign);
+	kv_str("SigBlk", blk);
+	kv_str("SigCgt", status_field("SigCgt"));
+	key("ignored");
+	signal_list(ign);
+	key("blocked");
+	signal_list(blk);
+}
+
 static void rep_rlimits(void)
 {
 	static const struct { int res; const char *name; } lim[] = {
@@ -546,6 +576,7 @@ static const struct {
 } object_cmds[] = {
 	{"ids", rep_ids}, {"ns", rep_ns},   {"hostname", rep_hostname}, {"cwd", rep_cwd},
 	{"pid", rep_pid}, {"caps", rep_caps}, {"rlimits", rep_rlimits}, {"tty", rep_tty},
+	{"signals-state", rep_signals_state},
 };
 
 /* Commands whose report is a bare JSON value. */
@@ -1062,7 +1093,7 @@ static int security_cmd(int argc, char **argv)
 
 static int usage(void)
 {
-	fputs("usage: probe ids|ns|hostname|mounts|cwd|env|fds|pid|caps|rlimits|cgroup|net|tty|all\n"
+	fputs("usage: probe ids|ns|hostname|mounts|cwd|env|fds|pid|caps|rlimits|signals-state|cgroup|net|tty|all\n"
 	      "       probe stat PATH...|sleep N|exit N|signals|cat|echo ARG...|write PATH TEXT\n"
 	      "       probe syscall NR [ARG...] [-- NR [ARG...]]...\n"
 	      "       probe sched|ioprio|personality|nnp|exe|cwdinfo|read PATH...|openw PATH...\n"

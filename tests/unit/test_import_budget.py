@@ -15,6 +15,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -274,3 +275,22 @@ def test_the_launcher_runs_the_same_code(tmp_path: Path) -> None:
     assert json.loads(proc.stdout)["id"] == "c1"
     source = LAUNCHER_SOURCE.read_text()
     assert '"-I"' in source and '"-S"' in source and '"-c"' in source
+
+
+def test_create_path_leaves_the_op_table_and_decoder_alone() -> None:
+    """protocol.OPS (the field table, text until asked for) and ocirun.plandecode serve tests and
+    --debug only: importing create and exec and building a plan loads neither."""
+    code = (
+        "import sys\n"
+        "import ocirun.lifecycle.create, ocirun.lifecycle.exec_\n"
+        "from ocirun import protocol as P\n"
+        "plan = P.Plan()\n"
+        "plan.mount('mount proc', target='/proc', source='proc', fstype='proc')\n"
+        "plan.setsid('start a new session')\n"
+        "plan.encode()\n"
+        "print('OPS' in vars(P), 'ocirun.plandecode' in sys.modules)\n"
+        "print(len(P.OPS) > 30, 'OPS' in vars(P))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["False", "False", "True", "True"]
