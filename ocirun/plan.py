@@ -1,8 +1,9 @@
 """Spec -> Launch: everything the container's first process must do, decided here, as data.
 
-Planning has no side effects (it reads the bundle, the image's /etc/passwd and the cgroup layout,
-nothing more), so tests check plans without root.  The C init stage then executes the ops in
-order (csrc/init.c); ``Plan.describe`` names each op in errors.
+Planning has no side effects and reads nothing: what it needs of the host (the kernel's last
+capability, the LSMs, the image's users, the compiled seccomp filter) comes in a HostFacts
+(ocirun.hostfacts) that the caller gathers, so tests check plans without root.  The C init
+stage then executes the ops in order (csrc/init.c); ``Plan.describe`` names each op in errors.
 
 The init stage gets its fds at fixed numbers above the preserved ones:
 
@@ -22,7 +23,7 @@ from . import caps as _caps
 from . import protocol as P
 from .errors import InvalidSpec
 from .spec import mountopts as mo
-from .users import exec_candidates, home_of
+from .users import exec_candidates
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .cgroups import Hierarchy
+    from .hostfacts import HostFacts
     from .seccomp import Filter
     from .spec.model import Mount, Process, Spec
 
@@ -162,6 +164,7 @@ def _dest(m: Mount) -> str:
 def build(
     spec: Spec,
     *,
+    host: HostFacts,
     rootfs: str,
     bundle: str,
     fifo: bool,
@@ -171,13 +174,14 @@ def build(
     cgroup_paths: dict[str, str] | None = None,
     container_id: str = "",
     new_keyring: bool = True,
-    seccomp_cache: str | None = None,
     own_console: bool = False,
 ) -> Launch:
-    """The launch of ``spec``'s container process (create/run).  ``seccomp_cache``: the state
-    root, under which compiled seccomp profiles are kept; ``own_console``: ocirun relays the
-    terminal itself (no --console-socket)."""
+    """The launch of ``spec``'s container process (create/run), on the host ``host`` describes
+    (hostfacts.gather); ``own_console``: ocirun relays the terminal itself (no --console-socket)."""
+    if spec.linux.seccomp is not None and spec.process is not None and host.seccomp is None:
+        raise ValueError("plan.build: linux.seccomp needs its compiled filter in host.seccomp")
     launch = Launch(3 + preserve_fds)
+    launch.warnings.extend(host.notes)
     launch.container_id = container_id
     launch.bundle = bundle
     launch.fifo = fifo
@@ -205,7 +209,7 @@ def build(
     for key in lx.sysctl:
         _check_sysctl(key, new_ns, lx.namespace("network") is not None)
     plan.setsid("start a new session")
-    if lx.mount_label and not os.path.isdir("/sys/fs/selinux"):
+    if lx.mount_label and not host.selinux:
         raise InvalidSpec("$.linux.mountLabel", f"mount label {lx.mount_label!r} requested, but SELinux is not enabled")
     if new_keyring:
         plan.keyring("join a new session keyring", f"_ses.{container_id}"[:255])
@@ -222,7 +226,7 @@ def build(
         plan.setdomainname(f"setdomainname `{spec.domainname}`", spec.domainname)
     cgroups_ready(launch)
     if spec.process is not None:
-        _process(launch, spec, rootfs, seccomp_cache)
+        _process(launch, spec, host)
     else:  # nothing to run: ready, and at start the init just exits
         plan.close_from("mark the runtime's file descriptors close-on-exec", launch.base_fd)
         plan.ready("report ready", parent_exits=fifo)
@@ -496,19 +500,20 @@ def build_exec(
     pid: int,
     rootfs: str,
     namespaces: dict[str, str],
-    seccomp: dict[str, object] | None = None,
+    host: HostFacts,
     preserve_fds: int = 0,
-    seccomp_cache: str | None = None,
     new_keyring: bool = True,
     container_id: str = "",
     own_console: bool = False,
 ) -> Launch:
     """The launch of a process joining a running container (exec): every namespace of the
-    container's init (``/proc/<pid>/ns/*``), then the process ops as for create."""
-    from .spec.model import Linux
+    container's init (``/proc/<pid>/ns/*``), then the process ops as for create; ``host.seccomp``:
+    the container's linux.seccomp, compiled."""
+    from .spec import SPEC_VERSION
     from .spec.model import Spec as _Spec
 
     launch = Launch(3 + preserve_fds)
+    launch.warnings.extend(host.notes)
     launch.own_console = own_console
     for ns_type in namespaces:
         path = f"/proc/{pid}/ns/{PROC_NS_NAMES[ns_type]}"
@@ -534,9 +539,7 @@ def build_exec(
         plan.affinity(f"set the final CPU affinity {affinity['final']}", mask)
     if proc.terminal:
         _console(launch, proc, dev_console=False)
-    linux = Linux()
-    linux.seccomp = seccomp
-    _process(launch, _Spec("1.3.0", process=proc, linux=linux), rootfs, seccomp_cache)
+    _process(launch, _Spec(SPEC_VERSION, process=proc), host)
     return launch
 
 
@@ -580,17 +583,17 @@ def _scheduling(launch: Launch, proc: Process, personality: dict[str, Any] | Non
         plan.personality(f"set the personality to {personality['domain']}", domain)
 
 
-def _lsm_labels(launch: Launch, proc: Process) -> None:
+def _lsm_labels(launch: Launch, proc: Process, host: HostFacts) -> None:
     """AppArmor profile and SELinux label of the process, for the exec: an error where the LSM is
     not enabled (asking for confinement that cannot be had must not run unconfined)."""
     if proc.apparmor_profile:
-        if not os.path.isdir("/sys/kernel/security/apparmor"):
+        if not host.apparmor:
             raise InvalidSpec("$.process.apparmorProfile",
                               f"AppArmor profile {proc.apparmor_profile!r} requested, but AppArmor is not enabled")
         launch.plan.write_file(f"set the AppArmor profile {proc.apparmor_profile!r}", "/proc/self/attr/apparmor/exec",
                                "exec " + proc.apparmor_profile, procfs_only=True)
     if proc.selinux_label:
-        if not os.path.isdir("/sys/fs/selinux"):
+        if not host.selinux:
             raise InvalidSpec("$.process.selinuxLabel",
                               f"SELinux label {proc.selinux_label!r} requested, but SELinux is not enabled")
         launch.plan.write_file(f"set the SELinux label {proc.selinux_label!r}", "/proc/self/attr/exec",
@@ -616,8 +619,9 @@ def _hook_state_parts(launch: Launch, spec: Spec) -> tuple[str, str]:
     """The state JSON a startContainer hook reads, split where the pid goes (the init stage
     learns it from the parent's ACK at SYNC_CGROUPS)."""
     from ._json import dumps
+    from .spec import SPEC_VERSION
 
-    before = f'{{"ociVersion":"1.3.0","id":{dumps(launch.container_id)},"status":"created","pid":'
+    before = f'{{"ociVersion":"{SPEC_VERSION}","id":{dumps(launch.container_id)},"status":"created","pid":'
     after = f',"bundle":{dumps(launch.bundle)}'
     if spec.annotations:
         after += ',"annotations":' + dumps(spec.annotations)
@@ -647,17 +651,12 @@ def _environment(env: list[str], home: Callable[[], str]) -> list[str]:
     return out
 
 
-def _process(launch: Launch, spec: Spec, rootfs: str, seccomp_cache: str | None = None) -> None:
+def _process(launch: Launch, spec: Spec, host: HostFacts) -> None:
     plan = launch.plan
     proc = spec.process
     assert proc is not None
     user = proc.user
-    filt = None
-    if spec.linux.seccomp is not None:
-        from .seccomp import prepare  # only for a config with linux.seccomp
-
-        filt = launch.seccomp = prepare(spec.linux.seccomp, cache_root=seccomp_cache,
-                                        debug=lambda msg: launch.warnings.append("debug: " + msg))
+    filt = launch.seccomp = host.seccomp
 
     def load_seccomp() -> None:
         assert filt is not None
@@ -681,7 +680,7 @@ def _process(launch: Launch, spec: Spec, rootfs: str, seccomp_cache: str | None 
     if proc.oom_score_adj is not None:
         plan.oom_score_adj(f"set oom_score_adj to {proc.oom_score_adj}", proc.oom_score_adj)
     _scheduling(launch, proc, spec.linux.personality)
-    _lsm_labels(launch, proc)
+    _lsm_labels(launch, proc, host)
     if proc.no_new_privileges:
         plan.no_new_privs("set no_new_privs")
     elif filt is not None:
@@ -691,8 +690,8 @@ def _process(launch: Launch, spec: Spec, rootfs: str, seccomp_cache: str | None 
     # that a USER may start in a WORKDIR only root can enter (/root, 0700); only where root is
     # refused (EACCES, EPERM: a root-squashing NFS) is it tried again as the user (runc).
     plan.chdir(f"chdir to `{proc.cwd}`", proc.cwd, phase=P.CHDIR_FIRST)
-    top = _caps.last_cap()
-    bounding, eff, perm, inh, amb = _caps.masks(proc.capabilities, top, launch.warnings)
+    top = host.cap_last_cap
+    bounding, eff, perm, inh, amb = _caps.masks(proc.capabilities, top, launch.warnings, host.own_permitted)
     sets = {"last_cap": top, "bounding": bounding, "effective": eff, "permitted": perm, "inheritable": inh,
             "ambient": amb}
     plan.caps("drop capabilities from the bounding set", mode=P.CAPS_BOUNDING, **sets)
@@ -707,7 +706,7 @@ def _process(launch: Launch, spec: Spec, rootfs: str, seccomp_cache: str | None 
     plan.caps("set capabilities", mode=P.CAPS_SET, **sets)
     plan.umask("umask", user.umask if user.umask is not None else DEFAULT_UMASK)
 
-    env = _environment(proc.env, lambda: home_of(rootfs, user.uid))
+    env = _environment(proc.env, lambda: host.home(user.uid))
     arg0 = proc.args[0]
     candidates = exec_candidates(arg0, proc.env_value("PATH"))
     launch.arg0 = arg0

@@ -1,7 +1,8 @@
 """Launch plans: Spec -> the ops the init stage runs, checked without root (STYLE.md 7.2).
 
 Each test builds a Spec from a config dict (``Spec.from_json``), plans it with ``plan.build``
-against a temporary bundle whose rootfs has an /etc/passwd, and checks the op sequence.
+against a temporary bundle whose rootfs has an /etc/passwd, and checks the op sequence.  The host is
+a HostFacts the tests make (``host``): nothing of the machine running the tests is read.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from typing import Any
 
 import pytest
 
-from ocirun import caps, plan, seccomp, shim, users
+from ocirun import caps, plan, seccomp, users
 from ocirun import protocol as P
 from ocirun.cgroups import Hierarchy
 from ocirun.errors import InvalidSpec
+from ocirun.hostfacts import HostFacts
 from ocirun.plandecode import DecodedOp
 from ocirun.spec import mountopts as mo
 from ocirun.spec.model import Process, Spec
@@ -34,20 +36,20 @@ BASE: dict[str, Any] = {
 NAMES = {v: k for k, v in vars(P).items() if k.startswith("OP_") and isinstance(v, int)}
 
 
-def _plain_read_in_root(rootfs: str, path: str, limit: int) -> bytes:
-    """shim.read_in_root without the compiled module (the rootfs here has no symlinks)."""
-    with open(rootfs.rstrip("/") + path, "rb") as f:
-        return f.read(limit)
+def host(rootfs: str, cfg: dict[str, Any], **facts: Any) -> HostFacts:
+    """The host a plan is made for: every capability held, cap_last_cap 40, no LSM, the users of
+    the rootfs's /etc/passwd, and the config's linux.seccomp compiled."""
+    def home(uid: int) -> str:
+        try:
+            with open(rootfs + "/etc/passwd") as f:
+                return users.home_in(f.read(), uid)
+        except FileNotFoundError:
+            return "/"
 
-
-@pytest.fixture(autouse=True)
-def _deterministic(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Plans must not depend on the capabilities the test runner holds, nor on a built shim."""
-    monkeypatch.setattr(caps, "own_permitted", lambda: (1 << 64) - 1)
-    try:
-        import ocirun._shim  # type: ignore[import-not-found, unused-ignore]  # noqa: F401
-    except ImportError:
-        monkeypatch.setattr(shim, "read_in_root", _plain_read_in_root)
+    profile = (cfg.get("linux") or {}).get("seccomp")
+    if profile is not None and "seccomp" not in facts:
+        facts["seccomp"] = seccomp.prepare(profile)
+    return HostFacts(cap_last_cap=40, home=home, **facts)
 
 
 @pytest.fixture
@@ -71,7 +73,8 @@ def config(**changes: Any) -> dict[str, Any]:
 
 def build(bundle: Path, cfg: dict[str, Any], **kwargs: Any) -> plan.Launch:
     kwargs.setdefault("fifo", True)
-    return plan.build(Spec.from_json(cfg), rootfs=str(bundle / "rootfs"), bundle=str(bundle), **kwargs)
+    rootfs = str(bundle / "rootfs")
+    return plan.build(Spec.from_json(cfg), host=host(rootfs, cfg), rootfs=rootfs, bundle=str(bundle), **kwargs)
 
 
 def strings(payload: bytes, n: int) -> tuple[str, ...]:
@@ -724,7 +727,8 @@ def test_chdir_as_root_then_as_the_user(bundle: Path, nnp: bool) -> None:
 def test_exec_chdir_as_root_then_as_the_user(bundle: Path) -> None:
     """exec --user into a container whose cwd only root can enter: the same two steps."""
     proc = Process.from_json({"user": {"uid": 1000, "gid": 1000}, "args": ["/bin/sh"], "cwd": "/root"})
-    launch = plan.build_exec(proc, pid=1, rootfs=str(bundle / "rootfs"), namespaces={"mount": "x"})
+    rootfs = str(bundle / "rootfs")
+    launch = plan.build_exec(proc, pid=1, rootfs=rootfs, namespaces={"mount": "x"}, host=host(rootfs, {}))
     ops = decoded(launch)
     chdirs = [i for i, op in enumerate(ops) if op.code == P.OP_CHDIR]
     assert [ops[i]["phase"] for i in chdirs] == [P.CHDIR_FIRST, P.CHDIR_AGAIN]
@@ -1085,11 +1089,13 @@ def golden_listing(bundle: Path, case: dict[str, Any]) -> str:
     call = options.pop("call")
     rootfs = str(bundle / "rootfs")
     if call == "build_exec":
-        launch = plan.build_exec(Process.from_json(case["process"]), rootfs=rootfs, **options)
+        launch = plan.build_exec(Process.from_json(case["process"]), rootfs=rootfs, host=host(rootfs, case),
+                                 **options)
     else:
         if "cgroup_hierarchies" in options:
             options["cgroup_hierarchies"] = [Hierarchy(*h) for h in options["cgroup_hierarchies"]]
-        launch = plan.build(Spec.from_json(case), rootfs=rootfs, bundle=str(bundle), **options)
+        launch = plan.build(Spec.from_json(case), host=host(rootfs, case), rootfs=rootfs, bundle=str(bundle),
+                            **options)
     return launch.plan.listing().replace(str(bundle), "/bundle")
 
 
@@ -1098,7 +1104,6 @@ def test_golden_plan(bundle: Path, monkeypatch: pytest.MonkeyPatch, name: str) -
     """The plan of each canonical config, decoded op by op, is checked in as tests/golden/NAME.txt
     and reviewed like code: a change to what the init stage is told to do shows there.
     OCIRUN_UPDATE_GOLDEN=1 rewrites the files (tests/README.md)."""
-    monkeypatch.setattr(caps, "last_cap", lambda: 40)  # the host's kernel is no part of a plan
     monkeypatch.setattr(seccomp, "compile_bpf", lambda profile: (FAKE_BPF, []))
     got = golden_listing(bundle, json.loads((GOLDEN / f"{name}.json").read_text()))
     got = f"# the plan of tests/golden/{name}.json (tests/unit/test_plan.py::test_golden_plan)\n" + got
@@ -1119,7 +1124,9 @@ def test_golden_plans_decode_back_to_their_bytes(bundle: Path, monkeypatch: pyte
         if options["call"] != "build":
             continue
         kwargs = {k: v for k, v in options.items() if k not in ("call", "cgroup_hierarchies")}
-        launch = plan.build(Spec.from_json(case), rootfs=str(bundle / "rootfs"), bundle=str(bundle), **kwargs)
+        rootfs = str(bundle / "rootfs")
+        launch = plan.build(Spec.from_json(case), host=host(rootfs, case), rootfs=rootfs, bundle=str(bundle),
+                            **kwargs)
         ops = launch.plan.decode()
         assert [op.code for op in ops] == launch.plan.codes()
         assert [op.args for op in ops] == [args for _c, _w, args, _p in launch.plan.ops()]

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from ocirun import caps, plan, seccomp, seccomp_default, shim
+from ocirun import caps, hostfacts, plan, seccomp, seccomp_default, shim
 from ocirun import protocol as P
 from ocirun.errors import InvalidSpec
 from ocirun.spec.model import Spec
@@ -439,10 +439,17 @@ def config(nnp: bool, seccomp_profile: dict[str, Any] | None) -> dict[str, Any]:
     return cfg
 
 
-def codes(bundle: Path, cfg: dict[str, Any], fifo: bool = True, **kw: Any) -> list[int]:
-    launch = plan.build(Spec.from_json(cfg), rootfs=str(bundle / "rootfs"), bundle=str(bundle), fifo=fifo,
-                        **kw)
-    return launch.plan.codes()
+def launch_of(bundle: Path, cfg: dict[str, Any], fifo: bool = True, cache_root: str | None = None) -> plan.Launch:
+    """The plan of ``cfg``, its seccomp profile compiled (and cached under ``cache_root``) by
+    hostfacts.gather as create does."""
+    spec = Spec.from_json(cfg)
+    rootfs = str(bundle / "rootfs")
+    host = hostfacts.gather(spec.process, rootfs=rootfs, seccomp=spec.linux.seccomp, cache_root=cache_root)
+    return plan.build(spec, host=host, rootfs=rootfs, bundle=str(bundle), fifo=fifo)
+
+
+def codes(bundle: Path, cfg: dict[str, Any], fifo: bool = True) -> list[int]:
+    return launch_of(bundle, cfg, fifo).plan.codes()
 
 
 def after(seq: list[int], first: int, then: int) -> bool:
@@ -476,8 +483,7 @@ def test_with_no_new_privs_and_a_listener_the_filter_comes_before_ready(bundle: 
 
 def test_the_op_carries_flags_and_program(bundle: Path, tmp_path: Path) -> None:
     prof = profile("SCMP_ACT_ALLOW", rule("getcwd"), flags=["SECCOMP_FILTER_FLAG_LOG"])
-    launch = plan.build(Spec.from_json(config(True, prof)), rootfs=str(bundle / "rootfs"), bundle=str(bundle),
-                        fifo=True, seccomp_cache=str(tmp_path))
+    launch = launch_of(bundle, config(True, prof), cache_root=str(tmp_path))
     (op,) = [o for o in launch.plan.ops() if o[0] == P.OP_SECCOMP]
     _, what, (a, b, _, _), payload = op
     assert what == "load the seccomp filter"
@@ -488,23 +494,20 @@ def test_the_op_carries_flags_and_program(bundle: Path, tmp_path: Path) -> None:
 
 def test_unknown_names_become_debug_notes(bundle: Path) -> None:
     cfg = config(True, profile("SCMP_ACT_ALLOW", rule(["getcwd", "no_such_xyz"])))
-    launch = plan.build(Spec.from_json(cfg), rootfs=str(bundle / "rootfs"), bundle=str(bundle), fifo=True)
+    launch = launch_of(bundle, cfg)
     assert "debug: unknown seccomp syscall 'no_such_xyz' ignored" in launch.warnings
 
 
 def test_a_config_without_seccomp_imports_none_of_it(bundle: Path) -> None:
     code = (
         "import sys\n"
-        "from ocirun import caps, plan, shim\n"
+        "from ocirun import hostfacts, plan\n"
         "from ocirun.spec.model import Spec\n"
-        "caps.own_permitted = lambda: (1 << 64) - 1\n"
-        "def read_in_root(rootfs, path, limit):\n"
-        "    with open(rootfs + path, 'rb') as f:\n"
-        "        return f.read(limit)\n"
-        "shim.read_in_root = read_in_root  # no compiled module in the tree\n"
-        f"cfg = {config(True, None)!r}\n"
-        f"launch = plan.build(Spec.from_json(cfg), rootfs={str(bundle / 'rootfs')!r}, "
-        f"bundle={str(bundle)!r}, fifo=True)\n"
+        f"spec = Spec.from_json({config(True, None)!r})\n"
+        f"host = hostfacts.gather(spec.process, rootfs={str(bundle / 'rootfs')!r}, seccomp=spec.linux.seccomp)\n"
+        "host.home = lambda uid: '/'  # no compiled module in the tree: no read_in_root\n"
+        f"launch = plan.build(spec, host=host, rootfs={str(bundle / 'rootfs')!r}, bundle={str(bundle)!r}, "
+        "fifo=True)\n"
         "assert 19 not in launch.plan.codes()\n"
         "print(sorted(m for m in sys.modules if 'seccomp' in m))\n"
     )
