@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from . import _os as os
 from .errors import InvalidSpec, OciRunError, SyscallError
+from .spec import SPEC_VERSION
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -91,7 +92,6 @@ ARCHS = (
 # The init stage talks to the parent with sendto(2) right after loading a filter with a listener:
 # if that call waited for the listener, nobody would ever answer it (runc refuses "write").
 NOT_NOTIFIABLE = ("sendto",)
-OCI_VERSION = "1.3.0"
 BASE = "$.linux.seccomp"
 
 
@@ -414,7 +414,7 @@ def send_listener(filt: Filter, pid: int, child_fd: int, state: dict[str, Any]) 
         raise SyscallError(f"get the seccomp listener fd {child_fd} of the container's init (pidfd_getfd)",
                            -fd)
     try:
-        msg: dict[str, Any] = {"ociVersion": OCI_VERSION, "fds": ["seccompFd"], "pid": pid}
+        msg: dict[str, Any] = {"ociVersion": SPEC_VERSION, "fds": ["seccompFd"], "pid": pid}
         if filt.listener_metadata:
             msg["metadata"] = filt.listener_metadata
         msg["state"] = state
