@@ -23,6 +23,7 @@ from . import caps as _caps
 from . import protocol as P
 from .errors import InvalidSpec
 from .spec import mountopts as mo
+from .spec.validate import IOPRIO_CLASSES, PERSONALITY_DOMAINS, RLIMITS, SCHED_FLAGS, SCHED_POLICIES, cpu_mask
 from .users import exec_candidates
 
 TYPE_CHECKING = False
@@ -80,13 +81,6 @@ DEV_SYMLINKS = (
     ("/proc/self/fd/1", "/dev/stdout"),
     ("/proc/self/fd/2", "/dev/stderr"),
 )
-
-RLIMITS = {
-    "RLIMIT_CPU": 0, "RLIMIT_FSIZE": 1, "RLIMIT_DATA": 2, "RLIMIT_STACK": 3, "RLIMIT_CORE": 4,
-    "RLIMIT_RSS": 5, "RLIMIT_NPROC": 6, "RLIMIT_NOFILE": 7, "RLIMIT_MEMLOCK": 8, "RLIMIT_AS": 9,
-    "RLIMIT_LOCKS": 10, "RLIMIT_SIGPENDING": 11, "RLIMIT_MSGQUEUE": 12, "RLIMIT_NICE": 13,
-    "RLIMIT_RTPRIO": 14, "RLIMIT_RTTIME": 15,
-}
 
 DEFAULT_UMASK = 0o022
 
@@ -206,8 +200,6 @@ def build(
     launch.new_timens = "time" in new_ns
 
     launch.cgroupns = "cgroup" in new_ns
-    for key in lx.sysctl:
-        _check_sysctl(key, new_ns, lx.namespace("network") is not None)
     plan.setsid("start a new session")
     if lx.mount_label and not host.selinux:
         raise InvalidSpec("$.linux.mountLabel", f"mount label {lx.mount_label!r} requested, but SELinux is not enabled")
@@ -233,31 +225,6 @@ def build(
         if fifo:
             plan.wait_fifo("wait for start", launch.fifo_fd)
     return launch
-
-
-IPC_SYSCTLS = frozenset((
-    "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall", "kernel.shmmax",
-    "kernel.shmmni", "kernel.shm_rmid_forced",
-))
-
-
-def _check_sysctl(key: str, new_ns: set[str], has_netns: bool) -> None:
-    """Only sysctls of a namespace the container has of its own (runc's rules): IPC ones with an ipc
-    namespace, net.* with a network namespace, the host and domain name with a uts one."""
-    where = f"$.linux.sysctl[{key!r}]"
-    if "/" in key or ".." in key:
-        raise InvalidSpec(where, "is not a sysctl name")
-    if key in IPC_SYSCTLS or key.startswith("fs.mqueue."):
-        if "ipc" not in new_ns:
-            raise InvalidSpec(where, "needs a new ipc namespace")
-    elif key.startswith("net."):
-        if not has_netns:
-            raise InvalidSpec(where, "is not allowed in the host's network namespace")
-    elif key in ("kernel.hostname", "kernel.domainname"):
-        if "uts" not in new_ns:
-            raise InvalidSpec(where, "needs a new uts namespace")
-    else:
-        raise InvalidSpec(where, "is not in a separate kernel namespace: it would change the host")
 
 
 def join_pidns(launch: Launch, path: str) -> None:
@@ -306,8 +273,6 @@ def _rootfs(
     prop = lx.rootfs_propagation
     readonly = spec.root is not None and spec.root.readonly
     if host_mounts:
-        if prop is not None:
-            raise InvalidSpec("$.linux.rootfsPropagation", "needs a mount namespace")
         if readonly:  # a mount of its own to make read-only, not the host's
             plan.mount(f"bind mount the rootfs `{rootfs}`", source=rootfs, target=rootfs, flags=mo.MS_BIND | mo.MS_REC)
     else:
@@ -405,9 +370,7 @@ def _mount(launch: Launch, m: Mount, dest: str, bundle: str) -> None:
         how = P.MNT_IN_ROOT | P.MNT_MKDIR
         if m.type == "tmpfs" and not any(o.startswith("mode=") for o in opts.data):
             how |= P.MNT_KEEP_MODE  # an image's 1777 /tmp stays 1777 (runc does the same)
-        if opts.copyup:
-            if m.type != "tmpfs":
-                raise InvalidSpec("$.mounts", f"tmpcopyup on `{dest}` needs a tmpfs, not {m.type!r}")
+        if opts.copyup:  # on a tmpfs (spec.validate)
             how |= P.MNT_COPYUP
         plan.mount(what, source=m.source or "", target=dest, fstype=m.type or "", data=data, flags=opts.flags,
                    propagation=opts.propagation, how=how)
@@ -543,43 +506,24 @@ def build_exec(
     return launch
 
 
-SCHED_POLICIES = {"SCHED_OTHER": 0, "SCHED_FIFO": 1, "SCHED_RR": 2, "SCHED_BATCH": 3, "SCHED_ISO": 4,
-                  "SCHED_IDLE": 5, "SCHED_DEADLINE": 6}
-SCHED_FLAGS = {"SCHED_FLAG_RESET_ON_FORK": 0x01, "SCHED_FLAG_RECLAIM": 0x02, "SCHED_FLAG_DL_OVERRUN": 0x04,
-               "SCHED_FLAG_KEEP_POLICY": 0x08, "SCHED_FLAG_KEEP_PARAMS": 0x10, "SCHED_FLAG_UTIL_CLAMP_MIN": 0x20,
-               "SCHED_FLAG_UTIL_CLAMP_MAX": 0x40}
-IOPRIO_CLASSES = {"IOPRIO_CLASS_RT": 1, "IOPRIO_CLASS_BE": 2, "IOPRIO_CLASS_IDLE": 3}
-PERSONALITY_DOMAINS = {"LINUX": 0x0000, "LINUX32": 0x0008}
-
-
 def _scheduling(launch: Launch, proc: Process, personality: dict[str, Any] | None) -> None:
     """scheduler, ioPriority and personality: while the process still has its capabilities."""
     plan = launch.plan
     sched = proc.scheduler
     if sched is not None:
-        policy = SCHED_POLICIES.get(sched["policy"])
-        if policy is None:
-            raise InvalidSpec("$.process.scheduler.policy", f"unknown policy {sched['policy']!r}")
+        policy = SCHED_POLICIES[sched["policy"]]
         flags = 0
-        for i, name in enumerate(sched.get("flags") or ()):
-            if name not in SCHED_FLAGS:
-                raise InvalidSpec(f"$.process.scheduler.flags[{i}]", f"unknown flag {name!r}")
+        for name in sched.get("flags") or ():
             flags |= SCHED_FLAGS[name]
         plan.sched(f"set the scheduler to {sched['policy']}", policy=policy, nice=sched.get("nice", 0),
                    priority=sched.get("priority", 0), flags=flags, runtime=int(sched.get("runtime", 0)),
                    deadline=int(sched.get("deadline", 0)), period=int(sched.get("period", 0)))
     io = proc.io_priority
     if io is not None:
-        cls = IOPRIO_CLASSES.get(io["class"])
-        if cls is None:
-            raise InvalidSpec("$.process.ioPriority.class", f"unknown class {io['class']!r}")
+        cls = IOPRIO_CLASSES[io["class"]]
         plan.ioprio(f"set the I/O priority to {io['class']} {io['priority']}", ioclass=cls, level=io["priority"])
     if personality is not None:
-        domain = PERSONALITY_DOMAINS.get(personality["domain"])
-        if domain is None:
-            raise InvalidSpec("$.linux.personality.domain", f"unknown domain {personality['domain']!r}")
-        if personality.get("flags"):
-            raise InvalidSpec("$.linux.personality.flags", "no personality flags are supported")
+        domain = PERSONALITY_DOMAINS[personality["domain"]]
         plan.personality(f"set the personality to {personality['domain']}", domain)
 
 
@@ -598,21 +542,6 @@ def _lsm_labels(launch: Launch, proc: Process, host: HostFacts) -> None:
                               f"SELinux label {proc.selinux_label!r} requested, but SELinux is not enabled")
         launch.plan.write_file(f"set the SELinux label {proc.selinux_label!r}", "/proc/self/attr/exec",
                                proc.selinux_label, procfs_only=True)
-
-
-def cpu_mask(cpus: str, path: str) -> bytes:
-    """"0-3,7" -> a little-endian bit mask for sched_setaffinity."""
-    mask = 0
-    try:
-        for part in filter(None, (p.strip() for p in cpus.split(","))):
-            low, _, high = part.partition("-")
-            for cpu in range(int(low), int(high or low) + 1):
-                mask |= 1 << cpu
-    except ValueError:
-        raise InvalidSpec(path, f"{cpus!r} is not a CPU list like 0-3,7") from None
-    if not mask:
-        raise InvalidSpec(path, "names no CPU")
-    return mask.to_bytes(max(8, (mask.bit_length() + 63) // 64 * 8), "little")
 
 
 def _hook_state_parts(launch: Launch, spec: Spec) -> tuple[str, str]:
@@ -634,10 +563,8 @@ def _environment(env: list[str], home: Callable[[], str]) -> list[str]:
     ``home()`` (the user's passwd entry)."""
     out: list[str] = []
     where: dict[str, int] = {}
-    for i, entry in enumerate(env):
+    for entry in env:
         name = entry.partition("=")[0]
-        if "\0" in entry:
-            raise InvalidSpec(f"$.process.env[{i}]", "contains a NUL byte")
         if name in where:
             out[where[name]] = entry
         else:
@@ -666,17 +593,8 @@ def _process(launch: Launch, spec: Spec, host: HostFacts) -> None:
     # seccomp filter loaded later need not allow close_range, and nothing leaks into the program.
     plan.close_from("mark the runtime's file descriptors close-on-exec", launch.base_fd)
 
-    seen_rlimits: set[str] = set()
-    for i, rl in enumerate(proc.rlimits):
-        res = RLIMITS.get(rl.type)
-        if res is None:
-            raise InvalidSpec(f"$.process.rlimits[{i}].type", f"unknown rlimit {rl.type!r}")
-        if rl.type in seen_rlimits:
-            raise InvalidSpec(f"$.process.rlimits[{i}].type", f"{rl.type} is given twice")
-        seen_rlimits.add(rl.type)
-        if rl.soft > rl.hard:
-            raise InvalidSpec(f"$.process.rlimits[{i}]", f"soft limit {rl.soft} is above the hard limit {rl.hard}")
-        plan.rlimit(f"setrlimit {rl.type} {rl.soft}:{rl.hard}", resource=res, soft=rl.soft, hard=rl.hard)
+    for rl in proc.rlimits:
+        plan.rlimit(f"setrlimit {rl.type} {rl.soft}:{rl.hard}", resource=RLIMITS[rl.type], soft=rl.soft, hard=rl.hard)
     if proc.oom_score_adj is not None:
         plan.oom_score_adj(f"set oom_score_adj to {proc.oom_score_adj}", proc.oom_score_adj)
     _scheduling(launch, proc, spec.linux.personality)

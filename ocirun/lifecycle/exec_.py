@@ -130,13 +130,14 @@ def load_process_file(path: str) -> dict[str, Any]:
 
 def _check_process(raw: dict[str, Any]) -> Process:
     """Schema and model of a process description (errors name $.process...)."""
-    from ..spec import SPEC_VERSION, schema
+    from ..spec import SPEC_VERSION, schema, validate
     from ..spec.model import Process
 
     schema.check({"ociVersion": SPEC_VERSION, "root": {"path": "/"}, "process": raw})
     proc = Process.from_json(raw)
     if not proc.cwd.startswith("/"):
         raise InvalidSpec("$.process.cwd", f"{proc.cwd!r} is not an absolute path")
+    validate.check_exec_process(proc)
     return proc
 
 

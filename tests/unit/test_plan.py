@@ -22,6 +22,7 @@ from ocirun.errors import InvalidSpec
 from ocirun.hostfacts import HostFacts
 from ocirun.plandecode import DecodedOp
 from ocirun.spec import mountopts as mo
+from ocirun.spec import validate
 from ocirun.spec.model import Process, Spec
 
 PASSWD = "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:A User:/home/user:/bin/sh\nbroken line\n"
@@ -75,6 +76,11 @@ def build(bundle: Path, cfg: dict[str, Any], **kwargs: Any) -> plan.Launch:
     kwargs.setdefault("fifo", True)
     rootfs = str(bundle / "rootfs")
     return plan.build(Spec.from_json(cfg), host=host(rootfs, cfg), rootfs=rootfs, bundle=str(bundle), **kwargs)
+
+
+def check(cfg: dict[str, Any]) -> None:
+    """The config-only checks create runs before it plans (spec.validate)."""
+    validate.check_for_create(Spec.from_json(cfg))
 
 
 def strings(payload: bytes, n: int) -> tuple[str, ...]:
@@ -873,7 +879,7 @@ def test_rlimits(bundle: Path) -> None:
 def test_unknown_rlimit_is_invalid_spec(bundle: Path) -> None:
     rl = [{"type": "RLIMIT_NOFILE", "soft": 1, "hard": 1}, {"type": "RLIMIT_BOGUS", "soft": 1, "hard": 1}]
     with pytest.raises(InvalidSpec) as info:
-        build(bundle, config(process__rlimits=rl))
+        check(config(process__rlimits=rl))
     assert info.value.path == "$.process.rlimits[1].type"
     assert "RLIMIT_BOGUS" in str(info.value)
 
@@ -881,21 +887,19 @@ def test_unknown_rlimit_is_invalid_spec(bundle: Path) -> None:
 def test_soft_above_hard_is_invalid_spec(bundle: Path) -> None:
     rl = [{"type": "RLIMIT_NOFILE", "soft": 2048, "hard": 1024}]
     with pytest.raises(InvalidSpec) as info:
-        build(bundle, config(process__rlimits=rl))
+        check(config(process__rlimits=rl))
     assert info.value.path == "$.process.rlimits[0]"
     assert str(info.value).startswith("config.json: $.process.rlimits[0]: ")
 
 
 def test_duplicate_rlimit_type_is_invalid_spec(bundle: Path) -> None:
-    from ocirun.spec import schema, validate
+    from ocirun.spec import schema
 
     rl = [{"type": "RLIMIT_NOFILE", "soft": 1, "hard": 1}, {"type": "RLIMIT_NOFILE", "soft": 2, "hard": 2}]
     cfg = config(process__rlimits=rl)
     with pytest.raises(InvalidSpec) as info:
         schema.check(cfg)
-        spec = Spec.from_json(cfg)
-        validate.check_for_create(spec)
-        build(bundle, cfg)
+        check(cfg)
     assert info.value.path.startswith("$.process.rlimits")
 
 
@@ -996,8 +1000,49 @@ def test_without_a_mount_namespace_the_rootfs_is_chrooted(bundle: Path) -> None:
     assert P.OP_CHROOT in codes and P.OP_PIVOT_ROOT not in codes and P.OP_MOVE_ROOT not in codes
     assert not any(c == P.OP_MOUNT and a[2] == 0 and "/" in w for c, w, a, _p in op_list(launch)[:1])
     with pytest.raises(InvalidSpec) as info:
-        build(bundle, config(linux__namespaces=[{"type": "pid"}], linux__rootfsPropagation="shared"))
+        check(config(linux__namespaces=[{"type": "pid"}], linux__rootfsPropagation="shared"))
     assert info.value.path == "$.linux.rootfsPropagation"
+
+
+# Each config-only check that planning once made, now in spec.validate: (config changes, path, reason).
+CONFIG_ONLY = [
+    ({"linux__sysctl": {"kernel.msgmax": "1"}}, "$.linux.sysctl['kernel.msgmax']", "needs a new ipc namespace"),
+    ({"linux__sysctl": {"net.ipv4.ip_forward": "1"}}, "$.linux.sysctl['net.ipv4.ip_forward']",
+     "is not allowed in the host's network namespace"),
+    ({"linux__sysctl": {"kernel.hostname": "h"}}, "$.linux.sysctl['kernel.hostname']", "needs a new uts namespace"),
+    ({"linux__sysctl": {"vm.swappiness": "1"}}, "$.linux.sysctl['vm.swappiness']", "would change the host"),
+    ({"linux__sysctl": {"net/../x": "1"}}, "$.linux.sysctl['net/../x']", "is not a sysctl name"),
+    ({"mounts": [{"destination": "x", "type": "proc", "source": "proc", "options": ["tmpcopyup"]}]}, "$.mounts",
+     "tmpcopyup on `/x` needs a tmpfs, not 'proc'"),
+    ({"process__scheduler": {"policy": "SCHED_NOPE"}}, "$.process.scheduler.policy", "unknown policy 'SCHED_NOPE'"),
+    ({"process__scheduler": {"policy": "SCHED_RR", "flags": ["SCHED_FLAG_NOPE"]}}, "$.process.scheduler.flags[0]",
+     "unknown flag"),
+    ({"process__ioPriority": {"class": "IOPRIO_CLASS_NOPE", "priority": 1}}, "$.process.ioPriority.class",
+     "unknown class"),
+    ({"linux__personality": {"domain": "BSD"}}, "$.linux.personality.domain", "unknown domain 'BSD'"),
+    ({"linux__personality": {"domain": "LINUX", "flags": ["X"]}}, "$.linux.personality.flags",
+     "no personality flags are supported"),
+    ({"process__env": ["A=\0"]}, "$.process.env[0]", "contains a NUL byte"),
+]
+
+
+@pytest.mark.parametrize(("changes", "path", "reason"), CONFIG_ONLY)
+def test_config_only_checks_are_made_before_planning(changes: dict[str, Any], path: str, reason: str) -> None:
+    """The planner plans and never validates: what needs only the config is refused by
+    spec.validate, naming the JSON path (runc's flat list of checks)."""
+    with pytest.raises(InvalidSpec) as info:
+        check(config(**changes))
+    assert info.value.path == path
+    assert reason in info.value.reason
+
+
+@pytest.mark.parametrize(("affinity", "reason"), [("0-x", "is not a CPU list"), (",", "names no CPU")])
+def test_exec_cpu_affinity_is_checked_with_the_process(affinity: str, reason: str) -> None:
+    proc = Process.from_json({"args": ["sh"], "cwd": "/", "execCPUAffinity": {"final": affinity}})
+    with pytest.raises(InvalidSpec) as info:
+        validate.check_exec_process(proc)
+    assert info.value.path == "$.process.execCPUAffinity.final"
+    assert reason in info.value.reason
 
 
 def test_joining_a_mount_namespace_is_enough(bundle: Path) -> None:
