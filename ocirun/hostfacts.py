@@ -15,10 +15,9 @@ from . import caps as _caps
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any
 
     from .seccomp import Filter
-    from .spec.model import Process
+    from .spec.model import Process, Seccomp
 
 ALL_CAPS = (1 << 64) - 1
 SELINUX_FS = "/sys/fs/selinux"
@@ -61,7 +60,7 @@ def gather(
     proc: Process | None,
     *,
     rootfs: str,
-    seccomp: dict[str, Any] | None = None,
+    seccomp: Seccomp | None = None,
     mount_label: str | None = None,
     cache_root: str | None = None,
 ) -> HostFacts:

@@ -29,12 +29,11 @@ from .users import exec_candidates
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any
 
     from .cgroups import Hierarchy
     from .hostfacts import HostFacts
     from .seccomp import Filter
-    from .spec.model import Mount, Process, Spec
+    from .spec.model import Mount, Personality, Process, Spec
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWCGROUP = 0x02000000
@@ -506,7 +505,7 @@ def build_exec(
     return launch
 
 
-def _scheduling(launch: Launch, proc: Process, personality: dict[str, Any] | None) -> None:
+def _scheduling(launch: Launch, proc: Process, personality: Personality | None) -> None:
     """scheduler, ioPriority and personality: while the process still has its capabilities."""
     plan = launch.plan
     sched = proc.scheduler
@@ -523,8 +522,7 @@ def _scheduling(launch: Launch, proc: Process, personality: dict[str, Any] | Non
         cls = IOPRIO_CLASSES[io["class"]]
         plan.ioprio(f"set the I/O priority to {io['class']} {io['priority']}", ioclass=cls, level=io["priority"])
     if personality is not None:
-        domain = PERSONALITY_DOMAINS[personality["domain"]]
-        plan.personality(f"set the personality to {personality['domain']}", domain)
+        plan.personality(f"set the personality to {personality.domain}", PERSONALITY_DOMAINS[personality.domain])
 
 
 def _lsm_labels(launch: Launch, proc: Process, host: HostFacts) -> None:

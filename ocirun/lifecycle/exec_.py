@@ -176,7 +176,10 @@ def exec_process(
             stdio = StdioPipes()
     try:
         linux = st.config.get("linux") or {}
-        host = hostfacts.gather(proc, rootfs=st.rootfs, seccomp=linux.get("seccomp"), cache_root=ctx.root)
+        from ..spec.model import Seccomp  # the container's linux.seccomp, as create checked it
+
+        profile = Seccomp.from_json(linux["seccomp"]) if linux.get("seccomp") else None
+        host = hostfacts.gather(proc, rootfs=st.rootfs, seccomp=profile, cache_root=ctx.root)
         launch = plan.build_exec(
             proc,
             pid=st.pid,

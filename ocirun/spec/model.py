@@ -327,6 +327,96 @@ class Device:
         )
 
 
+class SeccompArg:
+    __slots__ = ("index", "op", "value", "value_two")
+
+    def __init__(self, index: int, op: str, value: int = 0, value_two: int = 0) -> None:
+        self.index = index
+        self.op = op
+        self.value = value
+        self.value_two = value_two
+
+    @classmethod
+    def from_json(cls, obj: JSON) -> SeccompArg:
+        return cls(obj.get("index", 0), obj.get("op", ""), obj.get("value", 0), obj.get("valueTwo", 0))
+
+
+class SeccompSyscall:
+    """One entry of linux.seccomp.syscalls: its names, action and argument conditions."""
+
+    __slots__ = ("action", "args", "errno_ret", "names")
+
+    def __init__(self, names: list[str], action: str, errno_ret: int | None = None,
+                 args: list[SeccompArg] | None = None) -> None:
+        self.names = names
+        self.action = action
+        self.errno_ret = errno_ret
+        self.args = args or []
+
+    @classmethod
+    def from_json(cls, obj: JSON) -> SeccompSyscall:
+        return cls(_list(obj, "names"), obj.get("action", ""), obj.get("errnoRet"),
+                   [SeccompArg.from_json(a) for a in _list(obj, "args")])
+
+
+class Seccomp:
+    """linux.seccomp.  ``raw``: the JSON object itself (the compiled filter's cache key, and what
+    state.json keeps for exec)."""
+
+    __slots__ = ("architectures", "default_action", "default_errno_ret", "flags", "listener_metadata",
+                 "listener_path", "raw", "syscalls")
+
+    def __init__(
+        self,
+        default_action: str,
+        default_errno_ret: int | None = None,
+        architectures: list[str] | None = None,
+        flags: list[str] | None = None,
+        listener_path: str | None = None,
+        listener_metadata: str | None = None,
+        syscalls: list[SeccompSyscall] | None = None,
+        raw: JSON | None = None,
+    ) -> None:
+        self.default_action = default_action
+        self.default_errno_ret = default_errno_ret
+        self.architectures = architectures or []
+        self.flags = flags  # None: not given (the runtime picks), [] given empty
+        self.listener_path = listener_path
+        self.listener_metadata = listener_metadata
+        self.syscalls = syscalls or []
+        self.raw = raw if raw is not None else {}
+
+    @classmethod
+    def from_json(cls, obj: JSON) -> Seccomp:
+        return cls(
+            obj.get("defaultAction", ""),
+            obj.get("defaultErrnoRet"),
+            _list(obj, "architectures"),
+            obj.get("flags"),
+            obj.get("listenerPath") or None,
+            obj.get("listenerMetadata") or None,
+            [SeccompSyscall.from_json(c) for c in _list(obj, "syscalls")],
+            obj,
+        )
+
+    def uses_notify(self) -> bool:
+        return self.default_action == "SCMP_ACT_NOTIFY" or any(
+            c.action == "SCMP_ACT_NOTIFY" for c in self.syscalls
+        )
+
+
+class Personality:
+    __slots__ = ("domain", "flags")
+
+    def __init__(self, domain: str, flags: list[str] | None = None) -> None:
+        self.domain = domain
+        self.flags = flags or []
+
+    @classmethod
+    def from_json(cls, obj: JSON) -> Personality:
+        return cls(obj["domain"], _list(obj, "flags"))
+
+
 class Linux:
     __slots__ = (
         "cgroups_path",
@@ -360,12 +450,12 @@ class Linux:
         self.intel_rdt: JSON | None = None
         self.memory_policy: JSON | None = None
         self.sysctl: dict[str, str] = {}
-        self.seccomp: JSON | None = None
+        self.seccomp: Seccomp | None = None
         self.rootfs_propagation: str | None = None
         self.masked_paths: list[str] = []
         self.readonly_paths: list[str] = []
         self.mount_label: str | None = None
-        self.personality: JSON | None = None
+        self.personality: Personality | None = None
 
     @classmethod
     def from_json(cls, obj: JSON) -> Linux:
@@ -381,12 +471,14 @@ class Linux:
         lx.intel_rdt = obj.get("intelRdt")
         lx.memory_policy = obj.get("memoryPolicy")
         lx.sysctl = dict(obj.get("sysctl") or {})
-        lx.seccomp = obj.get("seccomp")
+        seccomp = obj.get("seccomp")
+        lx.seccomp = Seccomp.from_json(seccomp) if seccomp is not None else None
         lx.rootfs_propagation = obj.get("rootfsPropagation") or None
         lx.masked_paths = _list(obj, "maskedPaths")
         lx.readonly_paths = _list(obj, "readonlyPaths")
         lx.mount_label = obj.get("mountLabel") or None
-        lx.personality = obj.get("personality")
+        personality = obj.get("personality")
+        lx.personality = Personality.from_json(personality) if personality is not None else None
         return lx
 
     def namespace(self, ns_type: str) -> Namespace | None:

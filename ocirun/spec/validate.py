@@ -14,7 +14,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from .model import Process, Spec
+    from .model import Process, Seccomp, Spec
 
 NAMESPACE_TYPES = ("pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time")
 RLIMITS = {
@@ -248,13 +248,84 @@ def _personality(spec: Spec) -> None:
     pers = spec.linux.personality
     if pers is None or spec.process is None:
         return
-    if pers["domain"] not in PERSONALITY_DOMAINS:
-        raise InvalidSpec("$.linux.personality.domain", f"unknown domain {pers['domain']!r}")
-    if pers.get("flags"):
+    if pers.domain not in PERSONALITY_DOMAINS:
+        raise InvalidSpec("$.linux.personality.domain", f"unknown domain {pers.domain!r}")
+    if pers.flags:
         raise InvalidSpec("$.linux.personality.flags", "no personality flags are supported")
 
 
 LINUX_CHECKS: tuple[Callable[[Spec], None], ...] = (_devices, _sysctl, _personality)
+
+
+# ---------------------------------------------------------------------------- seccomp
+# The profile's own rules; what the kernel and libseccomp take is learnt when it is compiled
+# (ocirun.seccomp.prepare, on the host).
+
+SECCOMP = "$.linux.seccomp"
+
+
+def _seccomp_action(name: str, errno_ret: int | None, where: str, what: str) -> None:
+    from ..seccomp import ACTIONS, WITH_DATA
+
+    if name not in ACTIONS:
+        raise InvalidSpec(where, f"unknown seccomp action {name!r}")
+    if name in WITH_DATA:
+        if errno_ret is not None and not 0 <= errno_ret <= 0xFFFF:
+            raise InvalidSpec(where, f"{what} {errno_ret} is out of range (0 to 65535)")
+    elif errno_ret is not None:
+        raise InvalidSpec(where, f"{what} is only allowed with SCMP_ACT_ERRNO and SCMP_ACT_TRACE, not {name}")
+
+
+def _seccomp_header(prof: Seccomp) -> None:
+    from ..seccomp import ARCHS, FLAGS
+
+    if prof.uses_notify() and not prof.listener_path:
+        raise InvalidSpec(SECCOMP, "SCMP_ACT_NOTIFY needs a listenerPath (the seccomp agent's unix socket)")
+    for i, name in enumerate(prof.flags or ()):
+        if name not in FLAGS:
+            raise InvalidSpec(f"{SECCOMP}.flags[{i}]", f"unknown seccomp flag {name!r}")
+    if prof.default_action == "SCMP_ACT_NOTIFY":
+        raise InvalidSpec(f"{SECCOMP}.defaultAction", "SCMP_ACT_NOTIFY cannot be the default action "
+                          "(the runtime's own calls would wait for the agent)")
+    _seccomp_action(prof.default_action, prof.default_errno_ret, f"{SECCOMP}.defaultAction", "defaultErrnoRet")
+    for i, arch in enumerate(prof.architectures):
+        if arch not in ARCHS:
+            raise InvalidSpec(f"{SECCOMP}.architectures[{i}]", f"unknown seccomp architecture {arch!r}")
+
+
+def _seccomp_syscalls(prof: Seccomp) -> None:
+    from ..seccomp import NOT_NOTIFIABLE, OPERATORS
+
+    for i, call in enumerate(prof.syscalls):
+        where = f"{SECCOMP}.syscalls[{i}]"
+        _seccomp_action(call.action, call.errno_ret, f"{where}.action", "errnoRet")
+        for k, arg in enumerate(call.args):
+            if not 0 <= arg.index < 6:
+                raise InvalidSpec(f"{where}.args[{k}].index", f"{arg.index} is not an argument index (0 to 5)")
+            if arg.op not in OPERATORS:
+                raise InvalidSpec(f"{where}.args[{k}].op", f"unknown seccomp operator {arg.op!r}")
+            for field, v in (("value", arg.value), ("valueTwo", arg.value_two)):
+                if not 0 <= v < 1 << 64:
+                    raise InvalidSpec(f"{where}.args[{k}].{field}", f"{v} is not a 64-bit unsigned value")
+        if call.action == "SCMP_ACT_NOTIFY":
+            for j, name in enumerate(call.names):
+                if name in NOT_NOTIFIABLE:
+                    raise InvalidSpec(f"{where}.names[{j}]", f"SCMP_ACT_NOTIFY cannot be used for {name!r} "
+                                      "(ocirun's init reports the listener with it)")
+
+
+#: linux.seccomp, checked whether or not its filter is in the cache.
+SECCOMP_CHECKS: tuple[Callable[[Seccomp], None], ...] = (_seccomp_header, _seccomp_syscalls)
+
+
+def check_seccomp(prof: Seccomp) -> None:
+    for check in SECCOMP_CHECKS:
+        check(prof)
+
+
+def _seccomp(spec: Spec) -> None:
+    if spec.linux.seccomp is not None and spec.process is not None:
+        check_seccomp(spec.linux.seccomp)
 
 #: Every check of a config.json that needs nothing but the config, area by area.
 CREATE_CHECKS: tuple[Callable[[Spec], None], ...] = (
@@ -264,6 +335,7 @@ CREATE_CHECKS: tuple[Callable[[Spec], None], ...] = (
     *NAMESPACE_CHECKS,
     *MOUNT_CHECKS,
     *LINUX_CHECKS,
+    _seccomp,
 )
 
 

@@ -23,7 +23,7 @@ from ocirun.hostfacts import HostFacts
 from ocirun.plandecode import DecodedOp
 from ocirun.spec import mountopts as mo
 from ocirun.spec import validate
-from ocirun.spec.model import Process, Spec
+from ocirun.spec.model import Process, Seccomp, Spec
 
 PASSWD = "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:A User:/home/user:/bin/sh\nbroken line\n"
 
@@ -49,7 +49,7 @@ def host(rootfs: str, cfg: dict[str, Any], **facts: Any) -> HostFacts:
 
     profile = (cfg.get("linux") or {}).get("seccomp")
     if profile is not None and "seccomp" not in facts:
-        facts["seccomp"] = seccomp.prepare(profile)
+        facts["seccomp"] = seccomp.prepare(Seccomp.from_json(profile))
     return HostFacts(cap_last_cap=40, home=home, **facts)
 
 
