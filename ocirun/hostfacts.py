@@ -36,24 +36,15 @@ class HostFacts:
 
     __slots__ = ("apparmor", "cap_last_cap", "home", "notes", "own_permitted", "seccomp", "selinux")
 
-    def __init__(
-        self,
-        *,
-        cap_last_cap: int = len(_caps.NAMES) - 1,
-        own_permitted: int = ALL_CAPS,
-        selinux: bool = False,
-        apparmor: bool = False,
-        home: Callable[[int], str] = _no_home,
-        seccomp: Filter | None = None,
-        notes: list[str] | None = None,
-    ) -> None:
+    def __init__(self, *, cap_last_cap: int = len(_caps.NAMES) - 1, own_permitted: int = ALL_CAPS,
+                 home: Callable[[int], str] = _no_home, seccomp: Filter | None = None) -> None:
         self.cap_last_cap = cap_last_cap
         self.own_permitted = own_permitted
-        self.selinux = selinux
-        self.apparmor = apparmor
         self.home = home
         self.seccomp = seccomp
-        self.notes = notes or []
+        self.selinux = False  # enabled (gathered only for a config with an SELinux label)
+        self.apparmor = False  # enabled (gathered only for a config with an AppArmor profile)
+        self.notes: list[str] = []
 
 
 def gather(

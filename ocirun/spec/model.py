@@ -328,17 +328,15 @@ class Device:
 
 
 class SeccompArg:
+    """One condition of a seccomp rule (linux.seccomp.syscalls[].args[])."""
+
     __slots__ = ("index", "op", "value", "value_two")
 
-    def __init__(self, index: int, op: str, value: int = 0, value_two: int = 0) -> None:
-        self.index = index
-        self.op = op
-        self.value = value
-        self.value_two = value_two
-
-    @classmethod
-    def from_json(cls, obj: JSON) -> SeccompArg:
-        return cls(obj.get("index", 0), obj.get("op", ""), obj.get("value", 0), obj.get("valueTwo", 0))
+    def __init__(self, obj: JSON) -> None:
+        self.index: int = obj.get("index", 0)
+        self.op: str = obj.get("op", "")
+        self.value: int = obj.get("value", 0)
+        self.value_two: int = obj.get("valueTwo", 0)
 
 
 class SeccompSyscall:
@@ -346,58 +344,33 @@ class SeccompSyscall:
 
     __slots__ = ("action", "args", "errno_ret", "names")
 
-    def __init__(self, names: list[str], action: str, errno_ret: int | None = None,
-                 args: list[SeccompArg] | None = None) -> None:
-        self.names = names
-        self.action = action
-        self.errno_ret = errno_ret
-        self.args = args or []
-
-    @classmethod
-    def from_json(cls, obj: JSON) -> SeccompSyscall:
-        return cls(_list(obj, "names"), obj.get("action", ""), obj.get("errnoRet"),
-                   [SeccompArg.from_json(a) for a in _list(obj, "args")])
+    def __init__(self, obj: JSON) -> None:
+        self.names: list[str] = _list(obj, "names")
+        self.action: str = obj.get("action", "")
+        self.errno_ret: int | None = obj.get("errnoRet")
+        self.args = [SeccompArg(a) for a in _list(obj, "args")]
 
 
 class Seccomp:
-    """linux.seccomp.  ``raw``: the JSON object itself (the compiled filter's cache key, and what
-    state.json keeps for exec)."""
+    """linux.seccomp, read from its JSON object, which ``raw`` keeps (the compiled filter's cache
+    key, and what state.json keeps for exec)."""
 
     __slots__ = ("architectures", "default_action", "default_errno_ret", "flags", "listener_metadata",
                  "listener_path", "raw", "syscalls")
 
-    def __init__(
-        self,
-        default_action: str,
-        default_errno_ret: int | None = None,
-        architectures: list[str] | None = None,
-        flags: list[str] | None = None,
-        listener_path: str | None = None,
-        listener_metadata: str | None = None,
-        syscalls: list[SeccompSyscall] | None = None,
-        raw: JSON | None = None,
-    ) -> None:
-        self.default_action = default_action
-        self.default_errno_ret = default_errno_ret
-        self.architectures = architectures or []
-        self.flags = flags  # None: not given (the runtime picks), [] given empty
-        self.listener_path = listener_path
-        self.listener_metadata = listener_metadata
-        self.syscalls = syscalls or []
-        self.raw = raw if raw is not None else {}
+    def __init__(self, obj: JSON) -> None:
+        self.default_action: str = obj.get("defaultAction", "")
+        self.default_errno_ret: int | None = obj.get("defaultErrnoRet")
+        self.architectures: list[str] = _list(obj, "architectures")
+        self.flags: list[str] | None = obj.get("flags")  # None: not given (the runtime picks)
+        self.listener_path: str | None = obj.get("listenerPath") or None
+        self.listener_metadata: str | None = obj.get("listenerMetadata") or None
+        self.syscalls = [SeccompSyscall(c) for c in _list(obj, "syscalls")]
+        self.raw = obj
 
     @classmethod
     def from_json(cls, obj: JSON) -> Seccomp:
-        return cls(
-            obj.get("defaultAction", ""),
-            obj.get("defaultErrnoRet"),
-            _list(obj, "architectures"),
-            obj.get("flags"),
-            obj.get("listenerPath") or None,
-            obj.get("listenerMetadata") or None,
-            [SeccompSyscall.from_json(c) for c in _list(obj, "syscalls")],
-            obj,
-        )
+        return cls(obj)
 
     def uses_notify(self) -> bool:
         return self.default_action == "SCMP_ACT_NOTIFY" or any(
