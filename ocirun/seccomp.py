@@ -2,7 +2,7 @@
 
 crun's way (STYLE.md 3): libseccomp runs here, in the runtime, never in the container.
 
-    linux.seccomp --(check, flatten)--> rules --(libseccomp, csrc/seccomp.c)--> BPF bytes
+    linux.seccomp --(spec.validate, flatten)--> rules --(libseccomp, csrc/seccomp.c)--> BPF bytes
                   \\--> blake2b(profile, libseccomp version, arch, kernel) = <root>/.cache/seccomp/<key>
 
 A profile compiled once is read back from the cache: the second create of the same profile does

@@ -1,7 +1,11 @@
-"""Checks of a Spec that the schema cannot express, as a flat list of functions (runc's validator).
+"""Checks of a Spec that the schema cannot express, as lists of functions (runc's validator).
 
-Each check raises InvalidSpec with the JSON path of the offending field.  ``check_for_create``
-runs the ones that matter when a container is created from the config.
+Every check that needs only the config is here, one list per area (PROCESS_CHECKS, EXEC_CHECKS,
+NAMESPACE_CHECKS, MOUNT_CHECKS, LINUX_CHECKS, SECCOMP_CHECKS), each raising InvalidSpec with the
+JSON path of the offending field; ``check_for_create`` runs them all before create plans, so the
+planner plans and never validates.  What needs the host is checked where its facts are known:
+the rootfs and namespace files below (``rootfs_path``, ``namespace_paths``), the LSMs in the
+planner (hostfacts.HostFacts), what the kernel and libseccomp take in seccomp.prepare.
 """
 
 from __future__ import annotations
