@@ -38,16 +38,19 @@ def own_permitted() -> int:
     return 0
 
 
-def masks(caps: Capabilities | None, top: int, warn: list[str]) -> tuple[int, int, int, int, int]:
+def masks(
+    caps: Capabilities | None, top: int, warn: list[str], held: int | None = None
+) -> tuple[int, int, int, int, int]:
     """(bounding, effective, permitted, inheritable, ambient) bit masks.
 
     Unknown names, names above the kernel's last capability and ones missing from what ocirun itself
     holds are left out with a warning (config.md: a runtime SHOULD NOT fail for a capability it
-    does not know; runc warns too).
+    does not know; runc warns too).  ``held``: ocirun's own permitted set (read when not given).
     """
     if caps is None:
         return (0, 0, 0, 0, 0)
-    held = own_permitted()
+    if held is None:
+        held = own_permitted()
     out = []
     for set_name in SETS:
         names = getattr(caps, set_name) or []

@@ -16,6 +16,7 @@ import sys
 from . import __version__
 from . import _os as os
 from .errors import InvalidArgument, OciRunError
+from .spec import SPEC_VERSION
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -23,8 +24,6 @@ if TYPE_CHECKING:
 
     from .context import Context
     from .log import Logger
-
-SPEC_VERSION = "1.3.0"
 
 
 class Flag:

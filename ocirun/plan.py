@@ -1,8 +1,9 @@
 """Spec -> Launch: everything the container's first process must do, decided here, as data.
 
-Planning has no side effects (it reads the bundle, the image's /etc/passwd and the cgroup layout,
-nothing more), so tests check plans without root.  The C init stage then executes the ops in
-order (csrc/init.c); ``Plan.describe`` names each op in errors.
+Planning has no side effects and reads nothing: what it needs of the host (the kernel's last
+capability, the LSMs, the image's users, the compiled seccomp filter) comes in a HostFacts
+(ocirun.hostfacts) that the caller gathers, so tests check plans without root.  The C init
+stage then executes the ops in order (csrc/init.c); ``Plan.describe`` names each op in errors.
 
 The init stage gets its fds at fixed numbers above the preserved ones:
 
@@ -22,16 +23,17 @@ from . import caps as _caps
 from . import protocol as P
 from .errors import InvalidSpec
 from .spec import mountopts as mo
-from .users import exec_candidates, home_of
+from .spec.validate import IOPRIO_CLASSES, PERSONALITY_DOMAINS, RLIMITS, SCHED_FLAGS, SCHED_POLICIES, cpu_mask
+from .users import exec_candidates
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any
 
     from .cgroups import Hierarchy
+    from .hostfacts import HostFacts
     from .seccomp import Filter
-    from .spec.model import Mount, Process, Spec
+    from .spec.model import Mount, Personality, Process, Spec
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWCGROUP = 0x02000000
@@ -78,13 +80,6 @@ DEV_SYMLINKS = (
     ("/proc/self/fd/1", "/dev/stdout"),
     ("/proc/self/fd/2", "/dev/stderr"),
 )
-
-RLIMITS = {
-    "RLIMIT_CPU": 0, "RLIMIT_FSIZE": 1, "RLIMIT_DATA": 2, "RLIMIT_STACK": 3, "RLIMIT_CORE": 4,
-    "RLIMIT_RSS": 5, "RLIMIT_NPROC": 6, "RLIMIT_NOFILE": 7, "RLIMIT_MEMLOCK": 8, "RLIMIT_AS": 9,
-    "RLIMIT_LOCKS": 10, "RLIMIT_SIGPENDING": 11, "RLIMIT_MSGQUEUE": 12, "RLIMIT_NICE": 13,
-    "RLIMIT_RTPRIO": 14, "RLIMIT_RTTIME": 15,
-}
 
 DEFAULT_UMASK = 0o022
 
@@ -162,6 +157,7 @@ def _dest(m: Mount) -> str:
 def build(
     spec: Spec,
     *,
+    host: HostFacts,
     rootfs: str,
     bundle: str,
     fifo: bool,
@@ -171,13 +167,14 @@ def build(
     cgroup_paths: dict[str, str] | None = None,
     container_id: str = "",
     new_keyring: bool = True,
-    seccomp_cache: str | None = None,
     own_console: bool = False,
 ) -> Launch:
-    """The launch of ``spec``'s container process (create/run).  ``seccomp_cache``: the state
-    root, under which compiled seccomp profiles are kept; ``own_console``: ocirun relays the
-    terminal itself (no --console-socket)."""
+    """The launch of ``spec``'s container process (create/run), on the host ``host`` describes
+    (hostfacts.gather); ``own_console``: ocirun relays the terminal itself (no --console-socket)."""
+    if spec.linux.seccomp is not None and spec.process is not None and host.seccomp is None:
+        raise ValueError("plan.build: linux.seccomp needs its compiled filter in host.seccomp")
     launch = Launch(3 + preserve_fds)
+    launch.warnings.extend(host.notes)
     launch.container_id = container_id
     launch.bundle = bundle
     launch.fifo = fifo
@@ -202,10 +199,8 @@ def build(
     launch.new_timens = "time" in new_ns
 
     launch.cgroupns = "cgroup" in new_ns
-    for key in lx.sysctl:
-        _check_sysctl(key, new_ns, lx.namespace("network") is not None)
     plan.setsid("start a new session")
-    if lx.mount_label and not os.path.isdir("/sys/fs/selinux"):
+    if lx.mount_label and not host.selinux:
         raise InvalidSpec("$.linux.mountLabel", f"mount label {lx.mount_label!r} requested, but SELinux is not enabled")
     if new_keyring:
         plan.keyring("join a new session keyring", f"_ses.{container_id}"[:255])
@@ -222,38 +217,13 @@ def build(
         plan.setdomainname(f"setdomainname `{spec.domainname}`", spec.domainname)
     cgroups_ready(launch)
     if spec.process is not None:
-        _process(launch, spec, rootfs, seccomp_cache)
+        _process(launch, spec, host)
     else:  # nothing to run: ready, and at start the init just exits
         plan.close_from("mark the runtime's file descriptors close-on-exec", launch.base_fd)
         plan.ready("report ready", parent_exits=fifo)
         if fifo:
             plan.wait_fifo("wait for start", launch.fifo_fd)
     return launch
-
-
-IPC_SYSCTLS = frozenset((
-    "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall", "kernel.shmmax",
-    "kernel.shmmni", "kernel.shm_rmid_forced",
-))
-
-
-def _check_sysctl(key: str, new_ns: set[str], has_netns: bool) -> None:
-    """Only sysctls of a namespace the container has of its own (runc's rules): IPC ones with an ipc
-    namespace, net.* with a network namespace, the host and domain name with a uts one."""
-    where = f"$.linux.sysctl[{key!r}]"
-    if "/" in key or ".." in key:
-        raise InvalidSpec(where, "is not a sysctl name")
-    if key in IPC_SYSCTLS or key.startswith("fs.mqueue."):
-        if "ipc" not in new_ns:
-            raise InvalidSpec(where, "needs a new ipc namespace")
-    elif key.startswith("net."):
-        if not has_netns:
-            raise InvalidSpec(where, "is not allowed in the host's network namespace")
-    elif key in ("kernel.hostname", "kernel.domainname"):
-        if "uts" not in new_ns:
-            raise InvalidSpec(where, "needs a new uts namespace")
-    else:
-        raise InvalidSpec(where, "is not in a separate kernel namespace: it would change the host")
 
 
 def join_pidns(launch: Launch, path: str) -> None:
@@ -302,8 +272,6 @@ def _rootfs(
     prop = lx.rootfs_propagation
     readonly = spec.root is not None and spec.root.readonly
     if host_mounts:
-        if prop is not None:
-            raise InvalidSpec("$.linux.rootfsPropagation", "needs a mount namespace")
         if readonly:  # a mount of its own to make read-only, not the host's
             plan.mount(f"bind mount the rootfs `{rootfs}`", source=rootfs, target=rootfs, flags=mo.MS_BIND | mo.MS_REC)
     else:
@@ -401,9 +369,7 @@ def _mount(launch: Launch, m: Mount, dest: str, bundle: str) -> None:
         how = P.MNT_IN_ROOT | P.MNT_MKDIR
         if m.type == "tmpfs" and not any(o.startswith("mode=") for o in opts.data):
             how |= P.MNT_KEEP_MODE  # an image's 1777 /tmp stays 1777 (runc does the same)
-        if opts.copyup:
-            if m.type != "tmpfs":
-                raise InvalidSpec("$.mounts", f"tmpcopyup on `{dest}` needs a tmpfs, not {m.type!r}")
+        if opts.copyup:  # on a tmpfs (spec.validate)
             how |= P.MNT_COPYUP
         plan.mount(what, source=m.source or "", target=dest, fstype=m.type or "", data=data, flags=opts.flags,
                    propagation=opts.propagation, how=how)
@@ -496,19 +462,20 @@ def build_exec(
     pid: int,
     rootfs: str,
     namespaces: dict[str, str],
-    seccomp: dict[str, object] | None = None,
+    host: HostFacts,
     preserve_fds: int = 0,
-    seccomp_cache: str | None = None,
     new_keyring: bool = True,
     container_id: str = "",
     own_console: bool = False,
 ) -> Launch:
     """The launch of a process joining a running container (exec): every namespace of the
-    container's init (``/proc/<pid>/ns/*``), then the process ops as for create."""
-    from .spec.model import Linux
+    container's init (``/proc/<pid>/ns/*``), then the process ops as for create; ``host.seccomp``:
+    the container's linux.seccomp, compiled."""
+    from .spec import SPEC_VERSION
     from .spec.model import Spec as _Spec
 
     launch = Launch(3 + preserve_fds)
+    launch.warnings.extend(host.notes)
     launch.own_console = own_console
     for ns_type in namespaces:
         path = f"/proc/{pid}/ns/{PROC_NS_NAMES[ns_type]}"
@@ -534,90 +501,54 @@ def build_exec(
         plan.affinity(f"set the final CPU affinity {affinity['final']}", mask)
     if proc.terminal:
         _console(launch, proc, dev_console=False)
-    linux = Linux()
-    linux.seccomp = seccomp
-    _process(launch, _Spec("1.3.0", process=proc, linux=linux), rootfs, seccomp_cache)
+    _process(launch, _Spec(SPEC_VERSION, process=proc), host)
     return launch
 
 
-SCHED_POLICIES = {"SCHED_OTHER": 0, "SCHED_FIFO": 1, "SCHED_RR": 2, "SCHED_BATCH": 3, "SCHED_ISO": 4,
-                  "SCHED_IDLE": 5, "SCHED_DEADLINE": 6}
-SCHED_FLAGS = {"SCHED_FLAG_RESET_ON_FORK": 0x01, "SCHED_FLAG_RECLAIM": 0x02, "SCHED_FLAG_DL_OVERRUN": 0x04,
-               "SCHED_FLAG_KEEP_POLICY": 0x08, "SCHED_FLAG_KEEP_PARAMS": 0x10, "SCHED_FLAG_UTIL_CLAMP_MIN": 0x20,
-               "SCHED_FLAG_UTIL_CLAMP_MAX": 0x40}
-IOPRIO_CLASSES = {"IOPRIO_CLASS_RT": 1, "IOPRIO_CLASS_BE": 2, "IOPRIO_CLASS_IDLE": 3}
-PERSONALITY_DOMAINS = {"LINUX": 0x0000, "LINUX32": 0x0008}
-
-
-def _scheduling(launch: Launch, proc: Process, personality: dict[str, Any] | None) -> None:
+def _scheduling(launch: Launch, proc: Process, personality: Personality | None) -> None:
     """scheduler, ioPriority and personality: while the process still has its capabilities."""
     plan = launch.plan
     sched = proc.scheduler
     if sched is not None:
-        policy = SCHED_POLICIES.get(sched["policy"])
-        if policy is None:
-            raise InvalidSpec("$.process.scheduler.policy", f"unknown policy {sched['policy']!r}")
+        policy = SCHED_POLICIES[sched["policy"]]
         flags = 0
-        for i, name in enumerate(sched.get("flags") or ()):
-            if name not in SCHED_FLAGS:
-                raise InvalidSpec(f"$.process.scheduler.flags[{i}]", f"unknown flag {name!r}")
+        for name in sched.get("flags") or ():
             flags |= SCHED_FLAGS[name]
         plan.sched(f"set the scheduler to {sched['policy']}", policy=policy, nice=sched.get("nice", 0),
                    priority=sched.get("priority", 0), flags=flags, runtime=int(sched.get("runtime", 0)),
                    deadline=int(sched.get("deadline", 0)), period=int(sched.get("period", 0)))
     io = proc.io_priority
     if io is not None:
-        cls = IOPRIO_CLASSES.get(io["class"])
-        if cls is None:
-            raise InvalidSpec("$.process.ioPriority.class", f"unknown class {io['class']!r}")
+        cls = IOPRIO_CLASSES[io["class"]]
         plan.ioprio(f"set the I/O priority to {io['class']} {io['priority']}", ioclass=cls, level=io["priority"])
     if personality is not None:
-        domain = PERSONALITY_DOMAINS.get(personality["domain"])
-        if domain is None:
-            raise InvalidSpec("$.linux.personality.domain", f"unknown domain {personality['domain']!r}")
-        if personality.get("flags"):
-            raise InvalidSpec("$.linux.personality.flags", "no personality flags are supported")
-        plan.personality(f"set the personality to {personality['domain']}", domain)
+        plan.personality(f"set the personality to {personality.domain}", PERSONALITY_DOMAINS[personality.domain])
 
 
-def _lsm_labels(launch: Launch, proc: Process) -> None:
+def _lsm_labels(launch: Launch, proc: Process, host: HostFacts) -> None:
     """AppArmor profile and SELinux label of the process, for the exec: an error where the LSM is
     not enabled (asking for confinement that cannot be had must not run unconfined)."""
     if proc.apparmor_profile:
-        if not os.path.isdir("/sys/kernel/security/apparmor"):
+        if not host.apparmor:
             raise InvalidSpec("$.process.apparmorProfile",
                               f"AppArmor profile {proc.apparmor_profile!r} requested, but AppArmor is not enabled")
         launch.plan.write_file(f"set the AppArmor profile {proc.apparmor_profile!r}", "/proc/self/attr/apparmor/exec",
                                "exec " + proc.apparmor_profile, procfs_only=True)
     if proc.selinux_label:
-        if not os.path.isdir("/sys/fs/selinux"):
+        if not host.selinux:
             raise InvalidSpec("$.process.selinuxLabel",
                               f"SELinux label {proc.selinux_label!r} requested, but SELinux is not enabled")
         launch.plan.write_file(f"set the SELinux label {proc.selinux_label!r}", "/proc/self/attr/exec",
                                proc.selinux_label, procfs_only=True)
 
 
-def cpu_mask(cpus: str, path: str) -> bytes:
-    """"0-3,7" -> a little-endian bit mask for sched_setaffinity."""
-    mask = 0
-    try:
-        for part in filter(None, (p.strip() for p in cpus.split(","))):
-            low, _, high = part.partition("-")
-            for cpu in range(int(low), int(high or low) + 1):
-                mask |= 1 << cpu
-    except ValueError:
-        raise InvalidSpec(path, f"{cpus!r} is not a CPU list like 0-3,7") from None
-    if not mask:
-        raise InvalidSpec(path, "names no CPU")
-    return mask.to_bytes(max(8, (mask.bit_length() + 63) // 64 * 8), "little")
-
-
 def _hook_state_parts(launch: Launch, spec: Spec) -> tuple[str, str]:
     """The state JSON a startContainer hook reads, split where the pid goes (the init stage
     learns it from the parent's ACK at SYNC_CGROUPS)."""
     from ._json import dumps
+    from .spec import SPEC_VERSION
 
-    before = f'{{"ociVersion":"1.3.0","id":{dumps(launch.container_id)},"status":"created","pid":'
+    before = f'{{"ociVersion":"{SPEC_VERSION}","id":{dumps(launch.container_id)},"status":"created","pid":'
     after = f',"bundle":{dumps(launch.bundle)}'
     if spec.annotations:
         after += ',"annotations":' + dumps(spec.annotations)
@@ -630,10 +561,8 @@ def _environment(env: list[str], home: Callable[[], str]) -> list[str]:
     ``home()`` (the user's passwd entry)."""
     out: list[str] = []
     where: dict[str, int] = {}
-    for i, entry in enumerate(env):
+    for entry in env:
         name = entry.partition("=")[0]
-        if "\0" in entry:
-            raise InvalidSpec(f"$.process.env[{i}]", "contains a NUL byte")
         if name in where:
             out[where[name]] = entry
         else:
@@ -647,17 +576,12 @@ def _environment(env: list[str], home: Callable[[], str]) -> list[str]:
     return out
 
 
-def _process(launch: Launch, spec: Spec, rootfs: str, seccomp_cache: str | None = None) -> None:
+def _process(launch: Launch, spec: Spec, host: HostFacts) -> None:
     plan = launch.plan
     proc = spec.process
     assert proc is not None
     user = proc.user
-    filt = None
-    if spec.linux.seccomp is not None:
-        from .seccomp import prepare  # only for a config with linux.seccomp
-
-        filt = launch.seccomp = prepare(spec.linux.seccomp, cache_root=seccomp_cache,
-                                        debug=lambda msg: launch.warnings.append("debug: " + msg))
+    filt = launch.seccomp = host.seccomp
 
     def load_seccomp() -> None:
         assert filt is not None
@@ -667,21 +591,12 @@ def _process(launch: Launch, spec: Spec, rootfs: str, seccomp_cache: str | None 
     # seccomp filter loaded later need not allow close_range, and nothing leaks into the program.
     plan.close_from("mark the runtime's file descriptors close-on-exec", launch.base_fd)
 
-    seen_rlimits: set[str] = set()
-    for i, rl in enumerate(proc.rlimits):
-        res = RLIMITS.get(rl.type)
-        if res is None:
-            raise InvalidSpec(f"$.process.rlimits[{i}].type", f"unknown rlimit {rl.type!r}")
-        if rl.type in seen_rlimits:
-            raise InvalidSpec(f"$.process.rlimits[{i}].type", f"{rl.type} is given twice")
-        seen_rlimits.add(rl.type)
-        if rl.soft > rl.hard:
-            raise InvalidSpec(f"$.process.rlimits[{i}]", f"soft limit {rl.soft} is above the hard limit {rl.hard}")
-        plan.rlimit(f"setrlimit {rl.type} {rl.soft}:{rl.hard}", resource=res, soft=rl.soft, hard=rl.hard)
+    for rl in proc.rlimits:
+        plan.rlimit(f"setrlimit {rl.type} {rl.soft}:{rl.hard}", resource=RLIMITS[rl.type], soft=rl.soft, hard=rl.hard)
     if proc.oom_score_adj is not None:
         plan.oom_score_adj(f"set oom_score_adj to {proc.oom_score_adj}", proc.oom_score_adj)
     _scheduling(launch, proc, spec.linux.personality)
-    _lsm_labels(launch, proc)
+    _lsm_labels(launch, proc, host)
     if proc.no_new_privileges:
         plan.no_new_privs("set no_new_privs")
     elif filt is not None:
@@ -691,8 +606,8 @@ def _process(launch: Launch, spec: Spec, rootfs: str, seccomp_cache: str | None 
     # that a USER may start in a WORKDIR only root can enter (/root, 0700); only where root is
     # refused (EACCES, EPERM: a root-squashing NFS) is it tried again as the user (runc).
     plan.chdir(f"chdir to `{proc.cwd}`", proc.cwd, phase=P.CHDIR_FIRST)
-    top = _caps.last_cap()
-    bounding, eff, perm, inh, amb = _caps.masks(proc.capabilities, top, launch.warnings)
+    top = host.cap_last_cap
+    bounding, eff, perm, inh, amb = _caps.masks(proc.capabilities, top, launch.warnings, host.own_permitted)
     sets = {"last_cap": top, "bounding": bounding, "effective": eff, "permitted": perm, "inheritable": inh,
             "ambient": amb}
     plan.caps("drop capabilities from the bounding set", mode=P.CAPS_BOUNDING, **sets)
@@ -707,7 +622,7 @@ def _process(launch: Launch, spec: Spec, rootfs: str, seccomp_cache: str | None 
     plan.caps("set capabilities", mode=P.CAPS_SET, **sets)
     plan.umask("umask", user.umask if user.umask is not None else DEFAULT_UMASK)
 
-    env = _environment(proc.env, lambda: home_of(rootfs, user.uid))
+    env = _environment(proc.env, lambda: host.home(user.uid))
     arg0 = proc.args[0]
     candidates = exec_candidates(arg0, proc.env_value("PATH"))
     launch.arg0 = arg0

@@ -2,7 +2,7 @@
 
 crun's way (STYLE.md 3): libseccomp runs here, in the runtime, never in the container.
 
-    linux.seccomp --(check, flatten)--> rules --(libseccomp, csrc/seccomp.c)--> BPF bytes
+    linux.seccomp --(spec.validate, flatten)--> rules --(libseccomp, csrc/seccomp.c)--> BPF bytes
                   \\--> blake2b(profile, libseccomp version, arch, kernel) = <root>/.cache/seccomp/<key>
 
 A profile compiled once is read back from the cache: the second create of the same profile does
@@ -27,11 +27,14 @@ from __future__ import annotations
 
 from . import _os as os
 from .errors import InvalidSpec, OciRunError, SyscallError
+from .spec import SPEC_VERSION
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
+
+    from .spec.model import Seccomp
 
 EPERM = 1
 ENOENT = 2
@@ -91,7 +94,6 @@ ARCHS = (
 # The init stage talks to the parent with sendto(2) right after loading a filter with a listener:
 # if that call waited for the listener, nobody would ever answer it (runc refuses "write").
 NOT_NOTIFIABLE = ("sendto",)
-OCI_VERSION = "1.3.0"
 BASE = "$.linux.seccomp"
 
 
@@ -127,22 +129,19 @@ def _lib() -> tuple[Any, Any]:
 # ---------------------------------------------------------------------------- the profile
 
 
-def prepare(profile: dict[str, Any], *, cache_root: str | None = None,
+def prepare(profile: Seccomp, *, cache_root: str | None = None,
             debug: Callable[[str], None] | None = None) -> Filter:
-    """linux.seccomp -> Filter.  With ``cache_root`` (the state root) the BPF is read from, or
-    written to, ``<cache_root>/.cache/seccomp/``.  ``debug`` gets one line per skipped name."""
-    notify = uses_notify(profile)
-    listener_path = profile.get("listenerPath") or None
-    if notify and not listener_path:
-        raise InvalidSpec(BASE, "SCMP_ACT_NOTIFY needs a listenerPath (the seccomp agent's unix socket)")
-    flags = filter_flags(profile.get("flags"), notify)
+    """linux.seccomp, checked (spec.validate.check_seccomp) -> Filter.  With ``cache_root`` (the
+    state root) the BPF is read from, or written to, ``<cache_root>/.cache/seccomp/``.  ``debug``
+    gets one line per skipped name."""
+    flags = filter_flags(profile.flags, profile.uses_notify())
     bpf = None
     key = path = ""
     if cache_root is not None:
-        key = cache_key(profile)
+        key = cache_key(profile.raw)
         path = f"{cache_root}/{CACHE_DIR}/{key}"
         bpf = _cache_read(path)
-    filt = Filter(b"", flags, listener_path, profile.get("listenerMetadata") or None)
+    filt = Filter(b"", flags, profile.listener_path, profile.listener_metadata)
     if bpf is not None:
         filt.bpf = bpf
         filt.cached = True
@@ -156,14 +155,9 @@ def prepare(profile: dict[str, Any], *, cache_root: str | None = None,
     return filt
 
 
-def uses_notify(profile: dict[str, Any]) -> bool:
-    return profile.get("defaultAction") == "SCMP_ACT_NOTIFY" or any(
-        s.get("action") == "SCMP_ACT_NOTIFY" for s in profile.get("syscalls") or ()
-    )
-
-
 def filter_flags(names: list[str] | None, notify: bool) -> int:
-    """The SECCOMP_FILTER_FLAG_* bits for seccomp(2); a flag the kernel lacks is an error."""
+    """The SECCOMP_FILTER_FLAG_* bits (of known names) for seccomp(2); a flag the kernel lacks is an
+    error."""
     lib, _ = _lib()
     flags = 0
     if names is None:
@@ -172,9 +166,7 @@ def filter_flags(names: list[str] | None, notify: bool) -> int:
             flags = FLAG_SPEC_ALLOW
     else:
         for i, name in enumerate(names):
-            bit = FLAGS.get(name)
-            if bit is None:
-                raise InvalidSpec(f"{BASE}.flags[{i}]", f"unknown seccomp flag {name!r}")
+            bit = FLAGS[name]
             if lib.ocirun_seccomp_flags_known(bit | _PROBE_WITH.get(bit, 0)) != 1:
                 raise InvalidSpec(f"{BASE}.flags[{i}]", f"{name} is not supported by this kernel")
             flags |= bit
@@ -187,17 +179,10 @@ def filter_flags(names: list[str] | None, notify: bool) -> int:
     return flags
 
 
-def _action(name: str, errno_ret: int | None, where: str, what: str) -> int:
-    value = ACTIONS.get(name)
-    if value is None:
-        raise InvalidSpec(where, f"unknown seccomp action {name!r}")
+def _action(name: str, errno_ret: int | None) -> int:
+    value = ACTIONS[name]
     if name in WITH_DATA:
-        ret = EPERM if errno_ret is None else errno_ret
-        if not 0 <= ret <= 0xFFFF:
-            raise InvalidSpec(where, f"{what} {ret} is out of range (0 to 65535)")
-        return value | ret
-    if errno_ret is not None:
-        raise InvalidSpec(where, f"{what} is only allowed with SCMP_ACT_ERRNO and SCMP_ACT_TRACE, not {name}")
+        return value | (EPERM if errno_ret is None else errno_ret)
     return value
 
 
@@ -209,48 +194,25 @@ Cond = tuple[int, int, int, int]  # index, op, value, valueTwo
 Rule = tuple[str, int, list[Cond], str]  # syscall name, action, conditions, JSON path of its entry
 
 
-def flatten(profile: dict[str, Any]) -> tuple[int, list[tuple[str, str]], list[Rule]]:
-    """Checks the profile: (default action, [(arch, libseccomp's name)], rules), one rule per
+def flatten(profile: Seccomp) -> tuple[int, list[tuple[str, str]], list[Rule]]:
+    """The checked profile as (default action, [(arch, libseccomp's name)], rules), one rule per
     name and per repeated argument index."""
-    default_name = profile.get("defaultAction", "")
-    if default_name == "SCMP_ACT_NOTIFY":
-        raise InvalidSpec(f"{BASE}.defaultAction", "SCMP_ACT_NOTIFY cannot be the default action "
-                          "(the runtime's own calls would wait for the agent)")
-    default = _action(default_name, profile.get("defaultErrnoRet"), f"{BASE}.defaultAction",
-                      "defaultErrnoRet")
-    archs = []
-    for i, arch in enumerate(profile.get("architectures") or ()):
-        if arch not in ARCHS:
-            raise InvalidSpec(f"{BASE}.architectures[{i}]", f"unknown seccomp architecture {arch!r}")
-        archs.append((arch, _arch_name(arch)))
+    default = _action(profile.default_action, profile.default_errno_ret)
+    archs = [(arch, _arch_name(arch)) for arch in profile.architectures]
     rules = []
-    for i, call in enumerate(profile.get("syscalls") or ()):
+    for i, call in enumerate(profile.syscalls):
         where = f"{BASE}.syscalls[{i}]"
-        act_name = call.get("action", "")
-        action = _action(act_name, call.get("errnoRet"), f"{where}.action", "errnoRet")
+        action = _action(call.action, call.errno_ret)
         seen: set[int] = set()
         repeated = False
         conds: list[Cond] = []
-        for k, arg in enumerate(call.get("args") or ()):
-            index = arg.get("index", 0)
-            if not 0 <= index < 6:
-                raise InvalidSpec(f"{where}.args[{k}].index", f"{index} is not an argument index (0 to 5)")
-            op = OPERATORS.get(arg.get("op", ""))
-            if op is None:
-                raise InvalidSpec(f"{where}.args[{k}].op", f"unknown seccomp operator {arg.get('op')!r}")
-            for field in ("value", "valueTwo"):
-                v = arg.get(field, 0)
-                if not 0 <= v < 1 << 64:
-                    raise InvalidSpec(f"{where}.args[{k}].{field}", f"{v} is not a 64-bit unsigned value")
-            repeated = repeated or index in seen
-            seen.add(index)
-            conds.append((index, op, arg.get("value", 0), arg.get("valueTwo", 0)))
+        for arg in call.args:
+            repeated = repeated or arg.index in seen
+            seen.add(arg.index)
+            conds.append((arg.index, OPERATORS[arg.op], arg.value, arg.value_two))
         # The same argument twice: one rule per condition (an OR), as runc does.
         groups: list[list[Cond]] = [[c] for c in conds] if repeated else [conds]
-        for j, name in enumerate(call.get("names") or ()):
-            if act_name == "SCMP_ACT_NOTIFY" and name in NOT_NOTIFIABLE:
-                raise InvalidSpec(f"{where}.names[{j}]", f"SCMP_ACT_NOTIFY cannot be used for {name!r} "
-                                  "(ocirun's init reports the listener with it)")
+        for name in call.names:
             if action == default:
                 continue  # redundant: libseccomp would refuse it
             for group in groups:
@@ -258,7 +220,7 @@ def flatten(profile: dict[str, Any]) -> tuple[int, list[tuple[str, str]], list[R
     return default, archs, rules
 
 
-def compile_bpf(profile: dict[str, Any]) -> tuple[bytes, list[str]]:
+def compile_bpf(profile: Seccomp) -> tuple[bytes, list[str]]:
     """The BPF program of ``profile`` (libseccomp) and the syscall names it skipped."""
     default, archs, rules = flatten(profile)
     lib, ffi = _lib()
@@ -414,7 +376,7 @@ def send_listener(filt: Filter, pid: int, child_fd: int, state: dict[str, Any]) 
         raise SyscallError(f"get the seccomp listener fd {child_fd} of the container's init (pidfd_getfd)",
                            -fd)
     try:
-        msg: dict[str, Any] = {"ociVersion": OCI_VERSION, "fds": ["seccompFd"], "pid": pid}
+        msg: dict[str, Any] = {"ociVersion": SPEC_VERSION, "fds": ["seccompFd"], "pid": pid}
         if filt.listener_metadata:
             msg["metadata"] = filt.listener_metadata
         msg["state"] = state

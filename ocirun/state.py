@@ -24,12 +24,13 @@ from __future__ import annotations
 
 from . import _json
 from . import _os as os
+from .spec import SPEC_VERSION
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-OCI_VERSION = "1.3.0"
+OCI_VERSION = SPEC_VERSION  # what a state reports
 
 CREATING = "creating"
 CREATED = "created"

@@ -36,7 +36,12 @@ def parse_passwd(text: str) -> dict[int, tuple[str, str]]:
 
 def home_of(rootfs: str, uid: int) -> str:
     """HOME of ``uid`` in the image's /etc/passwd; "/" when it has no entry."""
-    entry = parse_passwd(_read_in_root(rootfs, "/etc/passwd")).get(uid)
+    return home_in(_read_in_root(rootfs, "/etc/passwd"), uid)
+
+
+def home_in(passwd: str, uid: int) -> str:
+    """HOME of ``uid`` in the text of a passwd file; "/" when it has no entry."""
+    entry = parse_passwd(passwd).get(uid)
     return (entry[1] if entry else "") or "/"
 
 

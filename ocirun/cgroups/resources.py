@@ -118,14 +118,14 @@ class _Apply:
         write_value(path, value, detail)
 
     def ignored(self, what: str, why: str) -> None:
-        self.warn(f"linux.resources.{what} ignored: {why}")
+        self.warn(f"$.linux.resources.{what} ignored: {why}")
 
     def section(self, key: str) -> dict[str, Any]:
         value = self.res.get(key)
         if value is None:
             return {}
         if not isinstance(value, dict):
-            raise InvalidArgument(f"linux.resources.{key}: must be an object")
+            raise InvalidArgument(f"$.linux.resources.{key}: must be an object")
         return value
 
     def list_(self, obj: dict[str, Any], key: str, where: str) -> list[Any]:
@@ -228,7 +228,7 @@ class _Apply:
                 self.write(path + "/cpuset.mems", mems)
 
     def v1_memory(self, mem: dict[str, Any]) -> None:
-        w = "linux.resources.memory"
+        w = "$.linux.resources.memory"
         limit = _num(mem, "limit", w)
         swap = _num(mem, "swap", w)
         reservation = _num(mem, "reservation", w)
@@ -291,7 +291,7 @@ class _Apply:
             self.write(memsw, str(swap))
 
     def v1_cpu(self, cpu: dict[str, Any]) -> None:
-        w = "linux.resources.cpu"
+        w = "$.linux.resources.cpu"
         shares = _num(cpu, "shares", w)
         quota = _num(cpu, "quota", w)
         period = _num(cpu, "period", w)
@@ -348,13 +348,13 @@ class _Apply:
         self.write(f"{path}/{name}", value)
 
     def pids(self, pids: dict[str, Any], where: Callable[[], str], v2: bool = False) -> None:
-        limit = _num(pids, "limit", "linux.resources.pids", zero_unset=self.update)
+        limit = _num(pids, "limit", "$.linux.resources.pids", zero_unset=self.update)
         if limit is None:
             return
         (self.v2_write if v2 else self.v1_write)(where(), "pids.max", "max" if limit < 0 else str(limit))
 
     def v1_blkio(self, blkio: dict[str, Any]) -> None:
-        w = "linux.resources.blockIO"
+        w = "$.linux.resources.blockIO"
         weight = _num(blkio, "weight", w)
         leaf = _num(blkio, "leafWeight", w)
         devices = self.list_(blkio, "weightDevice", w)
@@ -381,7 +381,7 @@ class _Apply:
                 self.write(f"{path}/{_THROTTLE_V1[key]}", f"{_dev(d, f'{w}.{key}[{i}]')} {d.get('rate', 0)}")
 
     def hugetlb_v1(self) -> None:
-        limits = self.list_(self.res, "hugepageLimits", "linux.resources")
+        limits = self.list_(self.res, "hugepageLimits", "$.linux.resources")
         if not limits:
             return
         path = self.mgr.path("hugetlb")
@@ -395,7 +395,7 @@ class _Apply:
         for i, entry in enumerate(limits):
             size, limit = entry.get("pageSize"), entry.get("limit")
             if not isinstance(size, str) or type(limit) is not int:
-                raise InvalidArgument(f"linux.resources.hugepageLimits[{i}]: needs pageSize and limit")
+                raise InvalidArgument(f"$.linux.resources.hugepageLimits[{i}]: needs pageSize and limit")
             name = f"{path}/hugetlb.{size}{suffix}"
             if not os.path.exists(name):
                 if suffix == ".max" and "hugetlb" not in _controllers(path):
@@ -425,8 +425,8 @@ class _Apply:
         apply(path)
 
     def v1_network(self, net: dict[str, Any]) -> None:
-        class_id = _num(net, "classID", "linux.resources.network")
-        priorities = self.list_(net, "priorities", "linux.resources.network")
+        class_id = _num(net, "classID", "$.linux.resources.network")
+        priorities = self.list_(net, "priorities", "$.linux.resources.network")
         if class_id is not None:
             path = self.v1_dir("net_cls", "the network class id")
             self.write(path + "/net_cls.classid", str(class_id))
@@ -434,7 +434,7 @@ class _Apply:
             path = self.v1_dir("net_prio", "network priorities")
             for i, p in enumerate(priorities):
                 if not isinstance(p, dict) or "name" not in p:
-                    raise InvalidArgument(f"linux.resources.network.priorities[{i}]: needs name and priority")
+                    raise InvalidArgument(f"$.linux.resources.network.priorities[{i}]: needs name and priority")
                 self.write(path + "/net_prio.ifpriomap", f"{p['name']} {p.get('priority', 0)}")
 
     def rdma_v1(self) -> None:
@@ -450,7 +450,7 @@ class _Apply:
     def rdma(self, path: str, rdma: dict[str, Any], v2: bool) -> None:
         for device, limits in rdma.items():
             if not isinstance(limits, dict):
-                raise InvalidArgument(f"linux.resources.rdma.{device}: must be an object")
+                raise InvalidArgument(f"$.linux.resources.rdma.{device}: must be an object")
             line = device
             if limits.get("hcaHandles") is not None:
                 line += f" hca_handle={limits['hcaHandles']}"
@@ -462,18 +462,18 @@ class _Apply:
         """linux.resources.unified: each key a file of the container's cgroup v2 directory."""
         for key, value in unified.items():
             if "/" in key or key in ("", ".", ".."):
-                raise CgroupError(f"linux.resources.unified: {key!r} must be a file name (no slashes)")
+                raise CgroupError(f"$.linux.resources.unified: {key!r} must be a file name (no slashes)")
             if not isinstance(value, str):
-                raise InvalidArgument(f"linux.resources.unified.{key}: must be a string")
+                raise InvalidArgument(f"$.linux.resources.unified.{key}: must be a string")
             controller = key.split(".", 1)[0]
             if "." not in key:
                 raise CgroupError(
-                    f"linux.resources.unified: {key!r} must be in the form CONTROLLER.PARAMETER"
+                    f"$.linux.resources.unified: {key!r} must be in the form CONTROLLER.PARAMETER"
                 )
             if hybrid and controller != "cgroup":
                 if not self.v2_available(controller):
                     raise CgroupError(
-                        f"linux.resources.unified: cannot set {key!r}: the {controller} controller is not "
+                        f"$.linux.resources.unified: cannot set {key!r}: the {controller} controller is not "
                         "available in the cgroup2 hierarchy"
                     )
                 self.v2_enable(path, controller)
@@ -492,7 +492,7 @@ class _Apply:
             self.v2_write(path, "cpuset.cpus", cpus)
         if mems:
             self.v2_write(path, "cpuset.mems", mems)
-        limits = self.list_(self.res, "hugepageLimits", "linux.resources")
+        limits = self.list_(self.res, "hugepageLimits", "$.linux.resources")
         if limits:
             self.hugetlb(path, limits, ".max")
         rdma = self.section("rdma")
@@ -506,7 +506,7 @@ class _Apply:
             self.unified(path, unified, hybrid=False)
 
     def v2_memory(self, path: str, mem: dict[str, Any]) -> None:
-        w = "linux.resources.memory"
+        w = "$.linux.resources.memory"
         limit = _num(mem, "limit", w)
         swap = _num(mem, "swap", w)
         reservation = _num(mem, "reservation", w)
@@ -547,7 +547,7 @@ class _Apply:
             self.v2_write(path, "memory.low", _limit_text(reservation))
 
     def v2_cpu(self, path: str, cpu: dict[str, Any]) -> None:
-        w = "linux.resources.cpu"
+        w = "$.linux.resources.cpu"
         shares = _num(cpu, "shares", w)
         quota = _num(cpu, "quota", w)
         period = _num(cpu, "period", w)
@@ -578,7 +578,7 @@ class _Apply:
         self.write_retrying(path, writes, v2=True)
 
     def v2_io(self, path: str, blkio: dict[str, Any]) -> None:
-        w = "linux.resources.blockIO"
+        w = "$.linux.resources.blockIO"
         weight = _num(blkio, "weight", w)
         devices = self.list_(blkio, "weightDevice", w)
         if _num(blkio, "leafWeight", w) is not None or any(d.get("leafWeight") for d in devices):
@@ -640,7 +640,7 @@ def _usage_detail(path: str) -> str:
 def apply(mgr: Manager, res: dict[str, Any], warn: Warn, update: bool) -> None:
     """Writes ``res`` (linux.resources, or an update of it) into the container's cgroups."""
     if not isinstance(res, dict):
-        raise InvalidArgument("linux.resources: must be an object")
+        raise InvalidArgument("$.linux.resources: must be an object")
     _Apply(mgr, res, warn, update).run()
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 from .. import _os as os
-from .. import cgroups, plan, spawn
+from .. import cgroups, hostfacts, plan, spawn
 from ..errors import ContainerInitError, CreateError, InvalidArgument, InvalidSpec, OciRunError, SyscallError
 from ..protocol import SYNC_CGROUPS, SYNC_HOOKS, SYNC_UNSHARED
 from ..spec import bundle as _bundle
@@ -286,8 +286,11 @@ def _create_locked(req: _Request) -> Created:
         raise OciRunError("--systemd-cgroup: systemd is not running here; use the cgroupfs driver")
     cg = cgroups.Manager.for_container(spec.linux.cgroups_path, container_id)
     cg.check_unused()  # an existing cgroup: not frozen, nobody in it (runc); it stays as it is
+    host = hostfacts.gather(spec.process, rootfs=rootfs, seccomp=spec.linux.seccomp,
+                            mount_label=spec.linux.mount_label, cache_root=ctx.root)
     launch = plan.build(
         spec,
+        host=host,
         rootfs=rootfs,
         bundle=bundle,
         fifo=not foreground,
@@ -297,7 +300,6 @@ def _create_locked(req: _Request) -> Created:
         cgroup_paths=cg.paths,
         container_id=container_id,
         new_keyring=not opts.no_new_keyring,
-        seccomp_cache=ctx.root,
         own_console=console is not None and console.parent_fd >= 0,
     )
     for warning in launch.warnings:

@@ -11,7 +11,7 @@ does, or the whole ``--process`` file.
 from __future__ import annotations
 
 from .. import _os as os
-from .. import plan, spawn
+from .. import hostfacts, plan, spawn
 from ..errors import InvalidArgument, InvalidSpec, InvalidState, OciRunError, SyscallError
 from ..state import PAUSED, STOPPED
 from ..store import Store
@@ -130,13 +130,14 @@ def load_process_file(path: str) -> dict[str, Any]:
 
 def _check_process(raw: dict[str, Any]) -> Process:
     """Schema and model of a process description (errors name $.process...)."""
-    from ..spec import schema
+    from ..spec import SPEC_VERSION, schema, validate
     from ..spec.model import Process
 
-    schema.check({"ociVersion": "1.3.0", "root": {"path": "/"}, "process": raw})
+    schema.check({"ociVersion": SPEC_VERSION, "root": {"path": "/"}, "process": raw})
     proc = Process.from_json(raw)
     if not proc.cwd.startswith("/"):
         raise InvalidSpec("$.process.cwd", f"{proc.cwd!r} is not an absolute path")
+    validate.check_exec_process(proc)
     return proc
 
 
@@ -175,14 +176,17 @@ def exec_process(
             stdio = StdioPipes()
     try:
         linux = st.config.get("linux") or {}
+        from ..spec.model import Seccomp  # the container's linux.seccomp, as create checked it
+
+        profile = Seccomp.from_json(linux["seccomp"]) if linux.get("seccomp") else None
+        host = hostfacts.gather(proc, rootfs=st.rootfs, seccomp=profile, cache_root=ctx.root)
         launch = plan.build_exec(
             proc,
             pid=st.pid,
             rootfs=st.rootfs,
             namespaces=st.namespaces,
-            seccomp=linux.get("seccomp"),
+            host=host,
             preserve_fds=preserve_fds,
-            seccomp_cache=ctx.root,
             new_keyring=not st.config.get("noNewKeyring"),
             container_id=container_id,
             own_console=console is not None and console.parent_fd >= 0,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import _os as os
 from .. import caps
 from .._json import dumps_pretty
-from ..spec import mountopts
+from ..spec import SPEC_VERSION, mountopts
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ def features() -> dict[str, Any]:
 
     return {
         "ociVersionMin": "1.0.0",
-        "ociVersionMax": "1.3.0",
+        "ociVersionMax": SPEC_VERSION,
         "hooks": ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
         "mountOptions": sorted(mountopts.SUPPORTED),
         "linux": {

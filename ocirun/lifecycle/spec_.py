@@ -12,6 +12,7 @@ from __future__ import annotations
 from .. import _os as os
 from .._json import dumps_pretty
 from ..errors import OciRunError, SyscallError
+from ..spec import SPEC_VERSION
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ def default_spec(rootless: bool = False, cgroup_ns: bool = False, seccomp: bool 
             "namespaces": [{"type": t} for t in names if t != "network"] + [{"type": "user"}],
         }
     return {
-        "ociVersion": "1.3.0",
+        "ociVersion": SPEC_VERSION,
         "process": {
             "terminal": True,
             "user": {"uid": 0, "gid": 0},

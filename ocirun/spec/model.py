@@ -327,6 +327,69 @@ class Device:
         )
 
 
+class SeccompArg:
+    """One condition of a seccomp rule (linux.seccomp.syscalls[].args[])."""
+
+    __slots__ = ("index", "op", "value", "value_two")
+
+    def __init__(self, obj: JSON) -> None:
+        self.index: int = obj.get("index", 0)
+        self.op: str = obj.get("op", "")
+        self.value: int = obj.get("value", 0)
+        self.value_two: int = obj.get("valueTwo", 0)
+
+
+class SeccompSyscall:
+    """One entry of linux.seccomp.syscalls: its names, action and argument conditions."""
+
+    __slots__ = ("action", "args", "errno_ret", "names")
+
+    def __init__(self, obj: JSON) -> None:
+        self.names: list[str] = _list(obj, "names")
+        self.action: str = obj.get("action", "")
+        self.errno_ret: int | None = obj.get("errnoRet")
+        self.args = [SeccompArg(a) for a in _list(obj, "args")]
+
+
+class Seccomp:
+    """linux.seccomp, read from its JSON object, which ``raw`` keeps (the compiled filter's cache
+    key, and what state.json keeps for exec)."""
+
+    __slots__ = ("architectures", "default_action", "default_errno_ret", "flags", "listener_metadata",
+                 "listener_path", "raw", "syscalls")
+
+    def __init__(self, obj: JSON) -> None:
+        self.default_action: str = obj.get("defaultAction", "")
+        self.default_errno_ret: int | None = obj.get("defaultErrnoRet")
+        self.architectures: list[str] = _list(obj, "architectures")
+        self.flags: list[str] | None = obj.get("flags")  # None: not given (the runtime picks)
+        self.listener_path: str | None = obj.get("listenerPath") or None
+        self.listener_metadata: str | None = obj.get("listenerMetadata") or None
+        self.syscalls = [SeccompSyscall(c) for c in _list(obj, "syscalls")]
+        self.raw = obj
+
+    @classmethod
+    def from_json(cls, obj: JSON) -> Seccomp:
+        return cls(obj)
+
+    def uses_notify(self) -> bool:
+        return self.default_action == "SCMP_ACT_NOTIFY" or any(
+            c.action == "SCMP_ACT_NOTIFY" for c in self.syscalls
+        )
+
+
+class Personality:
+    __slots__ = ("domain", "flags")
+
+    def __init__(self, domain: str, flags: list[str] | None = None) -> None:
+        self.domain = domain
+        self.flags = flags or []
+
+    @classmethod
+    def from_json(cls, obj: JSON) -> Personality:
+        return cls(obj["domain"], _list(obj, "flags"))
+
+
 class Linux:
     __slots__ = (
         "cgroups_path",
@@ -360,12 +423,12 @@ class Linux:
         self.intel_rdt: JSON | None = None
         self.memory_policy: JSON | None = None
         self.sysctl: dict[str, str] = {}
-        self.seccomp: JSON | None = None
+        self.seccomp: Seccomp | None = None
         self.rootfs_propagation: str | None = None
         self.masked_paths: list[str] = []
         self.readonly_paths: list[str] = []
         self.mount_label: str | None = None
-        self.personality: JSON | None = None
+        self.personality: Personality | None = None
 
     @classmethod
     def from_json(cls, obj: JSON) -> Linux:
@@ -381,12 +444,14 @@ class Linux:
         lx.intel_rdt = obj.get("intelRdt")
         lx.memory_policy = obj.get("memoryPolicy")
         lx.sysctl = dict(obj.get("sysctl") or {})
-        lx.seccomp = obj.get("seccomp")
+        seccomp = obj.get("seccomp")
+        lx.seccomp = Seccomp.from_json(seccomp) if seccomp is not None else None
         lx.rootfs_propagation = obj.get("rootfsPropagation") or None
         lx.masked_paths = _list(obj, "maskedPaths")
         lx.readonly_paths = _list(obj, "readonlyPaths")
         lx.mount_label = obj.get("mountLabel") or None
-        lx.personality = obj.get("personality")
+        personality = obj.get("personality")
+        lx.personality = Personality.from_json(personality) if personality is not None else None
         return lx
 
     def namespace(self, ns_type: str) -> Namespace | None:

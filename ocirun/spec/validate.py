@@ -1,27 +1,107 @@
-"""Checks of a Spec that the schema cannot express, as a flat list of functions (runc's validator).
+"""Checks of a Spec that the schema cannot express, as lists of functions (runc's validator).
 
-Each check raises InvalidSpec with the JSON path of the offending field.  ``check_for_create``
-runs the ones that matter when a container is created from the config.
+Every check that needs only the config is here, one list per area (PROCESS_CHECKS, EXEC_CHECKS,
+NAMESPACE_CHECKS, MOUNT_CHECKS, LINUX_CHECKS, SECCOMP_CHECKS), each raising InvalidSpec with the
+JSON path of the offending field; ``check_for_create`` runs them all before create plans, so the
+planner plans and never validates.  What needs the host is checked where its facts are known:
+the rootfs and namespace files below (``rootfs_path``, ``namespace_paths``), the LSMs in the
+planner (hostfacts.HostFacts), what the kernel and libseccomp take in seccomp.prepare.
 """
 
 from __future__ import annotations
 
 from .. import _os as os
 from ..errors import InvalidSpec
+from . import mountopts as mo
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from .model import Spec
+    from .model import Process, Seccomp, Spec
 
 NAMESPACE_TYPES = ("pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time")
+RLIMITS = {
+    "RLIMIT_CPU": 0, "RLIMIT_FSIZE": 1, "RLIMIT_DATA": 2, "RLIMIT_STACK": 3, "RLIMIT_CORE": 4,
+    "RLIMIT_RSS": 5, "RLIMIT_NPROC": 6, "RLIMIT_NOFILE": 7, "RLIMIT_MEMLOCK": 8, "RLIMIT_AS": 9,
+    "RLIMIT_LOCKS": 10, "RLIMIT_SIGPENDING": 11, "RLIMIT_MSGQUEUE": 12, "RLIMIT_NICE": 13,
+    "RLIMIT_RTPRIO": 14, "RLIMIT_RTTIME": 15,
+}
+SCHED_POLICIES = {"SCHED_OTHER": 0, "SCHED_FIFO": 1, "SCHED_RR": 2, "SCHED_BATCH": 3, "SCHED_ISO": 4,
+                  "SCHED_IDLE": 5, "SCHED_DEADLINE": 6}
+SCHED_FLAGS = {"SCHED_FLAG_RESET_ON_FORK": 0x01, "SCHED_FLAG_RECLAIM": 0x02, "SCHED_FLAG_DL_OVERRUN": 0x04,
+               "SCHED_FLAG_KEEP_POLICY": 0x08, "SCHED_FLAG_KEEP_PARAMS": 0x10, "SCHED_FLAG_UTIL_CLAMP_MIN": 0x20,
+               "SCHED_FLAG_UTIL_CLAMP_MAX": 0x40}
+IOPRIO_CLASSES = {"IOPRIO_CLASS_RT": 1, "IOPRIO_CLASS_BE": 2, "IOPRIO_CLASS_IDLE": 3}
+PERSONALITY_DOMAINS = {"LINUX": 0x0000, "LINUX32": 0x0008}
+PROPAGATIONS = ("private", "rprivate", "slave", "rslave", "shared", "rshared", "unbindable", "runbindable")
+IPC_SYSCTLS = frozenset((
+    "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall", "kernel.shmmax",
+    "kernel.shmmni", "kernel.shm_rmid_forced",
+))
 
 
 def _version(spec: Spec) -> None:
     parts = spec.oci_version.split(".")
     if len(parts) < 3 or parts[0] != "1":
         raise InvalidSpec("$.ociVersion", f"unsupported version {spec.oci_version!r}: ocirun implements 1.x")
+
+
+def _root(spec: Spec) -> None:
+    if spec.root is None:
+        raise InvalidSpec("$.root", "is required on Linux")
+    if not spec.root.path:
+        raise InvalidSpec("$.root.path", "must not be empty")
+
+
+# ---------------------------------------------------------------------------- process (create and exec)
+
+
+def _rlimits(p: Process) -> None:
+    seen: set[str] = set()
+    for i, rl in enumerate(p.rlimits):
+        if rl.type not in RLIMITS:
+            raise InvalidSpec(f"$.process.rlimits[{i}].type", f"unknown rlimit {rl.type!r}")
+        if rl.type in seen:
+            raise InvalidSpec(f"$.process.rlimits[{i}].type", f"{rl.type} is given twice")
+        seen.add(rl.type)
+        if rl.soft > rl.hard:
+            raise InvalidSpec(f"$.process.rlimits[{i}]", f"soft limit {rl.soft} is above the hard limit {rl.hard}")
+
+
+def _scheduler(p: Process) -> None:
+    sched = p.scheduler
+    if sched is None:
+        return
+    if sched["policy"] not in SCHED_POLICIES:
+        raise InvalidSpec("$.process.scheduler.policy", f"unknown policy {sched['policy']!r}")
+    for i, name in enumerate(sched.get("flags") or ()):
+        if name not in SCHED_FLAGS:
+            raise InvalidSpec(f"$.process.scheduler.flags[{i}]", f"unknown flag {name!r}")
+
+
+def _io_priority(p: Process) -> None:
+    if p.io_priority is not None and p.io_priority["class"] not in IOPRIO_CLASSES:
+        raise InvalidSpec("$.process.ioPriority.class", f"unknown class {p.io_priority['class']!r}")
+
+
+def _env_bytes(p: Process) -> None:
+    for i, entry in enumerate(p.env):
+        if "\0" in entry:
+            raise InvalidSpec(f"$.process.env[{i}]", "contains a NUL byte")
+
+
+def _exec_cpu_affinity(p: Process) -> None:
+    for key in ("initial", "final"):
+        cpus = (p.exec_cpu_affinity or {}).get(key)
+        if cpus:
+            cpu_mask(cpus, f"$.process.execCPUAffinity.{key}")
+
+
+#: What a process must be, in a config.json and in exec's process description alike.
+PROCESS_CHECKS: tuple[Callable[[Process], None], ...] = (_env_bytes, _rlimits, _scheduler, _io_priority)
+#: exec's process description (exec alone reads execCPUAffinity).
+EXEC_CHECKS: tuple[Callable[[Process], None], ...] = (*PROCESS_CHECKS, _exec_cpu_affinity)
 
 
 def _process(spec: Spec) -> None:
@@ -35,16 +115,35 @@ def _process(spec: Spec) -> None:
     for i, entry in enumerate(p.env):
         if "=" not in entry or entry.startswith("="):
             raise InvalidSpec(f"$.process.env[{i}]", f"{entry!r} is not of the form NAME=VALUE")
+    for check in PROCESS_CHECKS:
+        check(p)
 
 
-def _root(spec: Spec) -> None:
-    if spec.root is None:
-        raise InvalidSpec("$.root", "is required on Linux")
-    if not spec.root.path:
-        raise InvalidSpec("$.root.path", "must not be empty")
+def check_exec_process(p: Process) -> None:
+    """exec's process description (its cwd is checked by exec itself)."""
+    for check in EXEC_CHECKS:
+        check(p)
 
 
-def _namespaces(spec: Spec) -> None:
+def cpu_mask(cpus: str, path: str) -> bytes:
+    """"0-3,7" -> a little-endian bit mask for sched_setaffinity."""
+    mask = 0
+    try:
+        for part in filter(None, (p.strip() for p in cpus.split(","))):
+            low, _, high = part.partition("-")
+            for cpu in range(int(low), int(high or low) + 1):
+                mask |= 1 << cpu
+    except ValueError:
+        raise InvalidSpec(path, f"{cpus!r} is not a CPU list like 0-3,7") from None
+    if not mask:
+        raise InvalidSpec(path, "names no CPU")
+    return mask.to_bytes(max(8, (mask.bit_length() + 63) // 64 * 8), "little")
+
+
+# ---------------------------------------------------------------------------- namespaces
+
+
+def _namespace_entries(spec: Spec) -> None:
     seen: set[str] = set()
     for i, ns in enumerate(spec.linux.namespaces):
         if ns.type not in NAMESPACE_TYPES:
@@ -54,21 +153,37 @@ def _namespaces(spec: Spec) -> None:
         seen.add(ns.type)
         if ns.path is not None and not ns.path.startswith("/"):
             raise InvalidSpec(f"$.linux.namespaces[{i}].path", f"{ns.path!r} is not an absolute path")
-    if spec.hostname and "uts" not in seen:
+
+
+def _uts(spec: Spec) -> None:
+    has_uts = spec.linux.namespace("uts") is not None
+    if spec.hostname and not has_uts:
         raise InvalidSpec("$.hostname", "setting the hostname needs a new uts namespace")
-    if spec.domainname and "uts" not in seen:
+    if spec.domainname and not has_uts:
         raise InvalidSpec("$.domainname", "setting the domainname needs a new uts namespace")
+
+
+def _user(spec: Spec) -> None:
     user = spec.linux.namespace("user")
     maps = spec.linux.uid_mappings or spec.linux.gid_mappings
     if maps and user is None:
         raise InvalidSpec("$.linux.uidMappings", "id mappings need a user namespace")
     if user is not None and user.path is None and not (spec.linux.uid_mappings and spec.linux.gid_mappings):
         raise InvalidSpec("$.linux.uidMappings", "a new user namespace needs uidMappings and gidMappings")
+
+
+def _time(spec: Spec) -> None:
     if spec.linux.time_offsets and spec.linux.namespace("time") is None:
         raise InvalidSpec("$.linux.timeOffsets", "time offsets need a time namespace")
 
 
-def _mounts(spec: Spec) -> None:
+NAMESPACE_CHECKS: tuple[Callable[[Spec], None], ...] = (_namespace_entries, _uts, _user, _time)
+
+
+# ---------------------------------------------------------------------------- mounts and the rootfs
+
+
+def _mount_entries(spec: Spec) -> None:
     for i, m in enumerate(spec.mounts):
         if not m.destination:
             raise InvalidSpec(f"$.mounts[{i}].destination", "must not be empty")
@@ -76,6 +191,31 @@ def _mounts(spec: Spec) -> None:
             raise InvalidSpec(f"$.mounts[{i}].source", "a bind mount needs a source")
         if bool(m.uid_mappings) != bool(m.gid_mappings):
             raise InvalidSpec(f"$.mounts[{i}]", "uidMappings and gidMappings go together")
+
+
+def _tmpcopyup(spec: Spec) -> None:
+    for m in spec.mounts:
+        if "tmpcopyup" not in m.options or m.type in ("tmpfs", "cgroup") or mo.parse(m.options).is_bind:
+            continue
+        d = m.destination
+        dest = os.path.normpath(d if d.startswith("/") else "/" + d)
+        raise InvalidSpec("$.mounts", f"tmpcopyup on `{dest}` needs a tmpfs, not {m.type!r}")
+
+
+def _propagation(spec: Spec) -> None:
+    value = spec.linux.rootfs_propagation
+    if value is None:
+        return
+    if value not in PROPAGATIONS:
+        raise InvalidSpec("$.linux.rootfsPropagation", f"unknown propagation {value!r}")
+    if spec.linux.namespace("mount") is None:
+        raise InvalidSpec("$.linux.rootfsPropagation", "needs a mount namespace")
+
+
+MOUNT_CHECKS: tuple[Callable[[Spec], None], ...] = (_mount_entries, _tmpcopyup, _propagation)
+
+
+# ---------------------------------------------------------------------------- devices, sysctl, personality
 
 
 def _devices(spec: Spec) -> None:
@@ -86,22 +226,120 @@ def _devices(spec: Spec) -> None:
             raise InvalidSpec(f"$.linux.devices[{i}].type", f"unknown device type {d.type!r}")
 
 
-def _propagation(spec: Spec) -> None:
-    value = spec.linux.rootfs_propagation
-    if value is not None and value not in (
-        "private", "rprivate", "slave", "rslave", "shared", "rshared", "unbindable", "runbindable"
-    ):
-        raise InvalidSpec("$.linux.rootfsPropagation", f"unknown propagation {value!r}")
+def _sysctl(spec: Spec) -> None:
+    """Only sysctls of a namespace the container has of its own (runc's rules): IPC ones with an ipc
+    namespace, net.* with a network namespace, the host and domain name with a uts one."""
+    lx = spec.linux
+    new_ns = {ns.type for ns in lx.namespaces if ns.path is None}
+    for key in lx.sysctl:
+        where = f"$.linux.sysctl[{key!r}]"
+        if "/" in key or ".." in key:
+            raise InvalidSpec(where, "is not a sysctl name")
+        if key in IPC_SYSCTLS or key.startswith("fs.mqueue."):
+            if "ipc" not in new_ns:
+                raise InvalidSpec(where, "needs a new ipc namespace")
+        elif key.startswith("net."):
+            if lx.namespace("network") is None:
+                raise InvalidSpec(where, "is not allowed in the host's network namespace")
+        elif key in ("kernel.hostname", "kernel.domainname"):
+            if "uts" not in new_ns:
+                raise InvalidSpec(where, "needs a new uts namespace")
+        else:
+            raise InvalidSpec(where, "is not in a separate kernel namespace: it would change the host")
 
 
+def _personality(spec: Spec) -> None:
+    pers = spec.linux.personality
+    if pers is None or spec.process is None:
+        return
+    if pers.domain not in PERSONALITY_DOMAINS:
+        raise InvalidSpec("$.linux.personality.domain", f"unknown domain {pers.domain!r}")
+    if pers.flags:
+        raise InvalidSpec("$.linux.personality.flags", "no personality flags are supported")
+
+
+LINUX_CHECKS: tuple[Callable[[Spec], None], ...] = (_devices, _sysctl, _personality)
+
+
+# ---------------------------------------------------------------------------- seccomp
+# The profile's own rules; what the kernel and libseccomp take is learnt when it is compiled
+# (ocirun.seccomp.prepare, on the host).
+
+SECCOMP = "$.linux.seccomp"
+
+
+def _seccomp_action(name: str, errno_ret: int | None, where: str, what: str) -> None:
+    from ..seccomp import ACTIONS, WITH_DATA
+
+    if name not in ACTIONS:
+        raise InvalidSpec(where, f"unknown seccomp action {name!r}")
+    if name in WITH_DATA:
+        if errno_ret is not None and not 0 <= errno_ret <= 0xFFFF:
+            raise InvalidSpec(where, f"{what} {errno_ret} is out of range (0 to 65535)")
+    elif errno_ret is not None:
+        raise InvalidSpec(where, f"{what} is only allowed with SCMP_ACT_ERRNO and SCMP_ACT_TRACE, not {name}")
+
+
+def _seccomp_header(prof: Seccomp) -> None:
+    from ..seccomp import ARCHS, FLAGS
+
+    if prof.uses_notify() and not prof.listener_path:
+        raise InvalidSpec(SECCOMP, "SCMP_ACT_NOTIFY needs a listenerPath (the seccomp agent's unix socket)")
+    for i, name in enumerate(prof.flags or ()):
+        if name not in FLAGS:
+            raise InvalidSpec(f"{SECCOMP}.flags[{i}]", f"unknown seccomp flag {name!r}")
+    if prof.default_action == "SCMP_ACT_NOTIFY":
+        raise InvalidSpec(f"{SECCOMP}.defaultAction", "SCMP_ACT_NOTIFY cannot be the default action "
+                          "(the runtime's own calls would wait for the agent)")
+    _seccomp_action(prof.default_action, prof.default_errno_ret, f"{SECCOMP}.defaultAction", "defaultErrnoRet")
+    for i, arch in enumerate(prof.architectures):
+        if arch not in ARCHS:
+            raise InvalidSpec(f"{SECCOMP}.architectures[{i}]", f"unknown seccomp architecture {arch!r}")
+
+
+def _seccomp_syscalls(prof: Seccomp) -> None:
+    from ..seccomp import NOT_NOTIFIABLE, OPERATORS
+
+    for i, call in enumerate(prof.syscalls):
+        where = f"{SECCOMP}.syscalls[{i}]"
+        _seccomp_action(call.action, call.errno_ret, f"{where}.action", "errnoRet")
+        for k, arg in enumerate(call.args):
+            if not 0 <= arg.index < 6:
+                raise InvalidSpec(f"{where}.args[{k}].index", f"{arg.index} is not an argument index (0 to 5)")
+            if arg.op not in OPERATORS:
+                raise InvalidSpec(f"{where}.args[{k}].op", f"unknown seccomp operator {arg.op!r}")
+            for field, v in (("value", arg.value), ("valueTwo", arg.value_two)):
+                if not 0 <= v < 1 << 64:
+                    raise InvalidSpec(f"{where}.args[{k}].{field}", f"{v} is not a 64-bit unsigned value")
+        if call.action == "SCMP_ACT_NOTIFY":
+            for j, name in enumerate(call.names):
+                if name in NOT_NOTIFIABLE:
+                    raise InvalidSpec(f"{where}.names[{j}]", f"SCMP_ACT_NOTIFY cannot be used for {name!r} "
+                                      "(ocirun's init reports the listener with it)")
+
+
+#: linux.seccomp, checked whether or not its filter is in the cache.
+SECCOMP_CHECKS: tuple[Callable[[Seccomp], None], ...] = (_seccomp_header, _seccomp_syscalls)
+
+
+def check_seccomp(prof: Seccomp) -> None:
+    for check in SECCOMP_CHECKS:
+        check(prof)
+
+
+def _seccomp(spec: Spec) -> None:
+    if spec.linux.seccomp is not None and spec.process is not None:
+        check_seccomp(spec.linux.seccomp)
+
+#: Every check of a config.json that needs nothing but the config, area by area.
 CREATE_CHECKS: tuple[Callable[[Spec], None], ...] = (
     _version,
     _root,
     _process,
-    _namespaces,
-    _mounts,
-    _devices,
-    _propagation,
+    *NAMESPACE_CHECKS,
+    *MOUNT_CHECKS,
+    *LINUX_CHECKS,
+    _seccomp,
 )
 
 

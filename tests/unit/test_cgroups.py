@@ -673,7 +673,7 @@ def test_v1_swappiness_range(v1: tuple[Manager, Recorder]) -> None:
 def test_v1_kernel_memory_where_the_kernel_has_no_file(v1: tuple[Manager, Recorder]) -> None:
     mgr, rec = v1
     assert warnings_of(mgr, {"memory": {"kernel": 1 << 20}}) == [
-        "linux.resources.memory.kernel ignored: this kernel has no memory.kmem.limit_in_bytes"
+        "$.linux.resources.memory.kernel ignored: this kernel has no memory.kmem.limit_in_bytes"
     ]
     (Path(mgr.paths["memory"]) / "memory.kmem.limit_in_bytes").write_text("0")
     assert warnings_of(mgr, {"memory": {"kernel": 1 << 20}}) == []
@@ -717,7 +717,7 @@ def test_v2_every_field(v2: tuple[Manager, Recorder]) -> None:
     assert rec.last("hugetlb.2MB.max") == "4194304" and rec.last("hugetlb.2MB.rsvd.max") == "4194304"
     assert rec.last("rdma.max") == "mlx5_1 hca_handle=3 hca_object=10000"
     assert rec.last("cgroup.max.descendants") == "5"
-    ignored = sorted(w.split()[0].removeprefix("linux.resources.") for w in warnings)
+    ignored = sorted(w.split()[0].removeprefix("$.linux.resources.") for w in warnings)
     assert ignored == [
         "blockIO.leafWeight",
         "cpu.realtimeRuntime/realtimePeriod",

@@ -1,7 +1,8 @@
 """Launch plans: Spec -> the ops the init stage runs, checked without root (STYLE.md 7.2).
 
 Each test builds a Spec from a config dict (``Spec.from_json``), plans it with ``plan.build``
-against a temporary bundle whose rootfs has an /etc/passwd, and checks the op sequence.
+against a temporary bundle whose rootfs has an /etc/passwd, and checks the op sequence.  The host is
+a HostFacts the tests make (``host``): nothing of the machine running the tests is read.
 """
 
 from __future__ import annotations
@@ -14,13 +15,15 @@ from typing import Any
 
 import pytest
 
-from ocirun import caps, plan, seccomp, shim, users
+from ocirun import caps, plan, seccomp, users
 from ocirun import protocol as P
 from ocirun.cgroups import Hierarchy
 from ocirun.errors import InvalidSpec
+from ocirun.hostfacts import HostFacts
 from ocirun.plandecode import DecodedOp
 from ocirun.spec import mountopts as mo
-from ocirun.spec.model import Process, Spec
+from ocirun.spec import validate
+from ocirun.spec.model import Process, Seccomp, Spec
 
 PASSWD = "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:A User:/home/user:/bin/sh\nbroken line\n"
 
@@ -34,20 +37,20 @@ BASE: dict[str, Any] = {
 NAMES = {v: k for k, v in vars(P).items() if k.startswith("OP_") and isinstance(v, int)}
 
 
-def _plain_read_in_root(rootfs: str, path: str, limit: int) -> bytes:
-    """shim.read_in_root without the compiled module (the rootfs here has no symlinks)."""
-    with open(rootfs.rstrip("/") + path, "rb") as f:
-        return f.read(limit)
+def host(rootfs: str, cfg: dict[str, Any], **facts: Any) -> HostFacts:
+    """The host a plan is made for: every capability held, cap_last_cap 40, no LSM, the users of
+    the rootfs's /etc/passwd, and the config's linux.seccomp compiled."""
+    def home(uid: int) -> str:
+        try:
+            with open(rootfs + "/etc/passwd") as f:
+                return users.home_in(f.read(), uid)
+        except FileNotFoundError:
+            return "/"
 
-
-@pytest.fixture(autouse=True)
-def _deterministic(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Plans must not depend on the capabilities the test runner holds, nor on a built shim."""
-    monkeypatch.setattr(caps, "own_permitted", lambda: (1 << 64) - 1)
-    try:
-        import ocirun._shim  # type: ignore[import-not-found, unused-ignore]  # noqa: F401
-    except ImportError:
-        monkeypatch.setattr(shim, "read_in_root", _plain_read_in_root)
+    profile = (cfg.get("linux") or {}).get("seccomp")
+    if profile is not None and "seccomp" not in facts:
+        facts["seccomp"] = seccomp.prepare(Seccomp.from_json(profile))
+    return HostFacts(cap_last_cap=40, home=home, **facts)
 
 
 @pytest.fixture
@@ -71,7 +74,13 @@ def config(**changes: Any) -> dict[str, Any]:
 
 def build(bundle: Path, cfg: dict[str, Any], **kwargs: Any) -> plan.Launch:
     kwargs.setdefault("fifo", True)
-    return plan.build(Spec.from_json(cfg), rootfs=str(bundle / "rootfs"), bundle=str(bundle), **kwargs)
+    rootfs = str(bundle / "rootfs")
+    return plan.build(Spec.from_json(cfg), host=host(rootfs, cfg), rootfs=rootfs, bundle=str(bundle), **kwargs)
+
+
+def check(cfg: dict[str, Any]) -> None:
+    """The config-only checks create runs before it plans (spec.validate)."""
+    validate.check_for_create(Spec.from_json(cfg))
 
 
 def strings(payload: bytes, n: int) -> tuple[str, ...]:
@@ -724,7 +733,8 @@ def test_chdir_as_root_then_as_the_user(bundle: Path, nnp: bool) -> None:
 def test_exec_chdir_as_root_then_as_the_user(bundle: Path) -> None:
     """exec --user into a container whose cwd only root can enter: the same two steps."""
     proc = Process.from_json({"user": {"uid": 1000, "gid": 1000}, "args": ["/bin/sh"], "cwd": "/root"})
-    launch = plan.build_exec(proc, pid=1, rootfs=str(bundle / "rootfs"), namespaces={"mount": "x"})
+    rootfs = str(bundle / "rootfs")
+    launch = plan.build_exec(proc, pid=1, rootfs=rootfs, namespaces={"mount": "x"}, host=host(rootfs, {}))
     ops = decoded(launch)
     chdirs = [i for i, op in enumerate(ops) if op.code == P.OP_CHDIR]
     assert [ops[i]["phase"] for i in chdirs] == [P.CHDIR_FIRST, P.CHDIR_AGAIN]
@@ -869,7 +879,7 @@ def test_rlimits(bundle: Path) -> None:
 def test_unknown_rlimit_is_invalid_spec(bundle: Path) -> None:
     rl = [{"type": "RLIMIT_NOFILE", "soft": 1, "hard": 1}, {"type": "RLIMIT_BOGUS", "soft": 1, "hard": 1}]
     with pytest.raises(InvalidSpec) as info:
-        build(bundle, config(process__rlimits=rl))
+        check(config(process__rlimits=rl))
     assert info.value.path == "$.process.rlimits[1].type"
     assert "RLIMIT_BOGUS" in str(info.value)
 
@@ -877,21 +887,19 @@ def test_unknown_rlimit_is_invalid_spec(bundle: Path) -> None:
 def test_soft_above_hard_is_invalid_spec(bundle: Path) -> None:
     rl = [{"type": "RLIMIT_NOFILE", "soft": 2048, "hard": 1024}]
     with pytest.raises(InvalidSpec) as info:
-        build(bundle, config(process__rlimits=rl))
+        check(config(process__rlimits=rl))
     assert info.value.path == "$.process.rlimits[0]"
     assert str(info.value).startswith("config.json: $.process.rlimits[0]: ")
 
 
 def test_duplicate_rlimit_type_is_invalid_spec(bundle: Path) -> None:
-    from ocirun.spec import schema, validate
+    from ocirun.spec import schema
 
     rl = [{"type": "RLIMIT_NOFILE", "soft": 1, "hard": 1}, {"type": "RLIMIT_NOFILE", "soft": 2, "hard": 2}]
     cfg = config(process__rlimits=rl)
     with pytest.raises(InvalidSpec) as info:
         schema.check(cfg)
-        spec = Spec.from_json(cfg)
-        validate.check_for_create(spec)
-        build(bundle, cfg)
+        check(cfg)
     assert info.value.path.startswith("$.process.rlimits")
 
 
@@ -992,8 +1000,49 @@ def test_without_a_mount_namespace_the_rootfs_is_chrooted(bundle: Path) -> None:
     assert P.OP_CHROOT in codes and P.OP_PIVOT_ROOT not in codes and P.OP_MOVE_ROOT not in codes
     assert not any(c == P.OP_MOUNT and a[2] == 0 and "/" in w for c, w, a, _p in op_list(launch)[:1])
     with pytest.raises(InvalidSpec) as info:
-        build(bundle, config(linux__namespaces=[{"type": "pid"}], linux__rootfsPropagation="shared"))
+        check(config(linux__namespaces=[{"type": "pid"}], linux__rootfsPropagation="shared"))
     assert info.value.path == "$.linux.rootfsPropagation"
+
+
+# Each config-only check that planning once made, now in spec.validate: (config changes, path, reason).
+CONFIG_ONLY = [
+    ({"linux__sysctl": {"kernel.msgmax": "1"}}, "$.linux.sysctl['kernel.msgmax']", "needs a new ipc namespace"),
+    ({"linux__sysctl": {"net.ipv4.ip_forward": "1"}}, "$.linux.sysctl['net.ipv4.ip_forward']",
+     "is not allowed in the host's network namespace"),
+    ({"linux__sysctl": {"kernel.hostname": "h"}}, "$.linux.sysctl['kernel.hostname']", "needs a new uts namespace"),
+    ({"linux__sysctl": {"vm.swappiness": "1"}}, "$.linux.sysctl['vm.swappiness']", "would change the host"),
+    ({"linux__sysctl": {"net/../x": "1"}}, "$.linux.sysctl['net/../x']", "is not a sysctl name"),
+    ({"mounts": [{"destination": "x", "type": "proc", "source": "proc", "options": ["tmpcopyup"]}]}, "$.mounts",
+     "tmpcopyup on `/x` needs a tmpfs, not 'proc'"),
+    ({"process__scheduler": {"policy": "SCHED_NOPE"}}, "$.process.scheduler.policy", "unknown policy 'SCHED_NOPE'"),
+    ({"process__scheduler": {"policy": "SCHED_RR", "flags": ["SCHED_FLAG_NOPE"]}}, "$.process.scheduler.flags[0]",
+     "unknown flag"),
+    ({"process__ioPriority": {"class": "IOPRIO_CLASS_NOPE", "priority": 1}}, "$.process.ioPriority.class",
+     "unknown class"),
+    ({"linux__personality": {"domain": "BSD"}}, "$.linux.personality.domain", "unknown domain 'BSD'"),
+    ({"linux__personality": {"domain": "LINUX", "flags": ["X"]}}, "$.linux.personality.flags",
+     "no personality flags are supported"),
+    ({"process__env": ["A=\0"]}, "$.process.env[0]", "contains a NUL byte"),
+]
+
+
+@pytest.mark.parametrize(("changes", "path", "reason"), CONFIG_ONLY)
+def test_config_only_checks_are_made_before_planning(changes: dict[str, Any], path: str, reason: str) -> None:
+    """The planner plans and never validates: what needs only the config is refused by
+    spec.validate, naming the JSON path (runc's flat list of checks)."""
+    with pytest.raises(InvalidSpec) as info:
+        check(config(**changes))
+    assert info.value.path == path
+    assert reason in info.value.reason
+
+
+@pytest.mark.parametrize(("affinity", "reason"), [("0-x", "is not a CPU list"), (",", "names no CPU")])
+def test_exec_cpu_affinity_is_checked_with_the_process(affinity: str, reason: str) -> None:
+    proc = Process.from_json({"args": ["sh"], "cwd": "/", "execCPUAffinity": {"final": affinity}})
+    with pytest.raises(InvalidSpec) as info:
+        validate.check_exec_process(proc)
+    assert info.value.path == "$.process.execCPUAffinity.final"
+    assert reason in info.value.reason
 
 
 def test_joining_a_mount_namespace_is_enough(bundle: Path) -> None:
@@ -1085,11 +1134,13 @@ def golden_listing(bundle: Path, case: dict[str, Any]) -> str:
     call = options.pop("call")
     rootfs = str(bundle / "rootfs")
     if call == "build_exec":
-        launch = plan.build_exec(Process.from_json(case["process"]), rootfs=rootfs, **options)
+        launch = plan.build_exec(Process.from_json(case["process"]), rootfs=rootfs, host=host(rootfs, case),
+                                 **options)
     else:
         if "cgroup_hierarchies" in options:
             options["cgroup_hierarchies"] = [Hierarchy(*h) for h in options["cgroup_hierarchies"]]
-        launch = plan.build(Spec.from_json(case), rootfs=rootfs, bundle=str(bundle), **options)
+        launch = plan.build(Spec.from_json(case), host=host(rootfs, case), rootfs=rootfs, bundle=str(bundle),
+                            **options)
     return launch.plan.listing().replace(str(bundle), "/bundle")
 
 
@@ -1098,7 +1149,6 @@ def test_golden_plan(bundle: Path, monkeypatch: pytest.MonkeyPatch, name: str) -
     """The plan of each canonical config, decoded op by op, is checked in as tests/golden/NAME.txt
     and reviewed like code: a change to what the init stage is told to do shows there.
     OCIRUN_UPDATE_GOLDEN=1 rewrites the files (tests/README.md)."""
-    monkeypatch.setattr(caps, "last_cap", lambda: 40)  # the host's kernel is no part of a plan
     monkeypatch.setattr(seccomp, "compile_bpf", lambda profile: (FAKE_BPF, []))
     got = golden_listing(bundle, json.loads((GOLDEN / f"{name}.json").read_text()))
     got = f"# the plan of tests/golden/{name}.json (tests/unit/test_plan.py::test_golden_plan)\n" + got
@@ -1119,7 +1169,9 @@ def test_golden_plans_decode_back_to_their_bytes(bundle: Path, monkeypatch: pyte
         if options["call"] != "build":
             continue
         kwargs = {k: v for k, v in options.items() if k not in ("call", "cgroup_hierarchies")}
-        launch = plan.build(Spec.from_json(case), rootfs=str(bundle / "rootfs"), bundle=str(bundle), **kwargs)
+        rootfs = str(bundle / "rootfs")
+        launch = plan.build(Spec.from_json(case), host=host(rootfs, case), rootfs=rootfs, bundle=str(bundle),
+                            **kwargs)
         ops = launch.plan.decode()
         assert [op.code for op in ops] == launch.plan.codes()
         assert [op.args for op in ops] == [args for _c, _w, args, _p in launch.plan.ops()]

@@ -1,0 +1,73 @@
+"""What the planner needs to know of the host, gathered by the caller (create, exec) before it plans.
+
+``plan.build`` and ``plan.build_exec`` read nothing themselves: the kernel's last capability, the
+capabilities ocirun holds, which LSMs are enabled, the image's users database and the compiled
+seccomp filter come in a HostFacts (youki's ``Syscall`` trait in spirit: tests hand in the facts
+instead of patching /proc readers).  ``gather`` reads only what the config needs, so a create
+does no more system calls than it must.
+"""
+
+from __future__ import annotations
+
+from . import _os as os
+from . import caps as _caps
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .seccomp import Filter
+    from .spec.model import Process, Seccomp
+
+ALL_CAPS = (1 << 64) - 1
+SELINUX_FS = "/sys/fs/selinux"
+APPARMOR_FS = "/sys/kernel/security/apparmor"
+
+
+def _no_home(uid: int) -> str:
+    return "/"
+
+
+class HostFacts:
+    """The host as the planner sees it.  ``home(uid)``: the user's HOME in the image (called only
+    when process.env has none); ``seccomp``: linux.seccomp compiled (None: the config has none);
+    ``notes``: debug lines gathering produced (unknown seccomp syscall names), for the launch's
+    warnings."""
+
+    __slots__ = ("apparmor", "cap_last_cap", "home", "notes", "own_permitted", "seccomp", "selinux")
+
+    def __init__(self, *, cap_last_cap: int = len(_caps.NAMES) - 1, own_permitted: int = ALL_CAPS,
+                 home: Callable[[int], str] = _no_home, seccomp: Filter | None = None) -> None:
+        self.cap_last_cap = cap_last_cap
+        self.own_permitted = own_permitted
+        self.home = home
+        self.seccomp = seccomp
+        self.selinux = False  # enabled (gathered only for a config with an SELinux label)
+        self.apparmor = False  # enabled (gathered only for a config with an AppArmor profile)
+        self.notes: list[str] = []
+
+
+def gather(
+    proc: Process | None,
+    *,
+    rootfs: str,
+    seccomp: Seccomp | None = None,
+    mount_label: str | None = None,
+    cache_root: str | None = None,
+) -> HostFacts:
+    """The facts for planning ``proc`` (and a container's linux.seccomp and mountLabel): the
+    seccomp profile is compiled here (and kept in ``<cache_root>/.cache/seccomp``)."""
+    from .users import home_of
+
+    host = HostFacts(cap_last_cap=_caps.last_cap(), home=lambda uid: home_of(rootfs, uid))
+    if proc is not None and proc.capabilities is not None:
+        host.own_permitted = _caps.own_permitted()
+    if mount_label or (proc is not None and proc.selinux_label):
+        host.selinux = os.path.isdir(SELINUX_FS)
+    if proc is not None and proc.apparmor_profile:
+        host.apparmor = os.path.isdir(APPARMOR_FS)
+    if seccomp is not None and proc is not None:
+        from .seccomp import prepare  # only for a config with linux.seccomp
+
+        host.seccomp = prepare(seccomp, cache_root=cache_root, debug=lambda msg: host.notes.append("debug: " + msg))
+    return host
