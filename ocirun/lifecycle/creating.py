@@ -146,7 +146,7 @@ class CreateOptions:
 
 class Transaction:
     """The undo of every resource taken so far: ``rollback`` undoes them in reverse order,
-    ``commit`` keeps them (youki's builder, STYLE.md 7.11)."""
+    ``commit`` keeps them all (handed on to the caller: STYLE.md 7.11)."""
 
     __slots__ = ("_undo",)
 
@@ -155,10 +155,6 @@ class Transaction:
 
     def add(self, undo: Callable[[], None]) -> None:
         self._undo.append(undo)
-
-    def keep(self, undo: Callable[[], None]) -> None:
-        """``undo`` is no longer to be run should the transaction fail (its resource is handed on)."""
-        self._undo.remove(undo)
 
     def rollback(self, error: BaseException) -> None:
         """Undoes everything; raises CreateError(error, cleanup errors) when an undo failed."""

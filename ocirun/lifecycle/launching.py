@@ -53,7 +53,7 @@ def console_for(terminal: bool, console_socket: str | None, foreground: bool) ->
 
 
 def refuse_console_socket(console_socket: str | None, detach: bool) -> None:
-    """runc's rule (checkTerminal) that ``create.console_for`` cannot see: a console socket is for
+    """runc's rule (checkTerminal) that ``console_for`` cannot see: a console socket is for
     a runtime that detaches."""
     if console_socket is not None and not detach:
         raise InvalidArgument("cannot use console socket if ocirun will not detach or allocate tty")
