@@ -167,6 +167,27 @@ class State:
         """The container's init is the process we started (not a reused pid) and has not exited."""
         return self.pid > 0 and proc_start_time(self.pid) == self.pid_start
 
+    def signal(self, sig: int) -> None:
+        """Sends ``sig`` to the init through a pidfd, so a recycled pid is never signalled;
+        refused ("container not running", the table's) once it is gone."""
+        import _signal
+
+        if self.pid <= 0:  # a create that never got as far as its init
+            raise refuse("kill", STOPPED, self.id)
+        try:
+            pidfd = os.pidfd_open(self.pid)
+        except ProcessLookupError:
+            raise refuse("kill", STOPPED, self.id) from None
+        try:
+            if not self.alive():  # same start time: the pidfd is our init
+                raise refuse("kill", STOPPED, self.id)
+            try:
+                _signal.pidfd_send_signal(pidfd, sig)
+            except ProcessLookupError:
+                raise refuse("kill", STOPPED, self.id) from None
+        finally:
+            os.close(pidfd)
+
     def status(self, container_dir: str, holding_lock: bool = False) -> str:
         """The status now; ``holding_lock``: the caller holds the container's lock itself."""
         creating = self.config.get("creating") and not holding_lock and _locked(container_dir)

@@ -16,7 +16,6 @@ from .. import _os as os
 from ..errors import ContainerNotFound
 from ..state import PAUSED, STOPPED, check
 from ..store import StateUnreadable, Store, crash_point
-from .teardown import destroy, kill_all, recover
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -46,6 +45,8 @@ def _delete(ctx: Context, store: Store, container_id: str, force: bool) -> bool:
         except StateUnreadable:
             if not force:
                 raise
+            from .teardown import recover
+
             recover(store, container_id)
             return True
         status = st.status(store.dir(container_id), holding_lock=True)
@@ -54,8 +55,12 @@ def _delete(ctx: Context, store: Store, container_id: str, force: bool) -> bool:
             # created tasks that way (the spec would want an error here).
             if not force:
                 check("delete", status, container_id)
+            from .teardown import kill_all
+
             kill_all(st, paused=status == PAUSED)
             crash_point("delete:killed")
+        from .teardown import destroy
+
         destroy(ctx, store, st)
     return True
 
@@ -72,6 +77,8 @@ def _remove_stateless(store: Store, container_id: str) -> bool:
     try:
         if os.path.exists(store.state_path(container_id)):
             return False  # that create got further meanwhile
+        from .teardown import recover
+
         recover(store, container_id)
     finally:
         lock.__exit__()

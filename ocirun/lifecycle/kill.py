@@ -5,7 +5,6 @@ from __future__ import annotations
 from ..errors import InvalidArgument
 from ..state import TRANSITIONS, check
 from ..store import Store
-from .teardown import signal_init
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -55,7 +54,7 @@ def kill(ctx: Context, container_id: str, signal: str | int = "SIGTERM", all: bo
         pids = Manager.from_json(st.cgroup_paths).signal_all(sig) if st.cgroup_paths else []
         if pids or st.status(store.dir(container_id)) not in TRANSITIONS["kill"][0]:
             return
-    signal_init(st, sig)
+    st.signal(sig)
 
 
 def command(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:

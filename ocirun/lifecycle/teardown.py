@@ -1,13 +1,11 @@
-"""What kill, delete and run share to end a container: signalling its init through a pidfd,
-killing every process, and removing what a stopped container still holds (its mounts on the
-host, cgroups, state) with its poststop hooks; also the recovery from cleanup.json
-(ocirun.store "Recovery")."""
+"""What delete and run share to end a container: killing every process, and removing what a
+stopped container still holds (its mounts on the host, cgroups, state) with its poststop hooks;
+also the recovery from cleanup.json (ocirun.store "Recovery")."""
 
 from __future__ import annotations
 
 from .. import _os as os
 from ..errors import CgroupError, InvalidState
-from ..state import STOPPED, refuse
 from ..store import crash_point
 
 TYPE_CHECKING = False
@@ -17,27 +15,6 @@ if TYPE_CHECKING:
     from ..context import Context
     from ..state import State
     from ..store import Store
-
-
-def signal_init(st: State, sig: int) -> None:
-    """Sends ``sig`` to the init through a pidfd, so a recycled pid is never signalled."""
-    import _signal
-
-    if st.pid <= 0:  # a create that never got as far as its init
-        raise refuse("kill", STOPPED)
-    try:
-        pidfd = os.pidfd_open(st.pid)
-    except ProcessLookupError:
-        raise refuse("kill", STOPPED) from None
-    try:
-        if not st.alive():  # same start time: the pidfd is our init
-            raise refuse("kill", STOPPED)
-        try:
-            _signal.pidfd_send_signal(pidfd, sig)
-        except ProcessLookupError:
-            raise refuse("kill", STOPPED) from None
-    finally:
-        os.close(pidfd)
 
 
 def _wait_gone(st: State, timeout: float = 10.0) -> None:
@@ -70,7 +47,7 @@ def kill_all(st: State, paused: bool = False) -> None:
             cg.thaw()  # a paused container's processes die once thawed
     if st.alive():
         try:
-            signal_init(st, 9)
+            st.signal(9)
         except InvalidState:
             pass
     _wait_gone(st)
