@@ -98,6 +98,15 @@ class path:
             return False
 
 
+def write_once(path: str, data: bytes) -> None:
+    """One write(2) of ``data`` to an existing file (a cgroup or /proc file takes one value a write)."""
+    fd = open(path, O_WRONLY | O_CLOEXEC)
+    try:
+        write(fd, data)
+    finally:
+        close(fd)
+
+
 def write_atomic(path: str, data: bytes, mode: int = 0o644, tmp: str | None = None) -> None:
     """Replaces ``path`` with ``data`` so that readers see the old file or the whole new one: a
     temporary file beside it (``tmp``, by default ``<path>.<pid>.tmp``), then rename; nothing is

@@ -159,7 +159,7 @@ class Runtime:
         stdout: Stdio = None,
         stderr: Stdio = None,
     ) -> Container:
-        from .lifecycle.create import CreateOptions, create
+        from .lifecycle.creating import CreateOptions, create
 
         created = create(
             self.context,

@@ -5,7 +5,7 @@
      +-- InvalidSpec(ValueError)         config.json is unusable: ``path`` (JSON path) and ``reason``
      +-- ContainerNotFound(LookupError)  no container with that id
      +-- ContainerExists(FileExistsError)
-     +-- InvalidState                    the container's status forbids the operation
+     +-- InvalidState                    the container's status forbids the operation (ocirun.state.TRANSITIONS)
      +-- SyscallError(OSError)           an operation on a path failed: ``op``, ``path``, ``errno``
      |    +-- ContainerInitError         a step of the container's init failed (carries the step)
      +-- CgroupError
@@ -66,7 +66,8 @@ class ContainerExists(OciRunError, FileExistsError):
 
 
 class InvalidState(OciRunError):
-    """The container is not in a status that allows the operation."""
+    """The container is not in a status that allows the operation: raised only through the one
+    table of ocirun.state (``TRANSITIONS``, ``check``, ``refuse``), in runc's words."""
 
 
 class SyscallError(OciRunError, OSError):

@@ -1,8 +1,21 @@
-"""Running lifecycle hooks (config.md "POSIX-platform Hooks").
+"""Lifecycle hooks (config.md "POSIX-platform Hooks"): the six kinds, when and where each runs,
+the state JSON they read, and running them.
 
-A hook gets the container's state as JSON on stdin, its own args and env, and at most ``timeout``
-seconds.  A failing prestart, createRuntime, createContainer or startContainer hook fails the
-operation; poststart and poststop failures are only logged, as the spec says.
+A hook gets the container's state as JSON on stdin (``state_json``, the one builder: the
+startContainer hooks get it split where the pid goes, ``state_json_parts``), its own args and
+env, and at most ``timeout`` seconds.  Whether a failure fails the operation is said by each
+kind's ``fatal`` in ``KINDS``, never implied by how the runner is called.
+
+    kind             when                                          where (namespaces)  fatal  run by
+    prestart         create: rootfs mounted, before pivot_root     runtime's           yes    ocirun (SYNC_HOOKS)
+    createRuntime    create: the same point, after prestart        runtime's           yes    ocirun (SYNC_HOOKS)
+    createContainer  create: the same point, after createRuntime   runtime's (*)       yes    ocirun (SYNC_HOOKS)
+    startContainer   start (or run): before the program's execve   the container's     yes    the init stage (plan.py)
+    poststart        start (or run): once the program runs         runtime's           no     ``run_poststart``
+    poststop         delete (or run's teardown): once it is gone   runtime's           no     ``run_poststop``
+
+(*) the spec asks for the container's mount namespace; ocirun, as runc 1.1.5, runs it from the
+runtime's (its state carries the host pid, test_hooks.py).
 """
 
 from __future__ import annotations
@@ -16,10 +29,53 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .log import Logger
-    from .spec.model import Hook
+    from .spec.model import Hook, Hooks
+    from .state import State
 
 
 OUTPUT_LIMIT = 1024  # bytes of each of a failed hook's stdout and stderr kept for its error
+
+PRESTART = "prestart"
+CREATE_RUNTIME = "createRuntime"
+CREATE_CONTAINER = "createContainer"
+START_CONTAINER = "startContainer"
+POSTSTART = "poststart"
+POSTSTOP = "poststop"
+
+# kind -> whether its failure fails the operation (the table above; config.md says which)
+KINDS = {
+    PRESTART: True,
+    CREATE_RUNTIME: True,
+    CREATE_CONTAINER: True,
+    START_CONTAINER: True,
+    POSTSTART: False,
+    POSTSTOP: False,
+}
+CREATE_KINDS = (PRESTART, CREATE_RUNTIME, CREATE_CONTAINER)  # in this order, at SYNC_HOOKS
+
+
+def state_json(
+    container_id: str, status: str, pid: int, bundle: str, annotations: dict[str, str] | None
+) -> dict[str, Any]:
+    """The state a hook (or a seccomp listener's agent) reads: runtime.md "State"."""
+    from .state import OCI_VERSION
+
+    out: dict[str, Any] = {"ociVersion": OCI_VERSION, "id": container_id, "status": status, "pid": pid,
+                           "bundle": bundle}
+    if annotations:
+        out["annotations"] = annotations
+    return out
+
+
+def state_json_parts(
+    container_id: str, status: str, bundle: str, annotations: dict[str, str] | None
+) -> tuple[str, str]:
+    """``state_json`` serialized and split where the pid goes, for the startContainer hooks run
+    by the init stage (it learns the pid from the parent's ACK at SYNC_CGROUPS)."""
+    key = '"pid":'
+    text = _json.dumps(state_json(container_id, status, -1, bundle, annotations))
+    at = text.index(key + "-1") + len(key)  # (inside a JSON string, that '"' would be escaped)
+    return text[:at], text[at + 2 :]
 
 
 def run_hook(hook: Hook, state: dict[str, Any], kind: str, index: int = 0) -> None:
@@ -120,18 +176,51 @@ def _env(env: list[str]) -> dict[str, str]:
     return out
 
 
-def run_hooks(
-    hooks: list[Hook], state: dict[str, Any], kind: str, log: Logger | None = None, debug: Logger | None = None
-) -> None:
-    """Runs hooks in order.  With ``log`` given, failures are logged as warnings and the rest run;
-    ``debug`` (else ``log``) gets a debug line for each hook."""
-    debug = debug or log
+def run_hooks(hooks: list[Hook], state: dict[str, Any], kind: str, log: Logger) -> None:
+    """Runs the hooks of ``kind`` in order, each with a debug line.  A failure of a fatal kind
+    (``KINDS``) raises HookError and the rest do not run; of another, it is logged as a warning
+    and the rest run."""
+    fatal = KINDS[kind]
     for i, hook in enumerate(hooks):
-        if debug is not None and debug.debugging:
-            debug.debug(f"running {kind} hook #{i}: `{hook.path}` {hook.args}")
+        if log.debugging:
+            log.debug(f"running {kind} hook #{i}: `{hook.path}` {hook.args}")
         try:
             run_hook(hook, state, kind, i)
         except HookError as e:
-            if log is None:
+            if fatal:
                 raise
             log.warning(str(e))
+
+
+def run_create_hooks(hooks: Hooks, state: dict[str, Any], log: Logger) -> None:
+    """prestart, createRuntime then createContainer, at the init's SYNC_HOOKS: all fatal."""
+    for kind in CREATE_KINDS:
+        run_hooks(hooks.get(kind), state, kind, log)
+
+
+def _saved(st: State, kind: str) -> list[Hook]:
+    """The hooks of ``kind`` create saved in state.json (later verbs never read config.json)."""
+    raw = (st.config.get("hooks") or {}).get(kind)
+    if not raw:
+        return []
+    from .spec.model import Hook
+
+    return [Hook.from_json(h) for h in raw]
+
+
+def run_poststart(st: State, log: Logger) -> None:
+    """The poststart hooks, once the container's program runs (start, and run): not fatal."""
+    hooks = _saved(st, POSTSTART)
+    if hooks:
+        from .state import RUNNING
+
+        run_hooks(hooks, state_json(st.id, RUNNING, st.pid, st.bundle, st.annotations), POSTSTART, log)
+
+
+def run_poststop(st: State, log: Logger) -> None:
+    """The poststop hooks, once the container is gone (delete, and run's teardown): not fatal."""
+    hooks = _saved(st, POSTSTOP)
+    if hooks:
+        from .state import STOPPED
+
+        run_hooks(hooks, state_json(st.id, STOPPED, 0, st.bundle, st.annotations), POSTSTOP, log)

@@ -544,15 +544,10 @@ def _lsm_labels(launch: Launch, proc: Process, host: HostFacts) -> None:
 
 def _hook_state_parts(launch: Launch, spec: Spec) -> tuple[str, str]:
     """The state JSON a startContainer hook reads, split where the pid goes (the init stage
-    learns it from the parent's ACK at SYNC_CGROUPS)."""
-    from ._json import dumps
-    from .spec import SPEC_VERSION
+    learns it from the parent's ACK at SYNC_CGROUPS): ocirun.hooks builds it."""
+    from .hooks import state_json_parts
 
-    before = f'{{"ociVersion":"{SPEC_VERSION}","id":{dumps(launch.container_id)},"status":"created","pid":'
-    after = f',"bundle":{dumps(launch.bundle)}'
-    if spec.annotations:
-        after += ',"annotations":' + dumps(spec.annotations)
-    return before, after + "}"
+    return state_json_parts(launch.container_id, "created", launch.bundle, spec.annotations)
 
 
 def _environment(env: list[str], home: Callable[[], str]) -> list[str]:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from . import _json
 from . import _os as os
+from .errors import InvalidState
 from .spec import SPEC_VERSION
 
 TYPE_CHECKING = False
@@ -37,6 +38,38 @@ CREATED = "created"
 RUNNING = "running"
 PAUSED = "paused"
 STOPPED = "stopped"
+
+# Which verb may act on a container in which status, and the sentence that refuses it (runc's
+# libcontainer/state_linux.go keeps the transitions by status, youki's ContainerStatus::can_*
+# next to the enum).  The sentences are runc's, word for word: containerd and podman match some
+# ("container not running", "cannot start a container that has stopped", "is not stopped").
+# A refusal by status, or by "*" for any other status; {id} and {status} are filled in.
+TRANSITIONS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
+    "start": ((CREATED,), {STOPPED: "cannot start a container that has stopped",
+                           "*": "cannot start an already {status} container"}),
+    "kill": ((CREATING, CREATED, RUNNING, PAUSED), {"*": "container not running"}),
+    "delete": ((CREATED, STOPPED), {"*": "cannot delete container {id} that is not stopped: {status}"}),
+    "exec": ((CREATING, CREATED, RUNNING), {
+        PAUSED: "cannot exec in a paused container (use --ignore-paused to override)",
+        "*": "cannot exec in a stopped container"}),
+    "pause": ((CREATED, RUNNING), {"*": "container not running"}),
+    "resume": ((PAUSED,), {"*": "container not paused"}),
+    "update": ((CREATING, CREATED, RUNNING, PAUSED), {"*": "container not running"}),
+    "events": ((CREATING, CREATED, RUNNING, PAUSED), {"*": "container with id {id} is not running"}),
+}
+
+
+def refuse(verb: str, status: str, container_id: str = "") -> InvalidState:
+    """The error that refuses ``verb`` on a container in ``status`` (``TRANSITIONS``)."""
+    refusals = TRANSITIONS[verb][1]
+    text = refusals.get(status) or refusals["*"]
+    return InvalidState(text.format(id=container_id, status=status))
+
+
+def check(verb: str, status: str, container_id: str = "") -> None:
+    """Raises InvalidState unless ``verb`` may act on a container in ``status``."""
+    if status not in TRANSITIONS[verb][0]:
+        raise refuse(verb, status, container_id)
 
 
 def frozen(cgroup_paths: dict[str, str]) -> bool:
@@ -134,6 +167,27 @@ class State:
     def alive(self) -> bool:
         """The container's init is the process we started (not a reused pid) and has not exited."""
         return self.pid > 0 and proc_start_time(self.pid) == self.pid_start
+
+    def signal(self, sig: int) -> None:
+        """Sends ``sig`` to the init through a pidfd, so a recycled pid is never signalled;
+        refused ("container not running", the table's) once it is gone."""
+        import _signal
+
+        if self.pid <= 0:  # a create that never got as far as its init
+            raise refuse("kill", STOPPED, self.id)
+        try:
+            pidfd = os.pidfd_open(self.pid)
+        except ProcessLookupError:
+            raise refuse("kill", STOPPED, self.id) from None
+        try:
+            if not self.alive():  # same start time: the pidfd is our init
+                raise refuse("kill", STOPPED, self.id)
+            try:
+                _signal.pidfd_send_signal(pidfd, sig)
+            except ProcessLookupError:
+                raise refuse("kill", STOPPED, self.id) from None
+        finally:
+            os.close(pidfd)
 
     def status(self, container_dir: str, holding_lock: bool = False) -> str:
         """The status now; ``holding_lock``: the caller holds the container's lock itself."""

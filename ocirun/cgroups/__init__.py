@@ -457,11 +457,7 @@ def _no_warn(msg: str) -> None:
 
 def _write(path: str, data: bytes) -> None:
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
-        try:
-            os.write(fd, data)
-        finally:
-            os.close(fd)
+        os.write_once(path, data)
     except OSError as e:
         raise SyscallError.from_oserror("write", e, path) from None
 

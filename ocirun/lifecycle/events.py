@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from .. import _os as os
 from .._json import dumps
-from ..errors import CgroupError, InvalidArgument, InvalidState, OciRunError
-from ..state import STOPPED
+from ..errors import CgroupError, InvalidArgument, OciRunError
+from ..state import check
 from ..store import Store
 
 TYPE_CHECKING = False
@@ -143,8 +143,7 @@ def events(ctx: Context, container_id: str, interval: float, stats_only: bool) -
     st = store.load(container_id)
     if interval <= 0:
         raise InvalidArgument("duration interval must be greater than 0")
-    if st.status(store.dir(container_id)) == STOPPED:
-        raise InvalidState(f"container with id {container_id} is not running")
+    check("events", st.status(store.dir(container_id)), container_id)
     mgr = Manager.from_json(st.cgroup_paths)
     if stats_only:
         _emit("stats", container_id, _stats(mgr))

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from .. import _os as os
 from .. import hostfacts, plan, spawn
-from ..errors import InvalidArgument, InvalidSpec, InvalidState, OciRunError, SyscallError
-from ..state import PAUSED, STOPPED
+from ..errors import InvalidArgument, InvalidSpec, OciRunError, SyscallError
+from ..state import PAUSED, STOPPED, check, refuse
 from ..store import Store
 
 TYPE_CHECKING = False
@@ -157,13 +157,10 @@ def exec_process(
     store = Store(ctx.root)
     st = store.load(container_id)
     status = st.status(store.dir(container_id))
-    if status == STOPPED:
-        raise InvalidState("cannot exec in a stopped container")
-    if status == PAUSED and not ignore_paused:
-        raise InvalidState("cannot exec in a paused container (use --ignore-paused to override)")
+    if not (status == PAUSED and ignore_paused):
+        check("exec", status, container_id)
     proc = _check_process(raw_process)
-    from .create import check_preserve_fds, console_for, write_pid_file
-    from .run import refuse_console_socket
+    from .launching import check_preserve_fds, console_for, refuse_console_socket, write_pid_file
 
     check_preserve_fds(preserve_fds)
     refuse_console_socket(console_socket, detach)
@@ -194,12 +191,12 @@ def exec_process(
         for warning in launch.warnings:
             ctx.log.log_note(warning)
         if ctx.log.debugging:
-            from .create import debug_plan
+            from .launching import debug_plan
 
             ctx.log.debug(f"exec {container_id}: {proc.args} joining the namespaces of init pid {st.pid}")
             debug_plan(ctx.log, launch)
         if not st.alive():  # the namespaces above are the init's: it must still be the same process
-            raise InvalidState("cannot exec in a stopped container")
+            raise refuse("exec", STOPPED, container_id)
         joined = _cgroup_paths(st.cgroup_paths, cgroups or [])
         try:
             init = spawn.start(
@@ -219,12 +216,12 @@ def exec_process(
             init.join_at_sync(joined)
 
             def on_seccomp(fd: int) -> None:  # NOTIFY: the listener to the agent at listenerPath
+                from ..hooks import state_json
                 from ..seccomp import send_listener
-                from .create import hook_state
 
                 assert launch.seccomp is not None
                 send_listener(launch.seccomp, init.pid, fd,
-                              hook_state(container_id, "running", st.pid, st.bundle, st.annotations))
+                              state_json(container_id, "running", st.pid, st.bundle, st.annotations))
 
             init.run_until_ready(lambda point: init.pid, on_seccomp)
             if pid_file:
@@ -242,7 +239,7 @@ def exec_process(
             console = None
         if detach:
             return 0
-        from .run import wait_foreground
+        from .launching import wait_foreground
 
         waiting, console = console, None
         relaying, stdio = stdio, None

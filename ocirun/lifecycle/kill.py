@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from .. import _os as os
-from ..errors import InvalidArgument, InvalidState
-from ..state import STOPPED
+from ..errors import InvalidArgument
+from ..state import TRANSITIONS, check
 from ..store import Store
 
 TYPE_CHECKING = False
@@ -12,7 +11,6 @@ if TYPE_CHECKING:
     from typing import Any
 
     from ..context import Context
-    from ..state import State
 
 
 def parse_signal(value: str | int) -> int:
@@ -41,43 +39,22 @@ def parse_signal(value: str | int) -> int:
     return found
 
 
-def signal_init(st: State, sig: int) -> None:
-    """Sends ``sig`` to the init through a pidfd, so a recycled pid is never signalled."""
-    import _signal
-
-    if st.pid <= 0:  # a create that never got as far as its init
-        raise InvalidState("container not running")
-    try:
-        pidfd = os.pidfd_open(st.pid)
-    except ProcessLookupError:
-        raise InvalidState("container not running") from None
-    try:
-        if not st.alive():  # same start time: the pidfd is our init
-            raise InvalidState("container not running")
-        try:
-            _signal.pidfd_send_signal(pidfd, sig)
-        except ProcessLookupError:
-            raise InvalidState("container not running") from None
-    finally:
-        os.close(pidfd)
-
-
 def kill(ctx: Context, container_id: str, signal: str | int = "SIGTERM", all: bool = False) -> None:
     sig = parse_signal(signal)
     store = Store(ctx.root)
     st = store.load(container_id)
     if ctx.log.debugging:
         ctx.log.debug(f"kill {container_id}: signal {sig} to " + ("every process" if all else f"init pid {st.pid}"))
-    if st.status(store.dir(container_id)) == STOPPED and not all:
-        raise InvalidState("container not running")
+    if not all:
+        check("kill", st.status(store.dir(container_id)), container_id)
     if all:
         from ..cgroups import Manager
 
         # frozen meanwhile, so that nothing forks past the signal
         pids = Manager.from_json(st.cgroup_paths).signal_all(sig) if st.cgroup_paths else []
-        if pids or st.status(store.dir(container_id)) == STOPPED:
+        if pids or st.status(store.dir(container_id)) not in TRANSITIONS["kill"][0]:
             return
-    signal_init(st, sig)
+    st.signal(sig)
 
 
 def command(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:

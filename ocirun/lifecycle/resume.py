@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import InvalidState
-from ..state import PAUSED
+from ..state import check
 from ..store import Store
 
 TYPE_CHECKING = False
@@ -20,8 +19,7 @@ def resume(ctx: Context, container_id: str) -> None:
     store = Store(ctx.root)
     with store.lock(container_id):
         st = store.load(container_id)
-        if st.status(store.dir(container_id)) != PAUSED:
-            raise InvalidState("container not paused")
+        check("resume", st.status(store.dir(container_id)), container_id)
         Manager.from_json(st.cgroup_paths).thaw()
 
 

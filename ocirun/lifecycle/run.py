@@ -7,68 +7,14 @@ container's, or 128+N when signal N ended it.  --detach returns once the program
 
 from __future__ import annotations
 
-from .create import CreateOptions, create, hook_state, listen_fds
+from .creating import CreateOptions, create
+from .launching import listen_fds, refuse_console_socket, wait_foreground
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
     from typing import Any
 
-    from ..console import ConsoleSocket, StdioPipes
     from ..context import Context
-
-# Signals passed on to the container (SIGCHLD and the unblockable ones are ours).
-FORWARDED = ("SIGHUP", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGTERM", "SIGALRM", "SIGCONT",
-             "SIGWINCH", "SIGPWR", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGPIPE", "SIGPROF", "SIGVTALRM")
-
-
-def refuse_console_socket(console_socket: str | None, detach: bool) -> None:
-    """runc's rule (checkTerminal) that ``create.console_for`` cannot see: a console socket is for
-    a runtime that detaches."""
-    if console_socket is not None and not detach:
-        from ..errors import InvalidArgument
-
-        raise InvalidArgument("cannot use console socket if ocirun will not detach or allocate tty")
-
-
-def wait_foreground(
-    pid: int, wait: Callable[[], int], console: ConsoleSocket | None, stdio: StdioPipes | None = None
-) -> int:
-    """Waits for the container's process ``pid`` (``wait`` reaps it), passing on the signals
-    ocirun receives; when ocirun holds its terminal (``console``), relaying it meanwhile (the relay
-    handles SIGWINCH itself while the caller's stdin is a terminal)."""
-    import _signal
-
-    from .. import _os as os
-
-    pidfd = os.pidfd_open(pid)
-
-    def forward(signum: int, _frame: object) -> None:
-        try:
-            _signal.pidfd_send_signal(pidfd, signum)
-        except ProcessLookupError:
-            pass
-
-    old = {}
-    for name in FORWARDED:
-        num = getattr(_signal, name)
-        old[num] = _signal.signal(num, forward)
-    try:
-        if console is not None:
-            from ..console import relay
-
-            try:
-                master = console.receive_master()
-            finally:
-                console.close()
-            return relay(master, wait)
-        if stdio is not None:
-            return stdio.relay(wait)
-        return wait()
-    finally:
-        for num, handler in old.items():
-            _signal.signal(num, handler)
-        os.close(pidfd)
 
 
 def run(
@@ -102,7 +48,7 @@ def run(
     try:
         init.wait_exec()
     except BaseException:
-        from .delete import destroy
+        from .teardown import destroy
 
         init.kill()
         init.close()
@@ -111,12 +57,12 @@ def run(
         destroy(ctx, store, st)
         raise
     init.close()
-    from .delete import destroy  # imported while the container runs
-    poststart = created.spec.hooks.get("poststart")
-    if poststart:
-        from ..hooks import run_hooks
+    from .teardown import destroy  # imported while the container runs
 
-        run_hooks(poststart, hook_state(st.id, "running", st.pid, st.bundle, st.annotations), "poststart", ctx.log)
+    if st.config.get("hooks"):
+        from ..hooks import run_poststart
+
+        run_poststart(st, ctx.log)
     if detach:
         return 0
     status = wait_foreground(init.pid, init.wait, created.console, created.stdio)

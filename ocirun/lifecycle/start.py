@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .. import _os as os
-from ..errors import InvalidState, SyscallError
-from ..state import CREATED, STOPPED
+from ..errors import SyscallError
+from ..state import STOPPED, check, refuse
 from ..store import Store, crash_point
 
 TYPE_CHECKING = False
@@ -22,10 +22,7 @@ def start(ctx: Context, container_id: str) -> None:
     with store.lock(container_id):
         st = store.load(container_id)
         status = st.status(store.dir(container_id), holding_lock=True)
-        if status == STOPPED:
-            raise InvalidState("cannot start a container that has stopped")
-        if status != CREATED:
-            raise InvalidState(f"cannot start an already {status} container")
+        check("start", status, container_id)
         fifo = store.fifo_path(container_id)
         if ctx.log.debugging:
             ctx.log.debug(f"start {container_id}: init pid {st.pid}; writing to its exec fifo `{fifo}`")
@@ -34,7 +31,7 @@ def start(ctx: Context, container_id: str) -> None:
             fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
         except OSError as e:
             if e.errno == ENXIO:
-                raise InvalidState("cannot start a container that has stopped") from None
+                raise refuse("start", STOPPED, container_id) from None
             raise SyscallError.from_oserror("open", e, fifo) from None
         try:
             os.write(fd, b"0")
@@ -45,14 +42,10 @@ def start(ctx: Context, container_id: str) -> None:
         os.unlink(fifo)
         if ctx.log.debugging:
             ctx.log.debug(f"start {container_id}: the init took the byte and execs the process")
-        hooks = (st.config.get("hooks") or {}).get("poststart")
-    if hooks:
-        from ..hooks import run_hooks
-        from ..spec.model import Hook
-        from .create import hook_state
+    if st.config.get("hooks"):
+        from ..hooks import run_poststart
 
-        state = hook_state(st.id, "running", st.pid, st.bundle, st.annotations)
-        run_hooks([Hook.from_json(h) for h in hooks], state, "poststart", log=ctx.log)
+        run_poststart(st, ctx.log)
 
 
 def _wait_read(fd: int, alive: Any) -> None:

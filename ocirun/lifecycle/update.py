@@ -8,8 +8,8 @@ linux.resources JSON object (then the flags are ignored, as in runc).  Values le
 from __future__ import annotations
 
 from .. import _os as os
-from ..errors import InvalidArgument, InvalidState, OciRunError
-from ..state import STOPPED
+from ..errors import InvalidArgument, OciRunError
+from ..state import check
 from ..store import Store
 
 TYPE_CHECKING = False
@@ -166,8 +166,7 @@ def update(ctx: Context, container_id: str, resources: dict[str, Any]) -> None:
     store = Store(ctx.root)
     with store.lock(container_id):
         st = store.load(container_id)
-        if st.status(store.dir(container_id)) == STOPPED:
-            raise InvalidState("container not running")
+        check("update", st.status(store.dir(container_id)), container_id)
         mgr = Manager.from_json(st.cgroup_paths)
         if resources.get("devices"):
             ctx.log.warning("linux.resources.devices ignored: update does not change device rules")

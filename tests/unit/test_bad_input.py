@@ -130,7 +130,7 @@ def test_preserve_fds_beyond_the_fd_limit_is_refused() -> None:
     """--preserve-fds 99999999999999 made a list of that many fds until the OOM killer came."""
     import resource
 
-    from ocirun.lifecycle.create import CreateOptions
+    from ocirun.lifecycle.creating import CreateOptions
 
     limit = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     with pytest.raises(InvalidArgument, match=r"^--preserve-fds 99999999999999: more fds than this process may "

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from ocirun import protocol as P
-from ocirun.lifecycle.create import debug_plan
+from ocirun.lifecycle.launching import debug_plan
 from ocirun.log import Logger
 from ocirun.spec.mountopts import MS_NODEV, MS_NOEXEC, MS_NOSUID
 

@@ -1,0 +1,116 @@
+"""What delete and run share to end a container: killing every process, and removing what a
+stopped container still holds (its mounts on the host, cgroups, state) with its poststop hooks;
+also the recovery from cleanup.json (ocirun.store "Recovery")."""
+
+from __future__ import annotations
+
+from .. import _os as os
+from ..errors import CgroupError, InvalidState
+from ..store import crash_point
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from ..context import Context
+    from ..state import State
+    from ..store import Store
+
+
+def _wait_gone(st: State, timeout: float = 10.0) -> None:
+    """Waits until the init has exited (it is not our child: poll its pidfd)."""
+    if st.pid <= 0:
+        return
+    try:
+        pidfd = os.pidfd_open(st.pid)
+    except ProcessLookupError:
+        return
+    try:
+        if st.alive():
+            os.wait_pidfd(pidfd, timeout)
+    finally:
+        os.close(pidfd)
+
+
+def kill_all(st: State, paused: bool = False) -> None:
+    """SIGKILL every process of the container and wait for its init.
+
+    With a pid namespace of its own, not paused, SIGKILL to its init is enough: the kernel kills
+    every other process of that namespace with it (runc relies on that too).  Otherwise every
+    process in its cgroups is killed, the cgroups frozen meanwhile and a paused one thawed."""
+    if st.cgroup_paths and (paused or st.namespaces.get("pid") != ""):
+        from ..cgroups import Manager
+
+        cg = Manager.from_json(st.cgroup_paths)
+        cg.signal_all(9)  # frozen meanwhile, so that nothing forks past it
+        if cg.frozen():
+            cg.thaw()  # a paused container's processes die once thawed
+    if st.alive():
+        try:
+            st.signal(9)
+        except InvalidState:
+            pass
+    _wait_gone(st)
+
+
+def _rmdir_all(paths: Iterable[str]) -> bool:
+    """Removes a stopped container's empty cgroups, one rmdir each, without importing the cgroups
+    package (a third of delete's own time); False when one is busy (Manager.destroy takes over)."""
+    for path in paths:
+        try:
+            os.rmdir(path)
+        except FileNotFoundError:
+            pass
+        except OSError:
+            return False
+    return True
+
+
+def destroy(ctx: Context, store: Store, st: State) -> None:
+    """Removes what a stopped container still holds: its mounts on the host (when it had no mount
+    namespace), cgroups, then state; runs poststop hooks."""
+    if ctx.log.debugging:
+        ctx.log.debug(f"delete {st.id}: removing its cgroups {list(st.cgroup_paths.values())} and state")
+    errors = []
+    if "mount" not in st.namespaces and st.rootfs:
+        from ..mountinfo import unmount_under
+
+        unmount_under(st.rootfs)
+    if st.cgroup_paths and not _rmdir_all(st.cgroup_paths.values()):
+        from ..cgroups import Manager  # what is left: processes, or cgroups the container made
+
+        try:
+            Manager.from_json(st.cgroup_paths).destroy()
+        except CgroupError as e:
+            errors.append(e)
+    if st.config.get("hooks"):
+        from ..hooks import run_poststop
+
+        run_poststop(st, ctx.log)
+    crash_point("delete:destroyed")
+    store.remove(st.id)
+    if errors:
+        raise errors[0]
+
+
+def recover(store: Store, container_id: str) -> None:
+    """Removes a container whose state.json is missing or unreadable, from its cleanup.json:
+    kills what is in its cgroups, removes them, unmounts its rootfs if its mounts are ours, then
+    its directory (ocirun.store "Recovery")."""
+    cleanup = store.load_cleanup(container_id)
+    if cleanup is not None:
+        if cleanup.cgroup_paths:
+            from ..cgroups import Manager
+
+            cg = Manager.from_json(cleanup.cgroup_paths)
+            cg.signal_all(9)
+            if cg.frozen():
+                cg.thaw()
+            cg.destroy()  # waits for the killed ones to leave
+        if not cleanup.own_mount_ns and cleanup.rootfs:
+            from ..mountinfo import unmount_under
+
+            unmount_under(cleanup.rootfs)
+    store.remove(container_id)
+
+
