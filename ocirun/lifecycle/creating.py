@@ -78,7 +78,8 @@ def _write_time_offsets(pid: int, spec: Spec) -> None:
 
 def _write_id_maps(pid: int, spec: Spec) -> None:
     for name, maps in (("uid_map", spec.linux.uid_mappings), ("gid_map", spec.linux.gid_mappings)):
-        _write_proc_file(f"/proc/{pid}/{name}", "".join(f"{m.container_id} {m.host_id} {m.size}\n" for m in maps).encode())
+        data = "".join(f"{m.container_id} {m.host_id} {m.size}\n" for m in maps)
+        _write_proc_file(f"/proc/{pid}/{name}", data.encode())
 
 
 class Created:
