@@ -828,3 +828,17 @@ def expect_error(rt: Runtime, res: Result, *, runc: str | None = None, ocirun: s
         if pattern is not None:
             assert re.search(pattern, lines[0]), f"{lines[0]!r} does not match {pattern!r}"
     return lines[0]
+
+
+@contextlib.contextmanager
+def stranger_in(*cgroups: Path) -> Iterator[int]:
+    """A process of someone else's (a sleep of the test's own) in each of ``cgroups``: its pid.
+    Killed and reaped afterwards, so that the cgroups are empty again."""
+    sleeper = subprocess.Popen(["sleep", "120"])
+    try:
+        for path in cgroups:
+            (path / "cgroup.procs").write_text(str(sleeper.pid))
+        yield sleeper.pid
+    finally:
+        sleeper.kill()
+        sleeper.wait()

@@ -34,6 +34,7 @@ from .support import (
     probe_args,
     runner_cgroup,
     start_detached,
+    stranger_in,
     use_device_rules,
     wait_for,
 )
@@ -1076,21 +1077,12 @@ def test_create_refuses_a_cgroup_with_processes(runtime: Runtime, bundle: Bundle
     """The container's cgroup exists with a process of someone else's in it: create refuses it
     (the container's kill --all and delete would kill that process too), and leaves it there."""
     cid = runtime.new_id()
-    sleeper = subprocess.Popen(["sleep", "60"])
-    try:
-        with existing_cgroup("devices", cid) as devices, existing_cgroup("pids", cid) as pids:
-            for path in (devices, pids):  # runc 1.1 looks into the devices hierarchy only
-                (path / "cgroup.procs").write_text(str(sleeper.pid))
-            try:
-                res = runtime.try_create(bundle, cid)
-                expect_error(runtime, res, both=r"container's cgroup is not empty: 1 process\(es\) found")
-                assert runtime.ids_in_root() == []
-                assert (pids / "cgroup.procs").read_text().split() == [str(sleeper.pid)]
-            finally:
-                runtime.delete(cid, force=True, check=False)
-                sleeper.kill()
-                sleeper.wait()
-    finally:
-        if sleeper.poll() is None:
-            sleeper.kill()
-            sleeper.wait()
+    with existing_cgroup("devices", cid) as devices, existing_cgroup("pids", cid) as pids, \
+            stranger_in(devices, pids) as stranger:  # runc 1.1 looks into the devices hierarchy only
+        try:
+            res = runtime.try_create(bundle, cid)
+            expect_error(runtime, res, both=r"container's cgroup is not empty: 1 process\(es\) found")
+            assert runtime.ids_in_root() == []
+            assert (pids / "cgroup.procs").read_text().split() == [str(stranger)]
+        finally:
+            runtime.delete(cid, force=True, check=False)

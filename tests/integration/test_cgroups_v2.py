@@ -32,6 +32,7 @@ from .support import (
     pid_alive,
     probe_args,
     start_detached,
+    stranger_in,
     use_device_rules,
     wait_for,
 )
@@ -374,20 +375,11 @@ def test_create_refuses_a_frozen_cgroup(runtime: Runtime, bundle: Bundle) -> Non
 def test_create_refuses_a_cgroup_with_processes(runtime: Runtime, bundle: Bundle) -> None:
     """A process of someone else's is in the container's existing cgroup: create refuses it."""
     cid = runtime.new_id()
-    sleeper = subprocess.Popen(["sleep", "120"])
-    try:
-        with existing_cgroup(cid) as path:
-            (path / "cgroup.procs").write_text(str(sleeper.pid))
-            try:
-                res = runtime.try_create(bundle, cid)
-                expect_error(runtime, res, both=r"container's cgroup is not empty: 1 process\(es\) found")
-                assert runtime.ids_in_root() == []
-                assert (path / "cgroup.procs").read_text().split() == [str(sleeper.pid)]
-            finally:
-                runtime.delete(cid, force=True, check=False)
-                sleeper.kill()
-                sleeper.wait()
-    finally:
-        if sleeper.poll() is None:
-            sleeper.kill()
-            sleeper.wait()
+    with existing_cgroup(cid) as path, stranger_in(path) as stranger:
+        try:
+            res = runtime.try_create(bundle, cid)
+            expect_error(runtime, res, both=r"container's cgroup is not empty: 1 process\(es\) found")
+            assert runtime.ids_in_root() == []
+            assert (path / "cgroup.procs").read_text().split() == [str(stranger)]
+        finally:
+            runtime.delete(cid, force=True, check=False)
