@@ -279,9 +279,11 @@ def signals_ignored(*sigs: signal.Signals) -> Iterator[None]:
 
 @pytest.mark.parametrize("how", ["run", "create", "exec"])
 def test_signals_ignored_by_the_caller_are_not_passed_on(runtime: Runtime, bundle: Bundle, how: str) -> None:
-    """runc's container starts with every signal at its default disposition and none blocked, even
-    when runc itself was started with SIGINT and SIGQUIT ignored (Go catches them all, and exec
-    resets caught signals); an ignored SIGINT would make Ctrl-C do nothing in the container."""
+    """runc's container starts with the signals its caller ignored at their default disposition and
+    none blocked, even when runc itself was started with SIGINT and SIGQUIT ignored (Go catches
+    them, and exec resets caught signals); an ignored SIGINT would make Ctrl-C do nothing in the
+    container.  ocirun resets every signal.  (Under make, the glibc-reserved 32 and 33 come
+    ignored, and runc passes 32 on: the test looks at the signals it ignored itself.)"""
     sigs = (signal.SIGINT, signal.SIGQUIT, signal.SIGHUP, signal.SIGTERM, signal.SIGUSR1)
     with signals_ignored(*sigs):
         if how == "run":
@@ -298,8 +300,10 @@ def test_signals_ignored_by_the_caller_are_not_passed_on(runtime: Runtime, bundl
                     state = parse_json(runtime.output(cid)[0])
             finally:
                 runtime.delete(cid, force=True)
-    assert state["ignored"] == [], state
+    assert not set(state["ignored"]) & {int(s) for s in sigs}, state
     assert state["blocked"] == [], state
+    if runtime.name == "ocirun":  # every disposition reset, also what the test did not ignore: under
+        assert state["ignored"] == [], state  # make, 32 and 33 come ignored (runc passes 32 on)
 
 
 # ---------------------------------------------------------------------------- unlimited rlimits
