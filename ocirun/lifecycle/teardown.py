@@ -12,6 +12,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from ..cgroups import Manager
     from ..context import Context
     from ..state import State
     from ..store import Store
@@ -32,6 +33,18 @@ def _wait_gone(st: State, timeout: float = 10.0) -> None:
         os.close(pidfd)
 
 
+def _kill_in(cgroup_paths: dict[str, str]) -> Manager:
+    """SIGKILL every process in these cgroups (frozen meanwhile, so that nothing forks past it),
+    and thaw them if they were frozen (a paused container's processes die once thawed)."""
+    from ..cgroups import Manager
+
+    cg = Manager.from_json(cgroup_paths)
+    cg.signal_all(9)
+    if cg.frozen():
+        cg.thaw()
+    return cg
+
+
 def kill_all(st: State, paused: bool = False) -> None:
     """SIGKILL every process of the container and wait for its init.
 
@@ -39,12 +52,7 @@ def kill_all(st: State, paused: bool = False) -> None:
     every other process of that namespace with it (runc relies on that too).  Otherwise every
     process in its cgroups is killed, the cgroups frozen meanwhile and a paused one thawed."""
     if st.cgroup_paths and (paused or st.namespaces.get("pid") != ""):
-        from ..cgroups import Manager
-
-        cg = Manager.from_json(st.cgroup_paths)
-        cg.signal_all(9)  # frozen meanwhile, so that nothing forks past it
-        if cg.frozen():
-            cg.thaw()  # a paused container's processes die once thawed
+        _kill_in(st.cgroup_paths)
     if st.alive():
         try:
             st.signal(9)
@@ -100,13 +108,7 @@ def recover(store: Store, container_id: str) -> None:
     cleanup = store.load_cleanup(container_id)
     if cleanup is not None:
         if cleanup.cgroup_paths:
-            from ..cgroups import Manager
-
-            cg = Manager.from_json(cleanup.cgroup_paths)
-            cg.signal_all(9)
-            if cg.frozen():
-                cg.thaw()
-            cg.destroy()  # waits for the killed ones to leave
+            _kill_in(cleanup.cgroup_paths).destroy()  # waits for the killed ones to leave
         if not cleanup.own_mount_ns and cleanup.rootfs:
             from ..mountinfo import unmount_under
 
