@@ -70,7 +70,7 @@ def _write_time_offsets(pid: int, spec: Spec) -> None:
     for clock in ("monotonic", "boottime"):
         off = spec.linux.time_offsets.get(clock)
         if off:
-            lines.append(f"{clock} {off.get('secs', 0)} {off.get('nanosecs', 0)}\n")
+            lines.append(f"{clock} {off[0]} {off[1]}\n")
     if not lines:
         return
     _write_proc_file(f"/proc/{pid}/timens_offsets", "".join(lines).encode())
