@@ -23,7 +23,6 @@ from ocirun.lifecycle import events, update
 from ocirun.spec.resources import DeviceRule, Resources, check
 
 
-
 def typed(obj: dict[str, Any]) -> Resources:
     """linux.resources as create and update hand it to the cgroup code: typed and checked."""
     r = Resources.from_json(obj)
@@ -817,7 +816,8 @@ def test_v2_missing_controller_is_named(v2: tuple[Manager, Recorder]) -> None:
 
 
 def test_update_says_which_file_breaks_a_check() -> None:
-    with pytest.raises(InvalidArgument, match=r"^invalid resources JSON in r\.json: \$\.linux\.resources\.memory\.swappiness: "):
+    message = r"^invalid resources JSON in r\.json: \$\.linux\.resources\.memory\.swappiness: "
+    with pytest.raises(InvalidArgument, match=message):
         update.typed({"memory": {"swappiness": 101}}, "r.json")
 
 
