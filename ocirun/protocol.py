@@ -156,6 +156,7 @@ OP_SCHED = 42
 OP_IOPRIO = 43
 OP_CHROOT = 44
 OP_PIDNS_FORK = 45
+OP_SET_MEMPOLICY = 46
 # Retired op codes (setns, chown, dup2, pdeathsig: never planned), never to be given out again.
 RETIRED_OP_CODES = (2, 31, 34, 35)
 
@@ -269,6 +270,9 @@ chroot  # no mount namespace: chroot into the rootfs
 # MSG_PID {value = the child's pid} and exits, the child goes on: no process of the runtime's ever
 # shows in that namespace before it runs the sealed init stage
 pidns_fork     fd:a:d
+# set_mempolicy(mode | flags, nodes, maxnode): the NUMA memory policy (linux.memoryPolicy); mode
+# MPOL_*, flags MPOL_F_*, size: bytes of the node mask (0: no nodes, a NULL mask)
+set_mempolicy  mode:a:d flags:b:x size:c:d | | nodes:mask
 """
 
 if TYPE_CHECKING:  # (no typing at run time: protocol is imported by every create)
@@ -471,6 +475,10 @@ class Plan:
 
     def pidns_fork(self, what: str, fd: int) -> None:
         self.add(OP_PIDNS_FORK, what, fd)
+
+    def set_mempolicy(self, what: str, *, mode: int, flags: int, nodes: bytes) -> None:
+        """``nodes``: the node mask, little-endian, a multiple of 8 bytes (b"": none)."""
+        self.add(OP_SET_MEMPOLICY, what, mode, flags, len(nodes), blob=nodes)
 
     def mount_how(self, step: int, how: int) -> None:
         """Adds MNT_* bits to the ``how`` of mount op ``step`` (one planned elsewhere: proc, sysfs)."""

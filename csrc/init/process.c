@@ -1,5 +1,5 @@
 /* process.c: the process that becomes the container's: its namespaces (joined by fork, the
- * loopback), limits and scheduling, credentials and capabilities, seccomp, working directory, and
+ * loopback), limits, scheduling and memory policy, credentials and capabilities, seccomp, working directory, and
  * finally the lookup and execve of the user's program.
  * Needs fail(), CHECK, send_msg(), wait_ack() and cur_step of init.c, and plan.c. */
 
@@ -252,6 +252,14 @@ static void op_umask(const struct ocirun_op *op)
 static void op_personality(const struct ocirun_op *op)
 {
     CHECK(SC1(__NR_personality, personality_persona(op)), 0);
+}
+
+/* The NUMA memory policy: maxnode counts the mask's bits plus one (the kernel reads maxnode - 1). */
+static void op_set_mempolicy(const struct ocirun_op *op)
+{
+    long size = set_mempolicy_size(op);
+    const void *nodes = size ? (const void *)(op + 1) : 0;
+    CHECK(SC3(__NR_set_mempolicy, set_mempolicy_mode(op) | set_mempolicy_flags(op), nodes, size ? size * 8 + 1 : 0), 0);
 }
 
 static void op_keyring(const struct ocirun_op *op)

@@ -580,6 +580,7 @@ BUILT: dict[int, tuple[str, tuple[object, ...], dict[str, object]]] = {
     P.OP_IOPRIO: ("ioprio", (), {"ioclass": 2, "level": 4}),
     P.OP_CHROOT: ("chroot", (), {}),
     P.OP_PIDNS_FORK: ("pidns_fork", (8,), {}),
+    P.OP_SET_MEMPOLICY: ("set_mempolicy", (), {"mode": 2, "flags": 1 << 15, "nodes": (0b1001).to_bytes(8, "little")}),
 }
 
 
@@ -614,7 +615,7 @@ def test_builder_fields_decode_by_name(code: int) -> None:
             value = int(value)
         elif isinstance(value, list):
             value = tuple(value)
-        elif name == "cpus":
+        elif name in ("cpus", "nodes"):
             value = int.from_bytes(value, "little")  # type: ignore[arg-type]
         assert op[name] == value, name
 
