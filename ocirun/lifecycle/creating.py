@@ -50,7 +50,7 @@ def saved_config(spec: Spec, opts: CreateOptions | None = None) -> dict[str, Any
     if raw.get("process"):
         out["process"] = raw["process"]
     linux = raw.get("linux") or {}
-    keep = {k: linux[k] for k in ("seccomp", "namespaces") if linux.get(k)}
+    keep = {k: linux[k] for k in ("seccomp", "namespaces", "memoryPolicy") if linux.get(k)}  # exec sets them too
     if keep:
         out["linux"] = keep
     return out
@@ -255,7 +255,8 @@ class Creation:
         cg = self.cg = cgroups.Manager.for_container(spec.linux.cgroups_path, container_id)
         cg.check_unused()  # an existing cgroup: not frozen, nobody in it (runc); it stays as it is
         host = hostfacts.gather(spec.process, rootfs=rootfs, seccomp=spec.linux.seccomp,
-                                mount_label=spec.linux.mount_label, cache_root=ctx.root)
+                                mount_label=spec.linux.mount_label, cache_root=ctx.root,
+                                memory_policy=spec.linux.memory_policy)
         launch = plan.build(
             spec,
             host=host,

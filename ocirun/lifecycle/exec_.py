@@ -186,10 +186,11 @@ def exec_process(
             relay = StdioPipes()
     try:
         linux = st.config.get("linux") or {}
-        from ..spec.model import Seccomp  # the container's linux.seccomp, as create checked it
+        from ..spec.model import MemoryPolicy, Seccomp  # the container's, as create checked them
 
         profile = Seccomp.from_json(linux["seccomp"]) if linux.get("seccomp") else None
-        host = hostfacts.gather(proc, rootfs=st.rootfs, seccomp=profile, cache_root=ctx.root)
+        mempolicy = MemoryPolicy.from_json(linux["memoryPolicy"]) if linux.get("memoryPolicy") else None
+        host = hostfacts.gather(proc, rootfs=st.rootfs, seccomp=profile, cache_root=ctx.root, memory_policy=mempolicy)
         launch = plan.build_exec(
             proc,
             pid=st.pid,
@@ -200,6 +201,7 @@ def exec_process(
             new_keyring=not st.config.get("noNewKeyring"),
             container_id=container_id,
             own_console=console is not None and console.parent_fd >= 0,
+            memory_policy=mempolicy,
         )
         for warning in launch.warnings:
             ctx.log.log_note(warning)
