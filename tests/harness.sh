@@ -25,7 +25,7 @@ if [ -n "$hide" ] && [ "$hide" != 0 ] && [ -n "$(cat "$unified/cgroup.controller
    && [ "$(stat -f -c %T /sys/fs/cgroup)" != cgroup2fs ]; then
   echo "harness: running in a private mount namespace without $unified (hybrid layout; see tests/harness.sh)"
   exec unshare --mount --propagation slave -- sh -c \
-    'umount -l "$0" && mount -t tmpfs -o size=1m,mode=755 harness-hid-cgroup2 "$0" && exec "$@"' "$unified" \
+    'umount -l "$0" && mount -t tmpfs -o size=64m,mode=755 harness-hid-cgroup2 "$0" && exec "$@"' "$unified" \
     "$py" -m pytest -q -p no:cacheprovider --runtime="$runtime" --report-json="$report" "$@"
 fi
 exec "$py" -m pytest -q -p no:cacheprovider --runtime="$runtime" --report-json="$report" "$@"
