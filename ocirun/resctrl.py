@@ -7,8 +7,8 @@ schemata must exist; an existing group given schemata must already have them.  `
 init exists) makes the group when needed, writes the schemata (l3CacheSchema, memBwSchema, then
 each line of schemata), the init's pid to ``tasks``, and with enableMonitoring makes the MON group
 ``mon_groups/<container id>`` and puts the init there too.  ``Group.made`` lists the directories
-ocirun makes and delete removes (the group only when it was named after the container, as runc
-does; the MON group always), deepest first.
+delete removes, deepest first: the MON group, and the group when ocirun made it for want of a
+closID (one the config names is never removed, as the spec says).
 
 Every function takes the resctrl root, so the tests run them on a directory laid out as resctrl is.
 """
@@ -67,18 +67,19 @@ def _parse(line: str) -> tuple[str, dict[str, int]] | None:
 class Group:
     """The resctrl group of one container: its directory, whether to make it, the MON group."""
 
-    __slots__ = ("dir", "lines", "make", "mon")
+    __slots__ = ("dir", "lines", "make", "mon", "own")
 
-    def __init__(self, dir: str, make: bool, lines: list[str], mon: str) -> None:
+    def __init__(self, dir: str, make: bool, lines: list[str], mon: str, own: bool) -> None:
         self.dir = dir
-        self.make = make  # ocirun makes it (and removes it at delete)
+        self.make = make  # ocirun makes it
+        self.own = own  # and removes it at delete (made, and named after the container)
         self.lines = lines
         self.mon = mon  # the MON group's directory, or ""
 
     @property
     def made(self) -> list[str]:
         """The directories delete removes, deepest first."""
-        return [d for d in (self.mon, self.dir if self.make else "") if d]
+        return [d for d in (self.mon, self.dir if self.own else "") if d]
 
 
 def plan(rdt: dict[str, Any], container_id: str, root: str | None) -> Group:
@@ -107,7 +108,7 @@ def plan(rdt: dict[str, Any], container_id: str, root: str | None) -> Group:
     elif closid is not None and not exists and not lines:
         raise InvalidSpec(f"{WHERE}.closID", f"there is no resctrl group `{closid}` (`{path}`)")
     mon = os.path.join(path, "mon_groups", container_id) if rdt.get("enableMonitoring") else ""
-    return Group(path, not exists, lines, mon)
+    return Group(path, not exists, lines, mon, own=not exists and closid is None)
 
 
 def _compare(path: str, rdt: dict[str, Any]) -> None:
