@@ -304,7 +304,14 @@ def _net_devices(spec: Spec) -> None:
             seen[name] = host
 
 
-LINUX_CHECKS: tuple[Callable[[Spec], None], ...] = (_devices, _sysctl, _personality, _net_devices)
+def _memory_policy(spec: Spec) -> None:
+    """linux.memoryPolicy is not implemented yet: refused, never dropped (one check, to go when
+    set_mempolicy is in the init stage)."""
+    if spec.linux.memory_policy is not None:
+        raise InvalidSpec("$.linux.memoryPolicy", "NUMA memory policies are not supported by ocirun yet")
+
+
+LINUX_CHECKS: tuple[Callable[[Spec], None], ...] = (_devices, _sysctl, _personality, _net_devices, _memory_policy)
 
 
 # ---------------------------------------------------------------------------- seccomp
