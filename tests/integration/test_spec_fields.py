@@ -92,3 +92,30 @@ def test_scheduler_deadline_runtime_deadline_period(runtime: Runtime, bundle: Bu
     report = runtime.run_probe(bundle, "sched")
     assert (report["policy"], report["runtime"], report["deadline"], report["period"]) == (
         6, 1_000_000, 5_000_000, 10_000_000), report
+
+
+@pytest.mark.xfail_runtime("runc", "runc 1.1.5 (runtime-spec 1.0.2) ignores linux.personality")
+def test_personality_flags_are_refused(runtime: Runtime, bundle: Bundle) -> None:
+    """linux.personality.flags: none is supported, so any is refused (never dropped)."""
+    bundle.set_args(*probe_args("exit", "0"))
+    bundle.linux["personality"] = {"domain": "LINUX", "flags": ["ADDR_NO_RANDOMIZE"]}
+    expect_error(runtime, runtime.try_create(bundle),
+                 ocirun=r"\$\.linux\.personality\.flags: no personality flags are supported")
+    assert runtime.ids_in_root() == []
+    assert runtime.leaks() == []
+
+
+@pytest.mark.xfail_runtime("runc", "runc 1.1.5 predates process.scheduler (runc 1.2)")
+def test_scheduler_flags(runtime: Runtime, bundle: Bundle) -> None:
+    """process.scheduler.flags reach sched_setattr: SCHED_FLAG_RESET_ON_FORK reads back."""
+    bundle.process["scheduler"] = {"policy": "SCHED_BATCH", "flags": ["SCHED_FLAG_RESET_ON_FORK"]}
+    report = runtime.run_probe(bundle, "sched")
+    assert report["policy"] == 3 and report["flags"] & 0x01, report
+
+
+def test_device_owner_and_mode(runtime: Runtime, bundle: Bundle) -> None:
+    """linux.devices[] uid, gid and fileMode: the node is made with them."""
+    bundle.linux["devices"] = [{"path": "/dev/ocnull", "type": "c", "major": 1, "minor": 3, "fileMode": 0o640,
+                                "uid": 1000, "gid": 1001}]
+    (st,) = runtime.run_probe(bundle, "stat", "/dev/ocnull")
+    assert (st["type"], st["uid"], st["gid"], st["mode"] & 0o777) == ("char", 1000, 1001, 0o640), st
