@@ -93,3 +93,16 @@ def test_cleanup_keeps_net_devices_and_resctrl_dirs(tmp_path: Path) -> None:
     assert got is not None and got.net_devices == {"eth0": "c0"} and got.resctrl_dirs == ["/sys/fs/resctrl/c1"]
     (tmp_path / "c1" / "cleanup.json").write_text('{"cgroup_paths": {}, "net_devices": ["eth0"]}')
     assert store.load_cleanup("c1") is None
+
+
+def test_features_say_what_is_implemented() -> None:
+    """`ocirun features`: netDevices and intelRdt implemented, idmapped mounts and memoryPolicy not
+    (refused), so neither their options nor their modes are listed."""
+    from ocirun.lifecycle.features import features
+
+    linux = features()["linux"]
+    assert linux["netDevices"] == {"enabled": True}
+    assert linux["intelRdt"] == {"enabled": True, "schemata": True, "monitoring": True}
+    assert linux["mountExtensions"] == {"idmap": {"enabled": False}}
+    assert "memoryPolicy" not in linux
+    assert not {"idmap", "ridmap"} & set(features()["mountOptions"])
