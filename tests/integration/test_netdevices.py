@@ -79,13 +79,14 @@ def _inside(out: str, name: str) -> tuple[list[str], int, bool]:
 
 
 @pytest.mark.xfail_runtime("runc", RUNC_LACKS)
-@pytest.mark.parametrize("rename", [True, False], ids=["renamed", "same-name"])
-def test_net_device_moved_in_and_given_back(runtime: Runtime, bundle: Bundle, veth: Veth, rename: bool) -> None:
-    """Inside: the device under its new name, with its address and MTU, up; on the host, gone
-    meanwhile; after the container (run, then deleted) the device is back on the host under its
-    own name with its address and MTU, and its peer is still there."""
-    name = "ceth0" if rename else veth.name
-    bundle.linux["netDevices"] = {veth.name: {"name": name}} if rename else {veth.name: {}}
+@pytest.mark.parametrize("rename", ["ceth0", "", "cnet%d"], ids=["renamed", "same-name", "template"])
+def test_net_device_moved_in_and_given_back(runtime: Runtime, bundle: Bundle, veth: Veth, rename: str) -> None:
+    """Inside: the device under its new name (``%d``: the kernel's first free number), with its
+    address and MTU, up; on the host, gone meanwhile; after the container (run, then deleted) the
+    device is back on the host under its own name with its address and MTU, and its peer is still
+    there."""
+    name = rename.replace("%d", "0") or veth.name
+    bundle.linux["netDevices"] = {veth.name: {"name": rename}} if rename else {veth.name: {}}
     bundle.set_args("sh", "-c", SHOW.format(name) + f"; ip -o link show dev {veth.name} || echo gone")
     status, out, err = runtime.run_container(bundle)
     assert status == 0, err
