@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -37,8 +38,12 @@ class Veth:
         self.name, self.peer = f"ocv{tag}a", f"ocv{tag}b"
         self.address = ADDRESS.format(int(tag[:2], 16))
         _ip("link", "add", self.name, "type", "veth", "peer", "name", self.peer)
-        _ip("addr", "add", self.address, "dev", self.name)
-        _ip("link", "set", self.name, "mtu", "1400")
+        try:
+            _ip("addr", "add", self.address, "dev", self.name)
+            _ip("link", "set", self.name, "mtu", "1400")
+        except subprocess.CalledProcessError:
+            self.remove()
+            raise
 
     def on_host(self) -> dict[str, object] | None:
         """The device as the host sees it: name, mtu, addresses; None when it is not there."""
@@ -56,11 +61,12 @@ class Veth:
 
 @pytest.fixture
 def veth() -> Iterator[Veth]:
-    if subprocess.run(["ip", "link", "add", "ocvprobe0", "type", "veth", "peer", "name", "ocvprobe1"],
-                      capture_output=True).returncode != 0:
-        pytest.skip("this host cannot make veth pairs")
-    _ip("link", "del", "ocvprobe0")
-    dev = Veth()
+    if shutil.which("ip") is None or shutil.which("nsenter") is None:
+        pytest.skip("needs iproute2's ip and util-linux's nsenter")
+    try:
+        dev = Veth()
+    except subprocess.CalledProcessError as e:
+        pytest.skip(f"this host cannot make a veth pair: {e.stderr.strip()}")
     try:
         yield dev
     finally:
