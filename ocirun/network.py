@@ -72,8 +72,10 @@ def hold(pid: int, path: str) -> None:
 
     from .errors import SyscallError
 
-    fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0)
-    os.close(fd)
+    try:
+        os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0))
+    except OSError as e:
+        raise SyscallError.from_oserror("create", e, path) from None
     source = f"/proc/{pid}/ns/net"
     if _libc().mount(source.encode(), path.encode(), None, _MS_BIND, None) != 0:
         err = ctypes.get_errno()
@@ -93,7 +95,12 @@ class _Netns:
     """A netlink (rtnetlink) handle in the host's network namespace and one in the held one."""
 
     def __init__(self, path: str) -> None:
-        from pyroute2 import IPRoute
+        try:
+            from pyroute2 import IPRoute
+        except ImportError as e:
+            from .errors import OciRunError
+
+            raise OciRunError(f"linux.netDevices needs pyroute2, which is not installed ({e})") from None
 
         self.nsfd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         self.hostfd = os.open("/proc/self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
@@ -178,9 +185,9 @@ def _move(src: Any, dst: Any, index: int, netns_fd: int, new_name: str) -> None:
 
 def move_in(path: str, devices: dict[str, str]) -> None:
     """Moves each host device (host name -> name inside) into the held namespace at ``path``."""
+    ns = _Netns(path)
     from pyroute2 import NetlinkError
 
-    ns = _Netns(path)
     try:
         for host, name in devices.items():
             taken = _names(ns.inside)
@@ -204,10 +211,10 @@ def give_back(path: str, devices: dict[str, str]) -> list[str]:
     (the caller warns: a delete goes on)."""
     if not os.path.exists(path):
         return []
-    from pyroute2 import NetlinkError
-
     problems = []
     ns = _Netns(path)
+    from pyroute2 import NetlinkError
+
     try:
         for host, name in devices.items():
             inside = _names(ns.inside)
