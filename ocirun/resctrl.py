@@ -163,6 +163,17 @@ def apply(group: Group, pid: int, mkdir: Callable[[str], None] = _mkdir) -> None
         _write(os.path.join(group.mon, "tasks"), f"{pid}\n")
 
 
+def join(rdt: dict[str, Any], container_id: str, pid: int, root: str | None) -> None:
+    """An exec'd process joins the container's group (and its MON group), as runc's exec does."""
+    if root is None:
+        raise SyscallError("join the container's resctrl group", 2, "resctrl")  # ENOENT: unmounted since
+    closid = rdt.get("closID") or container_id
+    path = root if closid == "/" else os.path.join(root, closid)
+    _write(os.path.join(path, "tasks"), f"{pid}\n")
+    if rdt.get("enableMonitoring"):
+        _write(os.path.join(path, "mon_groups", container_id, "tasks"), f"{pid}\n")
+
+
 def remove(dirs: list[str]) -> None:
     """Removes the directories a container's group made (Group.made), those that are still there."""
     for path in dirs:

@@ -132,3 +132,15 @@ def test_closid_slash_is_the_root_group(root: Path) -> None:
     group = resctrl.plan({"closID": "/"}, "c1", str(root))
     resctrl.apply(group, 5, mkdir=mkdir_like_resctrl)
     assert files(root)["tasks"] == "5\n" and group.made == []
+
+
+def test_exec_joins_the_containers_group(root: Path) -> None:
+    """An exec'd process goes where the init went: the group and its MON group."""
+    rdt = {"closID": "guaranteed_group", "enableMonitoring": True}
+    group = resctrl.plan(rdt, "c1", str(root))
+    resctrl.apply(group, 7, mkdir=mkdir_like_resctrl)
+    resctrl.join(rdt, "c1", 8, str(root))
+    assert files(root / "guaranteed_group")["tasks"] == "8\n"  # (resctrl appends; a plain file is rewritten)
+    assert (root / "guaranteed_group" / "mon_groups" / "c1" / "tasks").read_text() == "8\n"
+    with pytest.raises(OSError):
+        resctrl.join(rdt, "c1", 9, None)
