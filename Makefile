@@ -90,6 +90,8 @@ lint: install
 	$(VPY) -m pip install -q '.[lint]'
 	$(VPY) -m ruff check ocirun
 	$(VPY) -m mypy ocirun
+	@# the library as its users write against it: typed all the way (ocirun ships py.typed)
+	$(VPY) -m mypy --strict tests/typing/library_sample.py
 
 validator:
 	$(VPY) -m ocirun.spec.compile_schema

@@ -52,7 +52,9 @@ def saved_config(spec: Spec, opts: CreateOptions | None = None) -> dict[str, Any
     if raw.get("process"):
         out["process"] = raw["process"]
     linux = raw.get("linux") or {}
-    keep = {k: linux[k] for k in ("seccomp", "namespaces", "netDevices", "intelRdt") if linux.get(k) is not None}
+    keep = {k: linux[k] for k in ("seccomp", "namespaces", "memoryPolicy", "netDevices") if linux.get(k)}
+    if linux.get("intelRdt") is not None:  # (exec sets the first three too; delete undoes the others)
+        keep["intelRdt"] = linux["intelRdt"]
     if keep:
         out["linux"] = keep
     return out
@@ -268,7 +270,8 @@ class Creation:
 
             self.rdt = resctrl.plan(spec.linux.intel_rdt, container_id, resctrl.find_mount())
         host = hostfacts.gather(spec.process, rootfs=rootfs, seccomp=spec.linux.seccomp,
-                                mount_label=spec.linux.mount_label, cache_root=ctx.root)
+                                mount_label=spec.linux.mount_label, cache_root=ctx.root,
+                                memory_policy=spec.linux.memory_policy)
         launch = plan.build(
             spec,
             host=host,

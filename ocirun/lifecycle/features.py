@@ -6,6 +6,7 @@ from .. import _os as os
 from .. import caps
 from .._json import dumps_pretty
 from ..spec import SPEC_VERSION, mountopts
+from ..spec.validate import MPOL_FLAGS, MPOL_MODES
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -29,8 +30,9 @@ def features() -> dict[str, Any]:
             "seccomp": seccomp.seccomp_features(),
             "apparmor": {"enabled": False},
             "selinux": {"enabled": False},
-            # resctrl where it is mounted (a clear error where it is not); no memoryPolicy yet (refused)
+            # resctrl where it is mounted (a clear error where it is not)
             "intelRdt": {"enabled": True, "schemata": True, "monitoring": True},
+            "memoryPolicy": {"modes": sorted(MPOL_MODES), "flags": sorted(MPOL_FLAGS)},
             "mountExtensions": {"idmap": {"enabled": False}},  # refused until implemented
             "netDevices": {"enabled": True},
         },

@@ -426,6 +426,21 @@ class Personality:
         return cls(obj["domain"], _list(obj, "flags"))
 
 
+class MemoryPolicy:
+    """linux.memoryPolicy: ``nodes`` as written ("0-3,7"; "" when absent)."""
+
+    __slots__ = ("flags", "mode", "nodes")
+
+    def __init__(self, mode: str, nodes: str = "", flags: list[str] | None = None) -> None:
+        self.mode = mode
+        self.nodes = nodes
+        self.flags = flags or []
+
+    @classmethod
+    def from_json(cls, obj: JSON) -> MemoryPolicy:
+        return cls(obj["mode"], obj.get("nodes") or "", _list(obj, "flags"))
+
+
 class Linux:
     __slots__ = (
         "cgroups_path",
@@ -457,7 +472,7 @@ class Linux:
         self.cgroups_path: str | None = None
         self.resources: Resources | None = None
         self.intel_rdt: JSON | None = None
-        self.memory_policy: JSON | None = None
+        self.memory_policy: MemoryPolicy | None = None
         self.sysctl: dict[str, str] = {}
         self.seccomp: Seccomp | None = None
         self.rootfs_propagation: str | None = None
@@ -483,7 +498,8 @@ class Linux:
 
             lx.resources = Resources.from_json(resources)
         lx.intel_rdt = obj.get("intelRdt")
-        lx.memory_policy = obj.get("memoryPolicy")
+        memory_policy = obj.get("memoryPolicy")
+        lx.memory_policy = MemoryPolicy.from_json(memory_policy) if memory_policy is not None else None
         lx.sysctl = dict(obj.get("sysctl") or {})
         seccomp = obj.get("seccomp")
         lx.seccomp = Seccomp.from_json(seccomp) if seccomp is not None else None

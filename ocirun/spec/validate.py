@@ -34,6 +34,11 @@ SCHED_FLAGS = {"SCHED_FLAG_RESET_ON_FORK": 0x01, "SCHED_FLAG_RECLAIM": 0x02, "SC
                "SCHED_FLAG_UTIL_CLAMP_MAX": 0x40}
 IOPRIO_CLASSES = {"IOPRIO_CLASS_RT": 1, "IOPRIO_CLASS_BE": 2, "IOPRIO_CLASS_IDLE": 3}
 PERSONALITY_DOMAINS = {"LINUX": 0x0000, "LINUX32": 0x0008}
+# linux/mempolicy.h: the modes of set_mempolicy(2), and the flags ORed into its mode argument
+MPOL_MODES = {"MPOL_DEFAULT": 0, "MPOL_PREFERRED": 1, "MPOL_BIND": 2, "MPOL_INTERLEAVE": 3, "MPOL_LOCAL": 4,
+              "MPOL_PREFERRED_MANY": 5, "MPOL_WEIGHTED_INTERLEAVE": 6}
+MPOL_FLAGS = {"MPOL_F_NUMA_BALANCING": 1 << 13, "MPOL_F_RELATIVE_NODES": 1 << 14, "MPOL_F_STATIC_NODES": 1 << 15}
+MAX_NUMA_NODES = 1024  # the most a kernel has (CONFIG_NODES_SHIFT is at most 10)
 PROPAGATIONS = ("private", "rprivate", "slave", "rslave", "shared", "rshared", "unbindable", "runbindable")
 IPC_SYSCTLS = frozenset((
     "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall", "kernel.shmmax",
@@ -229,7 +234,7 @@ def _idmapped(spec: Spec) -> None:
 MOUNT_CHECKS: tuple[Callable[[Spec], None], ...] = (_mount_entries, _tmpcopyup, _propagation, _idmapped)
 
 
-# ---------------------------------------------------------------------------- devices, sysctl, personality
+# ------------------------------------------------------------------- devices, sysctl, personality, memoryPolicy
 
 
 def _devices(spec: Spec) -> None:
@@ -305,11 +310,55 @@ def _net_devices(spec: Spec) -> None:
             seen[name] = host
 
 
+MEMORY_POLICY = "$.linux.memoryPolicy"
+
+
+def node_list(nodes: str) -> set[int]:
+    """The nodes of a list like "0-3,7" ("": none); ValueError for anything else."""
+    out: set[int] = set()
+    for part in nodes.split(",") if nodes.strip() else ():
+        low, dash, high = part.strip().partition("-")
+        if not low.isdigit() or (dash and not high.isdigit()) or int(high or low) < int(low):
+            raise ValueError(part)
+        if int(high or low) >= MAX_NUMA_NODES:
+            raise ValueError(part)
+        out.update(range(int(low), int(high or low) + 1))
+    return out
+
+
+def node_mask(nodes: set[int]) -> bytes:
+    """The nodes as set_mempolicy's mask: little-endian unsigned longs (b"": none)."""
+    mask = sum(1 << n for n in nodes)
+    return mask.to_bytes((mask.bit_length() + 63) // 64 * 8, "little")
+
+
 def _memory_policy(spec: Spec) -> None:
-    """linux.memoryPolicy is not implemented yet: refused, never dropped (one check, to go when
-    set_mempolicy is in the init stage)."""
-    if spec.linux.memory_policy is not None:
-        raise InvalidSpec("$.linux.memoryPolicy", "NUMA memory policies are not supported by ocirun yet")
+    """What set_mempolicy(2) refuses whatever the host (its sanitize_mpol_flags and mpol_new),
+    and flags the kernel takes but ignores (MPOL_DEFAULT's)."""
+    mp = spec.linux.memory_policy
+    if mp is None:
+        return
+    try:
+        nodes = node_list(mp.nodes)
+    except ValueError:
+        raise InvalidSpec(f"{MEMORY_POLICY}.nodes",
+                          f"{mp.nodes!r} is not a node list like 0-3,7 (nodes 0 to {MAX_NUMA_NODES - 1})") from None
+    mode = mp.mode
+    if mode in ("MPOL_DEFAULT", "MPOL_LOCAL"):
+        if nodes:
+            raise InvalidSpec(f"{MEMORY_POLICY}.nodes", f"{mode} takes no nodes")
+        if mp.flags:
+            raise InvalidSpec(f"{MEMORY_POLICY}.flags", f"{mode} takes no flags")
+    elif mode != "MPOL_PREFERRED" and not nodes:
+        raise InvalidSpec(f"{MEMORY_POLICY}.nodes", f"{mode} needs at least one node")
+    if {"MPOL_F_STATIC_NODES", "MPOL_F_RELATIVE_NODES"} <= set(mp.flags):
+        raise InvalidSpec(f"{MEMORY_POLICY}.flags", "MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES exclude each other")
+    for i, flag in enumerate(mp.flags):
+        if flag == "MPOL_F_NUMA_BALANCING" and mode not in ("MPOL_BIND", "MPOL_PREFERRED_MANY"):
+            raise InvalidSpec(f"{MEMORY_POLICY}.flags[{i}]",
+                              f"MPOL_F_NUMA_BALANCING is for MPOL_BIND and MPOL_PREFERRED_MANY, not {mode}")
+        if flag in ("MPOL_F_STATIC_NODES", "MPOL_F_RELATIVE_NODES") and not nodes:
+            raise InvalidSpec(f"{MEMORY_POLICY}.flags[{i}]", f"{flag} needs nodes")
 
 
 LINUX_CHECKS: tuple[Callable[[Spec], None], ...] = (_devices, _sysctl, _personality, _net_devices, _memory_policy)

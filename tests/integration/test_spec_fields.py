@@ -53,16 +53,6 @@ def test_idmapped_mount_is_refused(runtime: Runtime, bundle: Bundle, extra: dict
     assert runtime.leaks() == []
 
 
-@pytest.mark.xfail_runtime("runc", "runc 1.1.5 predates linux.memoryPolicy: it ignores it")
-def test_memory_policy_is_refused(runtime: Runtime, bundle: Bundle) -> None:
-    bundle.set_args(*probe_args("exit", "0"))
-    bundle.linux["memoryPolicy"] = {"mode": "MPOL_BIND", "nodes": "0", "flags": ["MPOL_F_STATIC_NODES"]}
-    expect_error(runtime, runtime.try_create(bundle),
-                 ocirun=r"\$\.linux\.memoryPolicy: NUMA memory policies are not supported by ocirun yet")
-    assert runtime.ids_in_root() == []
-    assert runtime.leaks() == []
-
-
 @pytest.mark.xfail_runtime("runc", "runc 1.1.5 predates process.execCPUAffinity (runc 1.2)")
 def test_exec_cpu_affinity(runtime: Runtime, bundle: Bundle) -> None:
     """process.execCPUAffinity of an exec'd process (config.md: not for the container's init):

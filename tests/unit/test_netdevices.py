@@ -96,13 +96,12 @@ def test_cleanup_keeps_net_devices_and_resctrl_dirs(tmp_path: Path) -> None:
 
 
 def test_features_say_what_is_implemented() -> None:
-    """`ocirun features`: netDevices and intelRdt implemented, idmapped mounts and memoryPolicy not
-    (refused), so neither their options nor their modes are listed."""
+    """`ocirun features`: netDevices and intelRdt implemented, idmapped mounts not (refused), so
+    their options are not listed."""
     from ocirun.lifecycle.features import features
 
     linux = features()["linux"]
     assert linux["netDevices"] == {"enabled": True}
     assert linux["intelRdt"] == {"enabled": True, "schemata": True, "monitoring": True}
     assert linux["mountExtensions"] == {"idmap": {"enabled": False}}
-    assert "memoryPolicy" not in linux
     assert not {"idmap", "ridmap"} & set(features()["mountOptions"])

@@ -232,10 +232,13 @@ COVERED: dict[str, tuple[str, ...]] = {
     '$.linux.intelRdt.memBwSchema': ('test_spec_fields::test_intel_rdt_without_resctrl_is_refused',),
     '$.linux.intelRdt.schemata': ('test_spec_fields::test_intel_rdt_without_resctrl_is_refused',),
     '$.linux.intelRdt.enableMonitoring': ('test_spec_fields::test_intel_rdt_without_resctrl_is_refused',),
-    '$.linux.memoryPolicy': ('test_spec_fields::test_memory_policy_is_refused',),
-    '$.linux.memoryPolicy.mode': ('test_spec_fields::test_memory_policy_is_refused',),
-    '$.linux.memoryPolicy.nodes': ('test_spec_fields::test_memory_policy_is_refused',),
-    '$.linux.memoryPolicy.flags': ('test_spec_fields::test_memory_policy_is_refused',),
+    '$.linux.memoryPolicy': ('test_memory_policy::test_policy_seen_from_inside', 'test_memory_policy::test_refused'),
+    '$.linux.memoryPolicy.mode':
+        ('test_memory_policy::test_policy_seen_from_inside', 'test_memory_policy::test_refused'),
+    '$.linux.memoryPolicy.nodes':
+        ('test_memory_policy::test_policy_seen_from_inside', 'test_memory_policy::test_refused'),
+    '$.linux.memoryPolicy.flags':
+        ('test_memory_policy::test_policy_seen_from_inside', 'test_memory_policy::test_refused'),
     '$.linux.sysctl': ('test_security::test_namespaced_sysctls_apply_inside_only',),
     '$.linux.seccomp': ('test_seccomp::test_the_default_profile_of_ocirun_spec',),
     '$.linux.seccomp.defaultAction': ('test_seccomp::test_notify_as_default_action_is_an_error',),
