@@ -62,18 +62,23 @@ class Cleanup:
     """What ``delete --force`` needs when state.json is unreadable, saved by create before it makes
     any cgroup or process (cleanup.json): the container's cgroup directories (every process of
     the container is in them), its rootfs and whether its mounts are in a mount namespace of its
-    own, and, for ``list``, its bundle and creation time."""
+    own, and, for ``list``, its bundle and creation time; the network devices lent to it (host
+    name -> name inside, ocirun.network) and the resctrl directories it made (ocirun.resctrl), to give
+    back and remove."""
 
-    __slots__ = ("bundle", "cgroup_paths", "created", "own_mount_ns", "rootfs")
+    __slots__ = ("bundle", "cgroup_paths", "created", "net_devices", "own_mount_ns", "resctrl_dirs", "rootfs")
 
     def __init__(
-        self, cgroup_paths: dict[str, str], rootfs: str, own_mount_ns: bool, bundle: str = "", created: str = ""
+        self, cgroup_paths: dict[str, str], rootfs: str, own_mount_ns: bool, bundle: str = "", created: str = "",
+        net_devices: dict[str, str] | None = None, resctrl_dirs: list[str] | None = None,
     ) -> None:
         self.cgroup_paths = cgroup_paths
         self.rootfs = rootfs
         self.own_mount_ns = own_mount_ns
         self.bundle = bundle
         self.created = created
+        self.net_devices = net_devices or {}
+        self.resctrl_dirs = resctrl_dirs or []
 
     def to_json(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}
@@ -88,7 +93,12 @@ class Cleanup:
         rootfs, bundle, created = obj.get("rootfs", ""), obj.get("bundle", ""), obj.get("created", "")
         if not all(isinstance(v, str) for v in (rootfs, bundle, created)):
             raise ValueError("rootfs, bundle and created must be strings")
-        return cls(dict(paths), rootfs, bool(obj.get("own_mount_ns", True)), bundle, created)
+        devices, dirs = obj.get("net_devices") or {}, obj.get("resctrl_dirs") or []
+        if not isinstance(devices, dict) or not all(isinstance(v, str) for v in (*devices, *devices.values())):
+            raise ValueError("net_devices is not a map of names")
+        if not isinstance(dirs, list) or not all(isinstance(v, str) and v.startswith("/") for v in dirs):
+            raise ValueError("resctrl_dirs is not a list of absolute paths")
+        return cls(dict(paths), rootfs, bool(obj.get("own_mount_ns", True)), bundle, created, dict(devices), dirs)
 
 
 def validate_id(container_id: str) -> None:

@@ -1,9 +1,10 @@
 """Creating a container (runtime.md "Create"), for the create and run verbs and the library.
 
 A create is a transaction (``Creation``) in four steps: ``prepare`` (the plan, the cgroups to
-be, the exec fifo, cleanup.json), ``spawn`` (the init, its pid saved at once), ``answer`` (the
-init's sync points: maps and time offsets, cgroups, the create hooks, a seccomp listener, until
-it is ready) and ``commit`` (state.json, the pid file).  Every resource taken (console, state
+be, the resctrl group, the exec fifo, cleanup.json), ``spawn`` (the init, its pid saved at
+once), ``answer`` (the init's sync points: maps and time offsets, cgroups, the resctrl group,
+the network devices moved in, the create hooks, a seccomp listener, until it is ready) and
+``commit`` (state.json, the pid file).  Every resource taken (console, state
 dir, fifo, cgroups, the init process) registers its undo with the ``Transaction``; should a step
 fail, they are undone in reverse order, so a failed create leaves nothing behind.
 """
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
+    from .. import resctrl
     from ..console import ConsoleSocket, StdioPipes
     from ..context import Context
     from ..spawn import InitProcess
@@ -50,7 +52,9 @@ def saved_config(spec: Spec, opts: CreateOptions | None = None) -> dict[str, Any
     if raw.get("process"):
         out["process"] = raw["process"]
     linux = raw.get("linux") or {}
-    keep = {k: linux[k] for k in ("seccomp", "namespaces", "memoryPolicy") if linux.get(k)}  # exec sets them too
+    keep = {k: linux[k] for k in ("seccomp", "namespaces", "memoryPolicy", "netDevices") if linux.get(k)}
+    if linux.get("intelRdt") is not None:  # (exec sets the first three too; delete undoes the others)
+        keep["intelRdt"] = linux["intelRdt"]
     if keep:
         out["linux"] = keep
     return out
@@ -183,8 +187,8 @@ class Creation:
     """One create in progress: what it is about, what it has taken (``tx``) and made so far."""
 
     __slots__ = (
-        "bundle", "cg", "console", "container_id", "created", "ctx", "fifo_fd", "init", "launch", "opts",
-        "rootfs", "spec", "st", "stdio", "store", "tx",
+        "bundle", "cg", "console", "container_id", "created", "ctx", "fifo_fd", "init", "launch", "net_devices",
+        "opts", "rdt", "rootfs", "spec", "st", "stdio", "store", "tx",
     )
 
     def __init__(
@@ -202,6 +206,8 @@ class Creation:
         self.stdio: StdioPipes | None = None
         self.fifo_fd: int | None = None
         self.created = ""
+        self.net_devices: dict[str, str] = {}
+        self.rdt: resctrl.Group | None = None
 
     def run(self) -> Created:
         """The whole transaction: the state dir made and locked, then the four steps under the
@@ -254,6 +260,15 @@ class Creation:
             raise OciRunError("--systemd-cgroup: systemd is not running here; use the cgroupfs driver")
         cg = self.cg = cgroups.Manager.for_container(spec.linux.cgroups_path, container_id)
         cg.check_unused()  # an existing cgroup: not frozen, nobody in it (runc); it stays as it is
+        if spec.linux.net_devices:
+            from .. import network
+
+            network.check_host(spec.linux.net_devices)
+            self.net_devices = network.targets(spec.linux.net_devices)
+        if spec.linux.intel_rdt is not None:
+            from .. import resctrl
+
+            self.rdt = resctrl.plan(spec.linux.intel_rdt, container_id, resctrl.find_mount())
         host = hostfacts.gather(spec.process, rootfs=rootfs, seccomp=spec.linux.seccomp,
                                 mount_label=spec.linux.mount_label, cache_root=ctx.root,
                                 memory_policy=spec.linux.memory_policy)
@@ -292,7 +307,8 @@ class Creation:
         # or with an unreadable state.json, finds the container's processes (ocirun.store "Recovery").
         self.created = rfc3339_now()
         store.save_cleanup(container_id, Cleanup(cg.to_json(), rootfs, spec.linux.namespace("mount") is not None,
-                                                 bundle, self.created))
+                                                 bundle, self.created, self.net_devices,
+                                                 self.rdt.made if self.rdt is not None else None))
         crash_point("create:recorded")
 
     def _close_fifo(self) -> None:
@@ -365,6 +381,10 @@ class Creation:
         cg.apply(spec.linux.resources, warn=ctx.log.warning)  # device rules even without resources
         cg.delegate(cgroups.delegate_uid(spec))  # its user owns it where it may manage it (v2)
         init.join_at_sync(cg.paths)
+        if self.rdt is not None:
+            self._join_resctrl(self.rdt, init.pid)
+        if self.net_devices:
+            self._move_net_devices(init.pid)
 
         def on_sync(point: int) -> int | None:
             if point == SYNC_CGROUPS:
@@ -390,6 +410,32 @@ class Creation:
             _blame_memory_limit(spec, cg)
             raise
         crash_point("create:ready")
+
+    def _join_resctrl(self, group: resctrl.Group, pid: int) -> None:
+        from .. import resctrl
+
+        made = group.made
+        self.tx.add(lambda: resctrl.remove(made))
+        resctrl.apply(group, pid)
+
+    def _move_net_devices(self, pid: int) -> None:
+        """linux.netDevices: the container's network namespace held (so that the devices can be
+        given back at delete, whatever happens to its processes), then the devices moved in."""
+        from .. import network
+
+        hold = f"{self.store.dir(self.container_id)}/{network.HOLD}"
+        devices, log = self.net_devices, self.ctx.log
+        network.hold(pid, hold)
+        self.tx.add(lambda: network.release(hold))
+
+        def give_back() -> None:
+            for problem in network.give_back(hold, devices):
+                log.warning(problem)
+
+        self.tx.add(give_back)
+        if log.debugging:
+            log.debug(f"create {self.container_id}: moving network devices {devices} into its namespace")
+        network.move_in(hold, devices)
 
     def commit(self) -> Created:
         """state.json of a ready init, the pid file; what is handed on is no longer undone."""

@@ -38,7 +38,7 @@ def _delete(ctx: Context, store: Store, container_id: str, force: bool) -> bool:
         except ContainerNotFound:
             if os.path.isdir(store.dir(container_id)):
                 lock.__exit__()  # (a create between its mkdir and its flock wants it)
-                return _remove_stateless(store, container_id)
+                return _remove_stateless(ctx, store, container_id)
             if force:
                 return True
             raise
@@ -47,7 +47,7 @@ def _delete(ctx: Context, store: Store, container_id: str, force: bool) -> bool:
                 raise
             from .teardown import recover
 
-            recover(store, container_id)
+            recover(ctx, store, container_id)
             return True
         status = st.status(store.dir(container_id), holding_lock=True)
         if status != STOPPED:
@@ -65,7 +65,7 @@ def _delete(ctx: Context, store: Store, container_id: str, force: bool) -> bool:
     return True
 
 
-def _remove_stateless(store: Store, container_id: str) -> bool:
+def _remove_stateless(ctx: Context, store: Store, container_id: str) -> bool:
     """A directory without state.json: a create or a delete that died, unless a create has just
     made it and is about to lock it (Store.new_locked); False when a create holds it."""
     from ..store import Lock
@@ -79,7 +79,7 @@ def _remove_stateless(store: Store, container_id: str) -> bool:
             return False  # that create got further meanwhile
         from .teardown import recover
 
-        recover(store, container_id)
+        recover(ctx, store, container_id)
     finally:
         lock.__exit__()
     return True

@@ -229,6 +229,11 @@ def exec_process(
                 relay.close_child()
         try:
             init.join_at_sync(joined)
+            rdt = (st.config.get("linux") or {}).get("intelRdt")
+            if rdt is not None:  # the container's resctrl group, as its init's
+                from .. import resctrl
+
+                resctrl.join(rdt, container_id, init.pid, resctrl.find_mount())
 
             def on_seccomp(fd: int) -> None:  # NOTIFY: the listener to the agent at listenerPath
                 from ..hooks import state_json

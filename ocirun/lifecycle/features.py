@@ -30,9 +30,11 @@ def features() -> dict[str, Any]:
             "seccomp": seccomp.seccomp_features(),
             "apparmor": {"enabled": False},
             "selinux": {"enabled": False},
-            "intelRdt": {"enabled": False},
+            # resctrl where it is mounted (a clear error where it is not)
+            "intelRdt": {"enabled": True, "schemata": True, "monitoring": True},
             "memoryPolicy": {"modes": sorted(MPOL_MODES), "flags": sorted(MPOL_FLAGS)},
-            "mountExtensions": {"idmap": {"enabled": False}},
+            "mountExtensions": {"idmap": {"enabled": False}},  # refused until implemented
+            "netDevices": {"enabled": True},
         },
         "annotations": {
             "org.opencontainers.ocirun.version": __import__("ocirun").__version__,

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ..cgroups import Manager
     from ..context import Context
     from ..state import State
-    from ..store import Store
+    from ..store import Cleanup, Store
 
 
 def _wait_gone(st: State, timeout: float = 10.0) -> None:
@@ -74,12 +74,47 @@ def _rmdir_all(paths: Iterable[str]) -> bool:
     return True
 
 
+def give_back(ctx: Context, store: Store, container_id: str, cleanup: Cleanup | None) -> list[Exception]:
+    """What a container was lent or made outside its cgroups, from its cleanup.json: its network
+    devices go back to the host (from its held network namespace, which then dies), its resctrl
+    directories are removed.  Returns the errors (the teardown goes on)."""
+    errors: list[Exception] = []
+    if cleanup is None:
+        return errors
+    from .. import network
+
+    hold = f"{store.dir(container_id)}/{network.HOLD}"
+    if cleanup.net_devices:
+        if ctx.log.debugging:
+            ctx.log.debug(f"delete {container_id}: giving its network devices back: {cleanup.net_devices}")
+        try:
+            for problem in network.give_back(hold, cleanup.net_devices):
+                ctx.log.warning(problem)
+        except Exception as e:
+            errors.append(e)
+    try:
+        network.release(hold)
+    except OSError as e:
+        errors.append(e)
+    if cleanup.resctrl_dirs:
+        from .. import resctrl
+
+        try:
+            resctrl.remove(cleanup.resctrl_dirs)
+        except Exception as e:
+            errors.append(e)
+    return errors
+
+
 def destroy(ctx: Context, store: Store, st: State) -> None:
     """Removes what a stopped container still holds: its mounts on the host (when it had no mount
-    namespace), cgroups, then state; runs poststop hooks."""
+    namespace), network devices and resctrl group, cgroups, then state; runs poststop hooks."""
     if ctx.log.debugging:
         ctx.log.debug(f"delete {st.id}: removing its cgroups {list(st.cgroup_paths.values())} and state")
-    errors = []
+    errors: list[Exception] = []
+    linux = st.config.get("linux") or {}
+    if linux.get("netDevices") or linux.get("intelRdt") is not None:
+        errors += give_back(ctx, store, st.id, store.load_cleanup(st.id))
     if "mount" not in st.namespaces and st.rootfs:
         from ..mountinfo import unmount_under
 
@@ -101,7 +136,7 @@ def destroy(ctx: Context, store: Store, st: State) -> None:
         raise errors[0]
 
 
-def recover(store: Store, container_id: str) -> None:
+def recover(ctx: Context, store: Store, container_id: str) -> None:
     """Removes a container whose state.json is missing or unreadable, from its cleanup.json:
     kills what is in its cgroups, removes them, unmounts its rootfs if its mounts are ours, then
     its directory (ocirun.store "Recovery")."""
@@ -113,6 +148,12 @@ def recover(store: Store, container_id: str) -> None:
             from ..mountinfo import unmount_under
 
             unmount_under(cleanup.rootfs)
+        if cleanup.net_devices or cleanup.resctrl_dirs:
+            for error in give_back(ctx, store, container_id, cleanup):
+                ctx.log.warning(str(error))
+    from .. import network
+
+    network.release(f"{store.dir(container_id)}/{network.HOLD}")  # (both files unreadable: no devices known)
     store.remove(container_id)
 
 

@@ -218,7 +218,20 @@ def _propagation(spec: Spec) -> None:
         raise InvalidSpec("$.linux.rootfsPropagation", "needs a mount namespace")
 
 
-MOUNT_CHECKS: tuple[Callable[[Spec], None], ...] = (_mount_entries, _tmpcopyup, _propagation)
+def _idmapped(spec: Spec) -> None:
+    """Idmapped mounts are not implemented yet: refused, never made as plain binds (one check,
+    to go when they are)."""
+    for i, m in enumerate(spec.mounts):
+        if m.uid_mappings or m.gid_mappings:
+            key = "uidMappings" if m.uid_mappings else "gidMappings"
+            raise InvalidSpec(f"$.mounts[{i}].{key}", "idmapped mounts are not supported by ocirun yet")
+        for j, opt in enumerate(m.options):
+            if opt in ("idmap", "ridmap"):
+                raise InvalidSpec(f"$.mounts[{i}].options[{j}]", f"{opt!r}: idmapped mounts are not supported "
+                                  "by ocirun yet")
+
+
+MOUNT_CHECKS: tuple[Callable[[Spec], None], ...] = (_mount_entries, _tmpcopyup, _propagation, _idmapped)
 
 
 # ------------------------------------------------------------------- devices, sysctl, personality, memoryPolicy
@@ -262,6 +275,39 @@ def _personality(spec: Spec) -> None:
         raise InvalidSpec("$.linux.personality.domain", f"unknown domain {pers.domain!r}")
     if pers.flags:
         raise InvalidSpec("$.linux.personality.flags", "no personality flags are supported")
+
+
+def _valid_ifname(name: str) -> bool:
+    """What the kernel takes as an interface name (dev_valid_name), a `%d` template included."""
+    return 0 < len(name) < 16 and name not in (".", "..") and not any(c in "/:" or c.isspace() for c in name)
+
+
+def _net_devices(spec: Spec) -> None:
+    """linux.netDevices: valid names, one device per name inside, and a new network namespace to
+    move them to (runc's rules); what the host has is checked at create (ocirun.network)."""
+    devices = spec.linux.net_devices
+    if not devices:
+        return
+    net = spec.linux.namespace("network")
+    if net is None:
+        raise InvalidSpec("$.linux.netDevices", "moving network devices needs a new network namespace "
+                          "(linux.namespaces has no network entry: the container would share the host's)")
+    if net.path is not None:
+        raise InvalidSpec("$.linux.netDevices", f"moving network devices needs a new network namespace, "
+                          f"not the existing `{net.path}`")
+    seen: dict[str, str] = {}
+    for host, entry in devices.items():
+        if not _valid_ifname(host):
+            raise InvalidSpec(f"$.linux.netDevices.{host}", f"{host!r} is not a network interface name")
+        name = (entry or {}).get("name") or host
+        if not _valid_ifname(name) or name.count("%") > (1 if "%d" in name else 0):
+            raise InvalidSpec(f"$.linux.netDevices.{host}.name", f"{name!r} is not a network interface name")
+        if name == "lo" or name in seen:
+            other = "the loopback interface" if name == "lo" else f"`{seen[name]}`"
+            raise InvalidSpec(f"$.linux.netDevices.{host}.name", f"`{name}` is taken in the container's network "
+                              f"namespace (by {other})")
+        if "%d" not in name:
+            seen[name] = host
 
 
 MEMORY_POLICY = "$.linux.memoryPolicy"
@@ -315,7 +361,7 @@ def _memory_policy(spec: Spec) -> None:
             raise InvalidSpec(f"{MEMORY_POLICY}.flags[{i}]", f"{flag} needs nodes")
 
 
-LINUX_CHECKS: tuple[Callable[[Spec], None], ...] = (_devices, _sysctl, _personality, _memory_policy)
+LINUX_CHECKS: tuple[Callable[[Spec], None], ...] = (_devices, _sysctl, _personality, _net_devices, _memory_policy)
 
 
 # ---------------------------------------------------------------------------- seccomp
