@@ -26,7 +26,9 @@ IDS: list[str] = []  # this test's container ids, for the leak check
 
 
 @pytest.fixture
-def lib(workdir: Path) -> Iterator[ocirun.Runtime]:
+def lib(request: pytest.FixtureRequest, workdir: Path) -> Iterator[ocirun.Runtime]:
+    if "ocirun" not in (request.config.getoption("--runtime") or ["ocirun"]):
+        pytest.skip("the library is ocirun's: --runtime does not select ocirun")
     # The command-line driver only for its leak checks (same --root, same ids).
     driver = Driver("ocirun", "/bin/false", workdir)
     rt = ocirun.Runtime(root=str(driver.root), log_file=str(driver.log))
