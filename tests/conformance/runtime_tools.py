@@ -269,7 +269,7 @@ def main(argv: list[str]) -> int:
                 if r["result"] != "fail":
                     break
             res[rt][n] = r
-            print(f"{rt:7s} {str(r['result']):12s} {n:34s} ok={r['ok']} skip={r['skip']} "
+            print(f"{rt:7s} {r['result']!s:12s} {n:34s} ok={r['ok']} skip={r['skip']} "
                   f"notok={r['notok']} rc={r['rc']} {r['seconds']}s tries={r['tries']}"
                   f" {'' if r['result'] == 'pass' else r['first']}", flush=True)
             if logs:
@@ -307,12 +307,13 @@ def _version(cmd: list[str]) -> str:
 def write_page(page: str, rt_dir: str, command: str, runtimes: dict[str, str], summary: str,
                lines: list[str]) -> None:
     commit = _version(["git", "-C", rt_dir, "log", "-1", "--format=%h %s (%cs)"])
+    go = _version(["go", "version", os.path.join(rt_dir, "runtimetest")]).split(": ")[-1]
     with open(page, "w") as f:
         f.write("# runtime-tools conformance\n\n")
         f.write("The OCI [runtime-tools](https://github.com/opencontainers/runtime-tools) validation "
                 "files, run one by one against ocirun and runc on the development host (cgroup v1, "
                 f"Linux {platform.release()}). Produced by\n\n    {command}\n\n")
-        f.write(f"with runtime-tools at {commit}, built with {_version(['go', 'version', os.path.join(rt_dir, 'runtimetest')]).split(': ')[-1]}; "
+        f.write(f"with runtime-tools at {commit}, built with {go}; "
                 + "; ".join(f"{rt} is `{_version([p, '--version'])}`" for rt, p in runtimes.items())
                 + ". The runner is tests/conformance/runtime_tools.py; its docstring says how a "
                 "file's TAP output is read, and its NOTES give the reasons below.\n\n")
