@@ -123,7 +123,8 @@ PAGE_NOTES = """
   SELinux, AppArmor, CAP_SYS_RESOURCE), and `delete` is a runc-compatible choice.
 - `start` passes on ocirun through an inverted assertion (runtime-tools PR #813): ocirun's `start`
   of a container created without `process` exits 0 and the container stops, where runtime.md says
-  `start` MUST generate an error. It is an ocirun bug that this file rewards.
+  `start` MUST generate an error. tests/integration/test_errors.py::test_no_process holds ocirun
+  to the file's way on purpose; one of the two should change (refusing it costs this pass).
 - `killsig` and `linux_cgroups_cpus` race under load (on either runtime): a failing file is run
   once more, and the table says when a pass took a second run.
 - Work on issue 15 that changes these files: a failing poststart hook becoming an error (spec
@@ -202,7 +203,8 @@ def why(name: str, results: dict[str, dict[str, object]]) -> str:
     r = results.get("ocirun")
     if r and r["result"] == "pass" and "inverted" in RUNC_NOTES.get(name, ("", ""))[1]:
         out.append("ocirun passes through the inverted assertion: its `start` of a container "
-                   "without `process` exits 0 (the spec says MUST error)")
+                   "without `process` exits 0, on purpose (tests/integration/test_errors.py::"
+                   "test_no_process), though runtime.md says `start` MUST error there")
     for rt, r in results.items():
         if r["result"] == "pass" and int(str(r.get("tries", 1))) > 1 and name in NOTES:
             out.append(f"{rt} passed on a rerun: {NOTES[name][1]}")
