@@ -10,7 +10,7 @@ DEMO    ?= demo-bundle
 # of, the oracles runc and crun
 APT_PACKAGES := gcc make libc6-dev python3-venv python3-dev busybox-static libseccomp-dev libcap-dev runc crun hyperfine util-linux strace
 
-.PHONY: help deps venv install demo test test-v2 unit integration attack-proof bench conformance validator lint clean
+.PHONY: help deps venv install demo test test-v2 unit integration attack-proof bench test-runtime conformance validator lint clean
 
 help:
 	@echo "make demo         install what is needed, build $(DEMO)/ from the host's busybox, run a container"
@@ -19,6 +19,7 @@ help:
 	@echo "make test-v2      the cgroup v2 tests in a pure cgroup v2 VM (../shared/tools/cgroup2-vm)"
 	@echo "make attack-proof each protection taken out in a build of its own: its attack tests must fail there"
 	@echo "make bench        side-by-side benchmarks against runc and crun (bench/README.md)"
+	@echo "make test-runtime the integration suite against RUNTIME=/path (crun, youki...), with a report"
 	@echo "make conformance RUNTIME_TOOLS=/path/to/runtime-tools   the runtime-tools validation files,"
 	@echo "                  ocirun and runc side by side (docs/conformance.md)"
 	@echo "make lint         ruff and mypy (strict settings in pyproject.toml)"
@@ -80,6 +81,13 @@ test-v2: install
 bench: install
 	$(VPY) bench/bench.py
 
+# The integration suite against any runc-compatible runtime, with results by spec area and a JSON
+# report (tests/README.md, "Any runtime"): make test-runtime RUNTIME=/usr/bin/crun
+RUNTIME ?= /usr/bin/crun
+REPORT  ?= harness-report.json
+test-runtime: install
+	PYTHON=$(VPY) tests/harness.sh $(RUNTIME) $(REPORT)
+
 # The OCI runtime-tools validation files against ocirun and runc, one row per file, written to
 # docs/conformance.md. RUNTIME_TOOLS is a runtime-tools checkout; its runtimetest and
 # validation/*/*.t are built there (Go on PATH, its vendored modules) when missing.
@@ -97,6 +105,8 @@ lint: install
 	$(VPY) -m pip install -q '.[lint]'
 	$(VPY) -m ruff check ocirun
 	$(VPY) -m mypy ocirun
+	@# the library as its users write against it: typed all the way (ocirun ships py.typed)
+	$(VPY) -m mypy --strict tests/typing/library_sample.py
 
 validator:
 	$(VPY) -m ocirun.spec.compile_schema

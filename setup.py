@@ -2,13 +2,16 @@
 
 - ocirun._shim, the cffi module (out-of-line API mode; ocirun/_shim_build.py);
 - ocirun/libexec/ocirun-init, the container's init stage: a static program without libc that the
-  shim execs from a sealed memfd (csrc/init.c, one translation unit with the parts in csrc/init/;
-  tests/unit/conftest.py builds a test program of some of them with the same NOLIBC_CFLAGS);
+  shim execs from a sealed memfd (csrc/init.c, one translation unit with the parts in csrc/init/,
+  and the op codes, field accessors and dispatch that ocirun/_opgen.py generates from
+  ocirun/protocol.py into the build directory first; tests/unit/conftest.py builds a test program
+  of some of the parts the same way, with the same NOLIBC_CFLAGS);
 - bin/ocirun, the command: a static program that starts this environment's python3 with -I -S
   (csrc/launcher.c; pip cannot put interpreter options into a script's #! line).
 Everything else is in pyproject.toml.
 """
 
+import importlib.util
 import os
 import subprocess
 
@@ -42,10 +45,21 @@ if WEAKEN:
     os.environ["CFLAGS"] = " ".join([os.environ.get("CFLAGS", ""), *WEAKEN_FLAGS]).strip()  # the cffi module
 
 
-def compile_nolibc(source: str, out: str) -> None:
+def compile_nolibc(source: str, out: str, include: tuple[str, ...] = ()) -> None:
     os.makedirs(os.path.dirname(out), exist_ok=True)
     cc = os.environ.get("CC", "gcc")
-    subprocess.check_call([cc, *NOLIBC_CFLAGS, *WEAKEN_FLAGS, "-o", out, os.path.join(ROOT, "csrc", source)])
+    includes = [f"-I{d}" for d in include]
+    subprocess.check_call([cc, *NOLIBC_CFLAGS, *WEAKEN_FLAGS, *includes, "-o", out, os.path.join(ROOT, "csrc", source)])
+
+
+def generate_ops(out_dir: str) -> None:
+    """The init stage's op headers from ocirun/protocol.py (ocirun/_opgen.py, loaded by its path:
+    the build environment may lack ocirun's dependencies)."""
+    spec = importlib.util.spec_from_file_location("_ocirun_opgen", os.path.join(ROOT, "ocirun", "_opgen.py"))
+    assert spec is not None and spec.loader is not None
+    opgen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(opgen)
+    opgen.write(out_dir)
 
 
 class BuildExt(build_ext):
@@ -54,7 +68,9 @@ class BuildExt(build_ext):
     def run(self) -> None:
         super().run()
         base = ROOT if self.inplace else self.build_lib
-        compile_nolibc("init.c", os.path.join(base, "ocirun", "libexec", "ocirun-init"))
+        generated = os.path.join(os.path.abspath(self.build_temp), "init")
+        generate_ops(generated)
+        compile_nolibc("init.c", os.path.join(base, "ocirun", "libexec", "ocirun-init"), (generated,))
         compile_nolibc("launcher.c", os.path.join(ROOT, LAUNCHER))
         write_commit(os.path.join(base, "ocirun", "libexec", "commit"))
 

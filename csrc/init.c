@@ -13,9 +13,10 @@
  * the sync socket and exits 1; after the parent is gone (a failed execve after `start`) it writes
  * one line on stderr instead and exits 127.
  *
- * This file holds the state of the run, the messages to the parent, and the op interpreter; the
- * ops themselves are in csrc/init/, one file per concern, included below as one translation unit
- * (csrc/init/init.h says why and in which order).
+ * This file holds the state of the run, the messages to the parent, the ops that use them (sync,
+ * ready, wait_fifo) and the op interpreter; the other ops are in csrc/init/, one file per concern,
+ * included below as one translation unit (csrc/init/init.h says why and in which order, and how
+ * an op is written).
  */
 #include "init/init.h"
 
@@ -146,7 +147,22 @@ static void wait_ack(void)
 #include "init/terminal.c"
 #include "init/hooks.c"
 
-/* ---- the interpreter -------------------------------------------------------------------------- */
+/* ---- the ops on the state of the run --------------------------------------------------------- */
+
+/* Tells the parent that sync point `point` is reached and waits for its ACK. */
+static void op_sync(const struct ocirun_op *op)
+{
+    send_msg(MSG_SYNC, cur_step, 0, sync_point(op), 0);
+    wait_ack();
+}
+
+/* Everything before the wait for `start` is done: no parent-death signal any more, MSG_READY. */
+static void op_ready(const struct ocirun_op *op)
+{
+    SC5(__NR_prctl, PR_SET_PDEATHSIG, 0, 0, 0, 0);
+    send_msg(MSG_READY, cur_step, 0, 0, 0);
+    parent_gone = (int)ready_parent_exits(op); /* create: the parent exits once it has the READY */
+}
 
 /* Blocks until `start` writes a byte into the exec fifo. */
 static void op_wait_fifo(const struct ocirun_op *op)
@@ -161,59 +177,13 @@ static void op_wait_fifo(const struct ocirun_op *op)
     SC1(__NR_close, wait_fifo_fd(op));
 }
 
-/* A new op: its code and accessors in ocirun.h, its layout and builder in ocirun/protocol.py, its
- * place in ocirun/plan.py; here its case, calling a function in the csrc/init/ file of its concern
- * (or one system call, as the short cases below do). */
+/* ---- the interpreter -------------------------------------------------------------------------- */
+
+/* Op code -> op_<name>(op): the cases are generated from ocirun/protocol.py (ocirun/_opgen.py). */
 static void run_op(const struct ocirun_op *op)
 {
     switch (op->code) {
-    case OP_UNSHARE: CHECK(SC1(__NR_unshare, unshare_flags(op)), 0); break;
-    case OP_MOUNT: op_mount(op); break;
-    case OP_ROOTFS: op_rootfs(op); break;
-    case OP_MKNOD: op_mknod(op); break;
-    case OP_MKDIR: op_mkdir(op); break;
-    case OP_SYMLINK: op_symlink(op); break;
-    case OP_PIVOT_ROOT: op_pivot_root(); break;
-    case OP_MOVE_ROOT: op_move_root(); break;
-    case OP_CHROOT: op_chroot(); break;
-    case OP_PIDNS_FORK: op_pidns_fork(op); break;
-    case OP_SETHOSTNAME: CHECK(SC2(__NR_sethostname, op_str(op, 0), str_len(op_str(op, 0))), 0); break;
-    case OP_SETDOMAINNAME: CHECK(SC2(__NR_setdomainname, op_str(op, 0), str_len(op_str(op, 0))), 0); break;
-    case OP_WRITE_FILE: op_write_file(op); break;
-    case OP_OPEN_DEVNULL: op_open_devnull(); break;
-    case OP_MASK: op_mask(op); break;
-    case OP_READONLY: op_readonly(op); break;
-    case OP_SYNC: send_msg(MSG_SYNC, cur_step, 0, sync_point(op), 0); wait_ack(); break;
-    case OP_CHDIR: op_chdir(op); break;
-    case OP_RLIMIT: op_rlimit(op); break;
-    case OP_NO_NEW_PRIVS: CHECK(SC5(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0); break;
-    case OP_SECCOMP: op_seccomp(op); break;
-    case OP_SETGROUPS: CHECK(SC2(__NR_setgroups, setgroups_count(op), (const u32 *)(op + 1)), 0); break;
-    case OP_SETID: op_setid(op); break;
-    case OP_CAPS: op_caps(op); break;
-    case OP_UMASK: SC1(__NR_umask, umask_mask(op)); break;
-    case OP_PERSONALITY: CHECK(SC1(__NR_personality, personality_persona(op)), 0); break;
-    case OP_EXEC_LOOKUP: op_exec_lookup(op); break;
-    case OP_READY:
-        SC5(__NR_prctl, PR_SET_PDEATHSIG, 0, 0, 0, 0);
-        send_msg(MSG_READY, cur_step, 0, 0, 0);
-        parent_gone = (int)ready_parent_exits(op); /* create: the parent exits once it has the READY */
-        break;
-    case OP_WAIT_FIFO: op_wait_fifo(op); break;
-    case OP_CLOSE_FROM: op_close_from(op); break;
-    case OP_EXEC: op_exec(op); break;
-    case OP_OOM_SCORE_ADJ: op_oom_score_adj(op); break;
-    case OP_SETSID: CHECK(SC0(__NR_setsid), "setsid"); break;
-    case OP_MOUNT_SETATTR: op_mount_setattr(op); break;
-    case OP_LOOPBACK_UP: op_loopback_up(); break;
-    case OP_HOOK: op_hook(op); break;
-    case OP_CONSOLE: op_console(op); break;
-    case OP_AFFINITY: CHECK(SC3(__NR_sched_setaffinity, 0, affinity_size(op), (const void *)(op + 1)), 0); break;
-    case OP_SCHED: op_sched(op); break;
-    case OP_IOPRIO:
-        CHECK(SC3(__NR_ioprio_set, IOPRIO_WHO_PROCESS, 0, ioprio_ioclass(op) << IOPRIO_CLASS_SHIFT | ioprio_level(op)), 0);
-        break;
-    case OP_KEYRING: op_keyring(op); break;
+#include "ocirun_op_cases.h"
     default: fail(EINVAL, "unknown op");
     }
 }

@@ -6,7 +6,8 @@
  *     the launch plan step by step and finally execve()s the user's program.
  *
  * ocirun/protocol.py mirrors every constant here; tests/unit/test_protocol.py checks that they agree.
- * Bump OCIRUN_ABI_VERSION whenever a layout or a constant changes.
+ * The ops themselves are defined in protocol.py only (see below).  Bump OCIRUN_ABI_VERSION whenever
+ * a layout or a constant changes.
  *
  * The launch plan (built by ocirun/plan.py, read by init.c) is a flat little-endian byte string:
  *
@@ -75,100 +76,10 @@ enum ocirun_sync_point {
                         createContainer and prestart hooks */
 };
 
-/* Op codes.  What each op's arguments a, b, c, d and its payload hold is said once, in the OPS
- * table of ocirun/protocol.py (whose Plan has a builder per op); init.c reads them through the
- * accessors below, named <op>_<field> as there. */
-enum ocirun_op_code {
-    OP_UNSHARE = 1,
-    /* 2: retired (OP_SETNS, never planned) */
-    OP_MOUNT = 3,
-    OP_ROOTFS = 4,        /* the root of later "in root" paths */
-    OP_MKNOD = 5,
-    OP_SYMLINK = 6,
-    OP_PIVOT_ROOT = 7,    /* pivot into the rootfs, detach the old root */
-    OP_MOVE_ROOT = 8,     /* --no-pivot: unmount (or cover) every full procfs and sysfs outside the
-                             rootfs, move the rootfs onto / and chroot */
-    OP_SETHOSTNAME = 9,
-    OP_SETDOMAINNAME = 10,
-    OP_WRITE_FILE = 11,
-    OP_OPEN_DEVNULL = 12, /* open and check the host's /dev/null, kept for OP_MASK */
-    OP_MASK = 13,         /* /dev/null over a file, read-only tmpfs over a directory */
-    OP_READONLY = 14,     /* read-only bind of itself */
-    OP_SYNC = 15,         /* tell the parent, wait for MSG_ACK */
-    OP_CHDIR = 16,
-    OP_RLIMIT = 17,
-    OP_NO_NEW_PRIVS = 18,
-    OP_SECCOMP = 19,
-    OP_SETGROUPS = 20,
-    OP_SETID = 21,
-    OP_CAPS = 22,
-    OP_UMASK = 23,
-    OP_PERSONALITY = 24,
-    OP_EXEC_LOOKUP = 25,  /* the first executable candidate is used */
-    OP_READY = 26,        /* clear the parent-death signal, send MSG_READY */
-    OP_WAIT_FIFO = 27,    /* block until `start` writes a byte */
-    OP_CLOSE_FROM = 28,
-    OP_EXEC = 29,
-    OP_MKDIR = 30,
-    /* 31: retired (OP_CHOWN, never planned) */
-    OP_OOM_SCORE_ADJ = 32,
-    OP_SETSID = 33,       /* new session: the container's processes are not in the caller's */
-    /* 34, 35: retired (OP_DUP2, OP_PDEATHSIG, never planned) */
-    OP_MOUNT_SETATTR = 36,
-    OP_LOOPBACK_UP = 37,  /* bring up "lo" in the (new) network namespace */
-    OP_HOOK = 38,         /* a startContainer hook, run in the container */
-    OP_CONSOLE = 39,      /* a new pty from the container's /dev/ptmx, its master sent on the socket,
-                             the slave the controlling terminal and stdio (and /dev/console) */
-    OP_KEYRING = 40,      /* join a new session keyring (the host's keys are not the container's) */
-    OP_AFFINITY = 41,
-    OP_SCHED = 42,
-    OP_IOPRIO = 43,
-    OP_CHROOT = 44,       /* no mount namespace: chroot into the rootfs (its mounts stay the host's) */
-    OP_PIDNS_FORK = 45,   /* setns into a pid namespace and fork; the parent (in the runtime's pid
-                             namespace) sends MSG_PID {value = the child's pid} and exits, the child
-                             goes on.  No process of the runtime's ever shows in that namespace
-                             before it runs this sealed program. */
-    OP_MAX = 46,
-};
-
-/* The arguments by name, one line per op: OP_FIELD(name, slot) is the whole slot, OP_BITS(name,
- * slot, shift, bits) a part of it.  tests/unit/test_protocol.py checks them against protocol.OPS. */
-#define OP_FIELD(name, slot) \
-    static inline int64_t name(const struct ocirun_op *op) { return op->slot; }
-#define OP_BITS(name, slot, shift, bits) \
-    static inline int64_t name(const struct ocirun_op *op) \
-    { return (int64_t)(((uint64_t)op->slot >> (shift)) & ((1ULL << (bits)) - 1)); }
-OP_FIELD(unshare_flags, a)
-/* mount_how: OCIRUN_MNT_* */
-OP_FIELD(mount_flags, a) OP_FIELD(mount_propagation, b) OP_FIELD(mount_how, c) OP_FIELD(mount_remount_flags, d)
-OP_FIELD(mknod_mode, a) OP_FIELD(mknod_dev, b) OP_FIELD(mknod_uid, c) OP_FIELD(mknod_gid, d)
-OP_FIELD(write_file_procfs_only, a)
-OP_FIELD(sync_point, a) /* SYNC_* */
-OP_FIELD(chdir_phase, a) /* 0, OCIRUN_CHDIR_FIRST or OCIRUN_CHDIR_AGAIN */
-OP_FIELD(rlimit_resource, a) OP_FIELD(rlimit_soft, b) OP_FIELD(rlimit_hard, c)
-OP_FIELD(seccomp_flags, a) OP_FIELD(seccomp_instructions, b)
-OP_FIELD(setgroups_count, a)
-OP_FIELD(setid_uid, a) OP_FIELD(setid_gid, b)
-OP_FIELD(caps_mode, a) OP_FIELD(caps_last_cap, b) /* OCIRUN_CAPS_* */
-OP_FIELD(umask_mask, a)
-OP_FIELD(personality_persona, a)
-OP_FIELD(exec_lookup_count, a)
-OP_FIELD(ready_parent_exits, a)
-OP_FIELD(wait_fifo_fd, a)
-OP_FIELD(close_from_fd, a)
-OP_FIELD(exec_argc, a) OP_FIELD(exec_envc, b)
-OP_FIELD(mkdir_mode, a)
-OP_FIELD(oom_score_adj_score, a)
-OP_FIELD(mount_setattr_attr_set, a) OP_FIELD(mount_setattr_attr_clr, b) OP_FIELD(mount_setattr_propagation, c)
-OP_FIELD(mount_setattr_at_flags, d)
-OP_FIELD(hook_nargs, a) OP_FIELD(hook_nenv, b) OP_FIELD(hook_timeout, c) OP_FIELD(hook_index, d)
-OP_FIELD(console_socket_fd, a) OP_FIELD(console_uid, c) OP_FIELD(console_gid, d)
-OP_BITS(console_rows, b, 16, 16) OP_BITS(console_cols, b, 0, 16)
-OP_BITS(console_dev_console, b, 32, 1) OP_BITS(console_clear_onlcr, b, 33, 1)
-OP_FIELD(affinity_size, a)
-OP_FIELD(sched_policy, a) OP_FIELD(sched_nice, b) OP_FIELD(sched_priority, c) OP_FIELD(sched_flags, d)
-OP_BITS(ioprio_ioclass, a, 13, 3) OP_BITS(ioprio_level, a, 0, 13)
-OP_FIELD(pidns_fork_fd, a)
+/* The op codes (enum ocirun_op_code, OP_<NAME>) and the accessors of their fields (<op>_<field>(op))
+ * are not written here: ocirun/_opgen.py generates them at build time from ocirun/protocol.py, the
+ * one definition of the ops (OP_* and the _LAYOUT table), into ocirun_ops.h in the build directory,
+ * which csrc/init/init.h includes.  The values some fields take are below. */
 
 /* mount_how */
 #define OCIRUN_MNT_IN_ROOT 0x1     /* the target is resolved inside the root, never escaping it */

@@ -13,16 +13,16 @@ Nothing is imported until it is used, so that the command line starts fast.
 
 __version__ = "0.1.0"
 
-__all__ = ["Container", "ContainerState", "Runtime", "__version__", "errors"]
+__all__ = ["Config", "Container", "ContainerState", "Event", "Process", "Runtime", "__version__", "errors"]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # what type checkers see; at run time __getattr__ imports them when first used
     from . import errors
-    from .api import Container, ContainerState, Runtime
+    from .api import Config, Container, ContainerState, Event, Process, Runtime
 
 
 def __getattr__(name: str) -> object:
-    if name in ("Runtime", "Container", "ContainerState"):
+    if name in ("Runtime", "Container", "ContainerState", "Config", "Event", "Process"):
         from . import api
 
         return getattr(api, name)

@@ -8,7 +8,20 @@ posixpath's semantics (tests/unit/test_os.py compares them).
 """
 
 from posix import *  # noqa: F403  (posix is os's own implementation on Linux)
-from posix import O_CLOEXEC, O_CREAT, O_TRUNC, O_WRONLY, close, getpid, open, rename, unlink, write
+from posix import (
+    O_CLOEXEC,
+    O_CREAT,
+    O_DIRECTORY,
+    O_RDONLY,
+    O_TRUNC,
+    O_WRONLY,
+    close,
+    getpid,
+    open,
+    rename,
+    unlink,
+    write,
+)
 from posix import _exit as _exit
 from posix import getcwd as _getcwd
 from posix import lstat as _lstat
@@ -138,6 +151,21 @@ def wait_pidfd(pidfd: int, timeout: float | None) -> bool:
     poller = select.poll()
     poller.register(pidfd, select.POLLIN)
     return bool(poller.poll(None if timeout is None else int(timeout * 1000)))
+
+
+def lock_dir(path: str, exclusive: bool = True, wait: bool = True) -> int:
+    """An fd of directory ``path`` that holds a flock of it (shared or exclusive), or -1 when
+    another process holds a conflicting one and ``wait`` is False.  OSError when it cannot be
+    opened (FileNotFoundError: it does not exist)."""
+    import fcntl
+
+    fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    try:
+        fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError:
+        close(fd)
+        return -1
+    return fd
 
 
 def makedirs(name: str, mode: int = 0o777, exist_ok: bool = False) -> None:

@@ -17,11 +17,12 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from .seccomp import Filter
-    from .spec.model import Process, Seccomp
+    from .spec.model import MemoryPolicy, Process, Seccomp
 
 ALL_CAPS = (1 << 64) - 1
 SELINUX_FS = "/sys/fs/selinux"
 APPARMOR_FS = "/sys/kernel/security/apparmor"
+NUMA_NODES_ONLINE = "/sys/devices/system/node/online"
 
 
 def _no_home(uid: int) -> str:
@@ -32,9 +33,9 @@ class HostFacts:
     """The host as the planner sees it.  ``home(uid)``: the user's HOME in the image (called only
     when process.env has none); ``seccomp``: linux.seccomp compiled (None: the config has none);
     ``notes``: debug lines gathering produced (unknown seccomp syscall names), for the launch's
-    warnings."""
+    warnings; ``numa_nodes``: the host's online NUMA nodes (None: not known, nothing checked)."""
 
-    __slots__ = ("apparmor", "cap_last_cap", "home", "notes", "own_permitted", "seccomp", "selinux")
+    __slots__ = ("apparmor", "cap_last_cap", "home", "notes", "numa_nodes", "own_permitted", "seccomp", "selinux")
 
     def __init__(self, *, cap_last_cap: int = len(_caps.NAMES) - 1, own_permitted: int = ALL_CAPS,
                  home: Callable[[int], str] = _no_home, seccomp: Filter | None = None) -> None:
@@ -44,6 +45,7 @@ class HostFacts:
         self.seccomp = seccomp
         self.selinux = False  # enabled (gathered only for a config with an SELinux label)
         self.apparmor = False  # enabled (gathered only for a config with an AppArmor profile)
+        self.numa_nodes: set[int] | None = None  # gathered only for a memoryPolicy that names nodes
         self.notes: list[str] = []
 
 
@@ -54,9 +56,10 @@ def gather(
     seccomp: Seccomp | None = None,
     mount_label: str | None = None,
     cache_root: str | None = None,
+    memory_policy: MemoryPolicy | None = None,
 ) -> HostFacts:
-    """The facts for planning ``proc`` (and a container's linux.seccomp and mountLabel): the
-    seccomp profile is compiled here (and kept in ``<cache_root>/.cache/seccomp``)."""
+    """The facts for planning ``proc`` (and a container's linux.seccomp, mountLabel and
+    memoryPolicy): the seccomp profile is compiled here (and kept in ``<cache_root>/.cache/seccomp``)."""
     from .users import home_of
 
     host = HostFacts(cap_last_cap=_caps.last_cap(), home=lambda uid: home_of(rootfs, uid))
@@ -66,8 +69,22 @@ def gather(
         host.selinux = os.path.isdir(SELINUX_FS)
     if proc is not None and proc.apparmor_profile:
         host.apparmor = os.path.isdir(APPARMOR_FS)
+    if proc is not None and memory_policy is not None and memory_policy.nodes.strip():
+        host.numa_nodes = numa_nodes()
     if seccomp is not None and proc is not None:
         from .seccomp import prepare  # only for a config with linux.seccomp
 
         host.seccomp = prepare(seccomp, cache_root=cache_root, debug=lambda msg: host.notes.append("debug: " + msg))
     return host
+
+
+def numa_nodes() -> set[int] | None:
+    """The online NUMA nodes (``/sys/devices/system/node/online``, "0-3,7"); None on a kernel
+    without NUMA (set_mempolicy then fails with ENOSYS, naming the op)."""
+    from .spec.validate import node_list
+
+    try:
+        with open(NUMA_NODES_ONLINE) as f:
+            return node_list(f.read().strip())
+    except (OSError, ValueError):
+        return None

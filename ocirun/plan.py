@@ -23,7 +23,19 @@ from . import caps as _caps
 from . import protocol as P
 from .errors import InvalidSpec
 from .spec import mountopts as mo
-from .spec.validate import IOPRIO_CLASSES, PERSONALITY_DOMAINS, RLIMITS, SCHED_FLAGS, SCHED_POLICIES, cpu_mask
+from .spec.validate import (
+    IOPRIO_CLASSES,
+    MEMORY_POLICY,
+    MPOL_FLAGS,
+    MPOL_MODES,
+    PERSONALITY_DOMAINS,
+    RLIMITS,
+    SCHED_FLAGS,
+    SCHED_POLICIES,
+    cpu_mask,
+    node_list,
+    node_mask,
+)
 from .users import exec_candidates
 
 TYPE_CHECKING = False
@@ -33,7 +45,7 @@ if TYPE_CHECKING:
     from .cgroups import Hierarchy
     from .hostfacts import HostFacts
     from .seccomp import Filter
-    from .spec.model import Mount, Personality, Process, Spec
+    from .spec.model import MemoryPolicy, Mount, Personality, Process, Spec
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWCGROUP = 0x02000000
@@ -467,10 +479,12 @@ def build_exec(
     new_keyring: bool = True,
     container_id: str = "",
     own_console: bool = False,
+    memory_policy: MemoryPolicy | None = None,
 ) -> Launch:
     """The launch of a process joining a running container (exec): every namespace of the
     container's init (``/proc/<pid>/ns/*``), then the process ops as for create; ``host.seccomp``:
-    the container's linux.seccomp, compiled."""
+    the container's linux.seccomp, compiled; ``memory_policy``: the container's (runc sets it
+    for exec too)."""
     from .spec import SPEC_VERSION
     from .spec.model import Spec as _Spec
 
@@ -487,21 +501,23 @@ def build_exec(
     launch.become_root = "user" in namespaces
     plan = launch.plan
     # After setns into the mount namespace, / is the container's root.
-    affinity = proc.exec_cpu_affinity or {}
-    if affinity.get("initial"):
-        mask = cpu_mask(affinity["initial"], "$.process.execCPUAffinity.initial")
-        plan.affinity(f"set the initial CPU affinity {affinity['initial']}", mask)
+    affinity = proc.exec_cpu_affinity
+    if affinity and affinity.initial:
+        mask = cpu_mask(affinity.initial, "$.process.execCPUAffinity.initial")
+        plan.affinity(f"set the initial CPU affinity {affinity.initial}", mask)
     plan.rootfs("open the container's root", "/")
     plan.setsid("start a new session")
     if new_keyring:  # the container's own, by name (runc)
         plan.keyring("join the container's session keyring", f"_ses.{container_id}"[:255])
     cgroups_ready(launch)
-    if affinity.get("final"):
-        mask = cpu_mask(affinity["final"], "$.process.execCPUAffinity.final")
-        plan.affinity(f"set the final CPU affinity {affinity['final']}", mask)
+    if affinity and affinity.final:
+        mask = cpu_mask(affinity.final, "$.process.execCPUAffinity.final")
+        plan.affinity(f"set the final CPU affinity {affinity.final}", mask)
     if proc.terminal:
         _console(launch, proc, dev_console=False)
-    _process(launch, _Spec(SPEC_VERSION, process=proc), host)
+    spec = _Spec(SPEC_VERSION, process=proc)
+    spec.linux.memory_policy = memory_policy
+    _process(launch, spec, host)
     return launch
 
 
@@ -510,19 +526,39 @@ def _scheduling(launch: Launch, proc: Process, personality: Personality | None) 
     plan = launch.plan
     sched = proc.scheduler
     if sched is not None:
-        policy = SCHED_POLICIES[sched["policy"]]
         flags = 0
-        for name in sched.get("flags") or ():
+        for name in sched.flags:
             flags |= SCHED_FLAGS[name]
-        plan.sched(f"set the scheduler to {sched['policy']}", policy=policy, nice=sched.get("nice", 0),
-                   priority=sched.get("priority", 0), flags=flags, runtime=int(sched.get("runtime", 0)),
-                   deadline=int(sched.get("deadline", 0)), period=int(sched.get("period", 0)))
+        plan.sched(f"set the scheduler to {sched.policy}", policy=SCHED_POLICIES[sched.policy], nice=sched.nice,
+                   priority=sched.priority, flags=flags, runtime=sched.runtime, deadline=sched.deadline,
+                   period=sched.period)
     io = proc.io_priority
     if io is not None:
-        cls = IOPRIO_CLASSES[io["class"]]
-        plan.ioprio(f"set the I/O priority to {io['class']} {io['priority']}", ioclass=cls, level=io["priority"])
+        plan.ioprio(f"set the I/O priority to {io.klass} {io.priority}", ioclass=IOPRIO_CLASSES[io.klass],
+                    level=io.priority)
     if personality is not None:
         plan.personality(f"set the personality to {personality.domain}", PERSONALITY_DOMAINS[personality.domain])
+
+
+def _memory_policy(launch: Launch, mp: MemoryPolicy | None, host: HostFacts) -> None:
+    """linux.memoryPolicy (validated: spec.validate): set after the scheduling and before READY
+    and seccomp, as runc does.  A node the host does not have is an error here (the kernel would
+    refuse only a list without any node it has, and drop the others silently); with
+    MPOL_F_RELATIVE_NODES the numbers are relative to the allowed nodes, so any is fine."""
+    if mp is None:
+        return
+    nodes = node_list(mp.nodes)
+    if host.numa_nodes is not None and "MPOL_F_RELATIVE_NODES" not in mp.flags:
+        missing = sorted(nodes - host.numa_nodes)
+        if missing:
+            raise InvalidSpec(f"{MEMORY_POLICY}.nodes",
+                              f"node {missing[0]} does not exist on this host (see /sys/devices/system/node/online)")
+    flags = 0
+    for name in mp.flags:
+        flags |= MPOL_FLAGS[name]
+    what = " ".join([mp.mode, *(["nodes " + mp.nodes] if nodes else []), *mp.flags])
+    launch.plan.set_mempolicy(f"set_mempolicy {what} ({MEMORY_POLICY})", mode=MPOL_MODES[mp.mode], flags=flags,
+                              nodes=node_mask(nodes))
 
 
 def _lsm_labels(launch: Launch, proc: Process, host: HostFacts) -> None:
@@ -591,6 +627,7 @@ def _process(launch: Launch, spec: Spec, host: HostFacts) -> None:
     if proc.oom_score_adj is not None:
         plan.oom_score_adj(f"set oom_score_adj to {proc.oom_score_adj}", proc.oom_score_adj)
     _scheduling(launch, proc, spec.linux.personality)
+    _memory_policy(launch, spec.linux.memory_policy, host)
     _lsm_labels(launch, proc, host)
     if proc.no_new_privileges:
         plan.no_new_privs("set no_new_privs")

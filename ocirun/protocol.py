@@ -1,4 +1,5 @@
-"""The protocol between ocirun (Python) and its init stage (csrc/init.c); mirrors csrc/ocirun.h.
+"""The protocol between ocirun (Python) and its init stage (csrc/init.c); mirrors csrc/ocirun.h,
+and defines the ops (the C side of them is generated from here: _LAYOUT below).
 
     ocirun create                         shim child                    init stage (from memfd)
     -------------                         ----------                    -----------------------
@@ -36,8 +37,8 @@ createContainer or prestart hooks has no SYNC_HOOKS.
 
 A failing op i sends MSG_ERROR {step=i, err=errno, detail}; the parent names the op with the
 description it gave it when planning (Plan.describe).  See csrc/ocirun.h for the layouts, and
-OPS (the table _LAYOUT below) for what each op's fields hold.  This drawing is the protocol's only
-one: README.md, csrc/shim.c and csrc/ocirun.h point here.
+OPS (the table _LAYOUT below) for what each op's fields hold and how an op is added.  This
+drawing is the protocol's only one: README.md, csrc/shim.c and csrc/ocirun.h point here.
 """
 
 from __future__ import annotations
@@ -155,6 +156,7 @@ OP_SCHED = 42
 OP_IOPRIO = 43
 OP_CHROOT = 44
 OP_PIDNS_FORK = 45
+OP_SET_MEMPOLICY = 46
 # Retired op codes (setns, chown, dup2, pdeathsig: never planned), never to be given out again.
 RETIRED_OP_CODES = (2, 31, 34, 35)
 
@@ -177,10 +179,21 @@ CAPS_SET = 2
 #
 # An op is a header {code, size, a, b, c, d} and a payload (ocirun.h).  OPS says, per op code, what
 # a, b, c and d hold, and what the payload is; the builders of Plan below fill them in,
-# ocirun/plandecode.py reads them back by the same table (tests, --debug: off the hot path), and
-# csrc/ocirun.h names the same fields for init.c (OP_FIELD/OP_BITS; tests/unit/test_protocol.py
-# checks that the two agree).  The table is text, made into OPS the first time something asks for
-# it (`protocol.OPS`): the create path never does, and one string costs nothing to load.
+# ocirun/plandecode.py reads them back by the same table (tests, --debug: off the hot path), and at
+# build time ocirun/_opgen.py makes the C side from it: the enum of op codes, an accessor per field
+# for the init stage (<op>_<field>(op)) and run_op()'s dispatch (case OP_<NAME>: op_<name>(op)).
+# The table is text, made into OPS the first time something asks for it (`protocol.OPS`): the
+# create path never does, and one string costs nothing to load.
+#
+# Adding an op touches:
+#   - here: its code OP_<NAME> (a new number; never a retired one), its line in _LAYOUT, and its
+#     builder in Plan (named after it, keyword fields as the line names them);
+#   - ocirun/plan.py: where in the plan it goes;
+#   - the part of csrc/init/ of its concern: `static void op_<name>(const struct ocirun_op *op)`,
+#     reading its fields with <name>_<field>(op) and its strings with op_str(op, i);
+#   - tests: its line in tests/unit/test_protocol.py's BUILT, plan tests, an integration test.
+# Nothing else: the build generates the C op code, accessors and dispatch, and fails if the
+# function is missing (tests/unit/test_protocol.py says so by name).
 #
 # One line per op: its name (OP_<NAME> is its code), its fields, then after `|` the payload's
 # NUL-terminated strings, then after a second `|` a binary payload instead; `#` starts a comment.
@@ -205,15 +218,17 @@ rootfs         | path  # host path: the root of later "in root" paths
 # check: "check" in a bind-mounted /dev: the node must be there already, nothing is made
 mknod          mode:a:o dev:b:dev uid:c:d gid:d:d | path check
 symlink        | target path  # path -> target
-pivot_root
+pivot_root  # pivot into the rootfs, detach the old root
+# --no-pivot: unmount (or cover) every full procfs and sysfs outside the rootfs, move the rootfs
+# onto / and chroot
 move_root
 sethostname    | name
 setdomainname  | name
 # procfs_only: the file must be on a procfs (written as it is); else it is truncated first
 write_file     procfs_only:a:b | path content
-open_devnull
-mask           | path
-readonly       | path
+open_devnull  # open and check the host's /dev/null, kept for mask
+mask           | path  # /dev/null over a file, a read-only tmpfs over a directory
+readonly       | path  # a read-only bind of itself
 sync           point:a:sync  # SYNC_*: tell the parent, wait for its ACK
 # phase: 0 chdir and check; CHDIR_FIRST as root (EACCES, EPERM left for) CHDIR_AGAIN as the user
 chdir          phase:a:chdir | path
@@ -234,24 +249,30 @@ close_from     fd:a:d  # it and all above close-on-exec
 exec           argc:a:d envc:b:d | argv*argc envp*envc
 mkdir          mode:a:o | path  # and parents (init.c: 0755)
 oom_score_adj  score:a:d
-setsid
+setsid  # a new session: the container's processes are not in the caller's
 mount_setattr  attr_set:a:attr attr_clr:b:attr propagation:c:ms at_flags:d:at | path
-loopback_up
+loopback_up  # bring up "lo" in the (new) network namespace
 # a startContainer hook, run in the container: the state JSON goes to its stdin as state_before,
 # the container's pid (the ACK of SYNC_CGROUPS), state_after; timeout in seconds (0: none);
 # index: its place in the config, for the error
 hook           nargs:a:d nenv:b:d timeout:c:d index:d:d | path args*nargs env*nenv state_before state_after
-# a pty from the container's /dev/ptmx, its master sent on socket_fd; rows, cols (0: leave the
-# size); dev_console: the slave bound on /dev/console too (not for exec); clear_onlcr: the runtime
+# a pty from the container's /dev/ptmx, its master sent on socket_fd, the slave the controlling
+# terminal and stdio; rows, cols (0: leave the size); dev_console: the slave bound on
+# /dev/console too (not for exec); clear_onlcr: the runtime
 # relays the pty itself (runc's tty.go); the slave chowned to uid:gid (-1: devpts's gid=)
 console        socket_fd:a:d rows:b:d:16:16 cols:b:d:0:16 dev_console:b:b:32:1 clear_onlcr:b:b:33:1 uid:c:d gid:d:d
-keyring        | name  # join a new session keyring of that name
+keyring        | name  # join a new session keyring of that name (the host's keys are not the container's)
 affinity       size:a:d | | cpus:mask  # sched_setaffinity
 sched          policy:a:d nice:b:d priority:c:d flags:d:x | | runtime:u64 deadline:u64 period:u64  # sched_setattr
 ioprio         ioclass:a:d:13:3 level:a:d:0:13
 chroot  # no mount namespace: chroot into the rootfs
-# setns into the pid namespace of fd and fork; the parent sends MSG_PID and exits
+# setns into the pid namespace of fd and fork; the parent (in the runtime's pid namespace) sends
+# MSG_PID {value = the child's pid} and exits, the child goes on: no process of the runtime's ever
+# shows in that namespace before it runs the sealed init stage
 pidns_fork     fd:a:d
+# set_mempolicy(mode | flags, nodes, maxnode): the NUMA memory policy (linux.memoryPolicy); mode
+# MPOL_*, flags MPOL_F_*, size: bytes of the node mask (0: no nodes, a NULL mask)
+set_mempolicy  mode:a:d flags:b:x size:c:d | | nodes:mask
 """
 
 if TYPE_CHECKING:  # (no typing at run time: protocol is imported by every create)
@@ -454,6 +475,10 @@ class Plan:
 
     def pidns_fork(self, what: str, fd: int) -> None:
         self.add(OP_PIDNS_FORK, what, fd)
+
+    def set_mempolicy(self, what: str, *, mode: int, flags: int, nodes: bytes) -> None:
+        """``nodes``: the node mask, little-endian, a multiple of 8 bytes (b"": none)."""
+        self.add(OP_SET_MEMPOLICY, what, mode, flags, len(nodes), blob=nodes)
 
     def mount_how(self, step: int, how: int) -> None:
         """Adds MNT_* bits to the ``how`` of mount op ``step`` (one planned elsewhere: proc, sysfs)."""

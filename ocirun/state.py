@@ -233,19 +233,14 @@ def in_init_stage(pid: int) -> bool:
 
 def _locked(container_dir: str) -> bool:
     """Whether another process holds the container's lock (ocirun.store.Lock)."""
-    import fcntl
-
     try:
-        fd = os.open(container_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        fd = os.lock_dir(container_dir, exclusive=False, wait=False)
     except OSError:
         return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        return False
-    except BlockingIOError:
+    if fd < 0:
         return True
-    finally:
-        os.close(fd)
+    os.close(fd)
+    return False
 
 
 _TYPES = {

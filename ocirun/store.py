@@ -232,15 +232,12 @@ class RootLock:
         self.fd = -1
 
     def __enter__(self) -> RootLock:
-        import fcntl
-
         try:
-            self.fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            self.fd = os.lock_dir(self.root, self.exclusive)
         except FileNotFoundError:
-            return self
+            pass
         except OSError as e:
             raise SyscallError.from_oserror("open", e, self.root) from None
-        fcntl.flock(self.fd, fcntl.LOCK_EX if self.exclusive else fcntl.LOCK_SH)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -261,33 +258,22 @@ class Lock:
         self.fd = -1
 
     def __enter__(self) -> Lock:
-        import fcntl
-
         if self.fd >= 0:  # Store.new_dir's, locked already
             return self
         try:
-            self.fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            self.fd = os.lock_dir(self.path)
         except FileNotFoundError:
-            if self.missing_ok:
-                return self
-            raise ContainerNotFound(self.container_id) from None
-        fcntl.flock(self.fd, fcntl.LOCK_EX)
+            if not self.missing_ok:
+                raise ContainerNotFound(self.container_id) from None
         return self
 
     def try_enter(self) -> bool:
         """Takes the lock if it is free: False when another process holds it (or it is gone)."""
-        import fcntl
-
         try:
-            self.fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            self.fd = os.lock_dir(self.path, wait=False)
         except FileNotFoundError:
             return False
-        try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self.__exit__()
-            return False
-        return True
+        return self.fd >= 0
 
     def __exit__(self, *exc: object) -> None:
         if self.fd >= 0:

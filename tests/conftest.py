@@ -1,12 +1,14 @@
-"""Shared pytest configuration: markers, the runtime selection, the integration fixtures.
+"""Shared pytest configuration: markers, the runtime selection, the integration fixtures, and the
+harness's summary and JSON report.
 
 Integration tests run against every runtime selected with ``--runtime`` (default: ocirun
-and runc).  See tests/README.md.
+and runc; any runc-compatible binary by path).  See tests/README.md.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import subprocess
@@ -25,10 +27,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--runtime",
         action="append",
-        choices=RUNTIMES,
         default=None,
         help="runtime(s) the integration tests run against (repeatable; default: ocirun and runc). "
-        "ocirun is $OCIRUN_BIN or .venv/bin/ocirun; runc is /usr/bin/runc.",
+        "ocirun is $OCIRUN_BIN or .venv/bin/ocirun; runc is /usr/bin/runc; any other runc-compatible "
+        "binary by PATH (named by its file name, e.g. crun) or NAME=PATH.",
+    )
+    parser.addoption(
+        "--report-json",
+        default=None,
+        metavar="PATH",
+        help="write the integration results as JSON: per runtime and spec area, the counts and the "
+        "tests that failed, with their first error line",
     )
 
 
@@ -41,9 +50,26 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+def _runtime_choices(config: pytest.Config) -> dict[str, str | None]:
+    """--runtime's values as name -> binary (None: ocirun's or runc's default, found later)."""
+    out: dict[str, str | None] = {}
+    for value in config.getoption("--runtime") or RUNTIMES:
+        if value in RUNTIMES:
+            out[value] = None
+            continue
+        name, eq, path = value.partition("=")
+        if not eq:
+            name, path = os.path.basename(value), value
+        if not name or not path:
+            raise pytest.UsageError(f"--runtime {value!r}: give ocirun, runc, a PATH or NAME=PATH")
+        if not os.access(path, os.X_OK):
+            raise pytest.UsageError(f"--runtime {value!r}: {path} is not an executable file")
+        out[name] = os.path.abspath(path)
+    return out
+
+
 def _selected_runtimes(config: pytest.Config) -> list[str]:
-    chosen = config.getoption("--runtime")
-    return list(dict.fromkeys(chosen)) if chosen else list(RUNTIMES)
+    return list(_runtime_choices(config))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -77,7 +103,80 @@ def pytest_runtest_makereport(
     """Remember each phase's report on the item, for the leak check to know whether the test failed."""
     report = yield
     setattr(item, f"report_{report.when}", report)
+    callspec = getattr(item, "callspec", None)
+    runtime = callspec.params.get("runtime") if callspec else None
+    if runtime is not None:
+        report.user_properties.append(("runtime", runtime))
     return report
+
+
+# ---------------------------------------------------------------------------- the harness's summary
+
+# A test's outcome per runtime and spec area (the module: test_mounts.py is "mounts").
+_OUTCOMES: dict[str, dict[str, dict[str, list[tuple[str, str]]]]] = {}
+
+
+def _area(nodeid: str) -> str:
+    module = nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+    return module.removeprefix("test_").removesuffix(".py")
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    runtime = dict(report.user_properties).get("runtime")
+    if runtime is None:
+        return
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        xfail = hasattr(report, "wasxfail")
+        outcome = ("xfailed" if report.skipped else "xpassed") if xfail else report.outcome
+    elif report.when == "teardown" and report.failed:
+        outcome = "failed"  # the leak check
+    else:
+        return
+    first = ""
+    if outcome in ("failed", "xpassed") and report.longrepr is not None:
+        first = next((line.strip() for line in str(report.longreprtext).splitlines()[::-1]
+                      if line.strip().startswith("E ")), "")[:300]
+    elif outcome in ("skipped", "xfailed") and isinstance(report.longrepr, tuple):
+        first = str(report.longrepr[2])[:300]
+    per_area = _OUTCOMES.setdefault(runtime, {}).setdefault(_area(report.nodeid), {})
+    per_area.setdefault(outcome, []).append((report.nodeid, first))
+
+
+_COLUMNS = ("passed", "failed", "skipped", "xfailed", "xpassed")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """Per runtime: passed / failed / not applicable (skipped) / expected deviation (xfailed) by
+    spec area; with --report-json, the same and each failure's first error line as JSON."""
+    if not _OUTCOMES:
+        return
+    tr = terminalreporter
+    tr.section("runtime harness: results by spec area")
+    for runtime, areas in sorted(_OUTCOMES.items()):
+        tr.write_line(f"{runtime}:")
+        tr.write_line(f"  {'area':<12}" + "".join(f"{c:>9}" for c in _COLUMNS))
+        totals = dict.fromkeys(_COLUMNS, 0)
+        for area, outcomes in sorted(areas.items()):
+            counts = {c: len(outcomes.get(c, ())) for c in _COLUMNS}
+            for c in _COLUMNS:
+                totals[c] += counts[c]
+            tr.write_line(f"  {area:<12}" + "".join(f"{counts[c]:>9}" for c in _COLUMNS))
+        tr.write_line(f"  {'total':<12}" + "".join(f"{totals[c]:>9}" for c in _COLUMNS))
+    path = config.getoption("--report-json")
+    if path:
+        doc = {
+            runtime: {
+                area: {
+                    **{c: len(outcomes.get(c, ())) for c in _COLUMNS},
+                    "failures": [{"test": t, "error": e} for t, e in outcomes.get("failed", [])],
+                    "not_applicable": [{"test": t, "reason": e} for t, e in outcomes.get("skipped", [])],
+                }
+                for area, outcomes in sorted(areas.items())
+            }
+            for runtime, areas in sorted(_OUTCOMES.items())
+        }
+        Path(path).write_text(json.dumps(doc, indent=2) + "\n")
+        tr.write_line(f"JSON report: {path}")
 
 
 # ---------------------------------------------------------------------------- fixtures
@@ -85,6 +184,9 @@ def pytest_runtest_makereport(
 
 def _runtime_binary(name: str, config: pytest.Config) -> str:
     explicit = config.getoption("--runtime") is not None
+    path = _runtime_choices(config).get(name)
+    if path is not None:
+        return path
     if name == "ocirun":
         path = os.environ.get("OCIRUN_BIN") or str(support.DEFAULT_OCIRUN)
         if not os.access(path, os.X_OK):

@@ -10,7 +10,8 @@
  *     init/process.c    namespaces, credentials, capabilities, limits, seccomp, cwd, exec
  *     init/terminal.c   the console (a pty of the container's devpts)
  *     init/hooks.c      startContainer hooks
- *     init.c            run_op(): op code -> the function above; init_main(); _start
+ *     init.c            the ops on init.c's state (sync, ready, wait_fifo), run_op() (op code ->
+ *                       op_<name>(), generated), init_main(), _start
  *
  * One unit, because the program is static and libc-free (-nostdlib): no link-time optimisation
  * to rely on, and the compiler inlines its many functions used once only when they are static and
@@ -19,12 +20,17 @@
  *
  * What a part needs from the includer: fail() (and so CHECK), and for some the state and message
  * functions of init.c, as each part's opening comment says.
+ *
+ * An op is `static void op_<name>(const struct ocirun_op *op)` in the part of its concern, reading
+ * its fields as <name>_<field>(op) (ocirun_ops.h, generated); how to add one: ocirun/protocol.py,
+ * above _LAYOUT.
  */
 #ifndef OCIRUN_INIT_H
 #define OCIRUN_INIT_H
 
 #include "../nolibc.h"
 #include "../ocirun.h"
+#include "ocirun_ops.h" /* generated from ocirun/protocol.py (ocirun/_opgen.py): OP_*, <op>_<field>() */
 #include "../weaken.h"
 #include "consts.h"
 

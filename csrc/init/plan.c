@@ -1,6 +1,6 @@
 /* plan.c: reading the launch plan (ocirun.h: a header, then the ops one after the other).
- * Needs nothing from the includer.  The arguments of an op are read through the accessors of
- * ocirun.h (<op>_<field>), its strings through op_str(). */
+ * Needs nothing from the includer.  The arguments of an op are read through the accessors
+ * generated from ocirun/protocol.py (ocirun_ops.h, <op>_<field>), its strings through op_str(). */
 
 /* The plan's header when `mem` (`size` bytes) is a plan of this ABI, else 0. */
 static const struct ocirun_plan_hdr *plan_header(const void *mem, long size)

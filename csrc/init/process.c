@@ -1,5 +1,5 @@
 /* process.c: the process that becomes the container's: its namespaces (joined by fork, the
- * loopback), limits and scheduling, credentials and capabilities, seccomp, working directory, and
+ * loopback), limits, scheduling and memory policy, credentials and capabilities, seccomp, working directory, and
  * finally the lookup and execve of the user's program.
  * Needs fail(), CHECK, send_msg(), wait_ack() and cur_step of init.c, and plan.c. */
 
@@ -56,6 +56,11 @@ static void op_caps(const struct ocirun_op *op)
             CHECK(SC5(__NR_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0), "ambient capabilities");
 }
 
+static void op_setgroups(const struct ocirun_op *op)
+{
+    CHECK(SC2(__NR_setgroups, setgroups_count(op), (const u32 *)(op + 1)), 0);
+}
+
 static void op_setid(const struct ocirun_op *op)
 {
     CHECK(SC5(__NR_prctl, PR_SET_KEEPCAPS, 1, 0, 0, 0), "keep capabilities");
@@ -109,6 +114,12 @@ static void op_exec(const struct ocirun_op *op)
     fail((int)-r, detail);
 }
 
+static void op_no_new_privs(const struct ocirun_op *op)
+{
+    (void)op; /* no fields */
+    CHECK(SC5(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
+}
+
 static void op_seccomp(const struct ocirun_op *op)
 {
     struct sock_fprog prog;
@@ -122,6 +133,28 @@ static void op_seccomp(const struct ocirun_op *op)
         wait_ack();
         SC1(__NR_close, r);
     }
+}
+
+static void op_unshare(const struct ocirun_op *op)
+{
+    CHECK(SC1(__NR_unshare, unshare_flags(op)), 0);
+}
+
+static void op_sethostname(const struct ocirun_op *op)
+{
+    CHECK(SC2(__NR_sethostname, op_str(op, 0), str_len(op_str(op, 0))), 0);
+}
+
+static void op_setdomainname(const struct ocirun_op *op)
+{
+    CHECK(SC2(__NR_setdomainname, op_str(op, 0), str_len(op_str(op, 0))), 0);
+}
+
+/* A new session: the container's processes are not in the caller's. */
+static void op_setsid(const struct ocirun_op *op)
+{
+    (void)op; /* no fields */
+    CHECK(SC0(__NR_setsid), "setsid");
 }
 
 /* Joins a pid namespace: setns only changes where our children go, so fork.  The parent, still in
@@ -147,8 +180,9 @@ static void op_pidns_fork(const struct ocirun_op *op)
 }
 
 /* ioctl(SIOCGIFFLAGS/SIOCSIFFLAGS) on "lo": a new network namespace starts with it down. */
-static void op_loopback_up(void)
+static void op_loopback_up(const struct ocirun_op *op)
 {
+    (void)op; /* no fields */
     struct {
         char name[16];
         short flags;
@@ -198,6 +232,34 @@ static void op_sched(const struct ocirun_op *op)
     } attr = {SCHED_ATTR_SIZE_VER1, (u32)sched_policy(op), (u64)sched_flags(op), (int)sched_nice(op),
               (u32)sched_priority(op), t[0], t[1], t[2], 0, SCHED_CAPACITY_SCALE};
     CHECK(SC3(__NR_sched_setattr, 0, &attr, 0), 0);
+}
+
+static void op_affinity(const struct ocirun_op *op)
+{
+    CHECK(SC3(__NR_sched_setaffinity, 0, affinity_size(op), (const void *)(op + 1)), 0);
+}
+
+static void op_ioprio(const struct ocirun_op *op)
+{
+    CHECK(SC3(__NR_ioprio_set, IOPRIO_WHO_PROCESS, 0, ioprio_ioclass(op) << IOPRIO_CLASS_SHIFT | ioprio_level(op)), 0);
+}
+
+static void op_umask(const struct ocirun_op *op)
+{
+    SC1(__NR_umask, umask_mask(op));
+}
+
+static void op_personality(const struct ocirun_op *op)
+{
+    CHECK(SC1(__NR_personality, personality_persona(op)), 0);
+}
+
+/* The NUMA memory policy: maxnode counts the mask's bits plus one (the kernel reads maxnode - 1). */
+static void op_set_mempolicy(const struct ocirun_op *op)
+{
+    long size = set_mempolicy_size(op);
+    const void *nodes = size ? (const void *)(op + 1) : 0;
+    CHECK(SC3(__NR_set_mempolicy, set_mempolicy_mode(op) | set_mempolicy_flags(op), nodes, size ? size * 8 + 1 : 0), 0);
 }
 
 static void op_keyring(const struct ocirun_op *op)

@@ -251,8 +251,9 @@ static void reopen_root(void)
     root_fd = (int)fd;
 }
 
-static void op_pivot_root(void)
+static void op_pivot_root(const struct ocirun_op *op)
 {
+    (void)op; /* no fields */
     long old = SC4(__NR_openat, AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
     CHECK(old, "/");
     CHECK(SC1(__NR_fchdir, root_fd), "rootfs");
@@ -266,8 +267,9 @@ static void op_pivot_root(void)
     reopen_root();
 }
 
-static void op_chroot(void)
+static void op_chroot(const struct ocirun_op *op)
 {
+    (void)op; /* no fields */
     CHECK(SC1(__NR_fchdir, root_fd), "rootfs");
     CHECK(SC1(__NR_chroot, "."), "rootfs");
     CHECK(SC1(__NR_chdir, "/"), "/");
@@ -393,8 +395,9 @@ static void hide_host_procfs(void)
     SC2(__NR_munmap, mem, cap);
 }
 
-static void op_move_root(void)
+static void op_move_root(const struct ocirun_op *op)
 {
+    (void)op; /* no fields */
     if (!WEAKENED(KEEP_HOST_PROCFS))
         hide_host_procfs();
     CHECK(SC1(__NR_fchdir, root_fd), "rootfs");
@@ -422,8 +425,9 @@ static void op_write_file(const struct ocirun_op *op)
     SC1(__NR_close, fd);
 }
 
-static void op_open_devnull(void)
+static void op_open_devnull(const struct ocirun_op *op)
 {
+    (void)op; /* no fields */
     struct statx st;
 #if OCIRUN_WEAKEN_UNVERIFIED_DEVNULL
     /* attack-test build: the container's /dev/null, whatever it is (runc before CVE-2025-31133) */

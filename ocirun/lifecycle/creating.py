@@ -50,7 +50,7 @@ def saved_config(spec: Spec, opts: CreateOptions | None = None) -> dict[str, Any
     if raw.get("process"):
         out["process"] = raw["process"]
     linux = raw.get("linux") or {}
-    keep = {k: linux[k] for k in ("seccomp", "namespaces") if linux.get(k)}
+    keep = {k: linux[k] for k in ("seccomp", "namespaces", "memoryPolicy") if linux.get(k)}  # exec sets them too
     if keep:
         out["linux"] = keep
     return out
@@ -70,7 +70,7 @@ def _write_time_offsets(pid: int, spec: Spec) -> None:
     for clock in ("monotonic", "boottime"):
         off = spec.linux.time_offsets.get(clock)
         if off:
-            lines.append(f"{clock} {off.get('secs', 0)} {off.get('nanosecs', 0)}\n")
+            lines.append(f"{clock} {off[0]} {off[1]}\n")
     if not lines:
         return
     _write_proc_file(f"/proc/{pid}/timens_offsets", "".join(lines).encode())
@@ -255,7 +255,8 @@ class Creation:
         cg = self.cg = cgroups.Manager.for_container(spec.linux.cgroups_path, container_id)
         cg.check_unused()  # an existing cgroup: not frozen, nobody in it (runc); it stays as it is
         host = hostfacts.gather(spec.process, rootfs=rootfs, seccomp=spec.linux.seccomp,
-                                mount_label=spec.linux.mount_label, cache_root=ctx.root)
+                                mount_label=spec.linux.mount_label, cache_root=ctx.root,
+                                memory_policy=spec.linux.memory_policy)
         launch = plan.build(
             spec,
             host=host,
@@ -411,8 +412,9 @@ class Creation:
 def _blame_memory_limit(spec: Spec, cg: cgroups.Manager) -> None:
     """The init died before it was ready: when the OOM killer took it, the memory limit is too low
     for the container to start (runc: "unable to set memory limit to N (current usage: ...)")."""
-    limit = ((spec.linux.resources or {}).get("memory") or {}).get("limit")
-    if not isinstance(limit, int) or limit <= 0:
+    memory = spec.linux.resources.memory if spec.linux.resources else None
+    limit = memory.limit if memory else None
+    if limit is None or limit <= 0:
         return
     from ..cgroups.resources import oom_kills
 

@@ -18,6 +18,7 @@ from ..store import Store
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Any
 
     from ..cgroups import Manager
@@ -113,22 +114,37 @@ class _OomWatch:
     def _oom_kills(self) -> int:
         return self._read(self.events).get("oom_kill", 0)
 
+    def pollable(self) -> list[tuple[int, int]]:
+        """(fd, poll events) to wait on, e.g. with an event loop's add_reader (v1: POLLIN of the
+        eventfd) or a selector; then ``ready(fd)`` says what happened."""
+        import select
+
+        if self.v2:
+            return [(self.events, select.POLLPRI), (self.cgroup_events, select.POLLPRI)]
+        return [(self.efd, select.POLLIN)]
+
+    def ready(self, fd: int) -> str | None:
+        """What an fd of ``pollable`` that became ready means: "oom", "gone" or None."""
+        if self.v2:
+            if fd == self.cgroup_events and self._read(self.cgroup_events).get("populated", 1) == 0:
+                return "gone"
+            if fd == self.events:
+                kills = self._oom_kills()
+                if kills > self.kills:
+                    self.kills = kills
+                    return "oom"
+            return None
+        os.eventfd_read(self.efd)
+        # The eventfd fires when the cgroup is removed too: then the control file is gone.
+        if not os.path.exists(self.path + "/cgroup.event_control"):
+            return "gone"
+        return "oom"
+
     def wait(self, timeout: float) -> str | None:
         for fd, _mask in self.poller.poll(max(timeout, 0) * 1000):
-            if self.v2:
-                if fd == self.cgroup_events and self._read(self.cgroup_events).get("populated", 1) == 0:
-                    return "gone"
-                if fd == self.events:
-                    kills = self._oom_kills()
-                    if kills > self.kills:
-                        self.kills = kills
-                        return "oom"
-            else:
-                os.eventfd_read(self.efd)
-                # The eventfd fires when the cgroup is removed too: then the control file is gone.
-                if not os.path.exists(self.path + "/cgroup.event_control"):
-                    return "gone"
-                return "oom"
+            what = self.ready(fd)
+            if what is not None:
+                return what
         return None
 
     def close(self) -> None:
@@ -136,18 +152,23 @@ class _OomWatch:
             os.close(fd)
 
 
-def events(ctx: Context, container_id: str, interval: float, stats_only: bool) -> None:
+def manager(ctx: Context, container_id: str) -> Manager:
+    """The cgroups of a container that events and stats may look at (created, running, paused)."""
     from ..cgroups import Manager
 
     store = Store(ctx.root)
     st = store.load(container_id)
+    check("events", st.status(store.dir(container_id)), container_id)
+    return Manager.from_json(st.cgroup_paths)
+
+
+def stream(ctx: Context, container_id: str, interval: float) -> Iterator[tuple[str, dict[str, Any] | None]]:
+    """("stats", data) every ``interval`` seconds and ("oom", None) whenever the OOM killer acts,
+    until the container is gone (the generator then ends).  Statistics that cannot be read are
+    logged and skipped."""
+    mgr = manager(ctx, container_id)
     if interval <= 0:
         raise InvalidArgument("duration interval must be greater than 0")
-    check("events", st.status(store.dir(container_id)), container_id)
-    mgr = Manager.from_json(st.cgroup_paths)
-    if stats_only:
-        _emit("stats", container_id, _stats(mgr))
-        return
     import time
 
     watch = _OomWatch(mgr)
@@ -158,20 +179,31 @@ def events(ctx: Context, container_id: str, interval: float, stats_only: bool) -
             if what == "gone":
                 return
             if what == "oom":
-                _emit("oom", container_id)
+                yield "oom", None
             if time.monotonic() >= next_stats:
                 next_stats += interval
                 try:
-                    data = _stats(mgr)
+                    data = stats(mgr)
                 except OciRunError as e:
                     ctx.log.error(str(e))
                     continue
-                _emit("stats", container_id, data)
+                yield "stats", data
     finally:
         watch.close()
 
 
-def _stats(mgr: Manager) -> dict[str, Any]:
+def events(ctx: Context, container_id: str, interval: float, stats_only: bool) -> None:
+    if stats_only:
+        mgr = manager(ctx, container_id)
+        if interval <= 0:
+            raise InvalidArgument("duration interval must be greater than 0")
+        _emit("stats", container_id, stats(mgr))
+        return
+    for kind, data in stream(ctx, container_id, interval):
+        _emit(kind, container_id, data)
+
+
+def stats(mgr: Manager) -> dict[str, Any]:
     try:
         return mgr.stats()
     except OSError as e:

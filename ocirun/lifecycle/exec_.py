@@ -18,6 +18,7 @@ from ..store import Store
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from ..context import Context
@@ -152,8 +153,15 @@ def exec_process(
     preserve_fds: int = 0,
     cgroups: list[str] | None = None,
     ignore_paused: bool = False,
+    stdio: list[tuple[int, int]] | None = None,
+    started: Callable[[int, int], None] | None = None,
+    take_console: bool = False,
 ) -> int:
-    """Runs the process; in the foreground returns its exit status (128+N for signal N)."""
+    """Runs the process; in the foreground returns its exit status (128+N for signal N).
+
+    For the library: ``stdio`` the process's (fd, 0/1/2) instead of this one's; ``started(pid,
+    master)`` once it runs, with the pty master when ``take_console`` asks for the terminal's (a
+    detached process with process.terminal, without a console socket), else -1."""
     store = Store(ctx.root)
     st = store.load(container_id)
     status = st.status(store.dir(container_id))
@@ -164,19 +172,25 @@ def exec_process(
 
     check_preserve_fds(preserve_fds)
     refuse_console_socket(console_socket, detach)
-    console = console_for(proc.terminal, console_socket, not detach)
-    stdio = None
-    if console is None and not detach:
+    if take_console and proc.terminal and console_socket is None:
+        from ..console import ConsoleSocket
+
+        console: ConsoleSocket | None = ConsoleSocket.own()
+    else:
+        console = console_for(proc.terminal, console_socket, not detach)
+    relay = None
+    if console is None and not detach and stdio is None:
         from ..console import StdioPipes
 
         if StdioPipes.wanted():  # never the caller's terminal itself in the container
-            stdio = StdioPipes()
+            relay = StdioPipes()
     try:
         linux = st.config.get("linux") or {}
-        from ..spec.model import Seccomp  # the container's linux.seccomp, as create checked it
+        from ..spec.model import MemoryPolicy, Seccomp  # the container's, as create checked them
 
         profile = Seccomp.from_json(linux["seccomp"]) if linux.get("seccomp") else None
-        host = hostfacts.gather(proc, rootfs=st.rootfs, seccomp=profile, cache_root=ctx.root)
+        mempolicy = MemoryPolicy.from_json(linux["memoryPolicy"]) if linux.get("memoryPolicy") else None
+        host = hostfacts.gather(proc, rootfs=st.rootfs, seccomp=profile, cache_root=ctx.root, memory_policy=mempolicy)
         launch = plan.build_exec(
             proc,
             pid=st.pid,
@@ -187,6 +201,7 @@ def exec_process(
             new_keyring=not st.config.get("noNewKeyring"),
             container_id=container_id,
             own_console=console is not None and console.parent_fd >= 0,
+            memory_policy=mempolicy,
         )
         for warning in launch.warnings:
             ctx.log.log_note(warning)
@@ -204,14 +219,14 @@ def exec_process(
                 console_fd=console.child_fd if console is not None else None,
                 preserve_fds=preserve_fds,
                 cgroup_dir=joined.get(""),  # ocirun.cgroups.UNIFIED
-                stdio=stdio.child if stdio is not None else None,
+                stdio=relay.child if relay is not None else stdio,
                 may_freeze=status == PAUSED,
             )
         finally:
             if console is not None:
                 console.close_child()
-            if stdio is not None:
-                stdio.close_child()
+            if relay is not None:
+                relay.close_child()
         try:
             init.join_at_sync(joined)
 
@@ -229,6 +244,13 @@ def exec_process(
             init.wait_exec()
             if ctx.log.debugging:
                 ctx.log.debug(f"exec {container_id}: process started, pid {init.pid}")
+            if started is not None:
+                master = -1
+                if take_console and console is not None and console.parent_fd >= 0:
+                    master = console.receive_master()
+                    console.close()
+                    console = None
+                started(init.pid, master)
         except BaseException:
             init.kill()
             raise
@@ -242,13 +264,13 @@ def exec_process(
         from .launching import wait_foreground
 
         waiting, console = console, None
-        relaying, stdio = stdio, None
+        relaying, relay = relay, None
         return wait_foreground(init.pid, init.wait, waiting, relaying)
     finally:
         if console is not None:
             console.close()
-        if stdio is not None:
-            stdio.close()
+        if relay is not None:
+            relay.close()
 
 
 def _cgroup_paths(paths: dict[str, str], sub: list[str]) -> dict[str, str]:

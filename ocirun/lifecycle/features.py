@@ -6,6 +6,7 @@ from .. import _os as os
 from .. import caps
 from .._json import dumps_pretty
 from ..spec import SPEC_VERSION, mountopts
+from ..spec.validate import MPOL_FLAGS, MPOL_MODES
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ def features() -> dict[str, Any]:
             "apparmor": {"enabled": False},
             "selinux": {"enabled": False},
             "intelRdt": {"enabled": False},
+            "memoryPolicy": {"modes": sorted(MPOL_MODES), "flags": sorted(MPOL_FLAGS)},
             "mountExtensions": {"idmap": {"enabled": False}},
         },
         "annotations": {

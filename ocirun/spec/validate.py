@@ -34,6 +34,11 @@ SCHED_FLAGS = {"SCHED_FLAG_RESET_ON_FORK": 0x01, "SCHED_FLAG_RECLAIM": 0x02, "SC
                "SCHED_FLAG_UTIL_CLAMP_MAX": 0x40}
 IOPRIO_CLASSES = {"IOPRIO_CLASS_RT": 1, "IOPRIO_CLASS_BE": 2, "IOPRIO_CLASS_IDLE": 3}
 PERSONALITY_DOMAINS = {"LINUX": 0x0000, "LINUX32": 0x0008}
+# linux/mempolicy.h: the modes of set_mempolicy(2), and the flags ORed into its mode argument
+MPOL_MODES = {"MPOL_DEFAULT": 0, "MPOL_PREFERRED": 1, "MPOL_BIND": 2, "MPOL_INTERLEAVE": 3, "MPOL_LOCAL": 4,
+              "MPOL_PREFERRED_MANY": 5, "MPOL_WEIGHTED_INTERLEAVE": 6}
+MPOL_FLAGS = {"MPOL_F_NUMA_BALANCING": 1 << 13, "MPOL_F_RELATIVE_NODES": 1 << 14, "MPOL_F_STATIC_NODES": 1 << 15}
+MAX_NUMA_NODES = 1024  # the most a kernel has (CONFIG_NODES_SHIFT is at most 10)
 PROPAGATIONS = ("private", "rprivate", "slave", "rslave", "shared", "rshared", "unbindable", "runbindable")
 IPC_SYSCTLS = frozenset((
     "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall", "kernel.shmmax",
@@ -73,16 +78,16 @@ def _scheduler(p: Process) -> None:
     sched = p.scheduler
     if sched is None:
         return
-    if sched["policy"] not in SCHED_POLICIES:
-        raise InvalidSpec("$.process.scheduler.policy", f"unknown policy {sched['policy']!r}")
-    for i, name in enumerate(sched.get("flags") or ()):
+    if sched.policy not in SCHED_POLICIES:
+        raise InvalidSpec("$.process.scheduler.policy", f"unknown policy {sched.policy!r}")
+    for i, name in enumerate(sched.flags):
         if name not in SCHED_FLAGS:
             raise InvalidSpec(f"$.process.scheduler.flags[{i}]", f"unknown flag {name!r}")
 
 
 def _io_priority(p: Process) -> None:
-    if p.io_priority is not None and p.io_priority["class"] not in IOPRIO_CLASSES:
-        raise InvalidSpec("$.process.ioPriority.class", f"unknown class {p.io_priority['class']!r}")
+    if p.io_priority is not None and p.io_priority.klass not in IOPRIO_CLASSES:
+        raise InvalidSpec("$.process.ioPriority.class", f"unknown class {p.io_priority.klass!r}")
 
 
 def _env_bytes(p: Process) -> None:
@@ -92,10 +97,11 @@ def _env_bytes(p: Process) -> None:
 
 
 def _exec_cpu_affinity(p: Process) -> None:
-    for key in ("initial", "final"):
-        cpus = (p.exec_cpu_affinity or {}).get(key)
-        if cpus:
-            cpu_mask(cpus, f"$.process.execCPUAffinity.{key}")
+    affinity = p.exec_cpu_affinity
+    if affinity is not None:
+        for key, cpus in (("initial", affinity.initial), ("final", affinity.final)):
+            if cpus:
+                cpu_mask(cpus, f"$.process.execCPUAffinity.{key}")
 
 
 #: What a process must be, in a config.json and in exec's process description alike.
@@ -215,7 +221,7 @@ def _propagation(spec: Spec) -> None:
 MOUNT_CHECKS: tuple[Callable[[Spec], None], ...] = (_mount_entries, _tmpcopyup, _propagation)
 
 
-# ---------------------------------------------------------------------------- devices, sysctl, personality
+# ------------------------------------------------------------------- devices, sysctl, personality, memoryPolicy
 
 
 def _devices(spec: Spec) -> None:
@@ -258,7 +264,58 @@ def _personality(spec: Spec) -> None:
         raise InvalidSpec("$.linux.personality.flags", "no personality flags are supported")
 
 
-LINUX_CHECKS: tuple[Callable[[Spec], None], ...] = (_devices, _sysctl, _personality)
+MEMORY_POLICY = "$.linux.memoryPolicy"
+
+
+def node_list(nodes: str) -> set[int]:
+    """The nodes of a list like "0-3,7" ("": none); ValueError for anything else."""
+    out: set[int] = set()
+    for part in nodes.split(",") if nodes.strip() else ():
+        low, dash, high = part.strip().partition("-")
+        if not low.isdigit() or (dash and not high.isdigit()) or int(high or low) < int(low):
+            raise ValueError(part)
+        if int(high or low) >= MAX_NUMA_NODES:
+            raise ValueError(part)
+        out.update(range(int(low), int(high or low) + 1))
+    return out
+
+
+def node_mask(nodes: set[int]) -> bytes:
+    """The nodes as set_mempolicy's mask: little-endian unsigned longs (b"": none)."""
+    mask = sum(1 << n for n in nodes)
+    return mask.to_bytes((mask.bit_length() + 63) // 64 * 8, "little")
+
+
+def _memory_policy(spec: Spec) -> None:
+    """What set_mempolicy(2) refuses whatever the host (its sanitize_mpol_flags and mpol_new),
+    and flags the kernel takes but ignores (MPOL_DEFAULT's)."""
+    mp = spec.linux.memory_policy
+    if mp is None:
+        return
+    try:
+        nodes = node_list(mp.nodes)
+    except ValueError:
+        raise InvalidSpec(f"{MEMORY_POLICY}.nodes",
+                          f"{mp.nodes!r} is not a node list like 0-3,7 (nodes 0 to {MAX_NUMA_NODES - 1})") from None
+    mode = mp.mode
+    if mode in ("MPOL_DEFAULT", "MPOL_LOCAL"):
+        if nodes:
+            raise InvalidSpec(f"{MEMORY_POLICY}.nodes", f"{mode} takes no nodes")
+        if mp.flags:
+            raise InvalidSpec(f"{MEMORY_POLICY}.flags", f"{mode} takes no flags")
+    elif mode != "MPOL_PREFERRED" and not nodes:
+        raise InvalidSpec(f"{MEMORY_POLICY}.nodes", f"{mode} needs at least one node")
+    if {"MPOL_F_STATIC_NODES", "MPOL_F_RELATIVE_NODES"} <= set(mp.flags):
+        raise InvalidSpec(f"{MEMORY_POLICY}.flags", "MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES exclude each other")
+    for i, flag in enumerate(mp.flags):
+        if flag == "MPOL_F_NUMA_BALANCING" and mode not in ("MPOL_BIND", "MPOL_PREFERRED_MANY"):
+            raise InvalidSpec(f"{MEMORY_POLICY}.flags[{i}]",
+                              f"MPOL_F_NUMA_BALANCING is for MPOL_BIND and MPOL_PREFERRED_MANY, not {mode}")
+        if flag in ("MPOL_F_STATIC_NODES", "MPOL_F_RELATIVE_NODES") and not nodes:
+            raise InvalidSpec(f"{MEMORY_POLICY}.flags[{i}]", f"{flag} needs nodes")
+
+
+LINUX_CHECKS: tuple[Callable[[Spec], None], ...] = (_devices, _sysctl, _personality, _memory_policy)
 
 
 # ---------------------------------------------------------------------------- seccomp
@@ -327,6 +384,13 @@ def check_seccomp(prof: Seccomp) -> None:
         check(prof)
 
 
+def _resources(spec: Spec) -> None:
+    if spec.linux.resources is not None:
+        from .resources import check
+
+        check(spec.linux.resources)
+
+
 def _seccomp(spec: Spec) -> None:
     if spec.linux.seccomp is not None and spec.process is not None:
         check_seccomp(spec.linux.seccomp)
@@ -339,6 +403,7 @@ CREATE_CHECKS: tuple[Callable[[Spec], None], ...] = (
     *NAMESPACE_CHECKS,
     *MOUNT_CHECKS,
     *LINUX_CHECKS,
+    _resources,
     _seccomp,
 )
 

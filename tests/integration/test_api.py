@@ -19,7 +19,7 @@ import pytest
 import ocirun
 from ocirun import errors
 
-from .support import Bundle, find_leaks, parse_json, pid_alive, probe_args
+from .support import CGROUP_PARENT, DEFAULT_OCIRUN, Bundle, find_leaks, parse_json, pid_alive, probe_args
 from .support import Runtime as Driver
 
 IDS: list[str] = []  # this test's container ids, for the leak check
@@ -153,3 +153,165 @@ def test_errors_are_typed(lib: ocirun.Runtime, bundle: Bundle, workdir: Path) ->
     with pytest.raises(errors.ContainerExists):
         lib.create(cid, str(bundle.path))
     c.delete(force=True)
+
+
+# -- every other verb, next to the command line doing the same ----------------------------------------
+
+
+@pytest.fixture
+def cli(workdir: Path, lib: ocirun.Runtime) -> Driver:
+    """The ocirun command on the library's --root: what the library does, the CLI must see."""
+    binary = os.environ.get("OCIRUN_BIN") or str(DEFAULT_OCIRUN)
+    (workdir / "cli").mkdir()
+    driver = Driver("ocirun", binary, workdir / "cli")
+    driver.root = Path(lib.context.root)
+    return driver
+
+
+def running(lib: ocirun.Runtime, bundle: Bundle) -> ocirun.Container:
+    cid = new_id()
+    c = lib.create(cid, write(bundle, cid, "/bin/sleep", "1000"))
+    c.start()
+    return c
+
+
+def test_exec_returns_a_process_handle(lib: ocirun.Runtime, cli: Driver, bundle: Bundle, workdir: Path) -> None:
+    c = running(lib, bundle)
+    out = workdir / "exec.out"
+    with open(out, "wb") as f:
+        p = c.exec(["/bin/sh", "-c", 'echo "$FOO $(pwd) $(id -u):$(id -g)"; exit 5'], env=["FOO=bar"],
+                   cwd="/tmp", user=(1000, 1000), stdout=f)
+    assert isinstance(p, ocirun.Process) and p.pid > 0 and p.master == -1
+    assert p.wait(timeout=10) == 5 == p.returncode
+    assert not is_zombie_of_ours(p.pid), "wait() reaps the process"
+    assert out.read_text() == "bar /tmp 1000:1000\n"
+    cli_out = cli.run("exec", "--env", "FOO=bar", "--cwd", "/tmp", "--user", "1000:1000", c.id,
+                      "/bin/sh", "-c", 'echo "$FOO $(pwd) $(id -u):$(id -g)"', check=False)
+    assert cli_out.stdout == out.read_text()
+
+    # detach=False: returns once it has ended; a whole process object works too
+    proc = dict(bundle.process, args=["/bin/sh", "-c", "exit 3"], cwd="/")
+    assert c.exec(proc, detach=False).returncode == 3
+    c.delete(force=True)
+
+
+def test_exec_with_a_terminal_gives_the_master(lib: ocirun.Runtime, bundle: Bundle) -> None:
+    c = running(lib, bundle)
+    p = c.exec(["/bin/sh", "-c", "tty; echo done"], terminal=True)
+    assert p.master >= 0
+    text = b""
+    deadline = time.monotonic() + 10
+    while b"done" not in text and time.monotonic() < deadline:
+        try:
+            chunk = os.read(p.master, 4096)
+        except OSError:  # EIO: the last holder of the pty's other end is gone
+            break
+        text += chunk
+    os.close(p.master)
+    assert p.wait(timeout=10) == 0
+    assert b"/dev/pts/" in text and b"done" in text, text
+    c.delete(force=True)
+
+
+def test_pause_resume_ps_update_and_stats(lib: ocirun.Runtime, cli: Driver, bundle: Bundle) -> None:
+    c = running(lib, bundle)
+    c.pause()
+    assert c.status == "paused" == cli.status(c.id)
+    c.resume()
+    assert c.status == "running" == cli.status(c.id)
+
+    pids = c.ps()
+    assert pids == [c.state().pid]
+    assert pids == json.loads(cli.run("ps", "--format", "json", c.id).stdout)
+
+    c.update(pids_limit=40)
+    assert (cgroup_dir(c, "pids") / "pids.max").read_text().strip() == "40"
+    from ocirun.spec.resources import Resources
+
+    c.update(Resources.from_json({"pids": {"limit": 41}}))
+    assert (cgroup_dir(c, "pids") / "pids.max").read_text().strip() == "41"
+    c.update({"pids": {"limit": 42}})
+    assert (cgroup_dir(c, "pids") / "pids.max").read_text().strip() == "42"
+    with pytest.raises(errors.InvalidArgument, match="swappiness"):
+        c.update({"memory": {"swappiness": 101}})
+
+    stats = c.stats()
+    cli_stats = json.loads(cli.run("events", "--stats", c.id).stdout)
+    assert cli_stats["type"] == "stats" and set(stats) == set(cli_stats["data"])
+    assert stats["pids"]["current"] == 1
+    c.delete(force=True)
+
+
+def cgroup_dir(c: ocirun.Container, controller: str) -> Path:
+    """The container's cgroup of ``controller`` as its init's /proc/PID/cgroup names it."""
+    for line in Path(f"/proc/{c.state().pid}/cgroup").read_text().splitlines():
+        _, names, path = line.split(":", 2)
+        if controller in names.split(","):
+            return Path("/sys/fs/cgroup", controller) / path.lstrip("/")
+        if names == "" and Path("/sys/fs/cgroup/cgroup.controllers").exists():  # pure v2
+            return Path("/sys/fs/cgroup") / path.lstrip("/")
+    raise AssertionError(f"no {controller} cgroup")
+
+
+def test_events_iterate_statistics(lib: ocirun.Runtime, cli: Driver, bundle: Bundle) -> None:
+    c = running(lib, bundle)
+    got = []
+    for event in c.events(interval=0.1):
+        got.append(event)
+        if len(got) == 3:
+            break
+    assert [e.kind for e in got] == ["stats"] * 3
+    assert got[0].data is not None and got[0].data["pids"]["current"] == 1
+    cli_event = json.loads(cli.run("events", "--stats", c.id).stdout)
+    assert set(got[0].to_json()) == set(cli_event) and set(got[0].data) == set(cli_event["data"])
+    c.delete(force=True)
+
+
+def test_asyncio_waits_without_threads(lib: ocirun.Runtime, bundle: Bundle) -> None:
+    import asyncio
+    import threading
+
+    c = running(lib, bundle)
+    cid = new_id()
+    short = lib.create(cid, write(bundle, cid, "/bin/sh", "-c", "sleep 0.3; exit 4"))
+    short.start()
+
+    async def main() -> tuple[ocirun.Event, int | None, int | None]:
+        events = c.events_async(interval=0.1)
+        first = await events.__anext__()
+        await events.aclose()
+        p = c.exec(["/bin/sh", "-c", "sleep 0.2; exit 6"])
+        status, exec_status = await asyncio.gather(short.wait_async(timeout=10), p.wait_async(timeout=10))
+        return first, status, exec_status
+
+    threads = threading.active_count()
+    first, status, exec_status = asyncio.run(main())
+    assert threading.active_count() == threads
+    assert first.kind == "stats" and first.to_json()["id"] == c.id
+    assert (status, exec_status) == (4, 6)
+    short.delete()
+    c.delete(force=True)
+
+
+def test_spec_gives_an_editable_config(lib: ocirun.Runtime, bundle: Bundle, workdir: Path) -> None:
+    cfg = lib.spec()
+    assert isinstance(cfg, ocirun.Config) and cfg.args == ["sh"] and cfg.terminal
+    assert "mount" in cfg.namespaces
+    cfg.args = ["/bin/sh", "-c", "echo $GREETING from $(hostname)"]
+    cfg.env = [*cfg.env, "GREETING=hello"]
+    cfg.terminal = False
+    cfg.hostname = "lib"
+    cfg.root_path = str(bundle.rootfs)
+    cid = new_id()
+    cfg.cgroups_path = f"/{CGROUP_PARENT}/{cid}"
+    cfg.resources["pids"] = {"limit": 20}
+    cfg.check()
+    path = cfg.write(str(workdir))
+    assert json.loads(Path(path).read_text())["hostname"] == "lib"
+    out = workdir / "out"
+    with open(out, "wb") as f:
+        assert lib.run(cid, str(workdir), stdout=f) == 0
+    assert out.read_text() == "hello from lib\n"
+    cfg.args = []
+    with pytest.raises(errors.InvalidSpec, match=r"\$\.process\.args"):
+        cfg.check()

@@ -36,6 +36,7 @@
  *   probe ioprio       ioprio_get(2) of the process: class and level
  *   probe personality  personality(0xffffffff) and uname's machine
  *   probe nnp          PR_GET_NO_NEW_PRIVS and NoNewPrivs of /proc/self/status
+ *   probe mempolicy    get_mempolicy(2): the mode, its flags (MPOL_F_*) and the first 64 nodes
  *   probe exe          readlink /proc/self/exe; can it be opened O_WRONLY / O_RDWR (never written)
  *   probe cwdinfo      getcwd() and whether "." lies under "/" (walking "..", by dev/inode)
  *   probe read PATH..  [{"path","ok","errno","opened","open_errno","size","data"}] (data: the
@@ -789,6 +790,19 @@ static void rep_personality(void)
 	kv_str("machine", u.machine);
 }
 
+/* mempolicy: get_mempolicy(2) of the process: mode and flags are one int (linux/mempolicy.h:
+ * MPOL_F_STATIC_NODES 1<<15, MPOL_F_RELATIVE_NODES 1<<14, MPOL_F_NUMA_BALANCING 1<<13) */
+static void rep_mempolicy(void)
+{
+	int mode = -1;
+	unsigned long nodes[1024 / (8 * sizeof(unsigned long))] = {0};
+	long r = syscall(SYS_get_mempolicy, &mode, nodes, 1024UL, 0UL, 0UL);
+	kv_int("errno", r < 0 ? errno : 0);
+	kv_int("mode", r < 0 ? -1 : mode & 0xff);
+	kv_int("flags", r < 0 ? -1 : mode & ~0xff);
+	kv_uint("nodes", r < 0 ? 0 : nodes[0]);
+}
+
 /* nnp: prctl(PR_GET_NO_NEW_PRIVS) and the NoNewPrivs line of /proc/self/status */
 static void rep_nnp(void)
 {
@@ -1063,6 +1077,7 @@ static int security_cmd(int argc, char **argv)
 	} objs[] = {
 		{"sched", rep_sched}, {"ioprio", rep_ioprio}, {"personality", rep_personality},
 		{"nnp", rep_nnp},     {"exe", rep_exe},       {"cwdinfo", rep_cwdinfo},
+		{"mempolicy", rep_mempolicy},
 	};
 	for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++)
 		if (strcmp(cmd, objs[i].name) == 0) {
@@ -1096,7 +1111,7 @@ static int usage(void)
 	fputs("usage: probe ids|ns|hostname|mounts|cwd|env|fds|pid|caps|rlimits|signals-state|cgroup|net|tty|all\n"
 	      "       probe stat PATH...|sleep N|exit N|signals|cat|echo ARG...|write PATH TEXT\n"
 	      "       probe syscall NR [ARG...] [-- NR [ARG...]]...\n"
-	      "       probe sched|ioprio|personality|nnp|exe|cwdinfo|read PATH...|openw PATH...\n"
+	      "       probe sched|ioprio|personality|nnp|mempolicy|exe|cwdinfo|read PATH...|openw PATH...\n"
 	      "       probe exe-attack PID SECONDS|hunt SECONDS SECRET\n",
 	      stderr);
 	return 2;

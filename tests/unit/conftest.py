@@ -1,8 +1,9 @@
 """Fixtures of the unit tests: the C test program of the init stage's parts (tests/unit/c).
 
 ``init_parts`` builds tests/unit/c/init_parts.c once per session, the way setup.py builds the
-init stage (its NOLIBC_CFLAGS, read from setup.py; no libc, no root), with a header generated
-from protocol.OPS that prints every field of every op through the accessors of csrc/ocirun.h.
+init stage (its NOLIBC_CFLAGS, read from setup.py; no libc, no root; the op codes and accessors
+that ocirun/_opgen.py generates from protocol.py), with a header, also generated from
+protocol.OPS, that prints every field of every op through those accessors.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from ocirun import _opgen
 from ocirun import protocol as P
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,6 +61,7 @@ def build_init_parts(out_dir: Path, *defines: str) -> Path:
     if shutil.which("gcc") is None:
         pytest.skip("gcc is not installed")
     out_dir.mkdir(parents=True, exist_ok=True)
+    _opgen.write(str(out_dir), P)
     (out_dir / "init_parts_ops.h").write_text(ops_header())
     exe = out_dir / "init_parts"
     # the parts are included whole and the program calls only some of their functions
@@ -67,6 +70,12 @@ def build_init_parts(out_dir: Path, *defines: str) -> Path:
     cc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert cc.returncode == 0, cc.stderr
     return exe
+
+
+@pytest.fixture(scope="session", name="nolibc_cflags")
+def nolibc_cflags_fixture() -> list[str]:
+    """setup.py's NOLIBC_CFLAGS."""
+    return nolibc_cflags()
 
 
 def runner(exe: Path) -> Run:

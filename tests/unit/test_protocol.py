@@ -1,10 +1,13 @@
 """The protocol between ocirun and its init stage: ocirun/protocol.py against csrc/ocirun.h.
 
-The header is the one definition of what crosses between Python and C (STYLE.md 7.12), so every
-constant and struct layout of protocol.py is checked against it: constants by parsing the
-header's enums and #defines, layouts by compiling a small C program that prints sizeof and
-offsetof.  Also the ABI version of ocirun/shim.py and of the compiled module, and the byte
-layout Plan.encode() produces (what csrc/init.c reads).
+The header defines the structs and messages that cross between Python and C (STYLE.md 7.12), so
+every such constant and struct layout of protocol.py is checked against it: constants by parsing
+the header's enums and #defines, layouts by compiling a small C program that prints sizeof and
+offsetof.  The ops go the other way: protocol.py defines them and ocirun/_opgen.py generates the C
+op codes, field accessors and dispatch from it, so what is checked is the generated C: every op
+has its op_<name> function, the init stage builds, and the C test program reads every field of a
+plan as plandecode does.  Also the ABI version of ocirun/shim.py and of the compiled module, and
+the byte layout Plan.encode() produces (what csrc/init.c reads).
 """
 
 from __future__ import annotations
@@ -19,15 +22,14 @@ from pathlib import Path
 
 import pytest
 
-from ocirun import plandecode, shim
+from ocirun import _opgen, plandecode, shim
 from ocirun import protocol as P
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADER = ROOT / "csrc" / "ocirun.h"
 
-# Python name prefix -> C name prefix
+# Python name prefix -> C name prefix (OP_ is protocol.py's own: the C op codes are generated)
 PREFIXES = {
-    "OP_": "OP_",
     "MSG_": "MSG_",
     "SYNC_": "SYNC_",
     "MNT_": "OCIRUN_MNT_",
@@ -35,8 +37,8 @@ PREFIXES = {
     "CAPS_": "OCIRUN_CAPS_",
 }
 SINGLES = {"ABI_VERSION": "OCIRUN_ABI_VERSION", "PLAN_MAGIC": "OCIRUN_PLAN_MAGIC"}
-# C names without a Python mirror on purpose: OP_MAX is the C side's bound of the op table.
-C_ONLY = {"OP_MAX"}
+INIT = ROOT / "csrc" / "init.c"
+INIT_PARTS = sorted((ROOT / "csrc" / "init").glob("*.c"))
 
 
 def _c_int(text: str) -> int:
@@ -101,7 +103,7 @@ def test_header_defines_what_the_python_side_expects() -> None:
     c = header_constants()
     assert c["OCIRUN_ABI_VERSION"] >= 1
     assert c["OCIRUN_PLAN_MAGIC"] == int.from_bytes(b"OCIP", "little")
-    assert {"OP_EXEC", "MSG_READY", "SYNC_CGROUPS", "OCIRUN_MNT_IN_ROOT"} <= set(c)
+    assert {"MSG_READY", "SYNC_CGROUPS", "OCIRUN_MNT_IN_ROOT"} <= set(c)
 
 
 @pytest.mark.parametrize("name", sorted(python_constants()))
@@ -112,23 +114,20 @@ def test_python_constant_equals_header(name: str) -> None:
     assert getattr(P, name) == c[cname], f"{name} = {getattr(P, name):#x}, {cname} = {c[cname]:#x}"
 
 
-def test_every_op_code_of_the_header_has_a_python_mirror() -> None:
-    c = header_constants()
-    ops = {k: v for k, v in c.items() if k.startswith("OP_") and k not in C_ONLY}
-    missing = sorted(k for k in ops if not hasattr(P, k))
-    assert not missing, f"in csrc/ocirun.h but not in ocirun/protocol.py: {missing}"
-    # the op codes are 1 .. OP_MAX-1 without gaps but the retired ones: init.c dispatches on them
-    assert sorted([*ops.values(), *P.RETIRED_OP_CODES]) == list(range(1, c["OP_MAX"]))
+def op_codes() -> dict[str, int]:
+    return {name: value for name, value in vars(P).items() if name.startswith("OP_") and isinstance(value, int)}
 
 
-def test_retired_op_codes_are_given_to_no_op() -> None:
-    assert not set(P.RETIRED_OP_CODES) & set(header_constants().values()) & set(P.OPS)
-    assert not set(P.RETIRED_OP_CODES) & {v for k, v in python_constants().items() if k.startswith("OP_")}
+def test_op_codes_are_distinct_and_never_retired_ones() -> None:
+    codes = op_codes()
+    assert len(set(codes.values())) == len(codes), "two ops share a code"
+    assert all(0 < v < 1 << 32 for v in codes.values())
+    assert not set(P.RETIRED_OP_CODES) & set(codes.values())
+    assert not {k for k in header_constants() if k.startswith("OP_")}, "op codes are generated, not in ocirun.h"
 
 
 def test_every_op_has_a_layout() -> None:
-    ops = {v for k, v in python_constants().items() if k.startswith("OP_")}
-    assert set(P.OPS) == ops
+    assert set(P.OPS) == set(op_codes().values())
     for code, (name, _fields, strings, blob) in P.OPS.items():
         fields = plandecode.fields(code)
         assert getattr(P, "OP_" + name.upper()) == code
@@ -147,34 +146,79 @@ def test_every_op_has_a_layout() -> None:
             assert count is None or count in names, name
 
 
-def header_fields(text: str | None = None) -> dict[str, tuple[int, int, int]]:
-    """accessor name -> (slot, shift, bits) of every OP_FIELD and OP_BITS line of csrc/ocirun.h."""
-    if text is None:
-        text = HEADER.read_text()
-    out = {}
-    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
-    text = re.sub(r"#define[^\n]*(\\\n[^\n]*)*", " ", text)  # the macros' own definitions
-    for name, slot in re.findall(r"\bOP_FIELD\((\w+), ([abcd])\)", text):
-        out[name] = ("abcd".index(slot), 0, 64)
-    for name, slot, shift, bits in re.findall(r"\bOP_BITS\((\w+), ([abcd]), (\d+), (\d+)\)", text):
-        out[name] = ("abcd".index(slot), int(shift), int(bits))
-    return out
-
-
-def test_header_accessors_name_the_fields_of_protocol_ops() -> None:
-    """init.c reads an op's arguments by the names protocol.OPS gives them: <op>_<field>."""
+def test_generated_header_has_every_op_and_field() -> None:
+    """ocirun_ops.h: OP_<NAME> = code for every op, and <op>_<field> reading its slot, shift and bits."""
+    text = _opgen.ops_header(P)
+    enum = dict(re.findall(r"^    (OP_\w+) = (\d+),$", text, re.M))
+    assert {k: int(v) for k, v in enum.items()} == op_codes()
+    accessors: dict[str, tuple[int, int, int]] = {}
+    for m in re.finditer(r"int64_t (\w+)\(const struct ocirun_op \*op\) \{ return (.*); \}", text):
+        body = m.group(2)
+        full = re.fullmatch(r"op->([abcd])", body)
+        part = re.fullmatch(r"\(int64_t\)\(\(\(uint64_t\)op->([abcd]) >> (\d+)\) & (0x[0-9a-f]+)u\)", body)
+        assert full or part, body
+        if full:
+            accessors[m.group(1)] = ("abcd".index(full.group(1)), 0, 64)
+        elif part:
+            mask = int(part.group(3), 16)
+            accessors[m.group(1)] = ("abcd".index(part.group(1)), int(part.group(2)), mask.bit_length())
     python = {
         f"{name}_{field}": (slot, shift, bits)
         for code, (name, *_rest) in P.OPS.items()
         for field, slot, shift, bits, _shown in plandecode.fields(code)
     }
-    assert header_fields() == python
+    assert accessors == python
+
+
+def test_generated_dispatch_calls_op_name_for_every_op() -> None:
+    cases = re.findall(r"^case (OP_\w+): op_(\w+)\(op\); break;$", _opgen.op_cases(P), re.M)
+    assert sorted(cases) == sorted((f"OP_{name.upper()}", name) for name, *_r in P.OPS.values())
+
+
+def test_every_op_is_a_function_of_the_init_stage() -> None:
+    """One `static void op_<name>(const struct ocirun_op *op)` per op, in init.c or a part of
+    csrc/init/, and no such function for an op protocol.py does not have (the build says the
+    same, less plainly: an undeclared function, or an unused static one)."""
+    defined: dict[str, str] = {}
+    for path in (INIT, *INIT_PARTS):
+        for name in re.findall(r"^static void op_(\w+)\(const struct ocirun_op \*op\)$", path.read_text(), re.M):
+            assert name not in defined, f"op_{name} in {defined.get(name)} and {path.name}"
+            defined[name] = path.name
+    ops = {name for name, *_r in P.OPS.values()}
+    assert not ops - set(defined), f"ops without their op_<name>() in csrc/init: {sorted(ops - set(defined))}"
+    assert not set(defined) - ops, f"op_<name>() of no op of protocol.py: {sorted(set(defined) - ops)}"
+
+
+def test_init_stage_builds_from_the_generated_headers(tmp_path: Path, nolibc_cflags: list[str]) -> None:
+    """csrc/init.c with the headers _opgen writes, as setup.py builds it."""
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc is not installed")
+    _opgen.write(str(tmp_path), P)
+    cc = subprocess.run(["gcc", *nolibc_cflags, "-I", str(tmp_path), "-o", str(tmp_path / "init"), str(INIT)],
+                        capture_output=True, text=True, timeout=120)
+    assert cc.returncode == 0, cc.stderr
+
+
+def test_opgen_leaves_an_unchanged_header_alone(tmp_path: Path) -> None:
+    _opgen.write(str(tmp_path), P)
+    before = (tmp_path / _opgen.HEADER).stat().st_mtime_ns
+    _opgen.write(str(tmp_path), P)
+    assert (tmp_path / _opgen.HEADER).stat().st_mtime_ns == before
+
+
+def test_opgen_runs_without_the_package(tmp_path: Path) -> None:
+    """setup.py loads _opgen by its path, in a build environment without ocirun's dependencies."""
+    done = subprocess.run([sys.executable, "-I", "-S", str(ROOT / "ocirun" / "_opgen.py"), str(tmp_path)],
+                          capture_output=True, text=True, cwd="/", timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / _opgen.HEADER).read_text() == _opgen.ops_header(P)
+    assert (tmp_path / _opgen.CASES).read_text() == _opgen.op_cases(P)
 
 
 def test_every_constant_of_the_header_has_a_python_mirror() -> None:
     c = header_constants()
     mirrored = {c_name(n) for n in python_constants()}
-    missing = sorted(k for k in c if k not in mirrored and k not in C_ONLY)
+    missing = sorted(k for k in c if k not in mirrored)
     assert not missing, f"in csrc/ocirun.h but not in ocirun/protocol.py: {missing}"
 
 
@@ -536,6 +580,7 @@ BUILT: dict[int, tuple[str, tuple[object, ...], dict[str, object]]] = {
     P.OP_IOPRIO: ("ioprio", (), {"ioclass": 2, "level": 4}),
     P.OP_CHROOT: ("chroot", (), {}),
     P.OP_PIDNS_FORK: ("pidns_fork", (8,), {}),
+    P.OP_SET_MEMPOLICY: ("set_mempolicy", (), {"mode": 2, "flags": 1 << 15, "nodes": (0b1001).to_bytes(8, "little")}),
 }
 
 
@@ -570,7 +615,7 @@ def test_builder_fields_decode_by_name(code: int) -> None:
             value = int(value)
         elif isinstance(value, list):
             value = tuple(value)
-        elif name == "cpus":
+        elif name in ("cpus", "nodes"):
             value = int.from_bytes(value, "little")  # type: ignore[arg-type]
         assert op[name] == value, name
 

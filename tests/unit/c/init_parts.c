@@ -6,7 +6,7 @@
  * Each command prints lines that the tests compare:
  *
  *   plan FILE                 the plan walked as init_main walks it: "I op CODE SIZE", then one
- *                             line per field ("I NAME.FIELD VALUE", read by the ocirun.h accessor)
+ *                             line per field ("I NAME.FIELD VALUE", read by its accessor)
  *                             and per string ("I NAME$K TEXT", op_str); "refused ..." when the
  *                             header or an op is not what init_main accepts (exit 3)
  *   resolve ROOT PATH HOW     resolve(PATH, HOW = none|dir|file) inside ROOT
