@@ -125,6 +125,10 @@ PAGE_NOTES = """
   of a container created without `process` exits 0 and the container stops, where runtime.md says
   `start` MUST generate an error. tests/integration/test_errors.py::test_no_process holds ocirun
   to the file's way on purpose; one of the two should change (refusing it costs this pass).
+- Each full run here left one suite bundle mounted in the host's mount namespace
+  (`/tmp/ocitest*` with its proc, dev, sys... mounts), at a time when runc's files were running;
+  running runc's files one by one did not show which. After a run, `grep ocitest
+  /proc/self/mountinfo` and `umount -R` what it lists.
 - `killsig` and `linux_cgroups_cpus` race under load (on either runtime): a failing file is run
   once more, and the table says when a pass took a second run.
 - Work on issue 15 that changes these files: a failing poststart hook becoming an error (spec
