@@ -10,7 +10,7 @@ DEMO    ?= demo-bundle
 # of, the oracles runc and crun
 APT_PACKAGES := gcc make libc6-dev python3-venv python3-dev busybox-static libseccomp-dev libcap-dev runc crun hyperfine util-linux strace iproute2
 
-.PHONY: help deps venv install demo test test-v2 unit integration attack-proof bench test-runtime validator lint clean
+.PHONY: help deps venv install demo test test-v2 unit integration attack-proof bench test-runtime conformance validator lint clean
 
 help:
 	@echo "make demo         install what is needed, build $(DEMO)/ from the host's busybox, run a container"
@@ -20,6 +20,8 @@ help:
 	@echo "make attack-proof each protection taken out in a build of its own: its attack tests must fail there"
 	@echo "make bench        side-by-side benchmarks against runc and crun (bench/README.md)"
 	@echo "make test-runtime the integration suite against RUNTIME=/path (crun, youki...), with a report"
+	@echo "make conformance RUNTIME_TOOLS=/path/to/runtime-tools   the runtime-tools validation files,"
+	@echo "                  ocirun and runc side by side (docs/conformance.md)"
 	@echo "make lint         ruff and mypy (strict settings in pyproject.toml)"
 	@echo "make validator    regenerate ocirun/spec/_validator.py from the schema"
 
@@ -85,6 +87,19 @@ RUNTIME ?= /usr/bin/crun
 REPORT  ?= harness-report.json
 test-runtime: install
 	PYTHON=$(VPY) tests/harness.sh $(RUNTIME) $(REPORT)
+
+# The OCI runtime-tools validation files against ocirun and runc, one row per file, written to
+# docs/conformance.md. RUNTIME_TOOLS is a runtime-tools checkout; its runtimetest and
+# validation/*/*.t are built there (Go on PATH, its vendored modules) when missing.
+RUNTIME_TOOLS ?=
+conformance: install
+	@if [ -z "$(RUNTIME_TOOLS)" ]; then \
+	  echo "usage: make conformance RUNTIME_TOOLS=/path/to/runtime-tools (a checkout; Go on PATH builds it)"; exit 2; fi
+	@if [ ! -x "$(RUNTIME_TOOLS)/runtimetest" ] || [ ! -x "$(RUNTIME_TOOLS)/validation/state/state.t" ]; then \
+	  GOTOOLCHAIN=local GOFLAGS=-mod=vendor $(MAKE) -C "$(RUNTIME_TOOLS)" runtimetest validation-executables; fi
+	$(VPY) tests/conformance/runtime_tools.py "$(RUNTIME_TOOLS)" --runtime ocirun=$(abspath $(OCIRUN)) \
+	  --runtime runc=runc --logs build/conformance --page docs/conformance.md \
+	  --command "make conformance RUNTIME_TOOLS=$(RUNTIME_TOOLS)"
 
 lint: install
 	$(VPY) -m pip install -q '.[lint]'

@@ -12,8 +12,10 @@ edits of a filter that starts as "deny everything":
     a rule against the default  adds its access to the exception for that device (or wildcard)
 
 The result, a default and exceptions, is what both cgroup versions get: on v1 one "a" rule for the
-default, then one line per exception; on v2 a program that returns the exception's verdict when a
-device matches one, the default otherwise.
+default, then one line per exception in the order the rules first made them (so devices.list
+shows the config's rules in their order, ahead of the defaults: "apply entries in the listed
+order"); on v2 a program that returns the exception's verdict when a device matches one, the
+default otherwise.
 """
 
 from __future__ import annotations
@@ -103,6 +105,10 @@ class Filter:
         else:
             self.exceptions.pop(key, None)
 
+    def ordered_exceptions(self) -> list[tuple[int, int, int, int]]:
+        """(type, major, minor, access), in the order the rules first made them."""
+        return [(t, ma, mi, acc) for (t, ma, mi), acc in self.exceptions.items()]
+
     def sorted_exceptions(self) -> list[tuple[int, int, int, int]]:
         """(type, major, minor, access), by major, minor, type."""
         return [
@@ -156,10 +162,11 @@ def build_filter(rules: Iterable[DeviceRule]) -> Filter:
 
 
 def v1_writes(f: Filter) -> list[tuple[str, str]]:
-    """(file, line) to write to a v1 devices cgroup to get ``f``: the default, then exceptions."""
+    """(file, line) to write to a v1 devices cgroup to get ``f``: the default, then the exceptions
+    in rule order (the kernel lists them in the order they were written)."""
     out = [("devices.allow" if f.default_allow else "devices.deny", "a *:* rwm")]
     name = "devices.deny" if f.default_allow else "devices.allow"
-    for t, ma, mi, acc in f.sorted_exceptions():
+    for t, ma, mi, acc in f.ordered_exceptions():
         out.append((name, rule_text(not f.default_allow, t, ma, mi, acc)))
     return out
 

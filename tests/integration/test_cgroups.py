@@ -190,6 +190,24 @@ def test_default_device_rules(runtime: Runtime, bundle: Bundle) -> None:
 
 
 @needs("devices")
+@pytest.mark.xfail_runtime("runc", reason="runc 1.1.5 lists its default device rules first")
+def test_device_rules_listed_in_config_order(runtime: Runtime, bundle: Bundle) -> None:
+    """config-linux.md: "The runtime MUST apply entries in the listed order". On v1 the kernel lists
+    the exceptions in the order they were written, so devices.list starts with the config's rules
+    in their order, the defaults after them (runtime-tools' linux_cgroups_devices checks this)."""
+    rules = [("c", 10, 229, "rwm"), ("b", 8, 20, "rw"), ("b", 10, 200, "r")]
+    bundle.linux["resources"] = {
+        "devices": [{"allow": False, "access": "rwm"}]
+        + [{"allow": True, "type": t, "major": ma, "minor": mi, "access": a} for t, ma, mi, a in rules]
+    }
+    cid = runtime.create(bundle)
+    listed = read("devices", cid, "devices.list").splitlines()
+    runtime.delete(cid, force=True)
+    assert listed[:3] == [f"{t} {ma}:{mi} {a}" for t, ma, mi, a in rules]
+    assert sorted(listed[3:]) == sorted(RUNC_DEFAULT_DEVICES)
+
+
+@needs("devices")
 def test_device_access_follows_the_rules(runtime: Runtime, bundle: Bundle) -> None:
     use_device_rules(bundle)
     _status, out, err = runtime.run_container(bundle)
