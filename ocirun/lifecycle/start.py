@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import _os as os
-from ..errors import SyscallError
+from ..errors import OciRunError, SyscallError
 from ..state import STOPPED, check, refuse
 from ..store import Store, crash_point
 
@@ -23,6 +23,8 @@ def start(ctx: Context, container_id: str) -> None:
         st = store.load(container_id)
         status = st.status(store.dir(container_id), holding_lock=True)
         check("start", status, container_id)
+        if not st.config.get("process"):  # runtime.md Start: "MUST generate an error if process was not set"
+            raise OciRunError(f"cannot start container {container_id}: its config.json has no process")
         fifo = store.fifo_path(container_id)
         if ctx.log.debugging:
             ctx.log.debug(f"start {container_id}: init pid {st.pid}; writing to its exec fifo `{fifo}`")
