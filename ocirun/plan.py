@@ -402,7 +402,7 @@ def _cgroup_mount(
             plan.mount(f"mount `cgroup2` to `{dest}`", source="cgroup2", target=dest, fstype="cgroup2", flags=flags,
                        how=P.MNT_IN_ROOT | P.MNT_MKDIR)
         else:
-            src = cgroup_paths.get(h.key, h.mountpoint)
+            src = cgroup_paths.get(h.key) or _own_cgroup(h)
             plan.mount(f"bind mount `{src}` to `{dest}`", source=src, target=dest, flags=mo.MS_BIND,
                        how=P.MNT_IN_ROOT | P.MNT_MKDIR, remount_flags=(flags | mo.MS_BIND) if flags else 0)
         return
@@ -419,12 +419,18 @@ def _cgroup_mount(
             plan.mount(f"mount `{fstype}` ({h.key or 'unified'}) to `{sub}`", source=fstype, target=sub, fstype=fstype,
                        data=data, flags=flags, how=P.MNT_IN_ROOT | P.MNT_MKDIR)
         else:
-            src = cgroup_paths.get(h.key, h.mountpoint)
+            src = cgroup_paths.get(h.key) or _own_cgroup(h)
             plan.mount(f"bind mount `{src}` to `{sub}`", source=src, target=sub, flags=mo.MS_BIND,
                        how=P.MNT_IN_ROOT | P.MNT_MKDIR, remount_flags=(flags | mo.MS_BIND) if flags else 0)
     if flags & mo.MS_RDONLY:
         plan.mount(f"remount `{dest}` read-only", target=dest, how=P.MNT_IN_ROOT,
                    remount_flags=tmpfs_flags | mo.MS_RDONLY)
+
+
+def _own_cgroup(h: Hierarchy) -> str:
+    """Where the container is in a hierarchy it has no cgroup of its own in (a rootless one): in
+    the runtime's cgroup."""
+    return os.path.normpath(h.mountpoint + "/" + h.own)
 
 
 def _device(launch: Launch, path: str, mode: int, major: int, minor: int, uid: int, gid: int, user_ns: bool,
@@ -608,7 +614,11 @@ def _process(launch: Launch, spec: Spec, host: HostFacts) -> None:
     plan.caps("drop capabilities from the bounding set", mode=P.CAPS_BOUNDING, **sets)
 
     gids = list(dict.fromkeys(user.additional_gids))
-    if not launch.joins or all(flag != CLONE_NEWUSER for _, flag in launch.joins):
+    if host.setgroups_denied:  # a rootless user namespace with its one gid: no setgroups(2) at all
+        if gids:
+            raise InvalidSpec("$.process.user.additionalGids", "a rootless container whose gidMappings map only "
+                              "its user's gid cannot set groups (setgroups is denied in its user namespace)")
+    elif not launch.joins or all(flag != CLONE_NEWUSER for _, flag in launch.joins):
         plan.setgroups(f"setgroups {gids}", gids)
     plan.setid(f"set the user to {user.uid}:{user.gid}", uid=user.uid, gid=user.gid)
     # as the user, before its capabilities are raised again, and the check that the working

@@ -176,7 +176,8 @@ def exec_process(
         from ..spec.model import Seccomp  # the container's linux.seccomp, as create checked it
 
         profile = Seccomp.from_json(linux["seccomp"]) if linux.get("seccomp") else None
-        host = hostfacts.gather(proc, rootfs=st.rootfs, seccomp=profile, cache_root=ctx.root)
+        host = hostfacts.gather(proc, rootfs=st.rootfs, seccomp=profile, cache_root=ctx.root,
+                                userns="user" in st.namespaces)
         launch = plan.build_exec(
             proc,
             pid=st.pid,
