@@ -286,3 +286,105 @@ def test_delegated_cgroup2_subtree_is_used(user_rt: UserRuntime, probe_binary: P
     v2 = [line for line in res.stdout.splitlines() if line.startswith("0::")]
     assert v2 == [f"0::/{delegated.name}/{cid}"]
     assert not (delegated / cid).exists()
+
+
+# ---------------------------------------------------------------------------- several ranges: newuidmap
+
+
+def _needs_uidmap() -> None:
+    if shutil.which("newuidmap") is None or shutil.which("newgidmap") is None:
+        pytest.skip("newuidmap/newgidmap are not installed (Debian: uidmap)")
+
+
+@pytest.mark.xfail_runtime("runc", reason="runc 1.1.5 refuses additionalGids in every rootless container, even "
+                                           "where newgidmap leaves setgroups allowed")
+def test_subordinate_ranges_through_newuidmap(user_rt: UserRuntime, probe_binary: Path) -> None:
+    """Root is the user, 1..65536 its subordinate ids (newuidmap, newgidmap): the container's
+    user 1000 is SUB_START+999 on the host, and has its groups (setgroups is allowed)."""
+    _needs_uidmap()
+    u = user_rt.user
+    cfg = rootless_config(u, ("sh", "-c", "cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups; "
+                                          "id -u; id -G; sleep 1 & cat /proc/$!/status | grep -E '^(Uid|Gid)'"))
+    cfg["linux"]["uidMappings"] = [{"containerID": 0, "hostID": u.uid, "size": 1},
+                                   {"containerID": 1, "hostID": SUB_START, "size": SUB_COUNT}]
+    cfg["linux"]["gidMappings"] = [{"containerID": 0, "hostID": u.gid, "size": 1},
+                                   {"containerID": 1, "hostID": SUB_START, "size": SUB_COUNT}]
+    cfg["process"]["user"] = {"uid": 1000, "gid": 1000, "additionalGids": [5, 1001]}
+    b = _rootless_bundle(user_rt.workdir.parent, probe_binary, u, cfg)
+    res = _run(user_rt, b)
+    assert res.returncode == 0, res.stderr
+    lines = [" ".join(line.split()) for line in res.stdout.splitlines()]
+    assert lines[:5] == [f"0 {u.uid} 1", f"1 {SUB_START} {SUB_COUNT}", f"0 {u.gid} 1", f"1 {SUB_START} {SUB_COUNT}",
+                         "allow"]
+    assert lines[5] == "1000"
+    assert sorted(lines[6].split()) == ["1000", "1001", "5"]
+
+
+@pytest.mark.xfail_runtime("runc", reason="runc 1.1.5 leaves it to newuidmap after the clone: two lines, "
+                                           "newuidmap's and its own")
+def test_more_than_the_users_allocation(user_rt: UserRuntime, probe_binary: Path) -> None:
+    """Host ids beyond /etc/subuid's: one line naming the mapping, nothing left."""
+    _needs_uidmap()
+    u = user_rt.user
+    cfg = rootless_config(u)
+    cfg["linux"]["uidMappings"] = [{"containerID": 0, "hostID": u.uid, "size": 1},
+                                   {"containerID": 1, "hostID": SUB_START, "size": SUB_COUNT + 1}]
+    cfg["linux"]["gidMappings"] = [{"containerID": 0, "hostID": u.gid, "size": 1}]
+    b = _rootless_bundle(user_rt.workdir.parent, probe_binary, u, cfg)
+    res = _run(user_rt, b)
+    support.expect_error(user_rt, res, ocirun=rf"\$\.linux\.uidMappings\[1\]: host ids {SUB_START}-{SUB_START + SUB_COUNT}"
+                         rf" are not {u.name}'s to map \(/etc/subuid gives it: {SUB_START}-{SUB_START + SUB_COUNT - 1}",
+                         runc="newuidmap")
+    assert not user_rt.ids_in_root()
+
+
+def test_own_gid_denies_setgroups(user_rt: UserRuntime, probe_binary: Path) -> None:
+    """The single-id case: setgroups is "deny" in the container's user namespace."""
+    b = _rootless_bundle(user_rt.workdir.parent, probe_binary, user_rt.user,
+                         rootless_config(user_rt.user, ("cat", "/proc/self/setgroups")))
+    res = _run(user_rt, b)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "deny"
+
+
+# ---------------------------------------------------------------------------- bad mappings (as root)
+
+
+def _userns_config(uids: list[dict[str, int]], gids: list[dict[str, int]] | None = None) -> dict[str, Any]:
+    cfg = support.base_config()
+    cfg["linux"]["namespaces"].append({"type": "user"})
+    cfg["linux"]["uidMappings"] = uids
+    cfg["linux"]["gidMappings"] = uids if gids is None else gids
+    return cfg
+
+
+def _m(c: int, h: int, s: int) -> dict[str, int]:
+    return {"containerID": c, "hostID": h, "size": s}
+
+
+@pytest.mark.parametrize(("cfg", "ocirun", "runc"), [
+    pytest.param(_userns_config([_m(0, 100000, 100), _m(50, 200000, 100)]),
+                 r"\$\.linux\.uidMappings\[1\]: its containerID range 50-149 overlaps", "", id="overlap"),
+    pytest.param(_userns_config([_m(0, 100000, 0)]),
+                 r"\$\.linux\.uidMappings\[0\]\.size: 0 maps no id", "", id="size0"),
+    pytest.param(_userns_config([]), r"\$\.linux\.uidMappings: a new user namespace needs uidMappings",
+                 "no (user|uid) mapping", id="no-mappings"),
+])
+def test_bad_mappings(runtime: support.Runtime, bundle: support.Bundle, cfg: dict[str, Any], ocirun: str,
+                      runc: str) -> None:
+    """ocirun names the field; runc 1.1.5 fails in the kernel's write (its one line names nothing)."""
+    bundle.config = cfg
+    res = runtime.try_create(bundle)
+    support.expect_error(runtime, res, ocirun=ocirun, runc=rf"(?i){runc}")
+    assert not runtime.ids_in_root()
+
+
+@pytest.mark.xfail_runtime("runc", reason="runc 1.1.5 knows no idmap option (it creates the container)")
+def test_idmap_option_without_mappings(runtime: support.Runtime, bundle: support.Bundle) -> None:
+    src = bundle.path / "src"
+    src.mkdir()
+    bundle.mount("/mnt", "bind", str(src), ["bind", "idmap"])
+    res = runtime.try_create(bundle)
+    support.expect_error(runtime, res, ocirun=r"\$\.mounts\[\d+\]\.options: 'idmap' needs the mount's uidMappings",
+                         runc=r"(?i)idmap|mapping")
+    assert not runtime.ids_in_root()
