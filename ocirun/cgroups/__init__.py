@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from ..spec.model import Spec
+    from ..spec.resources import Resources
 
 UNIFIED = ""  # the key of the cgroup2 hierarchy in Manager.paths
 ROOT = "/sys/fs/cgroup"
@@ -276,7 +277,7 @@ class Manager:
         if found:
             raise CgroupError(f"container's cgroup is not empty: {found} process(es) found")
 
-    def apply(self, resources: dict[str, Any] | None, warn: Callable[[str], None] | None = None,
+    def apply(self, resources: Resources | None, warn: Callable[[str], None] | None = None,
               devices: bool = True) -> None:
         """Writes linux.resources into the container's new cgroups, before its program runs (on
         cgroup v2 its init is already in there, setting up the rootfs; on v1 it joins after).
@@ -285,17 +286,16 @@ class Manager:
         default deny-all plus the devices every container gets (ocirun.cgroups.devices), after those
         of the config.
         """
-        resources = resources or {}
         if devices:
             from . import devices as _devices
 
-            _devices.apply(self, resources.get("devices") or [])
-        if any(value for key, value in resources.items() if key != "devices"):
+            _devices.apply(self, resources.devices if resources else [])
+        if resources and resources.beyond_devices():
             from . import resources as res
 
             res.apply(self, resources, warn or _no_warn, update=False)
 
-    def update(self, resources: dict[str, Any], warn: Callable[[str], None] | None = None) -> None:
+    def update(self, resources: Resources, warn: Callable[[str], None] | None = None) -> None:
         """Changes the resources of a running container (``ocirun update``)."""
         from . import resources as res
 
@@ -429,13 +429,7 @@ class Manager:
         return stats.collect(self)
 
 
-def has_limits(resources: dict[str, Any] | None) -> bool:
-    """Whether linux.resources asks for anything but device rules (which a rootless container
-    goes without: it can make no device node, and opens only what its user may)."""
-    return any(value for key, value in (resources or {}).items() if key != "devices")
-
-
-def rootless_paths(paths: dict[str, str], resources: dict[str, Any] | None) -> dict[str, str]:
+def rootless_paths(paths: dict[str, str], resources: Resources | None) -> dict[str, str]:
     """A rootless caller's cgroups (runc's rule): the hierarchies where it may make (or join) the
     container's cgroup, such as a cgroup v2 subtree delegated to it; the others are done without,
     unless linux.resources asks for limits, which then cannot be kept: an error naming the first
@@ -444,7 +438,7 @@ def rootless_paths(paths: dict[str, str], resources: dict[str, Any] | None) -> d
     for key, path in paths.items():
         if _may_use(path):
             kept[key] = path
-        elif has_limits(resources):
+        elif resources is not None and resources.beyond_devices():  # (device rules it goes without)
             from ..errors import InvalidSpec
 
             raise InvalidSpec("$.linux.resources", f"a rootless container gets limits only in a cgroup its user may "

@@ -421,8 +421,9 @@ class Creation:
 def _blame_memory_limit(spec: Spec, cg: cgroups.Manager) -> None:
     """The init died before it was ready: when the OOM killer took it, the memory limit is too low
     for the container to start (runc: "unable to set memory limit to N (current usage: ...)")."""
-    limit = ((spec.linux.resources or {}).get("memory") or {}).get("limit")
-    if not isinstance(limit, int) or limit <= 0:
+    memory = spec.linux.resources.memory if spec.linux.resources else None
+    limit = memory.limit if memory else None
+    if limit is None or limit <= 0:
         return
     from ..cgroups.resources import oom_kills
 

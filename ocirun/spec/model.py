@@ -15,6 +15,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from .resources import Resources
+
     JSON = dict[str, Any]
 
 
@@ -419,7 +421,7 @@ class Linux:
         self.devices: list[Device] = []
         self.net_devices: JSON = {}
         self.cgroups_path: str | None = None
-        self.resources: JSON | None = None
+        self.resources: Resources | None = None
         self.intel_rdt: JSON | None = None
         self.memory_policy: JSON | None = None
         self.sysctl: dict[str, str] = {}
@@ -440,7 +442,11 @@ class Linux:
         lx.devices = [Device.from_json(d) for d in _list(obj, "devices")]
         lx.net_devices = obj.get("netDevices") or {}
         lx.cgroups_path = obj.get("cgroupsPath") or None
-        lx.resources = obj.get("resources")
+        resources = obj.get("resources")
+        if resources is not None:
+            from .resources import Resources
+
+            lx.resources = Resources.from_json(resources)
         lx.intel_rdt = obj.get("intelRdt")
         lx.memory_policy = obj.get("memoryPolicy")
         lx.sysctl = dict(obj.get("sysctl") or {})

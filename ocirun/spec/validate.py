@@ -357,6 +357,13 @@ def check_seccomp(prof: Seccomp) -> None:
         check(prof)
 
 
+def _resources(spec: Spec) -> None:
+    if spec.linux.resources is not None:
+        from .resources import check
+
+        check(spec.linux.resources)
+
+
 def _seccomp(spec: Spec) -> None:
     if spec.linux.seccomp is not None and spec.process is not None:
         check_seccomp(spec.linux.seccomp)
@@ -369,6 +376,7 @@ CREATE_CHECKS: tuple[Callable[[Spec], None], ...] = (
     *NAMESPACE_CHECKS,
     *MOUNT_CHECKS,
     *LINUX_CHECKS,
+    _resources,
     _seccomp,
 )
 

@@ -332,9 +332,9 @@ def test_more_than_the_users_allocation(user_rt: UserRuntime, probe_binary: Path
     cfg["linux"]["gidMappings"] = [{"containerID": 0, "hostID": u.gid, "size": 1}]
     b = _rootless_bundle(user_rt.workdir.parent, probe_binary, u, cfg)
     res = _run(user_rt, b)
-    support.expect_error(user_rt, res, ocirun=rf"\$\.linux\.uidMappings\[1\]: host ids {SUB_START}-{SUB_START + SUB_COUNT}"
-                         rf" are not {u.name}'s to map \(/etc/subuid gives it: {SUB_START}-{SUB_START + SUB_COUNT - 1}",
-                         runc="newuidmap")
+    last = SUB_START + SUB_COUNT
+    support.expect_error(user_rt, res, ocirun=rf"\$\.linux\.uidMappings\[1\]: host ids {SUB_START}-{last} are not "
+                         rf"{u.name}'s to map \(/etc/subuid gives it: {SUB_START}-{last - 1}", runc="newuidmap")
     assert not user_rt.ids_in_root()
 
 

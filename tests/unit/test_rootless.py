@@ -13,6 +13,7 @@ from ocirun.context import default_root, rootless_mode
 from ocirun.errors import InvalidArgument, InvalidSpec
 from ocirun.spec import validate
 from ocirun.spec.model import Spec
+from ocirun.spec.resources import Resources
 
 
 def test_default_root() -> None:
@@ -97,6 +98,7 @@ def test_rootless_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(cgroups.os, "access", lambda path, mode: "theirs" not in path)  # (root may write anywhere)
     paths = {"": str(mine / "c"), "memory": str(theirs / "c")}
     assert cgroups.rootless_paths(paths, None) == {"": str(mine / "c")}
-    assert cgroups.rootless_paths(paths, {"devices": [{"allow": False}]}) == {"": str(mine / "c")}
+    devices = Resources.from_json({"devices": [{"allow": False, "access": "rwm"}]})
+    assert cgroups.rootless_paths(paths, devices) == {"": str(mine / "c")}
     with pytest.raises(InvalidSpec, match=r"\$\.linux\.resources: .*`.*theirs/c` is not writable"):
-        cgroups.rootless_paths(paths, {"memory": {"limit": 1 << 20}})
+        cgroups.rootless_paths(paths, Resources.from_json({"memory": {"limit": 1 << 20}}))
