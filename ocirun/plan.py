@@ -103,8 +103,10 @@ class Launch:
         "new_userns",
         "own_console",
         "pidns_path",
+        "pidns_unshare",
         "plan",
         "seccomp",
+        "unshare_flags",
         "warnings",
     )
 
@@ -113,6 +115,8 @@ class Launch:
         self.clone_flags = 0
         self.joins: list[tuple[str, int]] = []  # (namespace path, CLONE_NEW*), in setns order
         self.pidns_path: str | None = None
+        self.pidns_unshare = False  # a new pid namespace made by the init stage (OP_PIDNS_FORK, fd -1)
+        self.unshare_flags = 0  # namespaces made after the joins, not at the clone (a joined user namespace)
         self.new_userns = False  # the parent writes the new user namespace's maps before the exec
         self.new_timens = False  # the child unshares it, the parent writes its offsets before the exec
         self.become_root = False  # in a (new or joined) user namespace: setresuid(0) before the exec
@@ -196,6 +200,8 @@ def build(
     launch.joins.sort(key=lambda j: _JOIN_RANK[j[1]])
     if "user" in new_ns:
         launch.new_userns = launch.become_root = True
+    elif any(f == CLONE_NEWUSER for _, f in launch.joins):
+        join_userns(launch)
     launch.new_timens = "time" in new_ns
 
     launch.cgroupns = "cgroup" in new_ns
@@ -224,6 +230,19 @@ def build(
         if fifo:
             plan.wait_fifo("wait for start", launch.fifo_fd)
     return launch
+
+
+def join_userns(launch: Launch) -> None:
+    """An existing user namespace (its maps are its own, left alone): the new namespaces must
+    belong to it, so they are made after the init joins it, not at the clone (which makes them in
+    the runtime's): unshared by the shim, a new pid namespace by the init stage, which forks into
+    it (OP_PIDNS_FORK with no fd).  The process is its root, as in a new one."""
+    launch.become_root = True
+    launch.unshare_flags = launch.clone_flags & ~CLONE_NEWPID
+    if launch.clone_flags & CLONE_NEWPID:
+        launch.pidns_unshare = True
+        launch.plan.pidns_fork("unshare a pid namespace in the joined user namespace", -1)
+    launch.clone_flags = 0
 
 
 def join_pidns(launch: Launch, path: str) -> None:
@@ -281,6 +300,9 @@ def _rootfs(
         plan.mount(f"bind mount the rootfs `{rootfs}`", source=rootfs, target=rootfs, flags=mo.MS_BIND | mo.MS_REC)
     plan.rootfs(f"open the rootfs `{rootfs}`", rootfs)
 
+    # In a user namespace (new or joined): no mknod, and sysfs only with a network namespace it
+    # owns (runc's fallbacks below).
+    user_ns = "user" in new_ns or any(f == CLONE_NEWUSER for _, f in launch.joins)
     mounted = set()
     for m in spec.mounts:
         dest = _dest(m)
@@ -294,10 +316,11 @@ def _rootfs(
             if m.type in ("proc", "sysfs") and not mo.parse(m.options).is_bind:
                 # on an ordinary directory, never through a symlink (runc; CVE-2019-19921)
                 plan.mount_how(at, P.MNT_PLAIN_DIR)
+                if m.type == "sysfs" and user_ns:
+                    plan.mount_how(at, P.MNT_SYSFS_BIND)  # refused: the host's /sys, bound (runc)
 
     # The device cgroup decides mknod too: the same answer every time means joining it first.
     cgroups_ready(launch)
-    user_ns = "user" in new_ns
     # A /dev bind-mounted from elsewhere (podman's `-v /dev:/dev`) is not the container's to fill:
     # like runc, no default devices, /dev symlinks or /dev/shm go into it, and a configured device
     # in it must be there already (nothing is made, replaced or chowned in the host's /dev).

@@ -166,6 +166,7 @@ MNT_ROOT = 0x10
 MNT_KEEP_MODE = 0x20
 MNT_COPYUP = 0x40
 MNT_PLAIN_DIR = 0x100
+MNT_SYSFS_BIND = 0x200
 
 CHDIR_FIRST = 1
 CHDIR_AGAIN = 2
@@ -250,7 +251,7 @@ affinity       size:a:d | | cpus:mask  # sched_setaffinity
 sched          policy:a:d nice:b:d priority:c:d flags:d:x | | runtime:u64 deadline:u64 period:u64  # sched_setattr
 ioprio         ioclass:a:d:13:3 level:a:d:0:13
 chroot  # no mount namespace: chroot into the rootfs
-# setns into the pid namespace of fd and fork; the parent sends MSG_PID and exits
+# setns into the pid namespace of fd (-1: unshare a new one) and fork; the parent sends MSG_PID and exits
 pidns_fork     fd:a:d
 """
 

@@ -137,8 +137,16 @@ static void op_mount(const struct ocirun_op *op)
         below = open_in_root(target, O_RDONLY | O_DIRECTORY);
         CHECK(below, target);
     }
-    if (flags || fstype || src)
-        CHECK(SC5(__NR_mount, src, t, fstype, flags, data), target);
+    if (flags || fstype || src) {
+        long r = SC5(__NR_mount, src, t, fstype, flags, data);
+        if (r == -EPERM && (how & OCIRUN_MNT_SYSFS_BIND)) {
+            /* the host's /sys (we are still in its root), then the mount's flags on the bind */
+            r = SC5(__NR_mount, "/sys", t, 0, MS_BIND | MS_REC, 0);
+            if (r >= 0 && (flags & ~(unsigned long)MS_REC))
+                again = (flags & ~(unsigned long)MS_REC) | MS_BIND;
+        }
+        CHECK(r, target);
+    }
     if (tfd >= 0 && (again || prop || keep_mode >= 0 || below >= 0)) {
         /* Later changes apply to the new mount, not to what was under it: open it again. */
         SC1(__NR_close, tfd);
