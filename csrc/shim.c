@@ -199,6 +199,16 @@ int ocirun_set_child_subreaper(void)
     return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0 ? -errno : 0;
 }
 
+/* open_tree(2) OPEN_TREE_CLONE of `path` (AT_RECURSIVE: with the mounts below it): a detached
+ * copy that a process in another mount and user namespace may attach (the init stage's
+ * MNT_SRC_FD mounts).  The fd is CLOEXEC; -errno on failure. */
+int ocirun_open_tree(const char *path, int recursive)
+{
+    long fd = syscall(SYS_open_tree, AT_FDCWD, path,
+                      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+    return fd < 0 ? -errno : (int)fd;
+}
+
 /* f_type of statfs(2): tells cgroup2 from tmpfs from proc. */
 long ocirun_statfs_type(const char *path)
 {

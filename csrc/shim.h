@@ -32,3 +32,4 @@ int ocirun_set_child_subreaper(void);
 int ocirun_recv_fd(int sock);
 int ocirun_send_with_fds(int sock, const char *buf, int len, const int *fds, int nfds);
 long ocirun_statfs_type(const char *path);
+int ocirun_open_tree(const char *path, int recursive);

@@ -34,8 +34,8 @@ class HostFacts:
     ``notes``: debug lines gathering produced (unknown seccomp syscall names), for the launch's
     warnings."""
 
-    __slots__ = ("apparmor", "cap_last_cap", "home", "notes", "own_permitted", "seccomp", "selinux",
-                 "setgroups_denied")
+    __slots__ = ("apparmor", "cap_last_cap", "clone_mounts", "home", "notes", "own_permitted", "seccomp",
+                 "selinux", "setgroups_denied")
 
     def __init__(self, *, cap_last_cap: int = len(_caps.NAMES) - 1, own_permitted: int = ALL_CAPS,
                  home: Callable[[int], str] = _no_home, seccomp: Filter | None = None) -> None:
@@ -47,6 +47,7 @@ class HostFacts:
         self.apparmor = False  # enabled (gathered only for a config with an AppArmor profile)
         self.notes: list[str] = []
         self.setgroups_denied = False  # the new user namespace's setgroups is "deny" (rootless, one gid)
+        self.clone_mounts = True  # ocirun may clone mounts (open_tree: root), for bind sources (plan._mount)
 
 
 def gather(
@@ -65,6 +66,7 @@ def gather(
     from .users import home_of
 
     host = HostFacts(cap_last_cap=_caps.last_cap(), home=lambda uid: home_of(rootfs, uid))
+    host.clone_mounts = os.geteuid() == 0  # a rootless caller: its container's root reaches what it does
     if proc is not None and proc.capabilities is not None:
         host.own_permitted = _caps.own_set("CapBnd") if userns else _caps.own_set("CapPrm")
     if mount_label or (proc is not None and proc.selinux_label):

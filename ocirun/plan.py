@@ -14,6 +14,7 @@ The init stage gets its fds at fixed numbers above the preserved ones:
     base+2                  exec.fifo (create only)
     base+3                  the console socket (process.terminal)
     base+4                  a pid namespace to join (OP_PIDNS_FORK)
+    base+5 ...              bind sources cloned by the runtime (Launch.trees, MNT_SRC_FD)
 """
 
 from __future__ import annotations
@@ -106,6 +107,7 @@ class Launch:
         "pidns_unshare",
         "plan",
         "seccomp",
+        "trees",
         "unshare_flags",
         "warnings",
     )
@@ -117,6 +119,7 @@ class Launch:
         self.pidns_path: str | None = None
         self.pidns_unshare = False  # a new pid namespace made by the init stage (OP_PIDNS_FORK, fd -1)
         self.unshare_flags = 0  # namespaces made after the joins, not at the clone (a joined user namespace)
+        self.trees: list[tuple[str, bool]] = []  # bind sources the runtime clones (open_tree), recursive or not
         self.new_userns = False  # the parent writes the new user namespace's maps before the exec
         self.new_timens = False  # the child unshares it, the parent writes its offsets before the exec
         self.become_root = False  # in a (new or joined) user namespace: setresuid(0) before the exec
@@ -151,6 +154,9 @@ class Launch:
     @property
     def pidns_fd(self) -> int:
         return self.base_fd + 4
+
+    def tree_fd(self, i: int) -> int:
+        return self.base_fd + 5 + i
 
 
 def _dest(m: Mount) -> str:
@@ -215,7 +221,7 @@ def build(
 
     host_mounts = "mount" not in new_ns and not any(f == CLONE_NEWNS for _, f in launch.joins)
     _rootfs(launch, spec, rootfs, bundle, no_pivot, new_ns, cgroup_hierarchies or [], cgroup_paths or {},
-            host_mounts)
+            host_mounts, host.clone_mounts)
 
     if spec.hostname is not None:
         plan.sethostname(f"sethostname `{spec.hostname}`", spec.hostname)
@@ -282,6 +288,7 @@ def _rootfs(
     hierarchies: list[Hierarchy],
     cgroup_paths: dict[str, str],
     host_mounts: bool = False,
+    clone_mounts: bool = True,
 ) -> None:
     """The rootfs and its mounts.  ``host_mounts``: the container has no mount namespace of its
     own, so (as the spec says) it shares the runtime's: its mounts are made there, under the rootfs,
@@ -312,7 +319,7 @@ def _rootfs(
             _cgroup_mount(launch, m, dest, "cgroup" in new_ns, hierarchies, cgroup_paths)
         else:
             at = len(plan)
-            _mount(launch, m, dest, bundle)
+            _mount(launch, m, dest, bundle, rootfs if user_ns and clone_mounts and not host_mounts else None)
             if m.type in ("proc", "sysfs") and not mo.parse(m.options).is_bind:
                 # on an ordinary directory, never through a symlink (runc; CVE-2019-19921)
                 plan.mount_how(at, P.MNT_PLAIN_DIR)
@@ -376,7 +383,11 @@ def _rootfs(
         plan.mount("remount / read-only", target="/", how=P.MNT_ROOT, remount_flags=mo.MS_BIND | mo.MS_RDONLY)
 
 
-def _mount(launch: Launch, m: Mount, dest: str, bundle: str) -> None:
+def _mount(launch: Launch, m: Mount, dest: str, bundle: str, clone_in: str | None = None) -> None:
+    """One mount of the config.  ``clone_in``: the rootfs of a container in a user namespace, whose
+    bind sources outside it are cloned by the runtime (open_tree, before the user namespace, where
+    it can reach them: runc does the same); sources in the rootfs are bound in config order, through
+    the mounts made before them."""
     plan = launch.plan
     opts = mo.parse(m.options)
     what = f"mount `{m.source or m.type or 'none'}` to `{dest}`"
@@ -386,8 +397,12 @@ def _mount(launch: Launch, m: Mount, dest: str, bundle: str) -> None:
         first = opts.flags & (mo.MS_BIND | mo.MS_REC)
         rest = opts.flags & ~(mo.MS_BIND | mo.MS_REC | mo.MS_REMOUNT)
         again = (rest | mo.MS_BIND) if rest else 0
+        how = P.MNT_IN_ROOT | P.MNT_SRC_AUTO
+        if clone_in is not None and not (src + "/").startswith(clone_in.rstrip("/") + "/"):
+            launch.trees.append((src, bool(first & mo.MS_REC)))  # its fd: tree_fd(its index)
+            how |= P.MNT_SRC_FD
         plan.mount(what, source=src, target=dest, flags=first, propagation=opts.propagation,
-                   how=P.MNT_IN_ROOT | P.MNT_SRC_AUTO, remount_flags=again)
+                   how=how, remount_flags=again)
     else:
         how = P.MNT_IN_ROOT | P.MNT_MKDIR
         if m.type == "tmpfs" and not any(o.startswith("mode=") for o in opts.data):

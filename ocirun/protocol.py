@@ -167,6 +167,7 @@ MNT_KEEP_MODE = 0x20
 MNT_COPYUP = 0x40
 MNT_PLAIN_DIR = 0x100
 MNT_SYSFS_BIND = 0x200
+MNT_SRC_FD = 0x400
 
 CHDIR_FIRST = 1
 CHDIR_AGAIN = 2
@@ -201,6 +202,8 @@ _LAYOUT = """
 unshare        flags:a:clone
 # mount(source, target, fstype, flags, data), resolving the target as `how` (MNT_*) says, then a
 # remount with remount_flags (0: none) and a propagation change (0: none) of the new mount
+# how MNT_SRC_FD: the source is the next detached tree the runtime cloned (open_tree; the n-th such
+# mount takes fd sync+5+n, plan.Launch.trees), the source string names it
 mount          flags:a:ms propagation:b:ms how:c:mnt remount_flags:d:ms | source target fstype data
 rootfs         | path  # host path: the root of later "in root" paths
 # check: "check" in a bind-mounted /dev: the node must be there already, nothing is made

@@ -290,6 +290,10 @@ def start(
             fds.append((console_fd, launch.console_fd))
         if pidns is not None:
             fds.append((pidns, launch.pidns_fd))
+        for i, (source, recursive) in enumerate(launch.trees):  # before the user namespace (MNT_SRC_FD)
+            tree = shim.open_tree(source, recursive)
+            opened.append(tree)
+            fds.append((tree, launch.tree_fd(i)))
         try:
             pid = shim.spawn(
                 argv=["ocirun-init", str(launch.sync_fd), str(launch.plan_fd)],

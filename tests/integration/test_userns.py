@@ -80,28 +80,29 @@ def test_devices_are_bound_not_made(runtime: Runtime, bundle: Bundle) -> None:
 
 
 @pytest.fixture
-def locked_dir(workdir: Path) -> Iterator[Path]:
-    """A directory on a nosuid,nodev,noexec tmpfs of the test's own: a bind of it in a user
-    namespace carries those flags locked."""
-    path = workdir / "locked"
+def locked_bundle(bundle: Bundle) -> Iterator[Bundle]:
+    """A nosuid,nodev,noexec tmpfs of the test's own on the image's /locked: the rootfs, bound in
+    the container's user namespace, carries it with those flags locked."""
+    path = bundle.rootfs / "locked"
     path.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "nosuid,nodev,noexec,size=1m", "tmpfs", str(path)], check=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "nosuid,nodev,noexec,mode=777,size=1m", "tmpfs", str(path)],
+                   check=True)
     try:
-        yield path
+        yield bundle
     finally:
         subprocess.run(["umount", "-l", str(path)], check=False)
 
 
 @pytest.mark.xfail_runtime("runc", reason="runc 1.1.5 remounts without the locked flags: EPERM")
-def test_remount_keeps_the_locked_flags(runtime: Runtime, bundle: Bundle, locked_dir: Path) -> None:
-    """A read-only bind of a nosuid,nodev,noexec mount: the remount keeps what the kernel locks
-    instead of failing with EPERM."""
+def test_remount_keeps_the_locked_flags(runtime: Runtime, locked_bundle: Bundle) -> None:
+    """A read-only bind of a nosuid,nodev,noexec mount in the rootfs (bound by the container's root,
+    in its user namespace): the remount keeps what the kernel locks instead of failing with EPERM."""
+    bundle = locked_bundle
     use_userns(runtime, bundle)
-    os.chmod(locked_dir, 0o777)
-    (bundle.rootfs / "locked").mkdir()  # (the mapped root may not make it in the image)
-    bundle.mount("/locked", "bind", str(locked_dir), ["bind", "ro"])
+    (bundle.rootfs / "locked" / "ro").mkdir()
+    bundle.mount("/locked/ro", "bind", str(bundle.rootfs / "locked"), ["bind", "ro"])
     mounts = run_probe(runtime, bundle, "mounts")
-    assert {"ro", "nosuid", "nodev", "noexec"} <= set(find_mount(mounts, "/locked")["options"])
+    assert {"ro", "nosuid", "nodev", "noexec"} <= set(find_mount(mounts, "/locked/ro")["options"])
 
 
 @pytest.fixture
@@ -137,3 +138,24 @@ def test_join_user_namespace_by_path(runtime: Runtime, bundle: Bundle, userns_ho
     assert lines[:3] == ["0 300000 65536", "0 300000 65536", "0"]
     assert lines[3] == os.readlink(f"/proc/{userns_holder}/ns/user")
     assert Path(f"/proc/{userns_holder}/uid_map").read_text().split() == ["0", "300000", "65536"]
+
+
+@pytest.mark.parametrize("kind", ["bind", "rbind"])
+def test_bind_source_the_container_root_cannot_reach(runtime: Runtime, bundle: Bundle, workdir: Path,
+                                                    kind: str) -> None:
+    """A bind source below a directory only the host's root may enter (0700): the runtime clones
+    it (open_tree) before the user namespace, so the mapped root need not reach it; a file too."""
+    secret = workdir / "secret"
+    secret.mkdir(mode=0o700)
+    (secret / "dir").mkdir()
+    (secret / "dir" / "f").write_text("dir-ok\n")
+    (secret / "file").write_text("file-ok\n")
+    for name in ("dir", "file"):
+        os.chmod(secret / name, 0o755 if name == "dir" else 0o644)
+    use_userns(runtime, bundle)
+    (bundle.rootfs / "mnt" / "dir").mkdir(parents=True)  # (the mapped root may not make them in the image)
+    (bundle.rootfs / "mnt" / "file").touch()
+    bundle.mount("/mnt/dir", "bind", str(secret / "dir"), [kind, "ro"])
+    bundle.mount("/mnt/file", "bind", str(secret / "file"), [kind])
+    out = run_sh(runtime, bundle, "cat /mnt/dir/f /mnt/file; touch /mnt/dir/x 2>/dev/null || echo read-only")
+    assert out.splitlines() == ["dir-ok", "file-ok", "read-only"]
