@@ -209,6 +209,18 @@ int ocirun_open_tree(const char *path, int recursive)
     return fd < 0 ? -errno : (int)fd;
 }
 
+/* mount_setattr(2) MOUNT_ATTR_IDMAP on a detached tree: its ids mapped as the user namespace
+ * userns_fd's are (AT_RECURSIVE: the mounts below it too). -errno on failure. */
+int ocirun_idmap_tree(int fd, int userns_fd, int recursive)
+{
+    struct mount_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.attr_set = MOUNT_ATTR_IDMAP;
+    attr.userns_fd = (__u64)userns_fd;
+    long r = syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr);
+    return r < 0 ? -errno : 0;
+}
+
 /* f_type of statfs(2): tells cgroup2 from tmpfs from proc. */
 long ocirun_statfs_type(const char *path)
 {

@@ -133,3 +133,43 @@ def _run_helper(kind: str, pid: int, maps: list[IDMapping]) -> None:
     if done.returncode != 0:
         err = done.stderr.decode(errors="replace").strip().replace("\n", "; ")
         raise OciRunError(f"{HELPERS[kind]} {pid}: exit status {done.returncode}: {err}")
+
+
+def userns_fd(uid_maps: list[IDMapping], gid_maps: list[IDMapping]) -> int:
+    """An fd of a new user namespace with these maps, for an idmapped mount: a process of ours
+    (util-linux ``unshare --user``) makes it, the maps are written, the fd kept, the process killed."""
+    import subprocess
+    import time
+
+    proc = subprocess.Popen(["unshare", "--user", "--", "sleep", "60"], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        own = os.stat("/proc/self/ns/user").st_ino
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                if os.stat(f"/proc/{proc.pid}/ns/user").st_ino != own:
+                    break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise OciRunError("unshare --user: no user namespace for the idmapped mount")
+            time.sleep(0.001)
+        for kind, maps in (("uid_map", uid_maps), ("gid_map", gid_maps)):
+            _write_proc(f"/proc/{proc.pid}/{kind}",
+                        "".join(f"{m.container_id} {m.host_id} {m.size}\n" for m in maps).encode())
+        return os.open(f"/proc/{proc.pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def idmap_tree(tree: int, source: str, uid_maps: list[IDMapping], gid_maps: list[IDMapping], recursive: bool) -> None:
+    """The detached tree of an idmapped mount (``source``) gets the mount's maps (mount_setattr)."""
+    from .shim import idmap_tree as _idmap_tree
+
+    ns = userns_fd(uid_maps, gid_maps)
+    try:
+        _idmap_tree(tree, ns, recursive, source)
+    finally:
+        os.close(ns)

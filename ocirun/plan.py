@@ -34,7 +34,9 @@ if TYPE_CHECKING:
     from .cgroups import Hierarchy
     from .hostfacts import HostFacts
     from .seccomp import Filter
-    from .spec.model import Mount, Personality, Process, Spec
+    from .spec.model import IDMapping, Mount, Personality, Process, Spec
+
+    IdMaps = tuple[list[IDMapping], list[IDMapping], bool]  # uid maps, gid maps, recursive (ridmap)
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWCGROUP = 0x02000000
@@ -119,7 +121,8 @@ class Launch:
         self.pidns_path: str | None = None
         self.pidns_unshare = False  # a new pid namespace made by the init stage (OP_PIDNS_FORK, fd -1)
         self.unshare_flags = 0  # namespaces made after the joins, not at the clone (a joined user namespace)
-        self.trees: list[tuple[str, bool]] = []  # bind sources the runtime clones (open_tree), recursive or not
+        # bind sources the runtime clones (open_tree): (path, recursive, the mount's id maps or None)
+        self.trees: list[tuple[str, bool, IdMaps | None]] = []
         self.new_userns = False  # the parent writes the new user namespace's maps before the exec
         self.new_timens = False  # the child unshares it, the parent writes its offsets before the exec
         self.become_root = False  # in a (new or joined) user namespace: setresuid(0) before the exec
@@ -319,6 +322,9 @@ def _rootfs(
             _cgroup_mount(launch, m, dest, "cgroup" in new_ns, hierarchies, cgroup_paths)
         else:
             at = len(plan)
+            if m.uid_mappings and not clone_mounts:
+                raise InvalidSpec(f"$.mounts[{spec.mounts.index(m)}].uidMappings",
+                                  "an idmapped mount needs ocirun to run as root here")
             _mount(launch, m, dest, bundle, rootfs if user_ns and clone_mounts and not host_mounts else None)
             if m.type in ("proc", "sysfs") and not mo.parse(m.options).is_bind:
                 # on an ordinary directory, never through a symlink (runc; CVE-2019-19921)
@@ -398,8 +404,10 @@ def _mount(launch: Launch, m: Mount, dest: str, bundle: str, clone_in: str | Non
         rest = opts.flags & ~(mo.MS_BIND | mo.MS_REC | mo.MS_REMOUNT)
         again = (rest | mo.MS_BIND) if rest else 0
         how = P.MNT_IN_ROOT | P.MNT_SRC_AUTO
-        if clone_in is not None and not (src + "/").startswith(clone_in.rstrip("/") + "/"):
-            launch.trees.append((src, bool(first & mo.MS_REC)))  # its fd: tree_fd(its index)
+        idmap = (m.uid_mappings, m.gid_mappings, opts.idmap == "ridmap") if m.uid_mappings else None
+        if idmap is not None or (clone_in is not None and not (src + "/").startswith(clone_in.rstrip("/") + "/")):
+            # its fd: tree_fd(its index); an idmapped one gets its maps there (mount_setattr)
+            launch.trees.append((src, bool(first & mo.MS_REC), idmap))
             how |= P.MNT_SRC_FD
         plan.mount(what, source=src, target=dest, flags=first, propagation=opts.propagation,
                    how=how, remount_flags=again)

@@ -102,6 +102,12 @@ def open_tree(path: str, recursive: bool) -> int:
     return _check(lib.ocirun_open_tree(path.encode(), int(recursive)), "open_tree", path)
 
 
+def idmap_tree(fd: int, userns_fd: int, recursive: bool, path: str) -> None:
+    """MOUNT_ATTR_IDMAP on the detached tree ``fd`` (of ``path``), mapped as ``userns_fd`` maps."""
+    lib, _ = _load()
+    _check(lib.ocirun_idmap_tree(fd, userns_fd, int(recursive)), "mount_setattr MOUNT_ATTR_IDMAP", path)
+
+
 def statfs_type(path: str) -> int:
     lib, _ = _load()
     return _check(lib.ocirun_statfs_type(path.encode()), "statfs", path)

@@ -290,9 +290,13 @@ def start(
             fds.append((console_fd, launch.console_fd))
         if pidns is not None:
             fds.append((pidns, launch.pidns_fd))
-        for i, (source, recursive) in enumerate(launch.trees):  # before the user namespace (MNT_SRC_FD)
+        for i, (source, recursive, idmap) in enumerate(launch.trees):  # before the user namespace (MNT_SRC_FD)
             tree = shim.open_tree(source, recursive)
             opened.append(tree)
+            if idmap is not None:
+                from .idmap import idmap_tree
+
+                idmap_tree(tree, source, *idmap)
             fds.append((tree, launch.tree_fd(i)))
         try:
             pid = shim.spawn(

@@ -200,6 +200,9 @@ def _id_mappings(spec: Spec) -> None:
         idmap = next((o for o in m.options if o in ("idmap", "ridmap")), None)
         if idmap is not None and not m.uid_mappings:
             raise InvalidSpec(f"$.mounts[{i}].options", f"{idmap!r} needs the mount's uidMappings and gidMappings")
+        if m.uid_mappings and not mo.parse(m.options).is_bind:
+            raise InvalidSpec(f"$.mounts[{i}].uidMappings", "idmapped mounts are bind mounts (add \"bind\" or "
+                              "\"rbind\" to its options)")
 
 
 def _time(spec: Spec) -> None:

@@ -159,3 +159,43 @@ def test_bind_source_the_container_root_cannot_reach(runtime: Runtime, bundle: B
     bundle.mount("/mnt/file", "bind", str(secret / "file"), [kind])
     out = run_sh(runtime, bundle, "cat /mnt/dir/f /mnt/file; touch /mnt/dir/x 2>/dev/null || echo read-only")
     assert out.splitlines() == ["dir-ok", "file-ok", "read-only"]
+
+
+# ---------------------------------------------------------------------------- idmapped mounts
+
+
+@pytest.mark.xfail_runtime("runc", reason="runc 1.1.5 has no idmapped mounts (it ignores the mappings)")
+@pytest.mark.parametrize("option", ["idmap", "ridmap"])
+def test_idmapped_mount(runtime: Runtime, bundle: Bundle, workdir: Path, option: str) -> None:
+    """A host directory owned by root, with a file of uid/gid 1000, bound with the mount's maps
+    (0-65535 -> 200000-265535, the container's own): inside, the container's root owns the
+    directory and 1000 the file; what its root makes there is the host root's."""
+    data = workdir / "data"
+    data.mkdir()
+    (data / "f").write_text("x\n")
+    os.chown(data / "f", 1000, 1000)
+    use_userns(runtime, bundle)
+    (bundle.rootfs / "data").mkdir()
+    maps = [{"containerID": 0, "hostID": HOST_ID, "size": 65536}]
+    assert bundle.config is not None
+    bundle.config["mounts"].append({"destination": "/data", "type": "bind", "source": str(data),
+                                    "options": ["rbind", option], "uidMappings": maps, "gidMappings": maps})
+    os.chmod(data / "f", 0o666)
+    out = run_sh(runtime, bundle, "stat -c '%u:%g' /data /data/f && touch /data/new && echo y >> /data/f")
+    assert out.split() == ["0:0", "1000:1000"]
+    assert ((data / "new").stat().st_uid, (data / "new").stat().st_gid) == (0, 0)  # root's on the host
+    assert ((data / "f").stat().st_uid, (data / "f").read_text()) == (1000, "x\ny\n")
+
+
+@pytest.mark.xfail_runtime("runc", reason="runc 1.1.5 has no idmapped mounts (it ignores the mappings)")
+def test_idmapped_mount_without_a_user_namespace(runtime: Runtime, bundle: Bundle, workdir: Path) -> None:
+    """Without a user namespace: the maps alone decide (host uid 0 on disk is 5000 inside)."""
+    data = workdir / "data"
+    data.mkdir()
+    (data / "f").write_text("x\n")
+    maps = [{"containerID": 0, "hostID": 5000, "size": 10}]
+    assert bundle.config is not None
+    bundle.config["mounts"].append({"destination": "/data", "type": "bind", "source": str(data),
+                                    "options": ["bind", "idmap"], "uidMappings": maps, "gidMappings": maps})
+    out = run_sh(runtime, bundle, "stat -c '%u:%g' /data/f")
+    assert out.split() == ["5000:5000"]

@@ -64,6 +64,11 @@ def _userns(uids: list[tuple[int, int, int]], gids: list[tuple[int, int, int]] |
                                             "uidMappings": [{"containerID": 0, "hostID": 1, "size": 0}],
                                             "gidMappings": [{"containerID": 0, "hostID": 1, "size": 1}]}],
      r"\$\.mounts\[0\]\.uidMappings\[0\]\.size", "maps no id"),
+    ({"namespaces": [{"type": "mount"}]}, [{"destination": "/m", "type": "tmpfs", "source": "tmpfs",
+                                            "options": ["idmap"],
+                                            "uidMappings": [{"containerID": 0, "hostID": 1, "size": 1}],
+                                            "gidMappings": [{"containerID": 0, "hostID": 1, "size": 1}]}],
+     r"\$\.mounts\[0\]\.uidMappings", "idmapped mounts are bind mounts"),
 ])
 def test_bad_mappings(linux: dict[str, Any], mounts: list[dict[str, Any]] | None, where: str, what: str) -> None:
     with pytest.raises(InvalidSpec, match=f"{where}: .*{what}"):
