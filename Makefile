@@ -8,7 +8,7 @@ VPY     := $(VENV)/bin/python
 DEMO    ?= demo-bundle
 # Debian packages: build tools, Python's venv and headers, the busybox the test rootfs is made
 # of, the oracles runc and crun
-APT_PACKAGES := gcc make libc6-dev python3-venv python3-dev busybox-static libseccomp-dev libcap-dev runc crun hyperfine util-linux strace iproute2
+APT_PACKAGES := gcc make libc6-dev python3-venv python3-dev busybox-static libseccomp-dev libcap-dev runc crun hyperfine util-linux strace iproute2 uidmap
 
 .PHONY: help deps venv install demo test test-v2 unit integration attack-proof bench test-runtime conformance validator lint clean
 

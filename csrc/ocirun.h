@@ -91,6 +91,11 @@ enum ocirun_sync_point {
 #define OCIRUN_MNT_COPYUP 0x40     /* tmpcopyup: copy what the new mount covers into it */
 #define OCIRUN_MNT_PLAIN_DIR 0x100 /* the target's last component must be a directory, not a symlink
                                       (proc, sysfs: CVE-2019-19921) */
+#define OCIRUN_MNT_SRC_FD 0x400    /* the source is the next detached mount tree the runtime cloned
+                                      (open_tree, before the user namespace; the n-th such mount has
+                                      fd sync+5+n): moved onto the target */
+#define OCIRUN_MNT_SYSFS_BIND 0x200 /* sysfs refused (EPERM: a user namespace without its own network
+                                       namespace): rbind the host's /sys there instead (runc) */
 
 /* chdir_phase */
 #define OCIRUN_CHDIR_FIRST 1

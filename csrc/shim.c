@@ -199,6 +199,28 @@ int ocirun_set_child_subreaper(void)
     return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0 ? -errno : 0;
 }
 
+/* open_tree(2) OPEN_TREE_CLONE of `path` (AT_RECURSIVE: with the mounts below it): a detached
+ * copy that a process in another mount and user namespace may attach (the init stage's
+ * MNT_SRC_FD mounts).  The fd is CLOEXEC; -errno on failure. */
+int ocirun_open_tree(const char *path, int recursive)
+{
+    long fd = syscall(SYS_open_tree, AT_FDCWD, path,
+                      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+    return fd < 0 ? -errno : (int)fd;
+}
+
+/* mount_setattr(2) MOUNT_ATTR_IDMAP on a detached tree: its ids mapped as the user namespace
+ * userns_fd's are (AT_RECURSIVE: the mounts below it too). -errno on failure. */
+int ocirun_idmap_tree(int fd, int userns_fd, int recursive)
+{
+    struct mount_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.attr_set = MOUNT_ATTR_IDMAP;
+    attr.userns_fd = (__u64)userns_fd;
+    long r = syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr);
+    return r < 0 ? -errno : 0;
+}
+
 /* f_type of statfs(2): tells cgroup2 from tmpfs from proc. */
 long ocirun_statfs_type(const char *path)
 {

@@ -32,3 +32,5 @@ int ocirun_set_child_subreaper(void);
 int ocirun_recv_fd(int sock);
 int ocirun_send_with_fds(int sock, const char *buf, int len, const int *fds, int nfds);
 long ocirun_statfs_type(const char *path);
+int ocirun_open_tree(const char *path, int recursive);
+int ocirun_idmap_tree(int fd, int userns_fd, int recursive);

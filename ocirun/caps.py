@@ -31,9 +31,15 @@ def last_cap() -> int:
 
 def own_permitted() -> int:
     """This process's permitted set: what it can hand on to a container."""
+    return own_set("CapPrm")
+
+
+def own_set(name: str) -> int:
+    """One of this process's capability sets from /proc/self/status (``CapPrm``, ``CapBnd``...)."""
+    key = name.encode() + b":"
     with open("/proc/self/status", "rb") as f:
         for line in f:
-            if line.startswith(b"CapPrm:"):
+            if line.startswith(key):
                 return int(line.split()[1], 16)
     return 0
 

@@ -176,7 +176,8 @@ GLOBAL_FLAGS = (
     Flag("debug", bool, "enable debug logging"),
     Flag("log", str, "set the log file to write ocirun logs to (default is stderr)"),
     Flag("log-format", str, "set the log format ('text' (default), or 'json')", default="text"),
-    Flag("root", str, "root directory for storage of container state", default="/run/ocirun"),
+    Flag("root", str, "root directory for storage of container state (default: \"/run/ocirun\", "
+         "or $XDG_RUNTIME_DIR/ocirun for a non-root caller)"),
     Flag("criu", str, "accepted for compatibility; checkpointing is not supported"),
     Flag("systemd-cgroup", bool, "use systemd for cgroups (needs a running systemd)"),
     Flag("rootless", str, "ignore cgroup permission errors ('true', 'false', or 'auto')", default="auto"),
@@ -297,6 +298,10 @@ def command_usage(name: str, cmd: Command) -> str:
     return out
 
 
+def _getenv(name: str) -> str:
+    return bytes(os.environ.get(name.encode(), b"")).decode(errors="surrogateescape")
+
+
 def _write(text: str, fd: int = 1) -> None:
     os.write(fd, text.encode())
 
@@ -348,7 +353,9 @@ def main(argv: list[str] | None = None) -> int:
         name = rest[0]
         if name not in COMMANDS:
             raise InvalidArgument(f"ocirun: no such command: {name}")
-        root = os.path.abspath(gopts["root"])
+        from .context import default_root
+
+        root = os.path.abspath(gopts["root"] or default_root(os.geteuid(), _getenv("XDG_RUNTIME_DIR")))
         ctx = Context(root=root, log=log, systemd_cgroup=gopts["systemd_cgroup"], rootless=gopts["rootless"])
         return run_command(ctx, name, rest[1:])
     except OciRunError as e:

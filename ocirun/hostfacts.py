@@ -35,7 +35,8 @@ class HostFacts:
     ``notes``: debug lines gathering produced (unknown seccomp syscall names), for the launch's
     warnings; ``numa_nodes``: the host's online NUMA nodes (None: not known, nothing checked)."""
 
-    __slots__ = ("apparmor", "cap_last_cap", "home", "notes", "numa_nodes", "own_permitted", "seccomp", "selinux")
+    __slots__ = ("apparmor", "cap_last_cap", "clone_mounts", "home", "notes", "numa_nodes", "own_permitted",
+                 "seccomp", "selinux", "setgroups_denied")
 
     def __init__(self, *, cap_last_cap: int = len(_caps.NAMES) - 1, own_permitted: int = ALL_CAPS,
                  home: Callable[[int], str] = _no_home, seccomp: Filter | None = None) -> None:
@@ -47,6 +48,8 @@ class HostFacts:
         self.apparmor = False  # enabled (gathered only for a config with an AppArmor profile)
         self.numa_nodes: set[int] | None = None  # gathered only for a memoryPolicy that names nodes
         self.notes: list[str] = []
+        self.setgroups_denied = False  # the new user namespace's setgroups is "deny" (rootless, one gid)
+        self.clone_mounts = True  # ocirun may clone mounts (open_tree: root), for bind sources (plan._mount)
 
 
 def gather(
@@ -57,14 +60,18 @@ def gather(
     mount_label: str | None = None,
     cache_root: str | None = None,
     memory_policy: MemoryPolicy | None = None,
+    userns: bool = False,
 ) -> HostFacts:
     """The facts for planning ``proc`` (and a container's linux.seccomp, mountLabel and
-    memoryPolicy): the seccomp profile is compiled here (and kept in ``<cache_root>/.cache/seccomp``)."""
+    memoryPolicy): the seccomp profile is compiled here (and kept in ``<cache_root>/.cache/seccomp``).
+    ``userns``: the process runs in a user namespace of its own (new or joined), where it holds
+    every capability of ocirun's bounding set whatever ocirun holds itself (a rootless caller: none)."""
     from .users import home_of
 
     host = HostFacts(cap_last_cap=_caps.last_cap(), home=lambda uid: home_of(rootfs, uid))
+    host.clone_mounts = os.geteuid() == 0  # a rootless caller: its container's root reaches what it does
     if proc is not None and proc.capabilities is not None:
-        host.own_permitted = _caps.own_permitted()
+        host.own_permitted = _caps.own_set("CapBnd") if userns else _caps.own_set("CapPrm")
     if mount_label or (proc is not None and proc.selinux_label):
         host.selinux = os.path.isdir(SELINUX_FS)
     if proc is not None and proc.apparmor_profile:

@@ -14,6 +14,7 @@ The init stage gets its fds at fixed numbers above the preserved ones:
     base+2                  exec.fifo (create only)
     base+3                  the console socket (process.terminal)
     base+4                  a pid namespace to join (OP_PIDNS_FORK)
+    base+5 ...              bind sources cloned by the runtime (Launch.trees, MNT_SRC_FD)
 """
 
 from __future__ import annotations
@@ -45,7 +46,9 @@ if TYPE_CHECKING:
     from .cgroups import Hierarchy
     from .hostfacts import HostFacts
     from .seccomp import Filter
-    from .spec.model import MemoryPolicy, Mount, Personality, Process, Spec
+    from .spec.model import IDMapping, MemoryPolicy, Mount, Personality, Process, Spec
+
+    IdMaps = tuple[list[IDMapping], list[IDMapping], bool]  # uid maps, gid maps, recursive (ridmap)
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWCGROUP = 0x02000000
@@ -115,8 +118,11 @@ class Launch:
         "new_userns",
         "own_console",
         "pidns_path",
+        "pidns_unshare",
         "plan",
         "seccomp",
+        "trees",
+        "unshare_flags",
         "warnings",
     )
 
@@ -125,6 +131,10 @@ class Launch:
         self.clone_flags = 0
         self.joins: list[tuple[str, int]] = []  # (namespace path, CLONE_NEW*), in setns order
         self.pidns_path: str | None = None
+        self.pidns_unshare = False  # a new pid namespace made by the init stage (OP_PIDNS_FORK, fd -1)
+        self.unshare_flags = 0  # namespaces made after the joins, not at the clone (a joined user namespace)
+        # bind sources the runtime clones (open_tree): (path, recursive, the mount's id maps or None)
+        self.trees: list[tuple[str, bool, IdMaps | None]] = []
         self.new_userns = False  # the parent writes the new user namespace's maps before the exec
         self.new_timens = False  # the child unshares it, the parent writes its offsets before the exec
         self.become_root = False  # in a (new or joined) user namespace: setresuid(0) before the exec
@@ -159,6 +169,9 @@ class Launch:
     @property
     def pidns_fd(self) -> int:
         return self.base_fd + 4
+
+    def tree_fd(self, i: int) -> int:
+        return self.base_fd + 5 + i
 
 
 def _dest(m: Mount) -> str:
@@ -208,6 +221,8 @@ def build(
     launch.joins.sort(key=lambda j: _JOIN_RANK[j[1]])
     if "user" in new_ns:
         launch.new_userns = launch.become_root = True
+    elif any(f == CLONE_NEWUSER for _, f in launch.joins):
+        join_userns(launch)
     launch.new_timens = "time" in new_ns
 
     launch.cgroupns = "cgroup" in new_ns
@@ -221,7 +236,7 @@ def build(
 
     host_mounts = "mount" not in new_ns and not any(f == CLONE_NEWNS for _, f in launch.joins)
     _rootfs(launch, spec, rootfs, bundle, no_pivot, new_ns, cgroup_hierarchies or [], cgroup_paths or {},
-            host_mounts)
+            host_mounts, host.clone_mounts)
 
     if spec.hostname is not None:
         plan.sethostname(f"sethostname `{spec.hostname}`", spec.hostname)
@@ -236,6 +251,19 @@ def build(
         if fifo:
             plan.wait_fifo("wait for start", launch.fifo_fd)
     return launch
+
+
+def join_userns(launch: Launch) -> None:
+    """An existing user namespace (its maps are its own, left alone): the new namespaces must
+    belong to it, so they are made after the init joins it, not at the clone (which makes them in
+    the runtime's): unshared by the shim, a new pid namespace by the init stage, which forks into
+    it (OP_PIDNS_FORK with no fd).  The process is its root, as in a new one."""
+    launch.become_root = True
+    launch.unshare_flags = launch.clone_flags & ~CLONE_NEWPID
+    if launch.clone_flags & CLONE_NEWPID:
+        launch.pidns_unshare = True
+        launch.plan.pidns_fork("unshare a pid namespace in the joined user namespace", -1)
+    launch.clone_flags = 0
 
 
 def join_pidns(launch: Launch, path: str) -> None:
@@ -275,6 +303,7 @@ def _rootfs(
     hierarchies: list[Hierarchy],
     cgroup_paths: dict[str, str],
     host_mounts: bool = False,
+    clone_mounts: bool = True,
 ) -> None:
     """The rootfs and its mounts.  ``host_mounts``: the container has no mount namespace of its
     own, so (as the spec says) it shares the runtime's: its mounts are made there, under the rootfs,
@@ -293,6 +322,9 @@ def _rootfs(
         plan.mount(f"bind mount the rootfs `{rootfs}`", source=rootfs, target=rootfs, flags=mo.MS_BIND | mo.MS_REC)
     plan.rootfs(f"open the rootfs `{rootfs}`", rootfs)
 
+    # In a user namespace (new or joined): no mknod, and sysfs only with a network namespace it
+    # owns (runc's fallbacks below).
+    user_ns = "user" in new_ns or any(f == CLONE_NEWUSER for _, f in launch.joins)
     mounted = set()
     for m in spec.mounts:
         dest = _dest(m)
@@ -302,14 +334,18 @@ def _rootfs(
             _cgroup_mount(launch, m, dest, "cgroup" in new_ns, hierarchies, cgroup_paths)
         else:
             at = len(plan)
-            _mount(launch, m, dest, bundle)
+            if m.uid_mappings and not clone_mounts:
+                raise InvalidSpec(f"$.mounts[{spec.mounts.index(m)}].uidMappings",
+                                  "an idmapped mount needs ocirun to run as root here")
+            _mount(launch, m, dest, bundle, rootfs if user_ns and clone_mounts and not host_mounts else None)
             if m.type in ("proc", "sysfs") and not mo.parse(m.options).is_bind:
                 # on an ordinary directory, never through a symlink (runc; CVE-2019-19921)
                 plan.mount_how(at, P.MNT_PLAIN_DIR)
+                if m.type == "sysfs" and user_ns:
+                    plan.mount_how(at, P.MNT_SYSFS_BIND)  # refused: the host's /sys, bound (runc)
 
     # The device cgroup decides mknod too: the same answer every time means joining it first.
     cgroups_ready(launch)
-    user_ns = "user" in new_ns
     # A /dev bind-mounted from elsewhere (podman's `-v /dev:/dev`) is not the container's to fill:
     # like runc, no default devices, /dev symlinks or /dev/shm go into it, and a configured device
     # in it must be there already (nothing is made, replaced or chowned in the host's /dev).
@@ -365,7 +401,11 @@ def _rootfs(
         plan.mount("remount / read-only", target="/", how=P.MNT_ROOT, remount_flags=mo.MS_BIND | mo.MS_RDONLY)
 
 
-def _mount(launch: Launch, m: Mount, dest: str, bundle: str) -> None:
+def _mount(launch: Launch, m: Mount, dest: str, bundle: str, clone_in: str | None = None) -> None:
+    """One mount of the config.  ``clone_in``: the rootfs of a container in a user namespace, whose
+    bind sources outside it are cloned by the runtime (open_tree, before the user namespace, where
+    it can reach them: runc does the same); sources in the rootfs are bound in config order, through
+    the mounts made before them."""
     plan = launch.plan
     opts = mo.parse(m.options)
     what = f"mount `{m.source or m.type or 'none'}` to `{dest}`"
@@ -375,8 +415,14 @@ def _mount(launch: Launch, m: Mount, dest: str, bundle: str) -> None:
         first = opts.flags & (mo.MS_BIND | mo.MS_REC)
         rest = opts.flags & ~(mo.MS_BIND | mo.MS_REC | mo.MS_REMOUNT)
         again = (rest | mo.MS_BIND) if rest else 0
+        how = P.MNT_IN_ROOT | P.MNT_SRC_AUTO
+        idmap = (m.uid_mappings, m.gid_mappings, opts.idmap == "ridmap") if m.uid_mappings else None
+        if idmap is not None or (clone_in is not None and not (src + "/").startswith(clone_in.rstrip("/") + "/")):
+            # its fd: tree_fd(its index); an idmapped one gets its maps there (mount_setattr)
+            launch.trees.append((src, bool(first & mo.MS_REC), idmap))
+            how |= P.MNT_SRC_FD
         plan.mount(what, source=src, target=dest, flags=first, propagation=opts.propagation,
-                   how=P.MNT_IN_ROOT | P.MNT_SRC_AUTO, remount_flags=again)
+                   how=how, remount_flags=again)
     else:
         how = P.MNT_IN_ROOT | P.MNT_MKDIR
         if m.type == "tmpfs" and not any(o.startswith("mode=") for o in opts.data):
@@ -414,7 +460,7 @@ def _cgroup_mount(
             plan.mount(f"mount `cgroup2` to `{dest}`", source="cgroup2", target=dest, fstype="cgroup2", flags=flags,
                        how=P.MNT_IN_ROOT | P.MNT_MKDIR)
         else:
-            src = cgroup_paths.get(h.key, h.mountpoint)
+            src = cgroup_paths.get(h.key) or _own_cgroup(h)
             plan.mount(f"bind mount `{src}` to `{dest}`", source=src, target=dest, flags=mo.MS_BIND,
                        how=P.MNT_IN_ROOT | P.MNT_MKDIR, remount_flags=(flags | mo.MS_BIND) if flags else 0)
         return
@@ -431,12 +477,18 @@ def _cgroup_mount(
             plan.mount(f"mount `{fstype}` ({h.key or 'unified'}) to `{sub}`", source=fstype, target=sub, fstype=fstype,
                        data=data, flags=flags, how=P.MNT_IN_ROOT | P.MNT_MKDIR)
         else:
-            src = cgroup_paths.get(h.key, h.mountpoint)
+            src = cgroup_paths.get(h.key) or _own_cgroup(h)
             plan.mount(f"bind mount `{src}` to `{sub}`", source=src, target=sub, flags=mo.MS_BIND,
                        how=P.MNT_IN_ROOT | P.MNT_MKDIR, remount_flags=(flags | mo.MS_BIND) if flags else 0)
     if flags & mo.MS_RDONLY:
         plan.mount(f"remount `{dest}` read-only", target=dest, how=P.MNT_IN_ROOT,
                    remount_flags=tmpfs_flags | mo.MS_RDONLY)
+
+
+def _own_cgroup(h: Hierarchy) -> str:
+    """Where the container is in a hierarchy it has no cgroup of its own in (a rootless one): in
+    the runtime's cgroup."""
+    return os.path.normpath(h.mountpoint + "/" + h.own)
 
 
 def _device(launch: Launch, path: str, mode: int, major: int, minor: int, uid: int, gid: int, user_ns: bool,
@@ -645,7 +697,11 @@ def _process(launch: Launch, spec: Spec, host: HostFacts) -> None:
     plan.caps("drop capabilities from the bounding set", mode=P.CAPS_BOUNDING, **sets)
 
     gids = list(dict.fromkeys(user.additional_gids))
-    if not launch.joins or all(flag != CLONE_NEWUSER for _, flag in launch.joins):
+    if host.setgroups_denied:  # a rootless user namespace with its one gid: no setgroups(2) at all
+        if gids:
+            raise InvalidSpec("$.process.user.additionalGids", "a rootless container whose gidMappings map only "
+                              "its user's gid cannot set groups (setgroups is denied in its user namespace)")
+    elif not launch.joins or all(flag != CLONE_NEWUSER for _, flag in launch.joins):
         plan.setgroups(f"setgroups {gids}", gids)
     plan.setid(f"set the user to {user.uid}:{user.gid}", uid=user.uid, gid=user.gid)
     # as the user, before its capabilities are raised again, and the check that the working

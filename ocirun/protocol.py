@@ -168,6 +168,8 @@ MNT_ROOT = 0x10
 MNT_KEEP_MODE = 0x20
 MNT_COPYUP = 0x40
 MNT_PLAIN_DIR = 0x100
+MNT_SYSFS_BIND = 0x200
+MNT_SRC_FD = 0x400
 
 CHDIR_FIRST = 1
 CHDIR_AGAIN = 2
@@ -213,6 +215,8 @@ _LAYOUT = """
 unshare        flags:a:clone
 # mount(source, target, fstype, flags, data), resolving the target as `how` (MNT_*) says, then a
 # remount with remount_flags (0: none) and a propagation change (0: none) of the new mount
+# how MNT_SRC_FD: the source is the next detached tree the runtime cloned (open_tree; the n-th such
+# mount takes fd sync+5+n, plan.Launch.trees), the source string names it
 mount          flags:a:ms propagation:b:ms how:c:mnt remount_flags:d:ms | source target fstype data
 rootfs         | path  # host path: the root of later "in root" paths
 # check: "check" in a bind-mounted /dev: the node must be there already, nothing is made
@@ -266,9 +270,9 @@ affinity       size:a:d | | cpus:mask  # sched_setaffinity
 sched          policy:a:d nice:b:d priority:c:d flags:d:x | | runtime:u64 deadline:u64 period:u64  # sched_setattr
 ioprio         ioclass:a:d:13:3 level:a:d:0:13
 chroot  # no mount namespace: chroot into the rootfs
-# setns into the pid namespace of fd and fork; the parent (in the runtime's pid namespace) sends
-# MSG_PID {value = the child's pid} and exits, the child goes on: no process of the runtime's ever
-# shows in that namespace before it runs the sealed init stage
+# setns into the pid namespace of fd (-1: unshare a new one) and fork; the parent (in the runtime's
+# pid namespace) sends MSG_PID {value = the child's pid} and exits, the child goes on: no process
+# of the runtime's ever shows in that namespace before it runs the sealed init stage
 pidns_fork     fd:a:d
 # set_mempolicy(mode | flags, nodes, maxnode): the NUMA memory policy (linux.memoryPolicy); mode
 # MPOL_*, flags MPOL_F_*, size: bytes of the node mask (0: no nodes, a NULL mask)

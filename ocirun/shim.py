@@ -96,6 +96,18 @@ def send_with_fds(sock: int, data: bytes, fds: list[int]) -> None:
     _check(lib.ocirun_send_with_fds(sock, data, len(data), ffi.new("int[]", fds or [0]), len(fds)), "sendmsg")
 
 
+def open_tree(path: str, recursive: bool) -> int:
+    """A detached clone of the mount at ``path`` (and those below it, ``recursive``): an fd."""
+    lib, _ = _load()
+    return _check(lib.ocirun_open_tree(path.encode(), int(recursive)), "open_tree", path)
+
+
+def idmap_tree(fd: int, userns_fd: int, recursive: bool, path: str) -> None:
+    """MOUNT_ATTR_IDMAP on the detached tree ``fd`` (of ``path``), mapped as ``userns_fd`` maps."""
+    lib, _ = _load()
+    _check(lib.ocirun_idmap_tree(fd, userns_fd, int(recursive)), "mount_setattr MOUNT_ATTR_IDMAP", path)
+
+
 def statfs_type(path: str) -> int:
     lib, _ = _load()
     return _check(lib.ocirun_statfs_type(path.encode()), "statfs", path)

@@ -265,6 +265,8 @@ def start(
             opened.append(fd)
             joins.append((fd, flag))
         pidns = None
+        if launch.pidns_unshare:
+            shim.set_child_subreaper()  # (as for a joined one, below)
         if launch.pidns_path is not None:
             try:
                 pidns = os.open(launch.pidns_path, os.O_RDONLY | os.O_CLOEXEC)
@@ -288,6 +290,14 @@ def start(
             fds.append((console_fd, launch.console_fd))
         if pidns is not None:
             fds.append((pidns, launch.pidns_fd))
+        for i, (source, recursive, idmap) in enumerate(launch.trees):  # before the user namespace (MNT_SRC_FD)
+            tree = shim.open_tree(source, recursive)
+            opened.append(tree)
+            if idmap is not None:
+                from .idmap import idmap_tree
+
+                idmap_tree(tree, source, *idmap)
+            fds.append((tree, launch.tree_fd(i)))
         try:
             pid = shim.spawn(
                 argv=["ocirun-init", str(launch.sync_fd), str(launch.plan_fd)],
@@ -296,7 +306,7 @@ def start(
                 exec_fd=exec_fd,
                 fds=fds,
                 joins=joins,
-                unshare_flags=CLONE_NEWTIME if launch.new_timens else 0,
+                unshare_flags=launch.unshare_flags | (CLONE_NEWTIME if launch.new_timens else 0),
                 wait_go=launch.new_userns or launch.new_timens,
                 become_root=launch.become_root,
                 cgroup_fd=cgroup_fd,
@@ -306,7 +316,13 @@ def start(
             os.close(parent_sock)
             raise
         init = InitProcess(pid, parent_sock, launch)
-        if pidns is not None:
+        if launch.unshare_flags and not launch.new_timens:
+            try:
+                init.expect_sync(P.SYNC_UNSHARED)  # (with a time namespace: creating.answer waits for it)
+            except BaseException:
+                init.kill()
+                raise
+        if pidns is not None or launch.pidns_unshare:
             init.follow_fork()
         return init
     finally:

@@ -163,8 +163,12 @@ static void op_setsid(const struct ocirun_op *op)
 static void op_pidns_fork(const struct ocirun_op *op)
 {
     int gate[2];
-    CHECK(SC2(__NR_setns, pidns_fork_fd(op), CLONE_NEWPID), "join the pid namespace");
-    SC1(__NR_close, pidns_fork_fd(op));
+    if (pidns_fork_fd(op) < 0) { /* a new one, in the user namespace joined before (plan.join_userns) */
+        CHECK(SC1(__NR_unshare, CLONE_NEWPID), "unshare the pid namespace");
+    } else {
+        CHECK(SC2(__NR_setns, pidns_fork_fd(op), CLONE_NEWPID), "join the pid namespace");
+        SC1(__NR_close, pidns_fork_fd(op));
+    }
     CHECK(SC2(__NR_pipe2, gate, O_CLOEXEC), "pipe");
     long pid = SC5(__NR_clone, SIGCHLD, 0, 0, 0, 0);
     CHECK(pid, "fork into the pid namespace");

@@ -21,6 +21,8 @@ static unsigned long locked_flags(const char *target)
     return f;
 }
 
+static int trees_used; /* MNT_SRC_FD mounts made so far: the next one's tree is fd sync_fd+5+trees_used */
+
 static void remount(const char *target, unsigned long flags)
 {
     long r = SC5(__NR_mount, 0, target, 0, flags | MS_REMOUNT, 0);
@@ -113,7 +115,10 @@ static void op_mount(const struct ocirun_op *op)
         else if (how & OCIRUN_MNT_SRC_AUTO) {
             struct statx st;
             create = CREATE_DIR;
-            if (src && statx_fd(AT_FDCWD, src, 0, &st) == 0 && !S_ISDIR(st.stx_mode))
+            if (how & OCIRUN_MNT_SRC_FD) {
+                if (statx_fd(sync_fd + 5 + trees_used, "", AT_EMPTY_PATH, &st) == 0 && !S_ISDIR(st.stx_mode))
+                    create = CREATE_FILE;
+            } else if (src && statx_fd(AT_FDCWD, src, 0, &st) == 0 && !S_ISDIR(st.stx_mode))
                 create = CREATE_FILE;
         }
         if (how & OCIRUN_MNT_KEEP_MODE) {
@@ -137,8 +142,21 @@ static void op_mount(const struct ocirun_op *op)
         below = open_in_root(target, O_RDONLY | O_DIRECTORY);
         CHECK(below, target);
     }
-    if (flags || fstype || src)
-        CHECK(SC5(__NR_mount, src, t, fstype, flags, data), target);
+    if (how & OCIRUN_MNT_SRC_FD) {
+        /* the runtime's clone of the source, made where the source could be reached */
+        long sfd = sync_fd + 5 + trees_used++;
+        CHECK(SC5(__NR_move_mount, sfd, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH), target);
+        SC1(__NR_close, sfd);
+    } else if (flags || fstype || src) {
+        long r = SC5(__NR_mount, src, t, fstype, flags, data);
+        if (r == -EPERM && (how & OCIRUN_MNT_SYSFS_BIND)) {
+            /* the host's /sys (we are still in its root), then the mount's flags on the bind */
+            r = SC5(__NR_mount, "/sys", t, 0, MS_BIND | MS_REC, 0);
+            if (r >= 0 && (flags & ~(unsigned long)MS_REC))
+                again = (flags & ~(unsigned long)MS_REC) | MS_BIND;
+        }
+        CHECK(r, target);
+    }
     if (tfd >= 0 && (again || prop || keep_mode >= 0 || below >= 0)) {
         /* Later changes apply to the new mount, not to what was under it: open it again. */
         SC1(__NR_close, tfd);

@@ -252,7 +252,7 @@ class Manager:
         for key, path in self.paths.items():
             if key not in wanted:
                 continue
-            if self.v2:
+            if self.v2 and mode() == "unified":  # (a rootless container on a hybrid host: v2 alone)
                 _enable_controllers(path)
             try:
                 _mkdirs(path, cpuset="cpuset" in key.split(","))
@@ -277,16 +277,19 @@ class Manager:
         if found:
             raise CgroupError(f"container's cgroup is not empty: {found} process(es) found")
 
-    def apply(self, resources: Resources | None, warn: Callable[[str], None] | None = None) -> None:
+    def apply(self, resources: Resources | None, warn: Callable[[str], None] | None = None,
+              devices: bool = True) -> None:
         """Writes linux.resources into the container's new cgroups, before its program runs (on
         cgroup v2 its init is already in there, setting up the rootfs; on v1 it joins after).
 
-        The device rules are always written: runc's default deny-all plus the devices every
-        container gets (ocirun.cgroups.devices), after those of the config.
+        The device rules are written unless ``devices`` is false (a rootless container): runc's
+        default deny-all plus the devices every container gets (ocirun.cgroups.devices), after those
+        of the config.
         """
-        from . import devices
+        if devices:
+            from . import devices as _devices
 
-        devices.apply(self, resources.devices if resources else [])
+            _devices.apply(self, resources.devices if resources else [])
         if resources and resources.beyond_devices():
             from . import resources as res
 
@@ -424,6 +427,37 @@ class Manager:
         from . import stats
 
         return stats.collect(self)
+
+
+def rootless_paths(paths: dict[str, str], resources: Resources | None) -> dict[str, str]:
+    """A rootless caller's cgroups (runc's rule): the hierarchies where it may make (or join) the
+    container's cgroup, such as a cgroup v2 subtree delegated to it; the others are done without,
+    unless linux.resources asks for limits, which then cannot be kept: an error naming the first
+    cgroup it may not make."""
+    kept = {}
+    for key, path in paths.items():
+        if _may_use(path):
+            kept[key] = path
+        elif resources is not None and resources.beyond_devices():  # (device rules it goes without)
+            from ..errors import InvalidSpec
+
+            raise InvalidSpec("$.linux.resources", f"a rootless container gets limits only in a cgroup its user may "
+                              f"make: `{path}` is not writable (give it a cgroup v2 subtree of its own, or no limits)")
+    return kept
+
+
+def _may_use(path: str) -> bool:
+    """Whether this process may make the cgroup ``path`` (write access to its nearest existing
+    ancestor) or, when it exists, move processes into it."""
+    parent = path
+    while not os.path.exists(parent):
+        up = os.path.dirname(parent)
+        if up == parent:
+            return False
+        parent = up
+    if parent == path:
+        return os.access(path + "/cgroup.procs", os.W_OK)
+    return os.access(parent, os.W_OK | os.X_OK)
 
 
 def delegate_uid(spec: Spec) -> int | None:

@@ -80,12 +80,6 @@ def _write_time_offsets(pid: int, spec: Spec) -> None:
     _write_proc_file(f"/proc/{pid}/timens_offsets", "".join(lines).encode())
 
 
-def _write_id_maps(pid: int, spec: Spec) -> None:
-    for name, maps in (("uid_map", spec.linux.uid_mappings), ("gid_map", spec.linux.gid_mappings)):
-        data = "".join(f"{m.container_id} {m.host_id} {m.size}\n" for m in maps)
-        _write_proc_file(f"/proc/{pid}/{name}", data.encode())
-
-
 class Created:
     """A container whose init is waiting (create) or about to exec (run)."""
 
@@ -259,6 +253,14 @@ class Creation:
         if ctx.systemd_cgroup:
             raise OciRunError("--systemd-cgroup: systemd is not running here; use the cgroupfs driver")
         cg = self.cg = cgroups.Manager.for_container(spec.linux.cgroups_path, container_id)
+        if ctx.rootless:
+            validate.rootless(spec)
+            cg.paths = cgroups.rootless_paths(cg.paths, spec.linux.resources)
+        euid, egid = os.geteuid(), os.getegid()
+        if euid != 0 and spec.linux.namespace("user") is not None:
+            from .. import idmap
+
+            idmap.check(spec, euid, egid)
         cg.check_unused()  # an existing cgroup: not frozen, nobody in it (runc); it stays as it is
         if spec.linux.net_devices:
             from .. import network
@@ -271,7 +273,12 @@ class Creation:
             self.rdt = resctrl.plan(spec.linux.intel_rdt, container_id, resctrl.find_mount())
         host = hostfacts.gather(spec.process, rootfs=rootfs, seccomp=spec.linux.seccomp,
                                 mount_label=spec.linux.mount_label, cache_root=ctx.root,
-                                memory_policy=spec.linux.memory_policy)
+                                memory_policy=spec.linux.memory_policy,
+                                userns=spec.linux.namespace("user") is not None)
+        if euid != 0:
+            from ..idmap import denies_setgroups
+
+            host.setgroups_denied = denies_setgroups(spec, euid, egid)
         launch = plan.build(
             spec,
             host=host,
@@ -374,11 +381,14 @@ class Creation:
             init.expect_sync(SYNC_UNSHARED)
             _write_time_offsets(init.pid, spec)
         if launch.new_userns:
-            _write_id_maps(init.pid, spec)
+            from .. import idmap
+
+            idmap.write(init.pid, spec, os.geteuid(), os.getegid())
         if launch.new_userns or launch.new_timens:
             init.ack()  # sync 1: maps and offsets are written; the child may exec the init stage
         cg.create([key for key in cg.paths if key != cgroups.UNIFIED])
-        cg.apply(spec.linux.resources, warn=ctx.log.warning)  # device rules even without resources
+        # device rules even without resources; none where ocirun may not write them (rootless)
+        cg.apply(spec.linux.resources, warn=ctx.log.warning, devices=not ctx.rootless)
         cg.delegate(cgroups.delegate_uid(spec))  # its user owns it where it may manage it (v2)
         init.join_at_sync(cg.paths)
         if self.rdt is not None:

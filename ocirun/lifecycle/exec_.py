@@ -190,7 +190,8 @@ def exec_process(
 
         profile = Seccomp.from_json(linux["seccomp"]) if linux.get("seccomp") else None
         mempolicy = MemoryPolicy.from_json(linux["memoryPolicy"]) if linux.get("memoryPolicy") else None
-        host = hostfacts.gather(proc, rootfs=st.rootfs, seccomp=profile, cache_root=ctx.root, memory_policy=mempolicy)
+        host = hostfacts.gather(proc, rootfs=st.rootfs, seccomp=profile, cache_root=ctx.root,
+                                memory_policy=mempolicy, userns="user" in st.namespaces)
         launch = plan.build_exec(
             proc,
             pid=st.pid,

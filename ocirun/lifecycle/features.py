@@ -33,7 +33,7 @@ def features() -> dict[str, Any]:
             # resctrl where it is mounted (a clear error where it is not)
             "intelRdt": {"enabled": True, "schemata": True, "monitoring": True},
             "memoryPolicy": {"modes": sorted(MPOL_MODES), "flags": sorted(MPOL_FLAGS)},
-            "mountExtensions": {"idmap": {"enabled": False}},  # refused until implemented
+            "mountExtensions": {"idmap": {"enabled": True}},
             "netDevices": {"enabled": True},
         },
         "annotations": {

@@ -112,14 +112,14 @@ RECURSIVE: dict[str, tuple[bool, int]] = {
 }
 _ATIME_SETTERS = {"rrelatime", "rnoatime", "rstrictatime"}
 
-# Options the features command reports (all of the spec's table but idmap, ridmap).
-SUPPORTED = tuple(FLAGS) + tuple(PROPAGATION) + tuple(RECURSIVE) + ("tmpcopyup",)
+# Options the features command reports (the spec's table).
+SUPPORTED = tuple(FLAGS) + tuple(PROPAGATION) + tuple(RECURSIVE) + ("tmpcopyup", "idmap", "ridmap")
 
 
 class MountOptions:
     """What a mount's option list asks of mount(2) and mount_setattr(2)."""
 
-    __slots__ = ("attr_clr", "attr_set", "clear", "copyup", "data", "flags", "propagation")
+    __slots__ = ("attr_clr", "attr_set", "clear", "copyup", "data", "flags", "idmap", "propagation")
 
     def __init__(self) -> None:
         self.flags = 0          # flags for mount(2)
@@ -129,6 +129,7 @@ class MountOptions:
         self.attr_clr = 0
         self.data: list[str] = []  # filesystem-specific options, comma-joined into mount(2)'s data
         self.copyup = False  # tmpcopyup: the covered directory's content copied into the tmpfs
+        self.idmap = ""  # "idmap" or "ridmap" (recursive): the mount's own id mappings (never mount(2)'s)
 
     @property
     def is_bind(self) -> bool:
@@ -171,6 +172,9 @@ def parse(options: list[str]) -> MountOptions:
             continue
         if opt == "tmpcopyup":
             out.copyup = True
+            continue
+        if opt in ("idmap", "ridmap"):
+            out.idmap = opt
             continue
         out.data.append(opt)
     return out

@@ -18,7 +18,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from .model import Process, Seccomp, Spec
+    from .model import IDMapping, Process, Seccomp, Spec
 
 NAMESPACE_TYPES = ("pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time")
 RLIMITS = {
@@ -178,12 +178,45 @@ def _user(spec: Spec) -> None:
         raise InvalidSpec("$.linux.uidMappings", "a new user namespace needs uidMappings and gidMappings")
 
 
+def _id_maps(where: str, maps: list[IDMapping]) -> None:
+    """One list of id mappings: no empty range, none past 2^32, no two overlapping on either side
+    (the kernel refuses the whole map for any of these, with EINVAL)."""
+    for i, m in enumerate(maps):
+        if m.size < 1:
+            raise InvalidSpec(f"{where}[{i}].size", f"{m.size} maps no id (it must be at least 1)")
+        for side, start in (("containerID", m.container_id), ("hostID", m.host_id)):
+            if start + m.size > 1 << 32:
+                raise InvalidSpec(f"{where}[{i}]", f"{side} {start} + size {m.size} goes past the last id 4294967295")
+    for i, m in enumerate(maps):
+        for j in range(i):
+            other = maps[j]
+            for side, a, b in (("containerID", m.container_id, other.container_id),
+                               ("hostID", m.host_id, other.host_id)):
+                if a < b + other.size and b < a + m.size:
+                    raise InvalidSpec(f"{where}[{i}]", f"its {side} range {a}-{a + m.size - 1} overlaps that of "
+                                      f"{where}[{j}] ({b}-{b + other.size - 1})")
+
+
+def _id_mappings(spec: Spec) -> None:
+    _id_maps("$.linux.uidMappings", spec.linux.uid_mappings)
+    _id_maps("$.linux.gidMappings", spec.linux.gid_mappings)
+    for i, m in enumerate(spec.mounts):
+        _id_maps(f"$.mounts[{i}].uidMappings", m.uid_mappings)
+        _id_maps(f"$.mounts[{i}].gidMappings", m.gid_mappings)
+        idmap = next((o for o in m.options if o in ("idmap", "ridmap")), None)
+        if idmap is not None and not m.uid_mappings:
+            raise InvalidSpec(f"$.mounts[{i}].options", f"{idmap!r} needs the mount's uidMappings and gidMappings")
+        if m.uid_mappings and not mo.parse(m.options).is_bind:
+            raise InvalidSpec(f"$.mounts[{i}].uidMappings", "idmapped mounts are bind mounts (add \"bind\" or "
+                              "\"rbind\" to its options)")
+
+
 def _time(spec: Spec) -> None:
     if spec.linux.time_offsets and spec.linux.namespace("time") is None:
         raise InvalidSpec("$.linux.timeOffsets", "time offsets need a time namespace")
 
 
-NAMESPACE_CHECKS: tuple[Callable[[Spec], None], ...] = (_namespace_entries, _uts, _user, _time)
+NAMESPACE_CHECKS: tuple[Callable[[Spec], None], ...] = (_namespace_entries, _uts, _user, _id_mappings, _time)
 
 
 # ---------------------------------------------------------------------------- mounts and the rootfs
@@ -218,20 +251,7 @@ def _propagation(spec: Spec) -> None:
         raise InvalidSpec("$.linux.rootfsPropagation", "needs a mount namespace")
 
 
-def _idmapped(spec: Spec) -> None:
-    """Idmapped mounts are not implemented yet: refused, never made as plain binds (one check,
-    to go when they are)."""
-    for i, m in enumerate(spec.mounts):
-        if m.uid_mappings or m.gid_mappings:
-            key = "uidMappings" if m.uid_mappings else "gidMappings"
-            raise InvalidSpec(f"$.mounts[{i}].{key}", "idmapped mounts are not supported by ocirun yet")
-        for j, opt in enumerate(m.options):
-            if opt in ("idmap", "ridmap"):
-                raise InvalidSpec(f"$.mounts[{i}].options[{j}]", f"{opt!r}: idmapped mounts are not supported "
-                                  "by ocirun yet")
-
-
-MOUNT_CHECKS: tuple[Callable[[Spec], None], ...] = (_mount_entries, _tmpcopyup, _propagation, _idmapped)
+MOUNT_CHECKS: tuple[Callable[[Spec], None], ...] = (_mount_entries, _tmpcopyup, _propagation)
 
 
 # ------------------------------------------------------------------- devices, sysctl, personality, memoryPolicy
@@ -457,6 +477,14 @@ CREATE_CHECKS: tuple[Callable[[Spec], None], ...] = (
 def check_for_create(spec: Spec) -> None:
     for check in CREATE_CHECKS:
         check(spec)
+
+
+def rootless(spec: Spec) -> None:
+    """What a container needs to be made by a caller without root (runc's rootless checks): a
+    user namespace of its own (new, with mappings, or joined)."""
+    if spec.linux.namespace("user") is None:
+        raise InvalidSpec("$.linux.namespaces", "a rootless container needs a user namespace (add {\"type\": \"user\"} "
+                          "and linux.uidMappings, linux.gidMappings)")
 
 
 def rootfs_path(spec: Spec, bundle: str) -> str:

@@ -29,30 +29,6 @@ def test_intel_rdt_without_resctrl_is_refused(runtime: Runtime, bundle: Bundle) 
     assert runtime.leaks() == []
 
 
-IDMAPS = {"uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
-          "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}]}
-
-
-@pytest.mark.xfail_runtime("runc", "runc 1.1.5 predates idmapped mounts: it makes a plain bind mount")
-@pytest.mark.parametrize(("extra", "where"), [
-    ({"options": ["rbind", "idmap"]}, r"options\[1\]: 'idmap'"),
-    ({"options": ["rbind", "ridmap"]}, r"options\[1\]: 'ridmap'"),
-    ({"options": ["rbind"], **IDMAPS}, r"uidMappings"),
-], ids=["idmap", "ridmap", "mappings"])
-def test_idmapped_mount_is_refused(runtime: Runtime, bundle: Bundle, extra: dict[str, object], where: str) -> None:
-    """Until idmapped mounts are implemented, a mount asking for one is refused (never made as a
-    plain bind mount), naming its JSON path."""
-    source = bundle.path / "shared"
-    source.mkdir()
-    bundle.set_args(*probe_args("exit", "0"))
-    bundle.config["mounts"].append({"destination": "/mnt", "type": "bind", "source": str(source), **extra})
-    index = len(bundle.config["mounts"]) - 1
-    res = runtime.try_create(bundle)
-    expect_error(runtime, res, ocirun=rf"\$\.mounts\[{index}\]\.{where}.*idmapped mounts are not supported")
-    assert runtime.ids_in_root() == []
-    assert runtime.leaks() == []
-
-
 @pytest.mark.xfail_runtime("runc", "runc 1.1.5 predates process.execCPUAffinity (runc 1.2)")
 def test_exec_cpu_affinity(runtime: Runtime, bundle: Bundle) -> None:
     """process.execCPUAffinity of an exec'd process (config.md: not for the container's init):

@@ -512,7 +512,8 @@ def test_features(capfd: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert obj["ociVersionMax"] == cli.SPEC_VERSION
     assert sorted(obj["mountOptions"]) == sorted(mountopts.SUPPORTED)
     assert len(obj["mountOptions"]) == len(set(mountopts.SUPPORTED))
-    assert not {"idmap", "ridmap"} & set(obj["mountOptions"])
+    assert {"idmap", "ridmap"} <= set(obj["mountOptions"])
+    assert obj["linux"]["mountExtensions"]["idmap"]["enabled"] is True
     assert "tmpcopyup" in obj["mountOptions"]
     assert "CAP_SYS_ADMIN" in obj["linux"]["capabilities"]
     assert out == json.dumps(obj, indent=2) + "\n"

@@ -20,7 +20,7 @@ from ocirun.spec import mountopts as mo
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_DIR = Path(os.environ.get("OCI_RUNTIME_SPEC_DIR") or ROOT.parent / "shared" / "oci-runtime-spec")
 CONFIG_MD = SPEC_DIR / "config.md"
-UNSUPPORTED = {"idmap", "ridmap"}
+UNSUPPORTED: set[str] = set()
 
 
 def spec_table() -> dict[str, str]:
@@ -264,10 +264,15 @@ def test_unknown_options_are_data_in_order() -> None:
     assert out.flags == mo.MS_NOSUID | mo.MS_RDONLY
 
 
-def test_unsupported_spec_options_are_passed_as_data() -> None:
+def test_unknown_options_are_passed_as_data() -> None:
     # not recognized: they reach mount(2)'s data, where the kernel rejects them, rather than being ignored
-    assert mo.parse(["tmpcopyup", "idmap"]).data == ["idmap"]
+    assert mo.parse(["tmpcopyup", "idmapx"]).data == ["idmapx"]
     assert mo.parse(["tmpcopyup"]).copyup
+
+
+def test_idmap_options_are_never_mount_data() -> None:
+    assert (mo.parse(["rbind", "idmap"]).idmap, mo.parse(["rbind", "idmap"]).data) == ("idmap", [])
+    assert mo.parse(["rbind", "ridmap"]).idmap == "ridmap"
 
 
 def test_options_are_case_sensitive_and_exact() -> None:

@@ -1,4 +1,4 @@
-"""The config-only checks of linux.netDevices and of idmapped mounts (ocirun.spec.validate), the
+"""The config-only checks of linux.netDevices (ocirun.spec.validate), the
 name templates ocirun.network gives back, and cleanup.json keeping what delete must give back."""
 
 from __future__ import annotations
@@ -62,21 +62,6 @@ def test_net_devices_need_a_new_network_namespace() -> None:
     assert "not the existing `/proc/1/ns/net`" in why
 
 
-@pytest.mark.parametrize(("mount", "where"), [
-    ({"uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
-      "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]}, "$.mounts[1].uidMappings"),
-    ({"options": ["rbind", "idmap"]}, "$.mounts[1].options[1]"),
-    ({"options": ["ridmap"]}, "$.mounts[1].options[0]"),
-])
-def test_idmapped_mounts_are_refused(mount: dict[str, Any], where: str) -> None:
-    cfg = copy.deepcopy(BASE)
-    cfg["mounts"] = [{"destination": "/proc", "type": "proc", "source": "proc"},
-                     {"destination": "/data", "type": "bind", "source": "/srv", "options": ["rbind"], **mount}]
-    with pytest.raises(InvalidSpec) as e:
-        validate.check_for_create(Spec.from_json(cfg))
-    assert e.value.path == where and "idmapped mounts are not supported" in e.value.reason
-
-
 def test_targets_and_templates() -> None:
     assert network.targets({"eth0": {}, "eth1": {"name": "c1"}, "eth2": {"name": ""}}) == {
         "eth0": "eth0", "eth1": "c1", "eth2": "eth2"}
@@ -96,12 +81,10 @@ def test_cleanup_keeps_net_devices_and_resctrl_dirs(tmp_path: Path) -> None:
 
 
 def test_features_say_what_is_implemented() -> None:
-    """`ocirun features`: netDevices and intelRdt implemented, idmapped mounts not (refused), so
-    their options are not listed."""
+    """`ocirun features`: netDevices, intelRdt and idmapped mounts implemented."""
     from ocirun.lifecycle.features import features
 
     linux = features()["linux"]
     assert linux["netDevices"] == {"enabled": True}
     assert linux["intelRdt"] == {"enabled": True, "schemata": True, "monitoring": True}
-    assert linux["mountExtensions"] == {"idmap": {"enabled": False}}
-    assert not {"idmap", "ridmap"} & set(features()["mountOptions"])
+    assert linux["mountExtensions"] == {"idmap": {"enabled": True}}

@@ -982,7 +982,19 @@ def test_joined_namespaces_are_sorted_user_first_mount_last(bundle: Path) -> Non
     assert flags["/ns/user"] == plan.CLONE_NEWUSER and flags["/ns/mnt"] == plan.CLONE_NEWNS
     assert launch.pidns_path == "/ns/pid"
     assert launch.clone_flags == 0
-    assert not launch.become_root
+    assert launch.become_root  # root in the joined user namespace: the init stage's exec keeps its capabilities
+
+
+def test_joined_user_namespace_makes_the_new_ones_in_it(bundle: Path) -> None:
+    """A joined user namespace owns the new namespaces: they are unshared after the joins, not
+    made at the clone, and a new pid namespace by the init stage's fork (OP_PIDNS_FORK, fd -1)."""
+    nss = [{"type": "user", "path": "/ns/user"}, {"type": "pid"}, {"type": "mount"}, {"type": "network"}]
+    launch = build(bundle, config(linux__namespaces=nss))
+    assert launch.clone_flags == 0
+    assert launch.unshare_flags == plan.CLONE_NEWNS | plan.CLONE_NEWNET
+    assert launch.pidns_unshare and launch.become_root and not launch.new_userns
+    first = launch.plan.listing().splitlines()[0]
+    assert "pidns_fork" in first and "fd=-1" in first
 
 
 def test_mixed_new_and_joined_namespaces(bundle: Path) -> None:

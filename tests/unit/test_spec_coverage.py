@@ -29,6 +29,8 @@ OTHER_PLATFORMS = {
     "$.process.user.username": "config.md: the user name of the Windows user (\"Example (Windows)\")",
 }
 
+IDMAP_TESTS = ('test_userns::test_idmapped_mount', 'test_userns::test_idmapped_mount_without_a_user_namespace')
+
 COVERED: dict[str, tuple[str, ...]] = {
     '$.ociVersion': ('test_lifecycle::test_features',),
     '$.root': ('test_cgroups::test_relative_cgroups_path_is_under_the_runtimes_own_cgroup',),
@@ -39,14 +41,14 @@ COVERED: dict[str, tuple[str, ...]] = {
     '$.mounts[].source': ('test_mounts::test_bind_source_in_the_rootfs_sees_earlier_mounts',),
     '$.mounts[].options': ('test_mounts::test_default_mounts',),
     '$.mounts[].type': ('test_mounts::test_bind_mounted_dev_with_a_terminal',),
-    '$.mounts[].uidMappings': ('test_spec_fields::test_idmapped_mount_is_refused',),
-    '$.mounts[].uidMappings[].containerID': ('test_spec_fields::test_idmapped_mount_is_refused',),
-    '$.mounts[].uidMappings[].hostID': ('test_spec_fields::test_idmapped_mount_is_refused',),
-    '$.mounts[].uidMappings[].size': ('test_spec_fields::test_idmapped_mount_is_refused',),
-    '$.mounts[].gidMappings': ('test_spec_fields::test_idmapped_mount_is_refused',),
-    '$.mounts[].gidMappings[].containerID': ('test_spec_fields::test_idmapped_mount_is_refused',),
-    '$.mounts[].gidMappings[].hostID': ('test_spec_fields::test_idmapped_mount_is_refused',),
-    '$.mounts[].gidMappings[].size': ('test_spec_fields::test_idmapped_mount_is_refused',),
+    '$.mounts[].uidMappings': IDMAP_TESTS,
+    '$.mounts[].uidMappings[].containerID': IDMAP_TESTS,
+    '$.mounts[].uidMappings[].hostID': IDMAP_TESTS,
+    '$.mounts[].uidMappings[].size': IDMAP_TESTS,
+    '$.mounts[].gidMappings': IDMAP_TESTS,
+    '$.mounts[].gidMappings[].containerID': IDMAP_TESTS,
+    '$.mounts[].gidMappings[].hostID': IDMAP_TESTS,
+    '$.mounts[].gidMappings[].size': IDMAP_TESTS,
     '$.process': ('test_process::test_env_exact',),
     '$.process.terminal': ('test_terminal::test_console_socket_io',),
     '$.process.consoleSize': ('test_terminal::test_console_size',),
