@@ -94,7 +94,7 @@ async def _readable(fd: int, timeout: float | None = None) -> bool:
     try:
         await asyncio.wait_for(done, timeout)
         return True
-    except TimeoutError:
+    except (TimeoutError, asyncio.TimeoutError):  # before Python 3.11 these are two classes
         return False
     finally:
         loop.remove_reader(fd)
