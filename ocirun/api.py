@@ -33,7 +33,7 @@ from .log import Logger
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator
+    from collections.abc import AsyncGenerator, Generator
     from typing import Any, Protocol
 
     from .spec.resources import Resources
@@ -339,14 +339,14 @@ class Container:
 
         return events.stats(events.manager(self.runtime.context, self.id))
 
-    def events(self, interval: float = 5.0) -> Iterator[Event]:
+    def events(self, interval: float = 5.0) -> Generator[Event, None, None]:
         """Statistics every ``interval`` seconds and OOM events, until the container is gone."""
         from .lifecycle import events
 
         for kind, data in events.stream(self.runtime.context, self.id, interval):
             yield Event(kind, self.id, data)
 
-    async def events_async(self, interval: float = 5.0) -> AsyncIterator[Event]:
+    async def events_async(self, interval: float = 5.0) -> AsyncGenerator[Event, None]:
         """``events`` for asyncio, without threads: the OOM watch's fds in the running loop."""
         import time
 
