@@ -33,7 +33,7 @@ from .log import Logger
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator
+    from collections.abc import AsyncGenerator, Generator
     from typing import Any, Protocol
 
     from .spec.resources import Resources
@@ -94,7 +94,7 @@ async def _readable(fd: int, timeout: float | None = None) -> bool:
     try:
         await asyncio.wait_for(done, timeout)
         return True
-    except TimeoutError:
+    except (TimeoutError, asyncio.TimeoutError):  # before Python 3.11 these are two classes
         return False
     finally:
         loop.remove_reader(fd)
@@ -199,6 +199,7 @@ class Container:
         from .lifecycle.delete import delete
 
         delete(self.runtime.context, self.id, force=force)
+        self.runtime._exits.pop(self.id, None)
         pid = self.runtime._children.pop(self.id, None)
         if pid is not None:
             from .spawn import reap
@@ -211,6 +212,8 @@ class Container:
         runs after ``timeout`` seconds."""
         from .lifecycle.state import state
 
+        if self.id in self.runtime._exits:
+            return self.runtime._exits[self.id]
         pid = self.runtime._children.get(self.id)
         if pid is None:
             st, status = state(self.runtime.context, self.id)
@@ -227,16 +230,24 @@ class Container:
                     raise TimeoutError(f"container {self.id} still runs after {timeout} s")
             finally:
                 os.close(pidfd)
-        if self.id not in self.runtime._children:
+        return self._reap(pid)
+
+    def _reap(self, pid: int) -> int | None:
+        """Reaps the init this Runtime created, once: its status is kept for later waits (waiting
+        for the pid again could wait for another child that got the same pid meanwhile)."""
+        if self.runtime._children.pop(self.id, None) is None:
             return None
         from .spawn import reap
 
-        return reap(pid)
+        status = self.runtime._exits[self.id] = reap(pid)
+        return status
 
     async def wait_async(self, timeout: float | None = None) -> int | None:
         """``wait`` for asyncio, without threads: awaits the init's pidfd."""
         from .lifecycle.state import state
 
+        if self.id in self.runtime._exits:
+            return self.runtime._exits[self.id]
         pid = self.runtime._children.get(self.id)
         if pid is None:
             st, status = state(self.runtime.context, self.id)
@@ -253,11 +264,7 @@ class Container:
                     raise TimeoutError(f"container {self.id} still runs after {timeout} s")
             finally:
                 os.close(pidfd)
-        if self.runtime._children.pop(self.id, None) is None:
-            return None
-        from .spawn import reap
-
-        return reap(pid)
+        return self._reap(pid)
 
     def exec(
         self,
@@ -332,14 +339,14 @@ class Container:
 
         return events.stats(events.manager(self.runtime.context, self.id))
 
-    def events(self, interval: float = 5.0) -> Iterator[Event]:
+    def events(self, interval: float = 5.0) -> Generator[Event, None, None]:
         """Statistics every ``interval`` seconds and OOM events, until the container is gone."""
         from .lifecycle import events
 
         for kind, data in events.stream(self.runtime.context, self.id, interval):
             yield Event(kind, self.id, data)
 
-    async def events_async(self, interval: float = 5.0) -> AsyncIterator[Event]:
+    async def events_async(self, interval: float = 5.0) -> AsyncGenerator[Event, None]:
         """``events`` for asyncio, without threads: the OOM watch's fds in the running loop."""
         import time
 
@@ -513,11 +520,12 @@ class Config:
 class Runtime:
     """Containers under one state root (``--root``)."""
 
-    __slots__ = ("_children", "context")
+    __slots__ = ("_children", "_exits", "context")
 
     def __init__(self, root: str = "/run/ocirun", log_file: str | None = None, debug: bool = False) -> None:
         self.context = Context(root=root, log=Logger(log_file, "text", debug))
         self._children: dict[str, int] = {}  # id -> pid of the inits this process is the parent of
+        self._exits: dict[str, int | None] = {}  # id -> exit status of those reaped (until delete)
 
     def create(
         self,
@@ -541,6 +549,7 @@ class Runtime:
                           stdio=_stdio(stdin, stdout, stderr)),
         )
         created.init.close()
+        self._exits.pop(container_id, None)
         self._children[container_id] = created.init.pid
         return Container(self, container_id)
 
@@ -565,6 +574,7 @@ class Runtime:
         if detach:
             from .lifecycle.state import state
 
+            self._exits.pop(container_id, None)
             self._children[container_id] = state(self.context, container_id)[0].pid
         return status
 

@@ -137,6 +137,29 @@ def test_detached_run_wait_and_delete_reaps(lib: ocirun.Runtime, bundle: Bundle)
     assert not is_zombie_of_ours(pid) and not pid_alive(pid)
 
 
+def test_wait_keeps_the_exit_status(lib: ocirun.Runtime, bundle: Bundle) -> None:
+    # wait() reaps the init once; later waits (sync or async) give the same status, not None,
+    # and never wait for the pid again (by then it may be another child of this process).
+    import asyncio
+
+    cid = new_id()
+    c = lib.create(cid, write(bundle, cid, "/bin/sh", "-c", "exit 3"))
+    c.start()
+    assert c.wait(timeout=10) == 3
+    assert c.wait(timeout=10) == 3
+    assert asyncio.run(c.wait_async(timeout=10)) == 3
+    assert lib.get(cid).wait() == 3
+    c.delete()
+
+    cid = new_id()
+    c = lib.create(cid, write(bundle, cid, "/bin/sh", "-c", "exit 4"))
+    c.start()
+    assert asyncio.run(c.wait_async(timeout=10)) == 4
+    assert c.wait(timeout=10) == 4 == asyncio.run(c.wait_async())
+    c.delete()
+    assert lib.list() == []
+
+
 def test_errors_are_typed(lib: ocirun.Runtime, bundle: Bundle, workdir: Path) -> None:
     with pytest.raises(errors.ContainerNotFound) as nf:
         lib.get("oct-api-missing")
@@ -203,10 +226,14 @@ def test_exec_with_a_terminal_gives_the_master(lib: ocirun.Runtime, bundle: Bund
     assert p.master >= 0
     text = b""
     deadline = time.monotonic() + 10
-    while b"done" not in text and time.monotonic() < deadline:
+    # Read until the process has ended: closing the master before would hang the pty up, and the
+    # shell would end by SIGHUP (129) instead of exiting 0.
+    while time.monotonic() < deadline:
         try:
             chunk = os.read(p.master, 4096)
         except OSError:  # EIO: the last holder of the pty's other end is gone
+            break
+        if not chunk:
             break
         text += chunk
     os.close(p.master)
