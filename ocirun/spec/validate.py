@@ -228,7 +228,8 @@ def _devices(spec: Spec) -> None:
 
 def _sysctl(spec: Spec) -> None:
     """Only sysctls of a namespace the container has of its own (runc's rules): IPC ones with an ipc
-    namespace, net.* with a network namespace, the host and domain name with a uts one."""
+    namespace, net.* with a network namespace, the domain name with a uts one and not $.domainname;
+    never the host name ($.hostname's)."""
     lx = spec.linux
     new_ns = {ns.type for ns in lx.namespaces if ns.path is None}
     for key in lx.sysctl:
@@ -244,6 +245,11 @@ def _sysctl(spec: Spec) -> None:
         elif key in ("kernel.hostname", "kernel.domainname"):
             if "uts" not in new_ns:
                 raise InvalidSpec(where, "needs a new uts namespace")
+            # The name is $.hostname's to set (runc refuses this sysctl always, crun when both are
+            # given); the domainname only when $.domainname sets it too (crun).
+            if key == "kernel.hostname" or spec.domainname:
+                field = key.split(".")[1]
+                raise InvalidSpec(where, f"conflicts with $.{field}: set the {field} there")
         else:
             raise InvalidSpec(where, "is not in a separate kernel namespace: it would change the host")
 

@@ -432,6 +432,27 @@ def test_net_sysctl_without_a_network_namespace_is_refused(runtime: Runtime, bun
     assert Path("/proc/sys/net/ipv4/ip_forward").read_text() == before
 
 
+def test_hostname_sysctl_with_a_new_uts_namespace_is_refused(runtime: Runtime, bundle: Bundle) -> None:
+    """kernel.hostname conflicts with $.hostname, which sets the name: refused (runc, crun)."""
+    bundle.config["hostname"] = "box"
+    bundle.linux["sysctl"] = {"kernel.hostname": "other"}
+    run_fails(runtime, bundle, runc=r'sysctl "kernel\.hostname" is not allowed as it conflicts with the OCI '
+                                    r'"hostname" field',
+              ocirun=r"\$\.linux\.sysctl\['kernel\.hostname'\]: conflicts with \$\.hostname")
+
+
+@pytest.mark.xfail_runtime("runc", reason="runc 1.1.5 predates $.domainname (it ignores the field)")
+def test_domainname_sysctl_conflicting_with_domainname_is_refused(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.config["domainname"] = "example.org"
+    bundle.linux["sysctl"] = {"kernel.domainname": "other.org"}
+    run_fails(runtime, bundle, ocirun=r"\$\.linux\.sysctl\['kernel\.domainname'\]: conflicts with \$\.domainname")
+
+
+def test_domainname_sysctl_alone_sets_the_domainname(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.linux["sysctl"] = {"kernel.domainname": "example.org"}
+    assert runtime.run_probe(bundle, "hostname")["domainname"] == "example.org"
+
+
 # ---------------------------------------------------------------------------- LSM labels
 
 
