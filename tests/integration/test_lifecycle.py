@@ -524,6 +524,35 @@ def test_log_file_is_created_at_start(runtime: Runtime, workdir: Path) -> None:
     assert log.stat().st_mode & 0o777 == 0o644
 
 
+@pytest.mark.parametrize("case", ["directory", "missing-directory", "no-permission"])
+def test_unusable_log_file_is_an_error_at_start(runtime: Runtime, workdir: Path, case: str) -> None:
+    """A --log file that cannot be opened for appending: exit 1 and one line on stderr, before
+    the command does anything (here ``list``, which would succeed)."""
+    import subprocess
+
+    prefix: list[str] = []
+    if case == "directory":
+        log = workdir
+    elif case == "missing-directory":
+        log = workdir / "missing" / "x.log"
+    else:  # root's 0600 file, opened by nobody (root itself may write anything)
+        log = workdir / "private.log"
+        log.write_text("")
+        log.chmod(0o600)
+        workdir.chmod(workdir.stat().st_mode | 0o001)  # the test's own directory: nobody may pass
+        for part in workdir.parents:
+            if not part.stat().st_mode & 0o001:
+                pytest.skip(f"nobody cannot traverse {part}")
+        prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    cmd = [*prefix, *runtime.command("--log", str(log), "list", log=False)]
+    proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+    lines = proc.stderr.decode(errors="replace").splitlines()
+    assert proc.returncode == 1, (proc.returncode, lines)
+    assert len(lines) == 1 and re.search(r"open .*" + re.escape(str(log)), lines[0]), lines
+    assert proc.stdout == b""
+    assert not (workdir / "missing").exists()
+
+
 def _debug_lines(runtime: Runtime, log: Path, *args: Any) -> list[str]:
     """The debug lines one command writes to a fresh --log file with --debug."""
     log.unlink(missing_ok=True)
