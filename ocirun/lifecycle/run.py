@@ -3,6 +3,11 @@
 Foreground: the init execs as soon as it is ready (no fifo), ocirun forwards the signals it gets
 to it, and once it has exited deletes the container (unless --keep).  The exit status is the
 container's, or 128+N when signal N ended it.  --detach returns once the program runs.
+
+In the foreground the ``run`` command is a child subreaper (as runc, unless --no-subreaper; a
+library caller's process is left as it is): the container's
+processes that lose their parent (without a pid namespace of its own) are adopted by ocirun and
+reaped, instead of going to the host's init.
 """
 
 from __future__ import annotations
@@ -30,10 +35,15 @@ def run(
     no_new_keyring: bool = False,
     preserve_fds: int = 0,
     stdio: list[tuple[int, int]] | None = None,
+    subreaper: bool = False,
 ) -> int:
     from ..store import Store
 
     refuse_console_socket(console_socket, detach)
+    if subreaper and not detach:
+        from ..shim import set_child_subreaper
+
+        set_child_subreaper()
     created = create(
         ctx,
         container_id,
@@ -65,7 +75,8 @@ def run(
         run_poststart(st, ctx.log)
     if detach:
         return 0
-    status = wait_foreground(init.pid, init.wait, created.console, created.stdio)
+    status = wait_foreground(init.pid, init.wait_adopting if subreaper else init.wait, created.console,
+                             created.stdio)
     if not keep:
         with store.lock(container_id):
             destroy(ctx, store, st)
@@ -84,4 +95,5 @@ def command(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
         no_pivot=opts["no_pivot"],
         no_new_keyring=opts["no_new_keyring"],
         preserve_fds=opts["preserve_fds"],
+        subreaper=not opts["no_subreaper"],
     )

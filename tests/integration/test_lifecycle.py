@@ -500,6 +500,21 @@ def test_spec_is_runcs(runtime: Runtime, workdir: Path, flags: tuple[str, ...]) 
     assert ours == theirs
 
 
+@pytest.mark.parametrize("no_subreaper", [False, True], ids=["subreaper", "no-subreaper"])
+def test_run_adopts_the_containers_orphans_unless_no_subreaper(
+        runtime: Runtime, bundle: Bundle, no_subreaper: bool) -> None:
+    """Foreground ``run`` is a child subreaper: a process of a container without a pid namespace
+    whose parent exits is adopted by it (and reaped), not by the host's init; not with
+    ``--no-subreaper``."""
+    bundle.linux["namespaces"] = [ns for ns in bundle.linux["namespaces"] if ns["type"] != "pid"]
+    bundle.set_args("/bin/sh", "-c", "(sh -c 'sleep 0.5; exec /bin/probe pid' &); sleep 1.5")
+    cid = runtime.new_id()
+    proc = runtime.popen_run(bundle, cid, extra=["--no-subreaper"] if no_subreaper else [])
+    assert proc.wait(timeout=30) == 0, runtime.output(cid)
+    orphan = json.loads(runtime.output(cid)[0])
+    assert (orphan["ppid"] == proc.pid) is not no_subreaper, (orphan, proc.pid)
+
+
 # ---------------------------------------------------------------------------- diagnostics
 
 
