@@ -81,9 +81,9 @@ def umount(path: str) -> None:
     _check(lib.ocirun_umount(path.encode()), "umount", path)
 
 
-def connect_unix(path: str) -> int:
+def connect_unix(path: str, what: str = "the console socket") -> int:
     lib, _ = _load()
-    return _check(lib.ocirun_connect_unix(path.encode()), "connect to the console socket", path)
+    return _check(lib.ocirun_connect_unix(path.encode()), f"connect to {what}", path)
 
 
 def recv_fd(sock: int) -> int:

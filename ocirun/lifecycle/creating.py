@@ -20,7 +20,7 @@ from ..spec import bundle as _bundle
 from ..spec import validate
 from ..state import CREATED, CREATING, State
 from ..store import Cleanup, Store, crash_point
-from .launching import check_preserve_fds, console_for, debug_plan, write_pid_file
+from .launching import PidfdSocket, check_preserve_fds, console_for, debug_plan, write_pid_file
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -108,7 +108,7 @@ class CreateOptions:
 
     __slots__ = (
         "console_socket", "detach", "foreground", "listen_fds", "no_new_keyring", "no_pivot", "pid_file",
-        "preserve_fds", "stdio",
+        "pidfd_socket", "preserve_fds", "stdio",
     )
 
     def __init__(
@@ -123,6 +123,7 @@ class CreateOptions:
         detach: bool = False,
         listen_fds: int = 0,
         stdio: list[tuple[int, int]] | None = None,
+        pidfd_socket: str | None = None,
     ) -> None:
         check_preserve_fds(preserve_fds)
         self.pid_file = pid_file
@@ -134,6 +135,7 @@ class CreateOptions:
         self.detach = detach
         self.listen_fds = listen_fds  # systemd socket activation: fds 3.. before the preserved ones
         self.stdio = stdio  # (fd, 0/1/2) pairs the library caller gives the container, else ours
+        self.pidfd_socket = pidfd_socket  # --pidfd-socket: gets a pidfd of the init once it is ready
 
 
 class Transaction:
@@ -184,7 +186,7 @@ class Creation:
 
     __slots__ = (
         "bundle", "cg", "console", "container_id", "created", "ctx", "fifo_fd", "init", "launch", "opts",
-        "rootfs", "spec", "st", "stdio", "store", "tx",
+        "pidfd", "rootfs", "spec", "st", "stdio", "store", "tx",
     )
 
     def __init__(
@@ -201,6 +203,7 @@ class Creation:
         self.console: ConsoleSocket | None = None
         self.stdio: StdioPipes | None = None
         self.fifo_fd: int | None = None
+        self.pidfd: PidfdSocket | None = None
         self.created = ""
 
     def run(self) -> Created:
@@ -218,6 +221,9 @@ class Creation:
 
                 self.stdio = StdioPipes()
                 tx.add(self.stdio.close)
+            if opts.pidfd_socket is not None:
+                self.pidfd = PidfdSocket(opts.pidfd_socket)
+                tx.add(self.pidfd.close)
             lock = self.store.new_locked(self.container_id)  # made and locked at once
         except BaseException as e:
             tx.rollback(e)
@@ -401,6 +407,9 @@ class Creation:
         crash_point("create:saved")
         if opts.pid_file:
             write_pid_file(opts.pid_file, init.pid)
+        if self.pidfd is not None:
+            self.pidfd.send(init.pid, "standard")
+            self.pidfd.close()
         if console is not None and console.parent_fd < 0:
             console.close()  # the caller's --console-socket: the master went there
             console = None

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
     from ..context import Context
     from ..spec.model import Process
+    from ..state import State
+    from .launching import PidfdSocket
 
 
 class ExecFailed(OciRunError):
@@ -152,6 +154,7 @@ def exec_process(
     preserve_fds: int = 0,
     cgroups: list[str] | None = None,
     ignore_paused: bool = False,
+    pidfd_socket: str | None = None,
 ) -> int:
     """Runs the process; in the foreground returns its exit status (128+N for signal N)."""
     store = Store(ctx.root)
@@ -160,10 +163,35 @@ def exec_process(
     if not (status == PAUSED and ignore_paused):
         check("exec", status, container_id)
     proc = _check_process(raw_process)
-    from .launching import check_preserve_fds, console_for, refuse_console_socket, write_pid_file
+    from .launching import PidfdSocket, check_preserve_fds, refuse_console_socket
 
     check_preserve_fds(preserve_fds)
     refuse_console_socket(console_socket, detach)
+    pidfd = PidfdSocket(pidfd_socket) if pidfd_socket is not None else None
+    try:
+        return _exec(ctx, container_id, st, status, proc, pidfd, detach=detach, console_socket=console_socket,
+                     pid_file=pid_file, preserve_fds=preserve_fds, cgroups=cgroups)
+    finally:
+        if pidfd is not None:
+            pidfd.close()
+
+
+def _exec(
+    ctx: Context,
+    container_id: str,
+    st: State,
+    status: str,
+    proc: Process,
+    pidfd: PidfdSocket | None,
+    *,
+    detach: bool,
+    console_socket: str | None,
+    pid_file: str | None,
+    preserve_fds: int,
+    cgroups: list[str] | None,
+) -> int:
+    from .launching import console_for, write_pid_file
+
     console = console_for(proc.terminal, console_socket, not detach)
     stdio = None
     if console is None and not detach:
@@ -226,6 +254,8 @@ def exec_process(
             init.run_until_ready(lambda point: init.pid, on_seccomp)
             if pid_file:
                 write_pid_file(pid_file, init.pid)
+            if pidfd is not None:
+                pidfd.send(init.pid, "setns")
             init.wait_exec()
             if ctx.log.debugging:
                 ctx.log.debug(f"exec {container_id}: process started, pid {init.pid}")
@@ -290,4 +320,5 @@ def _command(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
         preserve_fds=opts["preserve_fds"],
         cgroups=opts["cgroup"],
         ignore_paused=opts["ignore_paused"],
+        pidfd_socket=opts["pidfd_socket"],
     )

@@ -53,6 +53,36 @@ def console_for(terminal: bool, console_socket: str | None, foreground: bool) ->
     return ConsoleSocket.own()
 
 
+class PidfdSocket:
+    """--pidfd-socket PATH (runc 1.2): a connection to the caller's AF_UNIX socket, made before the
+    process is, on which a pidfd of the process goes once it is ready, with SCM_RIGHTS and the
+    bytes ``standard`` (the container's init: create, run) or ``setns`` (exec), as runc sends it."""
+
+    __slots__ = ("fd",)
+
+    def __init__(self, path: str) -> None:
+        from .. import shim
+
+        self.fd = shim.connect_unix(path, "the pidfd socket")
+
+    def send(self, pid: int, kind: str) -> None:
+        from .. import shim
+
+        try:
+            pidfd = os.pidfd_open(pid)
+        except OSError as e:
+            raise SyscallError.from_oserror("pidfd_open", e, str(pid)) from None
+        try:
+            shim.send_with_fds(self.fd, kind.encode(), [pidfd])
+        finally:
+            os.close(pidfd)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
 def refuse_console_socket(console_socket: str | None, detach: bool) -> None:
     """runc's rule (checkTerminal) that ``console_for`` cannot see: a console socket is for
     a runtime that detaches."""

@@ -36,6 +36,7 @@ def run(
     preserve_fds: int = 0,
     stdio: list[tuple[int, int]] | None = None,
     subreaper: bool = False,
+    pidfd_socket: str | None = None,
 ) -> int:
     from ..store import Store
 
@@ -51,6 +52,7 @@ def run(
         CreateOptions(
             pid_file=pid_file, console_socket=console_socket, no_pivot=no_pivot, no_new_keyring=no_new_keyring,
             preserve_fds=preserve_fds, foreground=True, detach=detach, listen_fds=listen_fds(), stdio=stdio,
+            pidfd_socket=pidfd_socket,
         ),
     )
     init, st = created.init, created.state
@@ -96,4 +98,5 @@ def command(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
         no_new_keyring=opts["no_new_keyring"],
         preserve_fds=opts["preserve_fds"],
         subreaper=not opts["no_subreaper"],
+        pidfd_socket=opts["pidfd_socket"],
     )

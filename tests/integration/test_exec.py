@@ -33,6 +33,8 @@ from .support import (
     expect_error,
     parse_json,
     pid_alive,
+    pidfd_listener,
+    receive_pidfd,
     wait_for,
     wait_gone,
 )
@@ -240,6 +242,25 @@ def test_exec_process_has_a_session_of_its_own(runtime: Runtime, sleeper: str) -
     group signals do not reach it directly."""
     pids = exec_probe(runtime, sleeper, "pid")
     assert pids["sid"] == pids["pid"] == pids["pgid"], pids
+
+
+@pytest.mark.xfail_runtime("runc", reason="runc 1.1.5 has no --pidfd-socket (runc 1.2 has)")
+def test_exec_pidfd_socket_gets_a_pidfd_of_the_process(runtime: Runtime, sleeper: str) -> None:
+    """``exec --pidfd-socket PATH``: a pidfd of the exec'd process (not the init), with the bytes
+    ``setns``; it signals that process."""
+    path = runtime.workdir / "pidfd.sock"
+    pid_file = runtime.workdir / "exec.pid"
+    with pidfd_listener(path) as listener:
+        exec_(runtime, sleeper, "/bin/probe", "sleep", "60",
+              flags=["--detach", "--pid-file", str(pid_file), "--pidfd-socket", str(path)])
+        pid = read_pid_file(pid_file)
+        try:
+            data, got = receive_pidfd(listener)
+            assert data == b"setns"
+            assert got == pid != init_pid(runtime, sleeper)
+        finally:
+            os.kill(pid, signal.SIGKILL)
+    wait_gone(pid)
 
 
 def test_exec_joins_the_cgroups(runtime: Runtime, sleeper: str) -> None:

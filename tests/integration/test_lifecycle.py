@@ -21,7 +21,9 @@ from .support import (
     leaked_processes,
     parse_json,
     pid_alive,
+    pidfd_listener,
     probe_args,
+    receive_pidfd,
     runner_cgroup,
     wait_for,
     wait_gone,
@@ -513,6 +515,34 @@ def test_run_adopts_the_containers_orphans_unless_no_subreaper(
     assert proc.wait(timeout=30) == 0, runtime.output(cid)
     orphan = json.loads(runtime.output(cid)[0])
     assert (orphan["ppid"] == proc.pid) is not no_subreaper, (orphan, proc.pid)
+
+
+@pytest.mark.xfail_runtime("runc", reason="runc 1.1.5 has no --pidfd-socket (runc 1.2 has)")
+@pytest.mark.parametrize("verb", ["create", "run"])
+def test_pidfd_socket_gets_a_pidfd_of_the_init(runtime: Runtime, bundle: Bundle, workdir: Path, verb: str) -> None:
+    """``--pidfd-socket PATH``: the socket listening there gets a pidfd of the container's init
+    (SCM_RIGHTS, with the bytes ``standard``), good for signalling it."""
+    path = workdir / "pidfd.sock"
+    bundle.set_args(*probe_args("sleep", "60"))
+    with pidfd_listener(path) as listener:
+        cid = runtime.new_id()
+        if verb == "create":
+            runtime.create(bundle, cid, extra=["--pidfd-socket", str(path)])
+        else:
+            bundle.write_config(cid)
+            runtime.run("run", "--detach", "--bundle", bundle.path, "--pidfd-socket", path, cid)
+        try:
+            data, pid = receive_pidfd(listener)
+            assert data == b"standard"
+            assert pid == runtime.state(cid)["pid"]
+        finally:
+            runtime.delete(cid, force=True)
+
+
+def test_pidfd_socket_that_cannot_be_connected_to(runtime: Runtime, bundle: Bundle, workdir: Path) -> None:
+    res = runtime.try_create(bundle, extra=["--pidfd-socket", str(workdir / "nobody-listens")])
+    expect_error(runtime, res, ocirun=r"connect to the pidfd socket `.*nobody-listens`: No such file or directory")
+    assert runtime.leaks() == []
 
 
 # ---------------------------------------------------------------------------- diagnostics
