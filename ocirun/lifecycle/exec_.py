@@ -281,19 +281,49 @@ def _exec(
             stdio.close()
 
 
-def _cgroup_paths(paths: dict[str, str], sub: list[str]) -> dict[str, str]:
-    """The container's cgroups, or the sub-cgroups --cgroup names ([<controller>:]<path>)."""
+def _cgroup_paths(paths: dict[str, str], items: list[str]) -> dict[str, str]:
+    """The container's cgroups (hierarchy key -> directory), with the sub-cgroups --cgroup names
+    (runc 1.2): ``PATH`` alone (the only one) in every hierarchy, the cgroup v2 one too; or
+    ``CONTROLLER[,CONTROLLER..]:PATH`` each, in the v1 hierarchies of those controllers.  A PATH
+    is below the container's cgroup (a leading ``/`` too); ``..`` is refused, and so is a
+    directory that is not there (the caller makes it); a cgroup file system has no symlinks."""
+    subs: dict[str, str] = {}  # controller ("" for all) -> path
+    for item in items:
+        controllers, colon, path = item.partition(":")
+        if not colon:
+            if len(items) != 1:
+                raise InvalidArgument(f"--cgroup {item}: a path without <controller>: must be the only --cgroup")
+            subs[""] = item
+            continue
+        for name in controllers.split(","):
+            if not name:
+                raise InvalidArgument(f"--cgroup {item}: empty <controller>")
+            if name in subs:
+                raise InvalidArgument(f"--cgroup {item}: controller {name} is given twice")
+            subs[name] = path
     chosen = dict(paths)
-    for item in sub:
-        controllers, _, path = item.rpartition(":")
-        for key in list(chosen):
-            names = key.split(",") if key else [""]
-            if not controllers or any(c in names for c in controllers.split(",")):
-                target = paths[key].rstrip("/") + "/" + path.strip("/")
-                if not os.path.isdir(target):
-                    raise InvalidArgument(f"--cgroup {item}: no cgroup `{target}`")
-                chosen[key] = target
+    for name, path in subs.items():
+        parts = [p for p in path.split("/") if p not in ("", ".")]
+        if ".." in parts:
+            raise InvalidArgument(f"--cgroup {name + ':' if name else ''}{path}: `..` is not allowed: "
+                                  "the path is a sub-cgroup of the container's")
+        keys = [k for k in paths if not name or name in (k.split(",") if k else ())]
+        if not keys:
+            raise InvalidArgument(f"--cgroup {name}:{path}: the container has no cgroup of controller {name}")
+        for key in keys:
+            base = paths[key].rstrip("/")
+            target = "/".join([base, *parts])
+            if not _is_plain_dir(target):
+                raise InvalidArgument(f"--cgroup {name + ':' if name else ''}{path}: no cgroup `{target}`")
+            chosen[key] = target
     return chosen
+
+
+def _is_plain_dir(path: str) -> bool:
+    try:
+        return os.lstat(path).st_mode & 0o170000 == 0o040000
+    except OSError:
+        return False
 
 
 def command(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:

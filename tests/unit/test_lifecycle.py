@@ -182,3 +182,56 @@ def test_transaction_commit_undoes_nothing() -> None:
     tx.commit()
     tx.rollback(RuntimeError("y"))
     assert done == []
+
+
+# ---------------------------------------------------------------------------- exec --cgroup
+
+
+@pytest.fixture
+def container_cgroups(tmp_path: Path) -> dict[str, str]:
+    """A hybrid host's cgroups of one container (hierarchy key -> directory), each with ``sub``."""
+    paths = {}
+    for key, mount in (("", "unified"), ("cpu,cpuacct", "cpu,cpuacct"), ("pids", "pids"),
+                       ("name=systemd", "systemd")):
+        path = tmp_path / mount / "ctr"
+        (path / "sub" / "deeper").mkdir(parents=True)
+        paths[key] = str(path)
+    return paths
+
+
+def test_exec_cgroup_plain_path_in_every_hierarchy(container_cgroups: dict[str, str]) -> None:
+    from ocirun.lifecycle.exec_ import _cgroup_paths
+
+    for given in ("sub", "/sub", "sub/", "./sub"):
+        assert _cgroup_paths(container_cgroups, [given]) == {k: v + "/sub" for k, v in container_cgroups.items()}
+    assert _cgroup_paths(container_cgroups, []) == container_cgroups
+
+
+def test_exec_cgroup_per_controller(container_cgroups: dict[str, str]) -> None:
+    from ocirun.lifecycle.exec_ import _cgroup_paths
+
+    got = _cgroup_paths(container_cgroups, ["cpu:sub", "pids:sub/deeper"])
+    assert got == {**container_cgroups, "cpu,cpuacct": container_cgroups["cpu,cpuacct"] + "/sub",
+                   "pids": container_cgroups["pids"] + "/sub/deeper"}
+    got = _cgroup_paths(container_cgroups, ["cpuacct,name=systemd:sub"])
+    assert got == {**container_cgroups, "cpu,cpuacct": container_cgroups["cpu,cpuacct"] + "/sub",
+                   "name=systemd": container_cgroups["name=systemd"] + "/sub"}
+
+
+@pytest.mark.parametrize("items, message", [
+    (["../other"], r"--cgroup \.\./other: `\.\.` is not allowed"),
+    (["/../../.."], r"`\.\.` is not allowed"),
+    (["sub/../../x"], r"`\.\.` is not allowed"),
+    (["pids:.."], r"--cgroup pids:\.\.: `\.\.` is not allowed"),
+    (["missing"], r"--cgroup missing: no cgroup `.*/ctr/missing`"),
+    (["memory:sub"], r"the container has no cgroup of controller memory"),
+    ([":sub"], r"empty <controller>"),
+    (["pids:sub", "pids:sub/deeper"], r"controller pids is given twice"),
+    (["sub", "pids:sub"], r"must be the only --cgroup"),
+])
+def test_exec_cgroup_refused(container_cgroups: dict[str, str], items: list[str], message: str) -> None:
+    from ocirun.errors import InvalidArgument
+    from ocirun.lifecycle.exec_ import _cgroup_paths
+
+    with pytest.raises(InvalidArgument, match=message):
+        _cgroup_paths(container_cgroups, items)
