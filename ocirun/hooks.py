@@ -11,11 +11,16 @@ kind's ``fatal`` in ``KINDS``, never implied by how the runner is called.
     createRuntime    create: the same point, after prestart        runtime's           yes    ocirun (SYNC_HOOKS)
     createContainer  create: the same point, after createRuntime   runtime's (*)       yes    ocirun (SYNC_HOOKS)
     startContainer   start (or run): before the program's execve   the container's     yes    the init stage (plan.py)
-    poststart        start (or run): once the program runs         runtime's           no     ``run_poststart``
+    poststart        start (or run): once the program runs         runtime's           yes(+) ``run_poststart``
     poststop         delete (or run's teardown): once it is gone   runtime's           no     ``run_poststop``
 
 (*) the spec asks for the container's mount namespace; ocirun, as runc 1.1.5, runs it from the
 runtime's (its state carries the host pid, test_hooks.py).
+(+) runtime.md lifecycle step 9 (spec 1.3): a failing poststart hook is an error, the container is
+stopped and destroyed (start and run do that, then raise the HookError).
+
+A hook without ``env`` runs with ocirun's environment (runc and crun pass theirs); startContainer
+hooks, which run in the container, get an empty one then.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from .errors import HookError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import Any
 
     from .log import Logger
@@ -48,7 +54,7 @@ KINDS = {
     CREATE_RUNTIME: True,
     CREATE_CONTAINER: True,
     START_CONTAINER: True,
-    POSTSTART: False,
+    POSTSTART: True,
     POSTSTOP: False,
 }
 CREATE_KINDS = (PRESTART, CREATE_RUNTIME, CREATE_CONTAINER)  # in this order, at SYNC_HOOKS
@@ -168,7 +174,10 @@ def _output(outputs: dict[int, bytes], out_r: int, err_r: int) -> str:
     return f"stdout: {show(outputs[out_r])}, stderr: {show(outputs[err_r])}"
 
 
-def _env(env: list[str]) -> dict[str, str]:
+def _env(env: list[str] | None) -> Mapping[bytes, bytes] | dict[str, str]:
+    """The hook's ``env``; without one, ocirun's own environment (as runc and crun)."""
+    if env is None:
+        return os.environ
     out = {}
     for entry in env:
         k, _, v = entry.partition("=")
@@ -209,7 +218,8 @@ def _saved(st: State, kind: str) -> list[Hook]:
 
 
 def run_poststart(st: State, log: Logger) -> None:
-    """The poststart hooks, once the container's program runs (start, and run): not fatal."""
+    """The poststart hooks, once the container's program runs (start, and run): a failure raises
+    HookError (the caller stops and destroys the container)."""
     hooks = _saved(st, POSTSTART)
     if hooks:
         from .state import RUNNING

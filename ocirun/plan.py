@@ -635,5 +635,5 @@ def _process(launch: Launch, spec: Spec, host: HostFacts) -> None:
         before, after = _hook_state_parts(launch, spec)
         for i, hook in enumerate(hooks):
             plan.hook(f"error running startContainer hook #{i} `{hook.path}`", path=hook.path, args=hook.args,
-                      env=hook.env, state_before=before, state_after=after, timeout=hook.timeout or 0, index=i)
+                      env=hook.env or [], state_before=before, state_after=after, timeout=hook.timeout or 0, index=i)
     plan.exec(f'exec: "{arg0}"', proc.args, env)

@@ -72,9 +72,24 @@ def run(
     from .teardown import destroy  # imported while the container runs
 
     if st.config.get("hooks"):
+        from ..errors import HookError
         from ..hooks import run_poststart
 
-        run_poststart(st, ctx.log)
+        try:
+            run_poststart(st, ctx.log)
+        except HookError:  # runtime.md lifecycle step 9: stopped, and destroyed (unless --keep)
+            from .teardown import kill_all
+
+            kill_all(st)
+            init.kill()  # (reaped)
+            if created.console is not None:
+                created.console.close()
+            if created.stdio is not None:
+                created.stdio.close()
+            if not keep:
+                with store.lock(container_id):
+                    destroy(ctx, store, st)
+            raise
     if detach:
         return 0
     status = wait_foreground(init.pid, init.wait_adopting if subreaper else init.wait, created.console,

@@ -43,9 +43,19 @@ def start(ctx: Context, container_id: str) -> None:
         if ctx.log.debugging:
             ctx.log.debug(f"start {container_id}: the init took the byte and execs the process")
     if st.config.get("hooks"):
+        from ..errors import HookError
         from ..hooks import run_poststart
 
-        run_poststart(st, ctx.log)
+        try:
+            run_poststart(st, ctx.log)
+        except HookError:
+            # runtime.md lifecycle step 9: an error; the container is stopped and destroyed.
+            from .teardown import destroy, kill_all
+
+            with store.lock(container_id):
+                kill_all(st)
+                destroy(ctx, store, st)
+            raise
 
 
 def _wait_read(fd: int, alive: Any) -> None:
