@@ -391,8 +391,9 @@ class Creation:
 
         try:
             init.run_until_ready(on_sync, on_seccomp)
-        except ContainerInitError:
+        except ContainerInitError as e:
             _blame_memory_limit(spec, cg)
+            _blame_realtime_budget(spec, cg, e)
             raise
         crash_point("create:ready")
 
@@ -415,6 +416,33 @@ class Creation:
             console = None
         tx.commit()
         return Created(st, init, self.spec, console, self.stdio)
+
+
+EPERM = 1
+
+
+def _blame_realtime_budget(spec: Spec, cg: cgroups.Manager, error: ContainerInitError) -> None:
+    """SCHED_FIFO or SCHED_RR refused with EPERM where the kernel groups real-time tasks (cgroup v1
+    cpu.rt_runtime_us): a new cpu cgroup has no real-time budget (0) unless
+    linux.resources.cpu.realtimeRuntime gives it one, and the bare EPERM does not say so."""
+    sched = spec.process.scheduler if spec.process is not None else None
+    if error.errno != EPERM or not sched or sched.get("policy") not in ("SCHED_FIFO", "SCHED_RR"):
+        return
+    if not error.step.startswith("set the scheduler"):
+        return
+    cpu = next((path for key, path in cg.paths.items() if "cpu" in key.split(",")), None)
+    try:
+        with open(f"{cpu}/cpu.rt_runtime_us", "rb") as f:
+            budget = int(f.read())
+    except (OSError, ValueError, TypeError):
+        return
+    if budget == 0:
+        raise InvalidSpec(
+            "$.process.scheduler.policy",
+            f"{sched['policy']}: {error.strerror}: the container's cpu cgroup has no real-time budget "
+            f"(cgroup v1 `{cpu}/cpu.rt_runtime_us` is 0); give it one with "
+            "$.linux.resources.cpu.realtimeRuntime (and realtimePeriod), within its parent's",
+        )
 
 
 def _blame_memory_limit(spec: Spec, cg: cgroups.Manager) -> None:

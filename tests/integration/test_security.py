@@ -356,6 +356,18 @@ def test_scheduler_fifo(runtime: Runtime, bundle: Bundle, realtime_budget: dict[
     assert (report["policy"], report["priority"]) == (SCHED_FIFO, 10), report
 
 
+@pytest.mark.xfail_runtime("runc", reason=RUNC_115_IGNORES.format("scheduler"))
+def test_scheduler_fifo_without_a_realtime_budget_says_so(runtime: Runtime, bundle: Bundle) -> None:
+    """Where the kernel groups real-time tasks (cgroup v1 cpu.rt_runtime_us), a new cpu cgroup has
+    no real-time budget: SCHED_FIFO fails with EPERM, and the error says which field gives one."""
+    if not Path("/sys/fs/cgroup/cpu/cpu.rt_runtime_us").exists():
+        pytest.skip("no cgroup v1 real-time group scheduling here (/sys/fs/cgroup/cpu/cpu.rt_runtime_us)")
+    bundle.process["scheduler"] = {"policy": "SCHED_FIFO", "priority": 10}
+    run_fails(runtime, bundle, ocirun=r"^config.json: \$\.process\.scheduler\.policy: SCHED_FIFO: "
+                                     r"Operation not permitted: the container's cpu cgroup has no real-time budget .*"
+                                     r"\$\.linux\.resources\.cpu\.realtimeRuntime")
+
+
 @pytest.mark.xfail_runtime("runc", reason="runc 1.1.5 (runtime-spec 1.0.2) ignores linux.personality")
 def test_personality_linux32(runtime: Runtime, bundle: Bundle) -> None:
     bundle.linux["personality"] = {"domain": "LINUX32"}
