@@ -36,7 +36,7 @@ GROUPS = ("run", "lifecycle", "cycle", "seq", "par")
 ALIASES = {"state": "lifecycle", "exec": "lifecycle", "kill": "lifecycle", "delete": "lifecycle",
            "start": "lifecycle", "create": "lifecycle", "rss": "lifecycle", "sequential": "seq",
            "parallel": "par"}
-KNOWN_RUNTIMES = ("ocirun", "runc", "crun", "crun-cg")
+KNOWN_RUNTIMES = ("ocirun", "runc", "crun", "crun-cg", "ocirun-base")
 FLOOR = "floor"
 
 
@@ -333,6 +333,8 @@ class Bench:
             os.makedirs(root)
             if name == "ocirun":
                 binary, extra, sp = o.ocirun, [], self.local
+            elif name == "ocirun-base":
+                binary, extra, sp = o.ocirun_base, [], self.local
             elif name == "runc":
                 binary, extra, sp = o.runc, [], self.local
             else:  # crun, crun-cg
@@ -350,7 +352,7 @@ class Bench:
             rt = Runtime(name, binary, extra, root, sp)
             v = self.local.capture([binary, "--version"])
             rt.version = " ".join(v["out"].split("\n")[0:1]).strip() or "?"
-            if name == "ocirun":
+            if name.startswith("ocirun"):
                 rt.version = " ".join(v["out"].split())
             rt.exec_ok = self.local.capture([*rt.prefix, "exec", "--help"])["rc"] == 0
             self.runtimes.append(rt)
@@ -1066,6 +1068,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help=f"comma-separated, of {', '.join(KNOWN_RUNTIMES)} "
                    "(crun-cg: crun with cgroup v1 work)")
     p.add_argument("--ocirun", default=os.path.join(REPO, ".venv", "bin", "ocirun"))
+    p.add_argument("--ocirun-base", default="",
+                   help="another ocirun build (e.g. an older commit's worktree) for --runtimes ocirun-base: "
+                   "a before/after comparison in one interleaved run")
     p.add_argument("--python", default=os.path.join(REPO, ".venv", "bin", "python"),
                    help="the interpreter of the floor `python -I -S -c pass`")
     p.add_argument("--runc", default=shutil.which("runc"))

@@ -487,18 +487,18 @@ def build_exec(
     launch.become_root = "user" in namespaces
     plan = launch.plan
     # After setns into the mount namespace, / is the container's root.
-    affinity = proc.exec_cpu_affinity or {}
-    if affinity.get("initial"):
-        mask = cpu_mask(affinity["initial"], "$.process.execCPUAffinity.initial")
-        plan.affinity(f"set the initial CPU affinity {affinity['initial']}", mask)
+    affinity = proc.exec_cpu_affinity
+    if affinity and affinity.initial:
+        mask = cpu_mask(affinity.initial, "$.process.execCPUAffinity.initial")
+        plan.affinity(f"set the initial CPU affinity {affinity.initial}", mask)
     plan.rootfs("open the container's root", "/")
     plan.setsid("start a new session")
     if new_keyring:  # the container's own, by name (runc)
         plan.keyring("join the container's session keyring", f"_ses.{container_id}"[:255])
     cgroups_ready(launch)
-    if affinity.get("final"):
-        mask = cpu_mask(affinity["final"], "$.process.execCPUAffinity.final")
-        plan.affinity(f"set the final CPU affinity {affinity['final']}", mask)
+    if affinity and affinity.final:
+        mask = cpu_mask(affinity.final, "$.process.execCPUAffinity.final")
+        plan.affinity(f"set the final CPU affinity {affinity.final}", mask)
     if proc.terminal:
         _console(launch, proc, dev_console=False)
     _process(launch, _Spec(SPEC_VERSION, process=proc), host)
@@ -510,17 +510,16 @@ def _scheduling(launch: Launch, proc: Process, personality: Personality | None) 
     plan = launch.plan
     sched = proc.scheduler
     if sched is not None:
-        policy = SCHED_POLICIES[sched["policy"]]
         flags = 0
-        for name in sched.get("flags") or ():
+        for name in sched.flags:
             flags |= SCHED_FLAGS[name]
-        plan.sched(f"set the scheduler to {sched['policy']}", policy=policy, nice=sched.get("nice", 0),
-                   priority=sched.get("priority", 0), flags=flags, runtime=int(sched.get("runtime", 0)),
-                   deadline=int(sched.get("deadline", 0)), period=int(sched.get("period", 0)))
+        plan.sched(f"set the scheduler to {sched.policy}", policy=SCHED_POLICIES[sched.policy], nice=sched.nice,
+                   priority=sched.priority, flags=flags, runtime=sched.runtime, deadline=sched.deadline,
+                   period=sched.period)
     io = proc.io_priority
     if io is not None:
-        cls = IOPRIO_CLASSES[io["class"]]
-        plan.ioprio(f"set the I/O priority to {io['class']} {io['priority']}", ioclass=cls, level=io["priority"])
+        plan.ioprio(f"set the I/O priority to {io.klass} {io.priority}", ioclass=IOPRIO_CLASSES[io.klass],
+                    level=io.priority)
     if personality is not None:
         plan.personality(f"set the personality to {personality.domain}", PERSONALITY_DOMAINS[personality.domain])
 

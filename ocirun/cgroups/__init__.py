@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from ..spec.model import Spec
+    from ..spec.resources import Resources
 
 UNIFIED = ""  # the key of the cgroup2 hierarchy in Manager.paths
 ROOT = "/sys/fs/cgroup"
@@ -276,23 +277,22 @@ class Manager:
         if found:
             raise CgroupError(f"container's cgroup is not empty: {found} process(es) found")
 
-    def apply(self, resources: dict[str, Any] | None, warn: Callable[[str], None] | None = None) -> None:
+    def apply(self, resources: Resources | None, warn: Callable[[str], None] | None = None) -> None:
         """Writes linux.resources into the container's new cgroups, before its program runs (on
         cgroup v2 its init is already in there, setting up the rootfs; on v1 it joins after).
 
         The device rules are always written: runc's default deny-all plus the devices every
         container gets (ocirun.cgroups.devices), after those of the config.
         """
-        resources = resources or {}
         from . import devices
 
-        devices.apply(self, resources.get("devices") or [])
-        if any(value for key, value in resources.items() if key != "devices"):
+        devices.apply(self, resources.devices if resources else [])
+        if resources and resources.beyond_devices():
             from . import resources as res
 
             res.apply(self, resources, warn or _no_warn, update=False)
 
-    def update(self, resources: dict[str, Any], warn: Callable[[str], None] | None = None) -> None:
+    def update(self, resources: Resources, warn: Callable[[str], None] | None = None) -> None:
         """Changes the resources of a running container (``ocirun update``)."""
         from . import resources as res
 

@@ -19,13 +19,13 @@ device matches one, the default otherwise.
 from __future__ import annotations
 
 from .. import _os as os
-from ..errors import CgroupError, InvalidSpec
+from ..errors import CgroupError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
-    from typing import Any
 
+    from ..spec.resources import DeviceRule
     from . import Manager
 
 WILDCARD = -1
@@ -132,34 +132,20 @@ def rule_text(allow: bool, type_: int | None, major: int, minor: int, access: in
     return f"{_TYPE_CHARS[type_]} {ma}:{mi} {access_text(access)}"
 
 
-def parse_rules(rules: Iterable[dict[str, Any]]) -> list[tuple[bool, int | None, int, int, int]]:
-    """linux.resources.devices as (allow, type or None for "a", major, minor, access bits)."""
+def parse_rules(rules: Iterable[DeviceRule]) -> list[tuple[bool, int | None, int, int, int]]:
+    """linux.resources.devices as (allow, type or None for "a", major, minor, access bits); the
+    rules have passed ocirun.spec.resources' checks (known type and access letters, numbers in range)."""
     out = []
-    for i, r in enumerate(rules):
-        where = f"$.linux.resources.devices[{i}]"
-        t = r.get("type") or "a"
-        if t == "a":
-            type_ = None
-        elif t in _TYPES:
-            type_ = _TYPES[t]
-        else:
-            raise InvalidSpec(where + ".type", f"invalid device type {t!r}")
-        access = r.get("access")
-        try:
-            bits = access_bits(access) if access else ALL
-        except ValueError:
-            raise InvalidSpec(where + ".access", f"invalid device access {access!r}") from None
-        major = r.get("major")
-        minor = r.get("minor")
-        major = WILDCARD if major is None or major < 0 else major
-        minor = WILDCARD if minor is None or minor < 0 else minor
-        if major >= 1 << 31 or minor >= 1 << 31:
-            raise InvalidSpec(where, f"device number {major}:{minor} is out of range")
-        out.append((bool(r.get("allow")), type_, major, minor, bits))
+    for r in rules:
+        type_ = None if r.type == "a" else _TYPES[r.type]
+        bits = access_bits(r.access) if r.access else ALL
+        major = WILDCARD if r.major is None or r.major < 0 else r.major
+        minor = WILDCARD if r.minor is None or r.minor < 0 else r.minor
+        out.append((r.allow, type_, major, minor, bits))
     return out
 
 
-def build_filter(rules: Iterable[dict[str, Any]]) -> Filter:
+def build_filter(rules: Iterable[DeviceRule]) -> Filter:
     """The filter of the config's rules followed by the default devices."""
     f = Filter()
     for rule in parse_rules(rules):
@@ -283,7 +269,7 @@ def _in_user_namespace() -> bool:
         return False
 
 
-def apply(mgr: Manager, rules: list[dict[str, Any]]) -> None:
+def apply(mgr: Manager, rules: list[DeviceRule]) -> None:
     """Writes the container's device rules into its new cgroup, before its process opens or makes
     a device: on v1 before the process joins (at its cgroup sync point); on v2, where it is born in
     the cgroup, while it is still mounting the rootfs, ahead of that sync point."""

@@ -43,14 +43,14 @@ so (a Go zero value), but for pids.limit at create, where the spec makes 0 a lim
 from __future__ import annotations
 
 from .. import _os as os
-from ..errors import CgroupError, InvalidArgument
+from ..errors import CgroupError
 from . import UNIFIED, CgroupWriteError, read_text, write_value
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any
 
+    from ..spec.resources import BlockIO, Cpu, HugepageLimit, Memory, Network, Rdma, Resources
     from . import Manager
 
     Warn = Callable[[str], None]
@@ -85,28 +85,17 @@ def _limit_text(value: int) -> str:
     return "max" if value == -1 else str(value)
 
 
-def _num(obj: dict[str, Any], key: str, where: str, zero_unset: bool = True) -> int | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    if type(value) is not int:
-        raise InvalidArgument(f"{where}.{key}: must be an integer, got {value!r}")
-    if zero_unset and value == 0:
+def _set(value: int | None, zero_unset: bool = True) -> int | None:
+    """A number as written: None when it is not set (zero, for the fields where zero means so)."""
+    if value is None or (zero_unset and value == 0):
         return None
     return value
-
-
-def _dev(entry: dict[str, Any], where: str) -> str:
-    major, minor = entry.get("major"), entry.get("minor")
-    if type(major) is not int or type(minor) is not int:
-        raise InvalidArgument(f"{where}: major and minor must be integers")
-    return f"{major}:{minor}"
 
 
 class _Apply:
     """One application of resources to one container's cgroups."""
 
-    def __init__(self, mgr: Manager, res: dict[str, Any], warn: Warn, update: bool) -> None:
+    def __init__(self, mgr: Manager, res: Resources, warn: Warn, update: bool) -> None:
         self.mgr = mgr
         self.res = res
         self.warn = warn
@@ -119,22 +108,6 @@ class _Apply:
 
     def ignored(self, what: str, why: str) -> None:
         self.warn(f"$.linux.resources.{what} ignored: {why}")
-
-    def section(self, key: str) -> dict[str, Any]:
-        value = self.res.get(key)
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            raise InvalidArgument(f"$.linux.resources.{key}: must be an object")
-        return value
-
-    def list_(self, obj: dict[str, Any], key: str, where: str) -> list[Any]:
-        value = obj.get(key)
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            raise InvalidArgument(f"{where}.{key}: must be an array")
-        return value
 
     # -- the cgroup2 hierarchy (v2, or the hybrid one) ------------------------------------------
 
@@ -200,16 +173,21 @@ class _Apply:
         return path
 
     def v1_all(self) -> None:
-        cpu = self.section("cpu")
-        self.v1_cpuset(cpu)
-        self.v1_memory(self.section("memory"))
-        self.v1_cpu(cpu)
-        self.pids(self.section("pids"), lambda: self.v1_dir("pids", "the pids limit"))
-        self.v1_blkio(self.section("blockIO"))
+        res = self.res
+        if res.cpu:
+            self.v1_cpuset(res.cpu)
+        if res.memory:
+            self.v1_memory(res.memory)
+        if res.cpu:
+            self.v1_cpu(res.cpu)
+        self.pids(lambda: self.v1_dir("pids", "the pids limit"))
+        if res.block_io:
+            self.v1_blkio(res.block_io)
         self.hugetlb_v1()
-        self.v1_network(self.section("network"))
+        if res.network:
+            self.v1_network(res.network)
         self.rdma_v1()
-        unified = self.section("unified")
+        unified = res.unified
         if unified:
             path = self.mgr.paths.get(UNIFIED)
             if path is None:
@@ -218,8 +196,8 @@ class _Apply:
                 )
             self.unified(path, unified, hybrid=True)
 
-    def v1_cpuset(self, cpu: dict[str, Any]) -> None:
-        cpus, mems = cpu.get("cpus") or "", cpu.get("mems") or ""
+    def v1_cpuset(self, cpu: Cpu) -> None:
+        cpus, mems = cpu.cpus, cpu.mems
         if cpus or mems:
             path = self.v1_dir("cpuset", "cpuset.cpus/cpuset.mems")
             if cpus:
@@ -227,16 +205,15 @@ class _Apply:
             if mems:
                 self.write(path + "/cpuset.mems", mems)
 
-    def v1_memory(self, mem: dict[str, Any]) -> None:
-        w = "$.linux.resources.memory"
-        limit = _num(mem, "limit", w)
-        swap = _num(mem, "swap", w)
-        reservation = _num(mem, "reservation", w)
-        kernel = _num(mem, "kernel", w)
-        kernel_tcp = _num(mem, "kernelTCP", w)
-        swappiness = _num(mem, "swappiness", w, zero_unset=False)
-        oom_off = mem.get("disableOOMKiller")
-        hierarchy = mem.get("useHierarchy")
+    def v1_memory(self, mem: Memory) -> None:
+        limit = _set(mem.limit)
+        swap = _set(mem.swap)
+        reservation = _set(mem.reservation)
+        kernel = _set(mem.kernel)
+        kernel_tcp = _set(mem.kernel_tcp)
+        swappiness = mem.swappiness
+        oom_off = mem.disable_oom_killer
+        hierarchy = mem.use_hierarchy
         if all(
             v is None for v in (limit, swap, reservation, kernel, kernel_tcp, swappiness, oom_off, hierarchy)
         ):
@@ -259,9 +236,7 @@ class _Apply:
             self.write(path + "/memory.soft_limit_in_bytes", str(reservation))
         if oom_off is not None:
             self.write(path + "/memory.oom_control", "1" if oom_off else "0")
-        if swappiness is not None and swappiness != -1:
-            if not 0 <= swappiness <= 100:
-                raise CgroupError(f"invalid memory swappiness value: {swappiness} (valid range is 0-100)")
+        if swappiness is not None and swappiness != -1:  # its range: ocirun.spec.resources
             self.write(path + "/memory.swappiness", str(swappiness))
 
     def v1_optional(self, path: str, name: str, value: str, what: str) -> None:
@@ -290,15 +265,14 @@ class _Apply:
         if swap is not None and not swap_first:
             self.write(memsw, str(swap))
 
-    def v1_cpu(self, cpu: dict[str, Any]) -> None:
-        w = "$.linux.resources.cpu"
-        shares = _num(cpu, "shares", w)
-        quota = _num(cpu, "quota", w)
-        period = _num(cpu, "period", w)
-        burst = _num(cpu, "burst", w, zero_unset=False)
-        rt_period = _num(cpu, "realtimePeriod", w)
-        rt_runtime = _num(cpu, "realtimeRuntime", w)
-        idle = _num(cpu, "idle", w, zero_unset=False)
+    def v1_cpu(self, cpu: Cpu) -> None:
+        shares = _set(cpu.shares)
+        quota = _set(cpu.quota)
+        period = _set(cpu.period)
+        burst = cpu.burst
+        rt_period = _set(cpu.realtime_period)
+        rt_runtime = _set(cpu.realtime_runtime)
+        idle = cpu.idle
         if all(v is None for v in (shares, quota, period, burst, rt_period, rt_runtime, idle)):
             return
         path = self.v1_dir("cpu", "cpu limits")
@@ -347,18 +321,17 @@ class _Apply:
     def v1_write(self, path: str, name: str, value: str) -> None:
         self.write(f"{path}/{name}", value)
 
-    def pids(self, pids: dict[str, Any], where: Callable[[], str], v2: bool = False) -> None:
-        limit = _num(pids, "limit", "$.linux.resources.pids", zero_unset=self.update)
+    def pids(self, where: Callable[[], str], v2: bool = False) -> None:
+        limit = _set(self.res.pids_limit, zero_unset=self.update)
         if limit is None:
             return
         (self.v2_write if v2 else self.v1_write)(where(), "pids.max", "max" if limit < 0 else str(limit))
 
-    def v1_blkio(self, blkio: dict[str, Any]) -> None:
-        w = "$.linux.resources.blockIO"
-        weight = _num(blkio, "weight", w)
-        leaf = _num(blkio, "leafWeight", w)
-        devices = self.list_(blkio, "weightDevice", w)
-        throttles = [(key, self.list_(blkio, key, w)) for key in _THROTTLE_V1]
+    def v1_blkio(self, blkio: BlockIO) -> None:
+        weight = _set(blkio.weight)
+        leaf = _set(blkio.leaf_weight)
+        devices = blkio.weight_devices
+        throttles = blkio.throttles()
         if weight is None and leaf is None and not devices and not any(t for _, t in throttles):
             return
         path = self.v1_dir("blkio", "block IO limits")
@@ -367,21 +340,18 @@ class _Apply:
             self.write(path + ("/blkio.bfq.weight" if bfq else "/blkio.weight"), str(weight))
         if leaf is not None:
             self.write(path + "/blkio.leaf_weight", str(leaf))
-        for i, d in enumerate(devices):
-            dev = _dev(d, f"{w}.weightDevice[{i}]")
-            if d.get("weight"):
-                self.write(
-                    path + ("/blkio.bfq.weight_device" if bfq else "/blkio.weight_device"),
-                    f"{dev} {d['weight']}",
-                )
-            if d.get("leafWeight"):
-                self.write(path + "/blkio.leaf_weight_device", f"{dev} {d['leafWeight']}")
+        for d in devices:
+            if d.weight:
+                self.write(path + ("/blkio.bfq.weight_device" if bfq else "/blkio.weight_device"),
+                           f"{d.dev} {d.weight}")
+            if d.leaf_weight:
+                self.write(path + "/blkio.leaf_weight_device", f"{d.dev} {d.leaf_weight}")
         for key, entries in throttles:
-            for i, d in enumerate(entries):
-                self.write(f"{path}/{_THROTTLE_V1[key]}", f"{_dev(d, f'{w}.{key}[{i}]')} {d.get('rate', 0)}")
+            for t in entries:
+                self.write(f"{path}/{_THROTTLE_V1[key]}", f"{t.dev} {t.rate}")
 
     def hugetlb_v1(self) -> None:
-        limits = self.list_(self.res, "hugepageLimits", "$.linux.resources")
+        limits = self.res.hugepage_limits
         if not limits:
             return
         path = self.mgr.path("hugetlb")
@@ -390,12 +360,10 @@ class _Apply:
             return
         self.hugetlb(path, limits, ".limit_in_bytes")
 
-    def hugetlb(self, path: str, limits: list[dict[str, Any]], suffix: str) -> None:
+    def hugetlb(self, path: str, limits: list[HugepageLimit], suffix: str) -> None:
         rsvd = True
-        for i, entry in enumerate(limits):
-            size, limit = entry.get("pageSize"), entry.get("limit")
-            if not isinstance(size, str) or type(limit) is not int:
-                raise InvalidArgument(f"$.linux.resources.hugepageLimits[{i}]: needs pageSize and limit")
+        for entry in limits:
+            size, limit = entry.page_size, entry.limit
             name = f"{path}/hugetlb.{size}{suffix}"
             if not os.path.exists(name):
                 if suffix == ".max" and "hugetlb" not in _controllers(path):
@@ -424,21 +392,19 @@ class _Apply:
         self.v2_enable(path, controller)
         apply(path)
 
-    def v1_network(self, net: dict[str, Any]) -> None:
-        class_id = _num(net, "classID", "$.linux.resources.network")
-        priorities = self.list_(net, "priorities", "$.linux.resources.network")
+    def v1_network(self, net: Network) -> None:
+        class_id = _set(net.class_id)
+        priorities = net.priorities
         if class_id is not None:
             path = self.v1_dir("net_cls", "the network class id")
             self.write(path + "/net_cls.classid", str(class_id))
         if priorities:
             path = self.v1_dir("net_prio", "network priorities")
-            for i, p in enumerate(priorities):
-                if not isinstance(p, dict) or "name" not in p:
-                    raise InvalidArgument(f"$.linux.resources.network.priorities[{i}]: needs name and priority")
-                self.write(path + "/net_prio.ifpriomap", f"{p['name']} {p.get('priority', 0)}")
+            for name, priority in priorities:
+                self.write(path + "/net_prio.ifpriomap", f"{name} {priority}")
 
     def rdma_v1(self) -> None:
-        rdma = self.section("rdma")
+        rdma = self.res.rdma
         if not rdma:
             return
         path = self.mgr.path("rdma")
@@ -447,29 +413,20 @@ class _Apply:
             return
         self.rdma(path, rdma, v2=False)
 
-    def rdma(self, path: str, rdma: dict[str, Any], v2: bool) -> None:
+    def rdma(self, path: str, rdma: dict[str, Rdma], v2: bool) -> None:
         for device, limits in rdma.items():
-            if not isinstance(limits, dict):
-                raise InvalidArgument(f"$.linux.resources.rdma.{device}: must be an object")
             line = device
-            if limits.get("hcaHandles") is not None:
-                line += f" hca_handle={limits['hcaHandles']}"
-            if limits.get("hcaObjects") is not None:
-                line += f" hca_object={limits['hcaObjects']}"
+            if limits.hca_handles is not None:
+                line += f" hca_handle={limits.hca_handles}"
+            if limits.hca_objects is not None:
+                line += f" hca_object={limits.hca_objects}"
             (self.v2_write if v2 else self.v1_write)(path, "rdma.max", line)
 
-    def unified(self, path: str, unified: dict[str, Any], hybrid: bool) -> None:
-        """linux.resources.unified: each key a file of the container's cgroup v2 directory."""
+    def unified(self, path: str, unified: dict[str, str], hybrid: bool) -> None:
+        """linux.resources.unified: each key a file of the container's cgroup v2 directory (a
+        CONTROLLER.PARAMETER file name: ocirun.spec.resources checks it)."""
         for key, value in unified.items():
-            if "/" in key or key in ("", ".", ".."):
-                raise CgroupError(f"$.linux.resources.unified: {key!r} must be a file name (no slashes)")
-            if not isinstance(value, str):
-                raise InvalidArgument(f"$.linux.resources.unified.{key}: must be a string")
             controller = key.split(".", 1)[0]
-            if "." not in key:
-                raise CgroupError(
-                    f"$.linux.resources.unified: {key!r} must be in the form CONTROLLER.PARAMETER"
-                )
             if hybrid and controller != "cgroup":
                 if not self.v2_available(controller):
                     raise CgroupError(
@@ -482,48 +439,45 @@ class _Apply:
     # -- cgroup v2 --------------------------------------------------------------------------
 
     def v2_all(self, path: str) -> None:
-        cpu = self.section("cpu")
-        self.pids(self.section("pids"), lambda: path, v2=True)
-        self.v2_memory(path, self.section("memory"))
-        self.v2_io(path, self.section("blockIO"))
-        self.v2_cpu(path, cpu)
-        cpus, mems = cpu.get("cpus") or "", cpu.get("mems") or ""
-        if cpus:
-            self.v2_write(path, "cpuset.cpus", cpus)
-        if mems:
-            self.v2_write(path, "cpuset.mems", mems)
-        limits = self.list_(self.res, "hugepageLimits", "$.linux.resources")
-        if limits:
-            self.hugetlb(path, limits, ".max")
-        rdma = self.section("rdma")
-        if rdma:
-            self.rdma(path, rdma, v2=True)
-        net = self.section("network")
-        if net.get("classID") or net.get("priorities"):
+        res = self.res
+        self.pids(lambda: path, v2=True)
+        if res.memory:
+            self.v2_memory(path, res.memory)
+        if res.block_io:
+            self.v2_io(path, res.block_io)
+        if res.cpu:
+            self.v2_cpu(path, res.cpu)
+            if res.cpu.cpus:
+                self.v2_write(path, "cpuset.cpus", res.cpu.cpus)
+            if res.cpu.mems:
+                self.v2_write(path, "cpuset.mems", res.cpu.mems)
+        if res.hugepage_limits:
+            self.hugetlb(path, res.hugepage_limits, ".max")
+        if res.rdma:
+            self.rdma(path, res.rdma, v2=True)
+        if res.network and (res.network.class_id or res.network.priorities):
             self.ignored("network", "cgroup v2 has no net_cls and net_prio controllers")
-        unified = self.section("unified")
-        if unified:
-            self.unified(path, unified, hybrid=False)
+        if res.unified:
+            self.unified(path, res.unified, hybrid=False)
 
-    def v2_memory(self, path: str, mem: dict[str, Any]) -> None:
-        w = "$.linux.resources.memory"
-        limit = _num(mem, "limit", w)
-        swap = _num(mem, "swap", w)
-        reservation = _num(mem, "reservation", w)
-        for key in ("kernel", "kernelTCP"):
-            if _num(mem, key, w) is not None:
+    def v2_memory(self, path: str, mem: Memory) -> None:
+        limit = _set(mem.limit)
+        swap = _set(mem.swap)
+        reservation = _set(mem.reservation)
+        for key, value in (("kernel", mem.kernel), ("kernelTCP", mem.kernel_tcp)):
+            if _set(value) is not None:
                 self.ignored(f"memory.{key}", "cgroup v2 has no kernel memory limits")
-        if mem.get("swappiness") is not None:
+        if mem.swappiness is not None:
             self.ignored("memory.swappiness", "cgroup v2 has no per-cgroup swappiness")
-        if mem.get("disableOOMKiller"):
+        if mem.disable_oom_killer:
             self.ignored("memory.disableOOMKiller", "cgroup v2 cannot disable the OOM killer")
-        if mem.get("useHierarchy") is False:
+        if mem.use_hierarchy is False:
             self.ignored("memory.useHierarchy", "cgroup v2 is always hierarchical")
         if limit is None and swap is None and reservation is None:
             return
         set_limit = limit is not None
         if self.update:
-            check = mem.get("checkBeforeUpdate")
+            check = mem.check_before_update
             if swap is not None and limit is None:
                 limit = _read_max(path + "/memory.max")
             if check and limit is not None and limit != -1:
@@ -546,14 +500,13 @@ class _Apply:
         if reservation is not None:
             self.v2_write(path, "memory.low", _limit_text(reservation))
 
-    def v2_cpu(self, path: str, cpu: dict[str, Any]) -> None:
-        w = "$.linux.resources.cpu"
-        shares = _num(cpu, "shares", w)
-        quota = _num(cpu, "quota", w)
-        period = _num(cpu, "period", w)
-        burst = _num(cpu, "burst", w, zero_unset=False)
-        idle = _num(cpu, "idle", w, zero_unset=False)
-        if _num(cpu, "realtimeRuntime", w) is not None or _num(cpu, "realtimePeriod", w) is not None:
+    def v2_cpu(self, path: str, cpu: Cpu) -> None:
+        shares = _set(cpu.shares)
+        quota = _set(cpu.quota)
+        period = _set(cpu.period)
+        burst = cpu.burst
+        idle = cpu.idle
+        if _set(cpu.realtime_runtime) is not None or _set(cpu.realtime_period) is not None:
             self.ignored("cpu.realtimeRuntime/realtimePeriod", "cgroup v2 has no realtime group scheduling")
         if idle is not None:
             self.v2_write(path, "cpu.idle", str(idle))
@@ -577,29 +530,27 @@ class _Apply:
             writes.append(("cpu.max", f"{q} {p}"))
         self.write_retrying(path, writes, v2=True)
 
-    def v2_io(self, path: str, blkio: dict[str, Any]) -> None:
-        w = "$.linux.resources.blockIO"
-        weight = _num(blkio, "weight", w)
-        devices = self.list_(blkio, "weightDevice", w)
-        if _num(blkio, "leafWeight", w) is not None or any(d.get("leafWeight") for d in devices):
+    def v2_io(self, path: str, blkio: BlockIO) -> None:
+        weight = _set(blkio.weight)
+        devices = blkio.weight_devices
+        if _set(blkio.leaf_weight) is not None or any(d.leaf_weight for d in devices):
             self.ignored("blockIO.leafWeight", "cgroup v2 has no leaf weights")
-        if weight is not None or any(d.get("weight") for d in devices):
+        if weight is not None or any(d.weight for d in devices):
             bfq = os.path.exists(path + "/io.bfq.weight")
             if weight is not None:
                 if bfq:
                     self.write(path + "/io.bfq.weight", str(weight))
                 else:
                     self.v2_write(path, "io.weight", str(blkio_to_io_weight(weight)))
-            for i, d in enumerate(devices):
-                if d.get("weight"):
-                    dev = _dev(d, f"{w}.weightDevice[{i}]")
+            for d in devices:
+                if d.weight:
                     if bfq:
-                        self.write(path + "/io.bfq.weight", f"{dev} {d['weight']}")
+                        self.write(path + "/io.bfq.weight", f"{d.dev} {d.weight}")
                     else:
-                        self.v2_write(path, "io.weight", f"{dev} {blkio_to_io_weight(d['weight'])}")
-        for key, name in _THROTTLE_V2.items():
-            for i, d in enumerate(self.list_(blkio, key, w)):
-                self.v2_write(path, "io.max", f"{_dev(d, f'{w}.{key}[{i}]')} {name}={d.get('rate', 0)}")
+                        self.v2_write(path, "io.weight", f"{d.dev} {blkio_to_io_weight(d.weight)}")
+        for key, entries in blkio.throttles():
+            for t in entries:
+                self.v2_write(path, "io.max", f"{t.dev} {_THROTTLE_V2[key]}={t.rate}")
 
 
 _THROTTLE_V1 = {
@@ -637,10 +588,8 @@ def _usage_detail(path: str) -> str:
     return f"current usage: {usage}, peak usage: {peak}"
 
 
-def apply(mgr: Manager, res: dict[str, Any], warn: Warn, update: bool) -> None:
+def apply(mgr: Manager, res: Resources, warn: Warn, update: bool) -> None:
     """Writes ``res`` (linux.resources, or an update of it) into the container's cgroups."""
-    if not isinstance(res, dict):
-        raise InvalidArgument("$.linux.resources: must be an object")
     _Apply(mgr, res, warn, update).run()
 
 

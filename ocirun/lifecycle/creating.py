@@ -70,7 +70,7 @@ def _write_time_offsets(pid: int, spec: Spec) -> None:
     for clock in ("monotonic", "boottime"):
         off = spec.linux.time_offsets.get(clock)
         if off:
-            lines.append(f"{clock} {off.get('secs', 0)} {off.get('nanosecs', 0)}\n")
+            lines.append(f"{clock} {off[0]} {off[1]}\n")
     if not lines:
         return
     _write_proc_file(f"/proc/{pid}/timens_offsets", "".join(lines).encode())
@@ -448,8 +448,9 @@ def _blame_realtime_budget(spec: Spec, cg: cgroups.Manager, error: ContainerInit
 def _blame_memory_limit(spec: Spec, cg: cgroups.Manager) -> None:
     """The init died before it was ready: when the OOM killer took it, the memory limit is too low
     for the container to start (runc: "unable to set memory limit to N (current usage: ...)")."""
-    limit = ((spec.linux.resources or {}).get("memory") or {}).get("limit")
-    if not isinstance(limit, int) or limit <= 0:
+    memory = spec.linux.resources.memory if spec.linux.resources else None
+    limit = memory.limit if memory else None
+    if limit is None or limit <= 0:
         return
     from ..cgroups.resources import oom_kills
 

@@ -8,7 +8,7 @@ linux.resources JSON object (then the flags are ignored, as in runc).  Values le
 from __future__ import annotations
 
 from .. import _os as os
-from ..errors import InvalidArgument, OciRunError
+from ..errors import InvalidArgument, InvalidSpec, OciRunError
 from ..state import check
 from ..store import Store
 
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from ..context import Context
+    from ..spec.resources import Resources
 
 _RAM_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
 
@@ -160,7 +161,19 @@ def resources_from_file(path: str) -> dict[str, Any]:
     return resources
 
 
-def update(ctx: Context, container_id: str, resources: dict[str, Any]) -> None:
+def typed(resources: dict[str, Any], source: str = "the flags") -> Resources:
+    """The typed linux.resources of a schema-checked object, with the checks create makes."""
+    from ..spec.resources import Resources, check
+
+    typed = Resources.from_json(resources)
+    try:
+        check(typed)
+    except InvalidSpec as e:
+        raise InvalidArgument(f"invalid resources JSON in {source}: {e.path}: {e.reason}") from None
+    return typed
+
+
+def update(ctx: Context, container_id: str, resources: Resources) -> None:
     from ..cgroups import Manager
 
     store = Store(ctx.root)
@@ -168,9 +181,8 @@ def update(ctx: Context, container_id: str, resources: dict[str, Any]) -> None:
         st = store.load(container_id)
         check("update", st.status(store.dir(container_id)), container_id)
         mgr = Manager.from_json(st.cgroup_paths)
-        if resources.get("devices"):
+        if resources.devices:
             ctx.log.warning("linux.resources.devices ignored: update does not change device rules")
-        resources = {k: v for k, v in resources.items() if k != "devices"}
         mgr.update(resources, warn=ctx.log.warning)
 
 
@@ -181,6 +193,6 @@ def command(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
     if opts.get("mem_bw_schema"):
         raise OciRunError("Intel RDT/MBA: memory bandwidth schema is not enabled")
     from_file = opts.get("resources")
-    resources = resources_from_file(from_file) if from_file else resources_from_flags(opts)
-    update(ctx, args[0], resources)
+    raw = resources_from_file(from_file) if from_file else resources_from_flags(opts)
+    update(ctx, args[0], typed(raw, from_file or "the flags"))
     return 0

@@ -15,6 +15,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from .resources import Resources
+
     JSON = dict[str, Any]
 
 
@@ -152,6 +154,39 @@ class Rlimit:
         return cls(obj["type"], obj["soft"], obj["hard"])
 
 
+class Scheduler:
+    """process.scheduler: sched_setattr(2)'s arguments."""
+
+    __slots__ = ("deadline", "flags", "nice", "period", "policy", "priority", "runtime")
+
+    def __init__(self, obj: JSON) -> None:
+        self.policy: str = obj["policy"]
+        self.nice: int = obj.get("nice", 0)
+        self.priority: int = obj.get("priority", 0)
+        self.flags: list[str] = _list(obj, "flags")
+        self.runtime: int = obj.get("runtime", 0)
+        self.deadline: int = obj.get("deadline", 0)
+        self.period: int = obj.get("period", 0)
+
+
+class IOPriority:
+    __slots__ = ("klass", "priority")
+
+    def __init__(self, obj: JSON) -> None:
+        self.klass: str = obj["class"]
+        self.priority: int = obj["priority"]
+
+
+class CPUAffinity:
+    """process.execCPUAffinity: CPU lists ("0-3,7") before the exec's setup and for the program."""
+
+    __slots__ = ("final", "initial")
+
+    def __init__(self, obj: JSON) -> None:
+        self.initial: str = obj.get("initial") or ""
+        self.final: str = obj.get("final") or ""
+
+
 class Process:
     __slots__ = (
         "apparmor_profile",
@@ -187,9 +222,9 @@ class Process:
         oom_score_adj: int | None = None,
         apparmor_profile: str | None = None,
         selinux_label: str | None = None,
-        scheduler: JSON | None = None,
-        io_priority: JSON | None = None,
-        exec_cpu_affinity: JSON | None = None,
+        scheduler: Scheduler | None = None,
+        io_priority: IOPriority | None = None,
+        exec_cpu_affinity: CPUAffinity | None = None,
     ) -> None:
         self.args = args
         self.cwd = cwd
@@ -212,6 +247,7 @@ class Process:
     def from_json(cls, obj: JSON) -> Process:
         size = obj.get("consoleSize")
         caps = obj.get("capabilities")
+        sched, io, affinity = obj.get("scheduler"), obj.get("ioPriority"), obj.get("execCPUAffinity")
         return cls(
             args=_list(obj, "args"),
             cwd=obj["cwd"],
@@ -226,9 +262,9 @@ class Process:
             oom_score_adj=obj.get("oomScoreAdj"),
             apparmor_profile=obj.get("apparmorProfile"),
             selinux_label=obj.get("selinuxLabel"),
-            scheduler=obj.get("scheduler"),
-            io_priority=obj.get("ioPriority"),
-            exec_cpu_affinity=obj.get("execCPUAffinity"),
+            scheduler=Scheduler(sched) if sched is not None else None,
+            io_priority=IOPriority(io) if io is not None else None,
+            exec_cpu_affinity=CPUAffinity(affinity) if affinity is not None else None,
         )
 
     def env_value(self, name: str) -> str | None:
@@ -417,11 +453,11 @@ class Linux:
         self.namespaces: list[Namespace] = []
         self.uid_mappings: list[IDMapping] = []
         self.gid_mappings: list[IDMapping] = []
-        self.time_offsets: JSON = {}
+        self.time_offsets: dict[str, tuple[int, int]] = {}  # clock: (secs, nanosecs)
         self.devices: list[Device] = []
         self.net_devices: JSON = {}
         self.cgroups_path: str | None = None
-        self.resources: JSON | None = None
+        self.resources: Resources | None = None
         self.intel_rdt: JSON | None = None
         self.memory_policy: JSON | None = None
         self.sysctl: dict[str, str] = {}
@@ -438,11 +474,16 @@ class Linux:
         lx.namespaces = [Namespace.from_json(n) for n in _list(obj, "namespaces")]
         lx.uid_mappings = [IDMapping.from_json(m) for m in _list(obj, "uidMappings")]
         lx.gid_mappings = [IDMapping.from_json(m) for m in _list(obj, "gidMappings")]
-        lx.time_offsets = obj.get("timeOffsets") or {}
+        lx.time_offsets = {clock: (off.get("secs", 0), off.get("nanosecs", 0))
+                           for clock, off in (obj.get("timeOffsets") or {}).items()}
         lx.devices = [Device.from_json(d) for d in _list(obj, "devices")]
         lx.net_devices = obj.get("netDevices") or {}
         lx.cgroups_path = obj.get("cgroupsPath") or None
-        lx.resources = obj.get("resources")
+        resources = obj.get("resources")
+        if resources is not None:
+            from .resources import Resources
+
+            lx.resources = Resources.from_json(resources)
         lx.intel_rdt = obj.get("intelRdt")
         lx.memory_policy = obj.get("memoryPolicy")
         lx.sysctl = dict(obj.get("sysctl") or {})

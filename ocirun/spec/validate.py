@@ -73,16 +73,16 @@ def _scheduler(p: Process) -> None:
     sched = p.scheduler
     if sched is None:
         return
-    if sched["policy"] not in SCHED_POLICIES:
-        raise InvalidSpec("$.process.scheduler.policy", f"unknown policy {sched['policy']!r}")
-    for i, name in enumerate(sched.get("flags") or ()):
+    if sched.policy not in SCHED_POLICIES:
+        raise InvalidSpec("$.process.scheduler.policy", f"unknown policy {sched.policy!r}")
+    for i, name in enumerate(sched.flags):
         if name not in SCHED_FLAGS:
             raise InvalidSpec(f"$.process.scheduler.flags[{i}]", f"unknown flag {name!r}")
 
 
 def _io_priority(p: Process) -> None:
-    if p.io_priority is not None and p.io_priority["class"] not in IOPRIO_CLASSES:
-        raise InvalidSpec("$.process.ioPriority.class", f"unknown class {p.io_priority['class']!r}")
+    if p.io_priority is not None and p.io_priority.klass not in IOPRIO_CLASSES:
+        raise InvalidSpec("$.process.ioPriority.class", f"unknown class {p.io_priority.klass!r}")
 
 
 def _env_bytes(p: Process) -> None:
@@ -92,10 +92,11 @@ def _env_bytes(p: Process) -> None:
 
 
 def _exec_cpu_affinity(p: Process) -> None:
-    for key in ("initial", "final"):
-        cpus = (p.exec_cpu_affinity or {}).get(key)
-        if cpus:
-            cpu_mask(cpus, f"$.process.execCPUAffinity.{key}")
+    affinity = p.exec_cpu_affinity
+    if affinity is not None:
+        for key, cpus in (("initial", affinity.initial), ("final", affinity.final)):
+            if cpus:
+                cpu_mask(cpus, f"$.process.execCPUAffinity.{key}")
 
 
 #: What a process must be, in a config.json and in exec's process description alike.
@@ -333,6 +334,13 @@ def check_seccomp(prof: Seccomp) -> None:
         check(prof)
 
 
+def _resources(spec: Spec) -> None:
+    if spec.linux.resources is not None:
+        from .resources import check
+
+        check(spec.linux.resources)
+
+
 def _seccomp(spec: Spec) -> None:
     if spec.linux.seccomp is not None and spec.process is not None:
         check_seccomp(spec.linux.seccomp)
@@ -345,6 +353,7 @@ CREATE_CHECKS: tuple[Callable[[Spec], None], ...] = (
     *NAMESPACE_CHECKS,
     *MOUNT_CHECKS,
     *LINUX_CHECKS,
+    _resources,
     _seccomp,
 )
 

@@ -20,6 +20,24 @@ from ocirun.cgroups import devices as dev
 from ocirun.cgroups import resources as res
 from ocirun.errors import CgroupError, InvalidArgument, InvalidSpec
 from ocirun.lifecycle import events, update
+from ocirun.spec.resources import DeviceRule, Resources, check
+
+
+
+def typed(obj: dict[str, Any]) -> Resources:
+    """linux.resources as create and update hand it to the cgroup code: typed and checked."""
+    r = Resources.from_json(obj)
+    check(r)
+    return r
+
+
+def apply(mgr: Manager, obj: dict[str, Any], warn: Any, update: bool) -> None:
+    res.apply(mgr, typed(obj), warn, update=update)
+
+
+def rules_(objs: list[dict[str, Any]]) -> list[DeviceRule]:
+    return typed({"devices": objs}).devices
+
 
 # -- layout -------------------------------------------------------------------------------------
 
@@ -215,7 +233,7 @@ def test_config_rules_come_first_and_defaults_win() -> None:
         {"allow": False, "type": "c", "major": 1, "minor": 3, "access": "rwm"},  # defaults re-allow it
         {"allow": True, "type": "b", "major": 8, "minor": 0, "access": "r"},
     ]
-    f = dev.build_filter(rules)
+    f = dev.build_filter(rules_(rules))
     assert not f.default_allow
     assert f.exceptions[(dev.CHAR, 10, 229)] == dev.READ | dev.WRITE
     assert f.exceptions[(dev.BLOCK, 8, 0)] == dev.READ
@@ -228,7 +246,7 @@ def test_config_rules_come_first_and_defaults_win() -> None:
 def test_allow_all_makes_a_deny_list() -> None:
     f = dev.Filter()
     for rule in dev.parse_rules(
-        [{"allow": True, "access": "rwm"}, {"allow": False, "type": "c", "major": 1, "minor": 11}]
+        rules_([{"allow": True, "access": "rwm"}, {"allow": False, "type": "c", "major": 1, "minor": 11}])
     ):
         f.add(*rule)
     assert f.default_allow
@@ -263,12 +281,12 @@ def test_punching_a_hole_in_a_wildcard_is_refused() -> None:
 )
 def test_bad_rules(rule: dict[str, Any], where: str) -> None:
     with pytest.raises(InvalidSpec, match=where):
-        dev.parse_rules([rule])
+        check(Resources.from_json({"devices": [rule]}))
 
 
 def test_missing_numbers_and_access_mean_all() -> None:
-    assert dev.parse_rules([{"allow": True, "type": "c"}]) == [(True, dev.CHAR, -1, -1, dev.ALL)]
-    assert dev.parse_rules([{"allow": False}]) == [(False, None, -1, -1, dev.ALL)]
+    assert dev.parse_rules(rules_([{"allow": True, "type": "c"}])) == [(True, dev.CHAR, -1, -1, dev.ALL)]
+    assert dev.parse_rules(rules_([{"allow": False}])) == [(False, None, -1, -1, dev.ALL)]
 
 
 def run_bpf(prog: bytes, ctx: tuple[int, int, int]) -> int:
@@ -331,9 +349,9 @@ RULE_SETS = [
 
 @pytest.mark.parametrize("rules", RULE_SETS)
 def test_bpf_program_decides_as_the_filter(rules: list[dict[str, Any]]) -> None:
-    f = dev.build_filter(rules) if rules and rules[0].get("allow") is False else dev.Filter()
+    f = dev.build_filter(rules_(rules)) if rules and rules[0].get("allow") is False else dev.Filter()
     if not (rules and rules[0].get("allow") is False):
-        for r in dev.parse_rules(rules):
+        for r in dev.parse_rules(rules_(rules)):
             f.add(*r)
     prog = dev.bpf_program(f)
     assert len(prog) % 8 == 0 and len(prog) // 8 < 4096
@@ -465,7 +483,7 @@ def v2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Manager, Record
 
 def warnings_of(mgr: Manager, resources: dict[str, Any], update: bool = False) -> list[str]:
     out: list[str] = []
-    res.apply(mgr, resources, out.append, update=update)
+    apply(mgr, resources, out.append, update=update)
     return out
 
 
@@ -564,24 +582,24 @@ def test_v1_higher_swap_is_written_before_memory(v1: tuple[Manager, Recorder]) -
     """Raising both above the current limit: memory+swap first, or the kernel refuses memory."""
     mgr, rec = v1
     (Path(mgr.paths["memory"]) / "memory.limit_in_bytes").write_text(str(1 << 20))
-    res.apply(mgr, {"memory": {"limit": 1 << 29, "swap": 1 << 30}}, print, update=True)
+    apply(mgr, {"memory": {"limit": 1 << 29, "swap": 1 << 30}}, print, update=True)
     names = [f.rsplit("/", 1)[1] for f, _ in rec.writes]
     assert names == ["memory.memsw.limit_in_bytes", "memory.limit_in_bytes"]
     rec.writes.clear()
-    res.apply(mgr, {"memory": {"limit": 1 << 20, "swap": 1 << 21}}, print, update=True)
+    apply(mgr, {"memory": {"limit": 1 << 20, "swap": 1 << 21}}, print, update=True)
     names = [f.rsplit("/", 1)[1] for f, _ in rec.writes]
     assert names == ["memory.limit_in_bytes", "memory.memsw.limit_in_bytes"]
 
 
 def test_v1_unlimited_memory_lifts_swap_too(v1: tuple[Manager, Recorder]) -> None:
     mgr, rec = v1
-    res.apply(mgr, {"memory": {"limit": -1}}, print, update=False)
+    apply(mgr, {"memory": {"limit": -1}}, print, update=False)
     assert rec.last("memory.memsw.limit_in_bytes") == "-1" and rec.last("memory.limit_in_bytes") == "-1"
 
 
 def test_v1_zero_means_unset_but_pids_zero_is_a_limit(v1: tuple[Manager, Recorder]) -> None:
     mgr, rec = v1
-    res.apply(
+    apply(
         mgr,
         {"memory": {"limit": 0, "swap": 0}, "cpu": {"shares": 0, "quota": 0}, "pids": {"limit": 0}},
         print,
@@ -589,9 +607,9 @@ def test_v1_zero_means_unset_but_pids_zero_is_a_limit(v1: tuple[Manager, Recorde
     )
     assert rec.writes == [("pids/ctr/pids.max", "0")]
     rec.writes.clear()
-    res.apply(mgr, {"pids": {"limit": 0}}, print, update=True)
+    apply(mgr, {"pids": {"limit": 0}}, print, update=True)
     assert rec.writes == [], "update: zero is runc's unchanged"
-    res.apply(mgr, {"pids": {"limit": -1}}, print, update=True)
+    apply(mgr, {"pids": {"limit": -1}}, print, update=True)
     assert rec.writes == [("pids/ctr/pids.max", "max")]
 
 
@@ -603,7 +621,7 @@ def test_v1_cpu_shares_are_read_back(v1: tuple[Manager, Recorder], monkeypatch: 
 
     monkeypatch.setattr(res, "write_value", clamping)
     with pytest.raises(CgroupError, match="the maximum allowed cpu-shares is 262144"):
-        res.apply(mgr, {"cpu": {"shares": 1 << 20}}, print, update=False)
+        apply(mgr, {"cpu": {"shares": 1 << 20}}, print, update=False)
 
 
 def test_v1_period_refused_before_quota_is_retried(
@@ -620,7 +638,7 @@ def test_v1_period_refused_before_quota_is_retried(
         rec(path, value)
 
     monkeypatch.setattr(res, "write_value", picky)
-    res.apply(mgr, {"cpu": {"quota": 1000, "period": 10000}}, print, update=True)
+    apply(mgr, {"cpu": {"quota": 1000, "period": 10000}}, print, update=True)
     assert calls == ["cpu.cfs_period_us", "cpu.cfs_quota_us", "cpu.cfs_period_us"]
     assert rec.last("cpu.cfs_period_us") == "10000"
 
@@ -631,7 +649,7 @@ def test_v1_bfq_weight_files_without_blkio_weight(v1: tuple[Manager, Recorder]) 
     (d / "blkio.weight").unlink()
     (d / "blkio.bfq.weight").write_text("100\n")
     (d / "blkio.bfq.weight_device").write_text("")
-    res.apply(
+    apply(
         mgr,
         {"blockIO": {"weight": 500, "weightDevice": [{"major": 7, "minor": 0, "weight": 50}]}},
         print,
@@ -647,27 +665,27 @@ def test_v1_missing_controllers_are_errors(v1: tuple[Manager, Recorder]) -> None
     mgr, _ = v1
     del mgr.paths["net_cls,net_prio"], mgr.paths["rdma"], mgr.paths["hugetlb"]
     with pytest.raises(CgroupError, match="no net_cls cgroup hierarchy is mounted"):
-        res.apply(mgr, {"network": {"classID": 1}}, print, update=False)
+        apply(mgr, {"network": {"classID": 1}}, print, update=False)
     with pytest.raises(CgroupError, match="no net_prio cgroup hierarchy"):
-        res.apply(mgr, {"network": {"priorities": [{"name": "lo", "priority": 1}]}}, print, update=False)
+        apply(mgr, {"network": {"priorities": [{"name": "lo", "priority": 1}]}}, print, update=False)
     with pytest.raises(CgroupError, match="rdma controller is mounted neither"):
-        res.apply(mgr, {"rdma": {"mlx4_0": {"hcaHandles": 1}}}, print, update=False)
+        apply(mgr, {"rdma": {"mlx4_0": {"hcaHandles": 1}}}, print, update=False)
     with pytest.raises(CgroupError, match="hugetlb controller is mounted neither"):
-        res.apply(mgr, {"hugepageLimits": [{"pageSize": "2MB", "limit": 1}]}, print, update=False)
+        apply(mgr, {"hugepageLimits": [{"pageSize": "2MB", "limit": 1}]}, print, update=False)
     with pytest.raises(CgroupError, match="cgroup v1 only"):
-        res.apply(mgr, {"unified": {"cgroup.max.depth": "2"}}, print, update=False)
+        apply(mgr, {"unified": {"cgroup.max.depth": "2"}}, print, update=False)
 
 
 def test_v1_unknown_page_size(v1: tuple[Manager, Recorder]) -> None:
     mgr, _ = v1
     with pytest.raises(CgroupError, match="no 64KB huge pages"):
-        res.apply(mgr, {"hugepageLimits": [{"pageSize": "64KB", "limit": 1}]}, print, update=False)
+        apply(mgr, {"hugepageLimits": [{"pageSize": "64KB", "limit": 1}]}, print, update=False)
 
 
 def test_v1_swappiness_range(v1: tuple[Manager, Recorder]) -> None:
     mgr, _ = v1
-    with pytest.raises(CgroupError, match="invalid memory swappiness value: 101"):
-        res.apply(mgr, {"memory": {"swappiness": 101}}, print, update=False)
+    with pytest.raises(InvalidSpec, match="invalid memory swappiness value: 101"):
+        apply(mgr, {"memory": {"swappiness": 101}}, print, update=False)
 
 
 def test_v1_kernel_memory_where_the_kernel_has_no_file(v1: tuple[Manager, Recorder]) -> None:
@@ -693,7 +711,7 @@ def test_v1_memory_busy_error_names_file_value_and_usage(
 
     monkeypatch.setattr(res, "write_value", busy)
     with pytest.raises(CgroupWriteError) as info:
-        res.apply(mgr, {"memory": {"limit": 1048576}}, print, update=True)
+        apply(mgr, {"memory": {"limit": 1048576}}, print, update=True)
     assert str(info.value) == (
         f"write `{d}/memory.limit_in_bytes` (1048576): Device or resource busy "
         "(current usage: 2125824, peak usage: 2252800)"
@@ -731,7 +749,7 @@ def test_v2_every_field(v2: tuple[Manager, Recorder]) -> None:
 def test_v2_bfq_weight(v2: tuple[Manager, Recorder]) -> None:
     mgr, rec = v2
     (Path(mgr.paths[""]) / "io.bfq.weight").write_text("default 100\n")
-    res.apply(
+    apply(
         mgr,
         {"blockIO": {"weight": 300, "weightDevice": [{"major": 8, "minor": 0, "weight": 50}]}},
         print,
@@ -764,11 +782,11 @@ def test_weight_conversions() -> None:
 def test_v2_update_keeps_the_other_half_of_cpu_max(v2: tuple[Manager, Recorder]) -> None:
     mgr, rec = v2
     (Path(mgr.paths[""]) / "cpu.max").write_text("20000 50000\n")
-    res.apply(mgr, {"cpu": {"quota": 30000}}, print, update=True)
+    apply(mgr, {"cpu": {"quota": 30000}}, print, update=True)
     assert rec.last("cpu.max") == "30000 50000"
-    res.apply(mgr, {"cpu": {"period": 200000}}, print, update=True)
+    apply(mgr, {"cpu": {"period": 200000}}, print, update=True)
     assert rec.last("cpu.max") == "30000 200000"
-    res.apply(mgr, {"cpu": {"quota": -1}}, print, update=True)
+    apply(mgr, {"cpu": {"quota": -1}}, print, update=True)
     assert rec.last("cpu.max") == "max 200000"
 
 
@@ -776,16 +794,16 @@ def test_v2_check_before_update(v2: tuple[Manager, Recorder]) -> None:
     mgr, rec = v2
     (Path(mgr.paths[""]) / "memory.current").write_text("5000000\n")
     with pytest.raises(CgroupError, match="current usage: 5000000"):
-        res.apply(mgr, {"memory": {"limit": 4000000, "checkBeforeUpdate": True}}, print, update=True)
+        apply(mgr, {"memory": {"limit": 4000000, "checkBeforeUpdate": True}}, print, update=True)
     assert rec.writes == []
-    res.apply(mgr, {"memory": {"limit": 4000000}}, print, update=True)  # v2 itself would OOM-kill
+    apply(mgr, {"memory": {"limit": 4000000}}, print, update=True)  # v2 itself would OOM-kill
     assert rec.last("memory.max") == "4000000"
 
 
 def test_v2_swap_update_uses_the_current_limit(v2: tuple[Manager, Recorder]) -> None:
     mgr, rec = v2
     (Path(mgr.paths[""]) / "memory.max").write_text("1000\n")
-    res.apply(mgr, {"memory": {"swap": 3000}}, print, update=True)
+    apply(mgr, {"memory": {"swap": 3000}}, print, update=True)
     assert rec.writes == [("ctr/memory.swap.max", "2000")]
 
 
@@ -793,15 +811,14 @@ def test_v2_missing_controller_is_named(v2: tuple[Manager, Recorder]) -> None:
     mgr, _ = v2
     (Path(mgr.paths[""]) / "cgroup.controllers").write_text("cpu memory\n")
     with pytest.raises(CgroupError, match="the misc controller is not available"):
-        res.apply(mgr, {"unified": {"misc.max": "x 1"}}, print, update=False)
-    with pytest.raises(CgroupError, match="must be a file name"):
-        res.apply(mgr, {"unified": {"../memory.max": "1"}}, print, update=False)
+        apply(mgr, {"unified": {"misc.max": "x 1"}}, print, update=False)
+    with pytest.raises(InvalidSpec, match="must be a file name"):
+        apply(mgr, {"unified": {"../memory.max": "1"}}, print, update=False)
 
 
-def test_types_are_checked() -> None:
-    mgr = Manager({"memory": "/nonexistent"})
-    with pytest.raises(InvalidArgument, match=r"memory\.limit: must be an integer"):
-        res.apply(mgr, {"memory": {"limit": "1g"}}, print, update=True)
+def test_update_says_which_file_breaks_a_check() -> None:
+    with pytest.raises(InvalidArgument, match=r"^invalid resources JSON in r\.json: \$\.linux\.resources\.memory\.swappiness: "):
+        update.typed({"memory": {"swappiness": 101}}, "r.json")
 
 
 # -- statistics -------------------------------------------------------------------------------------
