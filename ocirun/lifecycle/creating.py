@@ -426,7 +426,7 @@ def _blame_realtime_budget(spec: Spec, cg: cgroups.Manager, error: ContainerInit
     cpu.rt_runtime_us): a new cpu cgroup has no real-time budget (0) unless
     linux.resources.cpu.realtimeRuntime gives it one, and the bare EPERM does not say so."""
     sched = spec.process.scheduler if spec.process is not None else None
-    if error.errno != EPERM or not sched or sched.get("policy") not in ("SCHED_FIFO", "SCHED_RR"):
+    if error.errno != EPERM or sched is None or sched.policy not in ("SCHED_FIFO", "SCHED_RR"):
         return
     if not error.step.startswith("set the scheduler"):
         return
@@ -439,7 +439,7 @@ def _blame_realtime_budget(spec: Spec, cg: cgroups.Manager, error: ContainerInit
     if budget == 0:
         raise InvalidSpec(
             "$.process.scheduler.policy",
-            f"{sched['policy']}: {error.strerror}: the container's cpu cgroup has no real-time budget "
+            f"{sched.policy}: {error.strerror}: the container's cpu cgroup has no real-time budget "
             f"(cgroup v1 `{cpu}/cpu.rt_runtime_us` is 0); give it one with "
             "$.linux.resources.cpu.realtimeRuntime (and realtimePeriod), within its parent's",
         )
