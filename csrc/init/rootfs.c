@@ -470,7 +470,9 @@ static void op_readonly(const struct ocirun_op *op)
     fd = resolve(path, CREATE_NONE);
     CHECK(fd, path);
     fd_path(tbuf, (int)fd);
-    remount(tbuf, MS_BIND | MS_RDONLY | MS_REC);
+    /* A bind remount sets every per-mount flag: keep the ones the mount has (a /proc/bus stays
+     * nosuid,nodev,noexec as /proc is), and with them the ones the kernel locks. */
+    remount(tbuf, MS_BIND | MS_RDONLY | MS_REC | locked_flags(tbuf));
     SC1(__NR_close, fd);
 }
 

@@ -387,6 +387,25 @@ def test_masked_and_readonly_paths(runtime: Runtime, bundle: Bundle) -> None:
     assert (keys["type"], keys["major"], keys["minor"]) == ("char", 1, 3), "a masked file is /dev/null"
 
 
+def test_readonly_paths_keep_the_flags_of_their_mount(runtime: Runtime, bundle: Bundle) -> None:
+    """A read-only path keeps nosuid, nodev and noexec of the mount it is on (Docker's /proc:
+    /proc/bus is ro,nosuid,nodev,noexec, not ro,relatime)."""
+    assert bundle.config is not None
+    [proc_mount] = [m for m in bundle.config["mounts"] if m["destination"] == "/proc"]
+    proc_mount["options"] = ["nosuid", "noexec", "nodev"]  # as Docker and podman mount it
+    bundle.linux["readonlyPaths"] = ["/proc/bus", "/proc/sys"]
+    bundle.mount("/mnt", "tmpfs", "tmpfs", ["nosuid", "noexec"])
+    bundle.linux["readonlyPaths"].append("/mnt")
+    mounts = runtime.run_probe(bundle, "mounts")
+    proc = set(find_mount(mounts, "/proc")["options"])
+    assert {"nosuid", "nodev", "noexec"} <= proc
+    for target, kept in (("/proc/bus", {"nosuid", "nodev", "noexec"}), ("/proc/sys", {"nosuid", "nodev", "noexec"}),
+                         ("/mnt", {"nosuid", "noexec"})):
+        options = set(find_mount(mounts, target)["options"])
+        assert {"ro", *kept} <= options, (target, options)
+    assert "nodev" not in find_mount(mounts, "/mnt")["options"], "no flag the mount lacked"
+
+
 # ---------------------------------------------------------------------------- bind mounts
 
 
