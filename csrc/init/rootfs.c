@@ -137,8 +137,13 @@ static void op_mount(const struct ocirun_op *op)
         below = open_in_root(target, O_RDONLY | O_DIRECTORY);
         CHECK(below, target);
     }
-    if (flags || fstype || src)
-        CHECK(SC5(__NR_mount, src, t, fstype, flags, data), target);
+    /* A read-only file system that is still to be written to (its mode copied, tmpcopyup) is
+     * mounted writable first and made read-only after. */
+    unsigned long first = flags;
+    if ((keep_mode >= 0 || below >= 0) && !(flags & MS_BIND))
+        first &= ~(unsigned long)MS_RDONLY;
+    if (first || fstype || src)
+        CHECK(SC5(__NR_mount, src, t, fstype, first, data), target);
     if (tfd >= 0 && (again || prop || keep_mode >= 0 || below >= 0)) {
         /* Later changes apply to the new mount, not to what was under it: open it again. */
         SC1(__NR_close, tfd);
@@ -155,6 +160,8 @@ static void op_mount(const struct ocirun_op *op)
         SC1(__NR_close, top);
         SC1(__NR_close, below);
     }
+    if (first != flags)
+        remount(t, flags);
     if (again)
         remount(t, again);
     if (prop)
@@ -216,10 +223,19 @@ static void op_mknod(const struct ocirun_op *op)
     SC1(__NR_close, pfd);
 }
 
+/* A directory and its missing parents (0755); one made here gets the op's mode,
+ * one that was there keeps its own. */
 static void op_mkdir(const struct ocirun_op *op)
 {
-    long fd = resolve(op_str(op, 0), CREATE_DIR);
-    CHECK(fd, op_str(op, 0));
+    char buf[32];
+    const char *path = op_str(op, 0);
+    long fd = resolve(path, CREATE_NONE);
+    int made = fd == -ENOENT;
+    if (made)
+        fd = resolve(path, CREATE_DIR);
+    CHECK(fd, path);
+    if (made)
+        CHECK(SC3(__NR_fchmodat, AT_FDCWD, fd_path(buf, (int)fd), mkdir_mode(op) & 07777), path);
     SC1(__NR_close, fd);
 }
 

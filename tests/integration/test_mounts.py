@@ -343,6 +343,29 @@ def test_tmpfs_readonly(runtime: Runtime, bundle: Bundle) -> None:
     assert parse_json(out)["errno"] == errno.EROFS
 
 
+def test_tmpfs_readonly_over_a_directory_keeps_its_mode(runtime: Runtime, bundle: Bundle) -> None:
+    """``ro`` without ``mode=`` over an image's directory: the tmpfs gets the directory's mode (set
+    while it is still writable) and is read-only."""
+    (bundle.rootfs / "mnt" / "t").mkdir(parents=True)
+    os.chmod(bundle.rootfs / "mnt" / "t", 0o1777)
+    bundle.mount("/mnt/t", "tmpfs", "tmpfs", ["ro", "nosuid"])
+    bundle.set_args("/bin/sh", "-c", "/bin/probe stat /mnt/t; /bin/probe write /mnt/t/f x")
+    status, out, err = runtime.run_container(bundle)
+    assert status == 1, err
+    [st], written = (json.loads(line) for line in out.splitlines())
+    assert st["mode"] & 0o7777 == 0o1777, st
+    assert written["errno"] == errno.EROFS
+
+
+@pytest.mark.xfail_runtime("runc", reason="runc 1.1.5 makes no /dev/shm without a mount there")
+def test_dev_shm_made_without_a_mount_is_world_writable(runtime: Runtime, bundle: Bundle) -> None:
+    """Without a mount at /dev/shm, the /dev/shm made in the container's /dev is 1777."""
+    assert bundle.config is not None
+    bundle.config["mounts"] = [m for m in bundle.config["mounts"] if m["destination"] != "/dev/shm"]
+    [st] = runtime.run_probe(bundle, "stat", "/dev/shm")
+    assert (st["type"], st["mode"] & 0o7777) == ("dir", 0o1777), st
+
+
 def test_mount_creates_missing_destination(runtime: Runtime, bundle: Bundle) -> None:
     assert not (bundle.rootfs / "mnt").exists()
     bundle.mount("/mnt/new/deep", "tmpfs", "tmpfs")
