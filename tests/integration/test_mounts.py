@@ -366,6 +366,30 @@ def test_dev_shm_made_without_a_mount_is_world_writable(runtime: Runtime, bundle
     assert (st["type"], st["mode"] & 0o7777) == ("dir", 0o1777), st
 
 
+@pytest.mark.parametrize("form", ["relative", "absolute", "host-path"])
+def test_mount_destination_that_is_a_dangling_symlink(
+        runtime: Runtime, bundle: Bundle, workdir: Path, form: str) -> None:
+    """An image's /etc/resolv.conf -> ../run/resolve/stub.conf, its target not there yet: the
+    bind mount goes where the link points, made inside the rootfs (as runc); a link naming a host
+    path is resolved in the rootfs too, and nothing is made on the host."""
+    host_dir = workdir / "host-dir"
+    host_dir.mkdir()
+    target = {"relative": "../run/resolve/stub.conf", "absolute": "/run/resolve/stub.conf",
+              "host-path": str(host_dir / "stub.conf")}[form]
+    (bundle.rootfs / "etc" / "resolv.conf").unlink(missing_ok=True)
+    (bundle.rootfs / "etc" / "resolv.conf").symlink_to(target)
+    src = workdir / "resolv.conf"
+    src.write_text("nameserver 192.0.2.1\n")
+    bundle.mount("/etc/resolv.conf", "bind", str(src), ["bind", "ro"])
+    bundle.set_args("cat", "/etc/resolv.conf")
+    status, out, err = runtime.run_container(bundle)
+    assert status == 0, err
+    assert out == "nameserver 192.0.2.1\n"
+    made = bundle.rootfs / (target.lstrip("/") if form != "relative" else "run/resolve/stub.conf")
+    assert made.is_file(), "the link's target was not made inside the rootfs"
+    assert list(host_dir.iterdir()) == [], "something was made on the host"
+
+
 def test_mount_creates_missing_destination(runtime: Runtime, bundle: Bundle) -> None:
     assert not (bundle.rootfs / "mnt").exists()
     bundle.mount("/mnt/new/deep", "tmpfs", "tmpfs")
