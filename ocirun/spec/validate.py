@@ -221,8 +221,10 @@ MOUNT_CHECKS: tuple[Callable[[Spec], None], ...] = (_mount_entries, _tmpcopyup, 
 
 def _devices(spec: Spec) -> None:
     for i, d in enumerate(spec.linux.devices):
-        if not d.path.startswith("/dev/") or "/../" in d.path + "/":
-            raise InvalidSpec(f"$.linux.devices[{i}].path", f"{d.path!r} is not a path under /dev")
+        # Anywhere in the container (config-linux.md: "MAY be anywhere"), made inside the rootfs.
+        if not d.path.startswith("/") or ".." in d.path.split("/") or not d.path.strip("/"):
+            raise InvalidSpec(f"$.linux.devices[{i}].path",
+                              f"{d.path!r} is not an absolute path in the container without `..`")
         if d.type not in ("c", "b", "u", "p"):
             raise InvalidSpec(f"$.linux.devices[{i}].type", f"unknown device type {d.type!r}")
 

@@ -116,6 +116,25 @@ def test_devices_work(runtime: Runtime, bundle: Bundle) -> None:
     assert out.split() == ["4", "8"]
 
 
+def test_device_outside_dev_is_made_inside_the_rootfs(runtime: Runtime, bundle: Bundle, workdir: Path) -> None:
+    """A linux.devices path MAY be anywhere (config-linux.md): made there, its missing parents too,
+    and through the image's symlinks only inside the rootfs (never in the host's directory that an
+    absolute link names)."""
+    host_dir = workdir / "host-dir"
+    host_dir.mkdir()
+    (bundle.rootfs / "link").symlink_to(host_dir)
+    bundle.linux["devices"] = [
+        {"path": "/opt/devs/mynull", "type": "c", "major": 1, "minor": 3, "fileMode": 0o666},
+        {"path": "/link/other-null", "type": "c", "major": 1, "minor": 3, "fileMode": 0o666},
+    ]
+    bundle.set_args("/bin/sh", "-c", "echo x > /opt/devs/mynull && /bin/probe stat /opt/devs/mynull /link/other-null")
+    status, out, err = runtime.run_container(bundle)
+    assert status == 0, err
+    for st in json.loads(out):
+        assert (st["type"], st["major"], st["minor"]) == ("char", 1, 3), st
+    assert list(host_dir.iterdir()) == [], "a device was made in the host's directory"
+
+
 def test_no_terminal_no_console(runtime: Runtime, bundle: Bundle) -> None:
     [st] = runtime.run_probe(bundle, "stat", "/dev/console")
     assert not st["exists"]
