@@ -76,6 +76,11 @@ def set_child_subreaper() -> None:
     _check(lib.ocirun_set_child_subreaper(), "prctl PR_SET_CHILD_SUBREAPER")
 
 
+def setns(fd: int, nstype: int = 0) -> None:
+    lib, _ = _load()
+    _check(lib.ocirun_setns(fd, nstype), "setns")
+
+
 def umount(path: str) -> None:
     lib, _ = _load()
     _check(lib.ocirun_umount(path.encode()), "umount", path)

@@ -51,6 +51,28 @@ def test_create_hooks_get_the_state(runtime: Runtime, bundle: Bundle, out: Path)
     runtime.delete(cid, force=True)
 
 
+def test_create_container_hook_runs_in_the_containers_mount_namespace(
+        runtime: Runtime, bundle: Bundle, out: Path) -> None:
+    """config.md: createContainer hooks run in the container namespace; runc runs them in its mount
+    namespace before pivot_root (the rootfs mounted, the runtime's paths still there)."""
+    assert bundle.config is not None
+    bundle.mount("/mnt/t", "tmpfs", "tmpfs", ["size=1m"])
+    rootfs = bundle.rootfs
+    bundle.config["hooks"] = {"createContainer": [{"path": "/bin/sh", "args": [
+        "sh", "-c", f"readlink /proc/self/ns/mnt > {out}/mntns; touch {rootfs}/mnt/t/from-hook"]}]}
+    bundle.set_args(*probe_args("sleep", "30"))
+    cid = runtime.create(bundle)
+    try:
+        pid = runtime.state(cid)["pid"]
+        assert (out / "mntns").read_text().strip() == os.readlink(f"/proc/{pid}/ns/mnt")
+        assert os.readlink(f"/proc/{pid}/ns/mnt") != os.readlink("/proc/self/ns/mnt")
+        assert not (rootfs / "mnt" / "t" / "from-hook").exists(), "the hook wrote under the tmpfs on the host"
+        res = runtime.run("exec", cid, "/bin/probe", "stat", "/mnt/t/from-hook")
+        assert json.loads(res.stdout)[0]["exists"], res.stdout
+    finally:
+        runtime.delete(cid, force=True)
+
+
 @pytest.mark.xfail_runtime("runc", "runc 1.1.5 gives createContainer the pid as seen inside the container (1)")
 def test_create_container_hook_gets_the_host_pid(runtime: Runtime, bundle: Bundle, out: Path) -> None:
     assert bundle.config is not None
