@@ -193,6 +193,13 @@ int ocirun_umount(const char *path)
     return 0;
 }
 
+/* setns(2) (Python 3.11 has no os.setns): a createContainer hook's child joins the container's
+ * mount namespace with it. */
+int ocirun_setns(int fd, int nstype)
+{
+    return syscall(SYS_setns, fd, nstype) < 0 ? -errno : 0;
+}
+
 /* The children of our children that lose their parent become ours (OP_PIDNS_FORK). */
 int ocirun_set_child_subreaper(void)
 {

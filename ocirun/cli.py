@@ -62,12 +62,14 @@ _CONSOLE = Flag("console-socket", str, "path to an AF_UNIX socket which will rec
 _PIDFILE = Flag("pid-file", str, "file to write the container init's pid to")
 _NOPIVOT = Flag("no-pivot", bool, "do not use pivot_root to jail the process inside the rootfs")
 _KEYRING = Flag("no-new-keyring", bool, "do not create a new session keyring for the container")
+_PIDFD = Flag("pidfd-socket", str, "path to an AF_UNIX socket which will receive a file descriptor referencing "
+               "the process")
 _PRESERVE = Flag("preserve-fds", int, "number of additional fds (after 3) to pass on", default=0)
 
 COMMANDS: dict[str, Command] = {
     "create": Command(
         "create", "create a container", "<container-id>", (1, 1),
-        (_BUNDLE, _CONSOLE, _PIDFILE, _NOPIVOT, _KEYRING, _PRESERVE),
+        (_BUNDLE, _CONSOLE, _PIDFD, _PIDFILE, _NOPIVOT, _KEYRING, _PRESERVE),
     ),
     "start": Command("start", "start a created container", "<container-id>", (1, 1)),
     "state": Command("state", "output the state of a container", "<container-id>", (1, 1)),
@@ -82,7 +84,7 @@ COMMANDS: dict[str, Command] = {
     "run": Command(
         "run", "create and start a container", "<container-id>", (1, 1),
         (
-            _BUNDLE, _CONSOLE,
+            _BUNDLE, _CONSOLE, _PIDFD,
             Flag("detach,d", bool, "detach from the container's process"),
             Flag("keep", bool, "do not delete the container after it exits"),
             _PIDFILE,
@@ -109,7 +111,7 @@ COMMANDS: dict[str, Command] = {
         "exec_", "execute new process inside the container", "<container-id> <command> [command options]",
         (1, None),
         (
-            _CONSOLE,
+            _CONSOLE, _PIDFD,
             Flag("cwd", str, "current working directory in the container"),
             Flag("env,e", list, "set environment variables"),
             Flag("tty,t", bool, "allocate a pseudo-TTY"),

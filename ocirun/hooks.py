@@ -9,13 +9,18 @@ kind's ``fatal`` in ``KINDS``, never implied by how the runner is called.
     kind             when                                          where (namespaces)  fatal  run by
     prestart         create: rootfs mounted, before pivot_root     runtime's           yes    ocirun (SYNC_HOOKS)
     createRuntime    create: the same point, after prestart        runtime's           yes    ocirun (SYNC_HOOKS)
-    createContainer  create: the same point, after createRuntime   runtime's (*)       yes    ocirun (SYNC_HOOKS)
+    createContainer  create: the same point, after createRuntime   container's mount   yes    ocirun (SYNC_HOOKS)
     startContainer   start (or run): before the program's execve   the container's     yes    the init stage (plan.py)
-    poststart        start (or run): once the program runs         runtime's           no     ``run_poststart``
+    poststart        start (or run): once the program runs         runtime's           yes(+) ``run_poststart``
     poststop         delete (or run's teardown): once it is gone   runtime's           no     ``run_poststop``
 
-(*) the spec asks for the container's mount namespace; ocirun, as runc 1.1.5, runs it from the
-runtime's (its state carries the host pid, test_hooks.py).
+createContainer hooks are forked into the init's mount namespace (before pivot_root, so the
+runtime's paths still resolve there, as in runc); their state carries the host pid.
+(+) runtime.md lifecycle step 9 (spec 1.3): a failing poststart hook is an error, the container is
+stopped and destroyed (start and run do that, then raise the HookError).
+
+A hook without ``env`` runs with ocirun's environment (runc and crun pass theirs); startContainer
+hooks, which run in the container, get an empty one then.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from .errors import HookError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import Any
 
     from .log import Logger
@@ -48,7 +54,7 @@ KINDS = {
     CREATE_RUNTIME: True,
     CREATE_CONTAINER: True,
     START_CONTAINER: True,
-    POSTSTART: False,
+    POSTSTART: True,
     POSTSTOP: False,
 }
 CREATE_KINDS = (PRESTART, CREATE_RUNTIME, CREATE_CONTAINER)  # in this order, at SYNC_HOOKS
@@ -78,10 +84,44 @@ def state_json_parts(
     return text[:at], text[at + 2 :]
 
 
-def run_hook(hook: Hook, state: dict[str, Any], kind: str, index: int = 0) -> None:
+def _spawn_in_mount_ns(hook: Hook, env: Any, stdio: tuple[int, int, int], mntns: int) -> int:
+    """fork, join the mount namespace ``mntns`` (an fd), exec the hook; its pid.  An error before
+    the exec comes back on a close-on-exec pipe as OSError (CPython's subprocess does the same)."""
+    err_r, err_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: only this thread, no return
+        try:
+            from .shim import setns
+
+            for i, fd in enumerate(stdio):
+                os.dup2(fd, i)
+            setns(mntns, CLONE_NEWNS)
+            os.chdir("/")
+            os.execve(hook.path, hook.args, env)
+        except OSError as e:
+            os.write(err_w, str(e.errno or 0).encode())
+        finally:
+            os._exit(127)
+    os.close(err_w)
+    try:
+        report = os.read(err_r, 32)
+    finally:
+        os.close(err_r)
+    if report:
+        os.waitpid(pid, 0)
+        code = int(report)
+        raise OSError(code, os.strerror(code))
+    return pid
+
+
+CLONE_NEWNS = 0x00020000
+
+
+def run_hook(hook: Hook, state: dict[str, Any], kind: str, index: int = 0, mntns: int | None = None) -> None:
     """Runs one hook to completion; raises HookError when it fails or times out, naming the hook
     (kind, index, path) with its exit status, stdout and stderr, as runc's "error running hook #0:
-    ... exit status 1, stdout: ..., stderr: ..." (the last OUTPUT_LIMIT bytes of each)."""
+    ... exit status 1, stdout: ..., stderr: ..." (the last OUTPUT_LIMIT bytes of each).
+    ``mntns``: an fd of the mount namespace it runs in (createContainer), else ocirun's."""
     import select
     import time
 
@@ -98,7 +138,10 @@ def run_hook(hook: Hook, state: dict[str, Any], kind: str, index: int = 0) -> No
             (os.POSIX_SPAWN_DUP2, err_w, 2),
         ]
         try:
-            pid = os.posix_spawn(hook.path, hook.args, _env(hook.env), file_actions=fa)
+            if mntns is not None:
+                pid = _spawn_in_mount_ns(hook, _env(hook.env), (in_r, out_w, err_w), mntns)
+            else:
+                pid = os.posix_spawn(hook.path, hook.args, _env(hook.env), file_actions=fa)
         except OSError as e:
             os.close(out_r)
             os.close(err_r)
@@ -168,7 +211,10 @@ def _output(outputs: dict[int, bytes], out_r: int, err_r: int) -> str:
     return f"stdout: {show(outputs[out_r])}, stderr: {show(outputs[err_r])}"
 
 
-def _env(env: list[str]) -> dict[str, str]:
+def _env(env: list[str] | None) -> Mapping[bytes, bytes] | dict[str, str]:
+    """The hook's ``env``; without one, ocirun's own environment (as runc and crun)."""
+    if env is None:
+        return os.environ
     out = {}
     for entry in env:
         k, _, v = entry.partition("=")
@@ -176,16 +222,18 @@ def _env(env: list[str]) -> dict[str, str]:
     return out
 
 
-def run_hooks(hooks: list[Hook], state: dict[str, Any], kind: str, log: Logger) -> None:
-    """Runs the hooks of ``kind`` in order, each with a debug line.  A failure of a fatal kind
-    (``KINDS``) raises HookError and the rest do not run; of another, it is logged as a warning
-    and the rest run."""
+def run_hooks(
+    hooks: list[Hook], state: dict[str, Any], kind: str, log: Logger, mntns: int | None = None
+) -> None:
+    """Runs the hooks of ``kind`` in order, each with a debug line (in the mount namespace of fd
+    ``mntns`` if given).  A failure of a fatal kind (``KINDS``) raises HookError and the rest do
+    not run; of another, it is logged as a warning and the rest run."""
     fatal = KINDS[kind]
     for i, hook in enumerate(hooks):
         if log.debugging:
             log.debug(f"running {kind} hook #{i}: `{hook.path}` {hook.args}")
         try:
-            run_hook(hook, state, kind, i)
+            run_hook(hook, state, kind, i, mntns)
         except HookError as e:
             if fatal:
                 raise
@@ -193,9 +241,24 @@ def run_hooks(hooks: list[Hook], state: dict[str, Any], kind: str, log: Logger) 
 
 
 def run_create_hooks(hooks: Hooks, state: dict[str, Any], log: Logger) -> None:
-    """prestart, createRuntime then createContainer, at the init's SYNC_HOOKS: all fatal."""
-    for kind in CREATE_KINDS:
-        run_hooks(hooks.get(kind), state, kind, log)
+    """prestart, createRuntime then createContainer, at the init's SYNC_HOOKS: all fatal.  The
+    createContainer hooks run in the container's mount namespace (that of the init, whose pid the
+    state has), its rootfs mounted and not yet pivoted into (as runc)."""
+    run_hooks(hooks.get(PRESTART), state, PRESTART, log)
+    run_hooks(hooks.get(CREATE_RUNTIME), state, CREATE_RUNTIME, log)
+    container = hooks.get(CREATE_CONTAINER)
+    if not container:
+        return
+    path = f"/proc/{state['pid']}/ns/mnt"
+    try:
+        mntns = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as e:
+        raise HookError(f"error running createContainer hooks: open `{path}`: {e.strerror}") from None
+    try:
+        own = os.stat("/proc/self/ns/mnt").st_ino == os.fstat(mntns).st_ino
+        run_hooks(container, state, CREATE_CONTAINER, log, None if own else mntns)
+    finally:
+        os.close(mntns)
 
 
 def _saved(st: State, kind: str) -> list[Hook]:
@@ -209,7 +272,8 @@ def _saved(st: State, kind: str) -> list[Hook]:
 
 
 def run_poststart(st: State, log: Logger) -> None:
-    """The poststart hooks, once the container's program runs (start, and run): not fatal."""
+    """The poststart hooks, once the container's program runs (start, and run): a failure raises
+    HookError (the caller stops and destroys the container)."""
     hooks = _saved(st, POSTSTART)
     if hooks:
         from .state import RUNNING

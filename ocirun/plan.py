@@ -501,8 +501,12 @@ def _device(launch: Launch, path: str, mode: int, major: int, minor: int, uid: i
         launch.plan.mknod(f"device `{path}` in the bind-mounted /dev", path, mode=mode, dev=dev, uid=uid, gid=gid,
                           check_only=True)
     elif user_ns:
-        # mknod is not allowed in a user namespace: bind the host's node (never chown or chmod it).
-        launch.plan.mount(f"bind mount the device `{path}`", source=path, target=path, flags=mo.MS_BIND,
+        # mknod is not allowed in a user namespace: bind the host's node (never chown or chmod it);
+        # one outside /dev by its numbers (the host has nothing of its at that path).
+        source = path
+        if not path.startswith("/dev/"):
+            source = f"/dev/{'block' if mode & 0o170000 == S_IFBLK else 'char'}/{major}:{minor}"
+        launch.plan.mount(f"bind mount the device `{path}`", source=source, target=path, flags=mo.MS_BIND,
                           how=P.MNT_IN_ROOT | P.MNT_MKFILE)
     else:
         launch.plan.mknod(f"mknod `{path}`", path, mode=mode, dev=dev, uid=uid, gid=gid)
@@ -728,5 +732,5 @@ def _process(launch: Launch, spec: Spec, host: HostFacts) -> None:
         before, after = _hook_state_parts(launch, spec)
         for i, hook in enumerate(hooks):
             plan.hook(f"error running startContainer hook #{i} `{hook.path}`", path=hook.path, args=hook.args,
-                      env=hook.env, state_before=before, state_after=after, timeout=hook.timeout or 0, index=i)
+                      env=hook.env or [], state_before=before, state_after=after, timeout=hook.timeout or 0, index=i)
     plan.exec(f'exec: "{arg0}"', proc.args, env)

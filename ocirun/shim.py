@@ -76,14 +76,19 @@ def set_child_subreaper() -> None:
     _check(lib.ocirun_set_child_subreaper(), "prctl PR_SET_CHILD_SUBREAPER")
 
 
+def setns(fd: int, nstype: int = 0) -> None:
+    lib, _ = _load()
+    _check(lib.ocirun_setns(fd, nstype), "setns")
+
+
 def umount(path: str) -> None:
     lib, _ = _load()
     _check(lib.ocirun_umount(path.encode()), "umount", path)
 
 
-def connect_unix(path: str) -> int:
+def connect_unix(path: str, what: str = "the console socket") -> int:
     lib, _ = _load()
-    return _check(lib.ocirun_connect_unix(path.encode()), "connect to the console socket", path)
+    return _check(lib.ocirun_connect_unix(path.encode()), f"connect to {what}", path)
 
 
 def recv_fd(sock: int) -> int:

@@ -182,6 +182,20 @@ class InitProcess:
             self._returncode = 0 if code is None else code
         return self._returncode
 
+    def wait_adopting(self) -> int:
+        """As ``wait``, reaping meanwhile every other child that exits: the container's orphans,
+        which a subreaper (``run``) adopts."""
+        while self._returncode is None:
+            try:
+                pid, status = os.waitpid(-1, 0)
+            except ChildProcessError:
+                self._returncode = 0
+                break
+            if pid == self.pid:
+                code = os.waitstatus_to_exitcode(status)
+                self._returncode = 128 - code if code < 0 else code
+        return self._returncode
+
     def kill(self) -> None:
         """SIGKILL and reap (rollback of a failed create)."""
         if self._returncode is None:

@@ -39,19 +39,44 @@ static long open_in_root(const char *path, u64 flags)
 
 enum { CREATE_NONE, CREATE_DIR, CREATE_FILE };
 
-/* Opens `path` inside the root as O_PATH; when it does not exist and `create` says so, creates the
- * missing components (directories, and the last one as `create` says), each resolved again from the
- * root so that no symlink in the image can lead outside. */
-static long resolve(const char *path, int create)
+enum { MAX_LINKS = 40 }; /* dangling symlinks followed while making a path (the kernel's limit) */
+
+/* A dangling symlink `name` in `pfd`, at buf[j..i) of the path in `buf` (buf[i] is 0 meanwhile,
+ * the rest of the path follows it unless `last`): the path is rewritten to
+ * go on from where the link points (an absolute target from the root, a relative one from the
+ * link's directory), the rest of the path after it.  0, or -errno (-ENOENT: not a link). */
+static long follow_dangling(char *buf, size_t cap, size_t j, size_t i, int last, long pfd, const char *name)
 {
-    char buf[4096];
-    long fd = open_in_root(path, O_PATH);
-    if (fd != -ENOENT || create == CREATE_NONE)
-        return fd;
-    if (str_copy(buf, sizeof buf, path) >= sizeof buf - 1)
+    char target[4096], out[4096];
+    long n = SC4(__NR_readlinkat, pfd, name, target, sizeof target - 1);
+    if (n == -EINVAL)
+        return -ENOENT; /* not a link: something else is missing */
+    if (n < 0)
+        return n;
+    target[n] = 0;
+    size_t len = 0;
+    if (target[0] != '/') { /* relative: from the directory the link is in */
+        memcpy(out, buf, j);
+        len = j;
+    }
+    len += str_copy(out + len, sizeof out - len, target);
+    if (!last && len + 1 < sizeof out) {
+        out[len++] = '/';
+        len += str_copy(out + len, sizeof out - len, buf + i + 1);
+    }
+    if (len >= sizeof out - 1 || len >= cap - 1)
         return -ENAMETOOLONG;
+    str_copy(buf, cap, out);
+    return 0;
+}
+
+/* One pass of `resolve` over the path in `buf`, making what is missing; *again is set when a
+ * dangling symlink rewrote `buf` (resolve starts over). */
+static long make_path(char *buf, size_t cap, int create, int *again)
+{
     size_t len = str_len(buf);
     size_t start = 0;
+    *again = 0;
     while (start < len && buf[start] == '/')
         start++;
     for (size_t i = start; i <= len; i++) {
@@ -87,10 +112,24 @@ static long resolve(const char *path, int create)
             } else {
                 r = SC3(__NR_mkdirat, pfd, name, 0755);
             }
+            if (r == -EEXIST) {
+                /* There, yet not found: a symlink to what is missing (as runc, made where it
+                 * points, inside the root). */
+                cfd = open_in_root(buf, O_PATH);
+                if (cfd == -ENOENT) {
+                    r = follow_dangling(buf, cap, j, i, last, pfd, name);
+                    SC1(__NR_close, pfd);
+                    if (r < 0)
+                        return r;
+                    *again = 1;
+                    return -ENOENT;
+                }
+            } else if (r >= 0) {
+                cfd = open_in_root(buf, O_PATH);
+            } else {
+                cfd = r;
+            }
             SC1(__NR_close, pfd);
-            if (r < 0 && r != -EEXIST)
-                return r;
-            cfd = open_in_root(buf, O_PATH);
         }
         buf[i] = saved;
         if (cfd < 0)
@@ -100,6 +139,27 @@ static long resolve(const char *path, int create)
         SC1(__NR_close, cfd);
     }
     return -ENOENT;
+}
+
+/* Opens `path` inside the root as O_PATH; when it does not exist and `create` says so, creates the
+ * missing components (directories, and the last one as `create` says), each resolved again from the
+ * root so that no symlink in the image can lead outside.  A dangling symlink on the way is made
+ * real where it points inside the root (runc does the same), at most MAX_LINKS of them. */
+static long resolve(const char *path, int create)
+{
+    char buf[4096];
+    long fd = open_in_root(path, O_PATH);
+    if (fd != -ENOENT || create == CREATE_NONE)
+        return fd;
+    if (str_copy(buf, sizeof buf, path) >= sizeof buf - 1)
+        return -ENAMETOOLONG;
+    for (int links = 0; links <= MAX_LINKS; links++) {
+        int again;
+        fd = make_path(buf, sizeof buf, create, &again);
+        if (!again)
+            return fd;
+    }
+    return -ELOOP;
 }
 
 /* Opens the parent directory of `path` inside the root (creating it if asked) and points *name at

@@ -142,13 +142,18 @@ static void op_mount(const struct ocirun_op *op)
         below = open_in_root(target, O_RDONLY | O_DIRECTORY);
         CHECK(below, target);
     }
+    /* A read-only file system that is still to be written to (its mode copied, tmpcopyup) is
+     * mounted writable first and made read-only after. */
+    unsigned long first = flags;
+    if ((keep_mode >= 0 || below >= 0) && !(flags & MS_BIND))
+        first &= ~(unsigned long)MS_RDONLY;
     if (how & OCIRUN_MNT_SRC_FD) {
         /* the runtime's clone of the source, made where the source could be reached */
         long sfd = sync_fd + 5 + trees_used++;
         CHECK(SC5(__NR_move_mount, sfd, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH), target);
         SC1(__NR_close, sfd);
-    } else if (flags || fstype || src) {
-        long r = SC5(__NR_mount, src, t, fstype, flags, data);
+    } else if (first || fstype || src) {
+        long r = SC5(__NR_mount, src, t, fstype, first, data);
         if (r == -EPERM && (how & OCIRUN_MNT_SYSFS_BIND)) {
             /* the host's /sys (we are still in its root), then the mount's flags on the bind */
             r = SC5(__NR_mount, "/sys", t, 0, MS_BIND | MS_REC, 0);
@@ -173,6 +178,8 @@ static void op_mount(const struct ocirun_op *op)
         SC1(__NR_close, top);
         SC1(__NR_close, below);
     }
+    if (first != flags)
+        remount(t, flags);
     if (again)
         remount(t, again);
     if (prop)
@@ -234,10 +241,19 @@ static void op_mknod(const struct ocirun_op *op)
     SC1(__NR_close, pfd);
 }
 
+/* A directory and its missing parents (0755); one made here gets the op's mode,
+ * one that was there keeps its own. */
 static void op_mkdir(const struct ocirun_op *op)
 {
-    long fd = resolve(op_str(op, 0), CREATE_DIR);
-    CHECK(fd, op_str(op, 0));
+    char buf[32];
+    const char *path = op_str(op, 0);
+    long fd = resolve(path, CREATE_NONE);
+    int made = fd == -ENOENT;
+    if (made)
+        fd = resolve(path, CREATE_DIR);
+    CHECK(fd, path);
+    if (made)
+        CHECK(SC3(__NR_fchmodat, AT_FDCWD, fd_path(buf, (int)fd), mkdir_mode(op) & 07777), path);
     SC1(__NR_close, fd);
 }
 
@@ -492,7 +508,9 @@ static void op_readonly(const struct ocirun_op *op)
     fd = resolve(path, CREATE_NONE);
     CHECK(fd, path);
     fd_path(tbuf, (int)fd);
-    remount(tbuf, MS_BIND | MS_RDONLY | MS_REC);
+    /* A bind remount sets every per-mount flag: keep the ones the mount has (a /proc/bus stays
+     * nosuid,nodev,noexec as /proc is), and with them the ones the kernel locks. */
+    remount(tbuf, MS_BIND | MS_RDONLY | MS_REC | locked_flags(tbuf));
     SC1(__NR_close, fd);
 }
 

@@ -27,6 +27,7 @@ def command(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
             no_new_keyring=opts["no_new_keyring"],
             preserve_fds=opts["preserve_fds"],
             listen_fds=listen_fds(),
+            pidfd_socket=opts["pidfd_socket"],
         ),
     )
     created.init.close()

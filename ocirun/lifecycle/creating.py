@@ -21,7 +21,7 @@ from ..spec import bundle as _bundle
 from ..spec import validate
 from ..state import CREATED, CREATING, State
 from ..store import Cleanup, Store, crash_point
-from .launching import check_preserve_fds, console_for, debug_plan, write_pid_file
+from .launching import PidfdSocket, check_preserve_fds, console_for, debug_plan, write_pid_file
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -106,7 +106,7 @@ class CreateOptions:
 
     __slots__ = (
         "console_socket", "detach", "foreground", "listen_fds", "no_new_keyring", "no_pivot", "pid_file",
-        "preserve_fds", "stdio",
+        "pidfd_socket", "preserve_fds", "stdio",
     )
 
     def __init__(
@@ -121,6 +121,7 @@ class CreateOptions:
         detach: bool = False,
         listen_fds: int = 0,
         stdio: list[tuple[int, int]] | None = None,
+        pidfd_socket: str | None = None,
     ) -> None:
         check_preserve_fds(preserve_fds)
         self.pid_file = pid_file
@@ -132,6 +133,7 @@ class CreateOptions:
         self.detach = detach
         self.listen_fds = listen_fds  # systemd socket activation: fds 3.. before the preserved ones
         self.stdio = stdio  # (fd, 0/1/2) pairs the library caller gives the container, else ours
+        self.pidfd_socket = pidfd_socket  # --pidfd-socket: gets a pidfd of the init once it is ready
 
 
 class Transaction:
@@ -182,7 +184,7 @@ class Creation:
 
     __slots__ = (
         "bundle", "cg", "console", "container_id", "created", "ctx", "fifo_fd", "init", "launch", "net_devices",
-        "opts", "rdt", "rootfs", "spec", "st", "stdio", "store", "tx",
+        "opts", "pidfd", "rdt", "rootfs", "spec", "st", "stdio", "store", "tx",
     )
 
     def __init__(
@@ -199,6 +201,7 @@ class Creation:
         self.console: ConsoleSocket | None = None
         self.stdio: StdioPipes | None = None
         self.fifo_fd: int | None = None
+        self.pidfd: PidfdSocket | None = None
         self.created = ""
         self.net_devices: dict[str, str] = {}
         self.rdt: resctrl.Group | None = None
@@ -218,6 +221,9 @@ class Creation:
 
                 self.stdio = StdioPipes()
                 tx.add(self.stdio.close)
+            if opts.pidfd_socket is not None:
+                self.pidfd = PidfdSocket(opts.pidfd_socket)
+                tx.add(self.pidfd.close)
             lock = self.store.new_locked(self.container_id)  # made and locked at once
         except BaseException as e:
             tx.rollback(e)
@@ -416,8 +422,9 @@ class Creation:
 
         try:
             init.run_until_ready(on_sync, on_seccomp)
-        except ContainerInitError:
+        except ContainerInitError as e:
             _blame_memory_limit(spec, cg)
+            _blame_realtime_budget(spec, cg, e)
             raise
         crash_point("create:ready")
 
@@ -458,11 +465,41 @@ class Creation:
         crash_point("create:saved")
         if opts.pid_file:
             write_pid_file(opts.pid_file, init.pid)
+        if self.pidfd is not None:
+            self.pidfd.send(init.pid, "standard")
+            self.pidfd.close()
         if console is not None and console.parent_fd < 0:
             console.close()  # the caller's --console-socket: the master went there
             console = None
         tx.commit()
         return Created(st, init, self.spec, console, self.stdio)
+
+
+EPERM = 1
+
+
+def _blame_realtime_budget(spec: Spec, cg: cgroups.Manager, error: ContainerInitError) -> None:
+    """SCHED_FIFO or SCHED_RR refused with EPERM where the kernel groups real-time tasks (cgroup v1
+    cpu.rt_runtime_us): a new cpu cgroup has no real-time budget (0) unless
+    linux.resources.cpu.realtimeRuntime gives it one, and the bare EPERM does not say so."""
+    sched = spec.process.scheduler if spec.process is not None else None
+    if error.errno != EPERM or sched is None or sched.policy not in ("SCHED_FIFO", "SCHED_RR"):
+        return
+    if not error.step.startswith("set the scheduler"):
+        return
+    cpu = next((path for key, path in cg.paths.items() if "cpu" in key.split(",")), None)
+    try:
+        with open(f"{cpu}/cpu.rt_runtime_us", "rb") as f:
+            budget = int(f.read())
+    except (OSError, ValueError, TypeError):
+        return
+    if budget == 0:
+        raise InvalidSpec(
+            "$.process.scheduler.policy",
+            f"{sched.policy}: {error.strerror}: the container's cpu cgroup has no real-time budget "
+            f"(cgroup v1 `{cpu}/cpu.rt_runtime_us` is 0); give it one with "
+            "$.linux.resources.cpu.realtimeRuntime (and realtimePeriod), within its parent's",
+        )
 
 
 def _blame_memory_limit(spec: Spec, cg: cgroups.Manager) -> None:

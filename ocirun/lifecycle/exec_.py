@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
     from ..context import Context
     from ..spec.model import Process
+    from ..state import State
+    from .launching import PidfdSocket
 
 
 class ExecFailed(OciRunError):
@@ -153,6 +155,7 @@ def exec_process(
     preserve_fds: int = 0,
     cgroups: list[str] | None = None,
     ignore_paused: bool = False,
+    pidfd_socket: str | None = None,
     stdio: list[tuple[int, int]] | None = None,
     started: Callable[[int, int], None] | None = None,
     take_console: bool = False,
@@ -168,10 +171,39 @@ def exec_process(
     if not (status == PAUSED and ignore_paused):
         check("exec", status, container_id)
     proc = _check_process(raw_process)
-    from .launching import check_preserve_fds, console_for, refuse_console_socket, write_pid_file
+    from .launching import PidfdSocket, check_preserve_fds, refuse_console_socket
 
     check_preserve_fds(preserve_fds)
     refuse_console_socket(console_socket, detach)
+    pidfd = PidfdSocket(pidfd_socket) if pidfd_socket is not None else None
+    try:
+        return _exec(ctx, container_id, st, status, proc, pidfd, detach=detach, console_socket=console_socket,
+                     pid_file=pid_file, preserve_fds=preserve_fds, cgroups=cgroups, stdio=stdio,
+                     started=started, take_console=take_console)
+    finally:
+        if pidfd is not None:
+            pidfd.close()
+
+
+def _exec(
+    ctx: Context,
+    container_id: str,
+    st: State,
+    status: str,
+    proc: Process,
+    pidfd: PidfdSocket | None,
+    *,
+    detach: bool,
+    console_socket: str | None,
+    pid_file: str | None,
+    preserve_fds: int,
+    cgroups: list[str] | None,
+    stdio: list[tuple[int, int]] | None,
+    started: Callable[[int, int], None] | None,
+    take_console: bool,
+) -> int:
+    from .launching import console_for, write_pid_file
+
     if take_console and proc.terminal and console_socket is None:
         from ..console import ConsoleSocket
 
@@ -247,6 +279,8 @@ def exec_process(
             init.run_until_ready(lambda point: init.pid, on_seccomp)
             if pid_file:
                 write_pid_file(pid_file, init.pid)
+            if pidfd is not None:
+                pidfd.send(init.pid, "setns")
             init.wait_exec()
             if ctx.log.debugging:
                 ctx.log.debug(f"exec {container_id}: process started, pid {init.pid}")
@@ -279,19 +313,49 @@ def exec_process(
             relay.close()
 
 
-def _cgroup_paths(paths: dict[str, str], sub: list[str]) -> dict[str, str]:
-    """The container's cgroups, or the sub-cgroups --cgroup names ([<controller>:]<path>)."""
+def _cgroup_paths(paths: dict[str, str], items: list[str]) -> dict[str, str]:
+    """The container's cgroups (hierarchy key -> directory), with the sub-cgroups --cgroup names
+    (runc 1.2): ``PATH`` alone (the only one) in every hierarchy, the cgroup v2 one too; or
+    ``CONTROLLER[,CONTROLLER..]:PATH`` each, in the v1 hierarchies of those controllers.  A PATH
+    is below the container's cgroup (a leading ``/`` too); ``..`` is refused, and so is a
+    directory that is not there (the caller makes it); a cgroup file system has no symlinks."""
+    subs: dict[str, str] = {}  # controller ("" for all) -> path
+    for item in items:
+        controllers, colon, path = item.partition(":")
+        if not colon:
+            if len(items) != 1:
+                raise InvalidArgument(f"--cgroup {item}: a path without <controller>: must be the only --cgroup")
+            subs[""] = item
+            continue
+        for name in controllers.split(","):
+            if not name:
+                raise InvalidArgument(f"--cgroup {item}: empty <controller>")
+            if name in subs:
+                raise InvalidArgument(f"--cgroup {item}: controller {name} is given twice")
+            subs[name] = path
     chosen = dict(paths)
-    for item in sub:
-        controllers, _, path = item.rpartition(":")
-        for key in list(chosen):
-            names = key.split(",") if key else [""]
-            if not controllers or any(c in names for c in controllers.split(",")):
-                target = paths[key].rstrip("/") + "/" + path.strip("/")
-                if not os.path.isdir(target):
-                    raise InvalidArgument(f"--cgroup {item}: no cgroup `{target}`")
-                chosen[key] = target
+    for name, path in subs.items():
+        parts = [p for p in path.split("/") if p not in ("", ".")]
+        if ".." in parts:
+            raise InvalidArgument(f"--cgroup {name + ':' if name else ''}{path}: `..` is not allowed: "
+                                  "the path is a sub-cgroup of the container's")
+        keys = [k for k in paths if not name or name in (k.split(",") if k else ())]
+        if not keys:
+            raise InvalidArgument(f"--cgroup {name}:{path}: the container has no cgroup of controller {name}")
+        for key in keys:
+            base = paths[key].rstrip("/")
+            target = "/".join([base, *parts])
+            if not _is_plain_dir(target):
+                raise InvalidArgument(f"--cgroup {name + ':' if name else ''}{path}: no cgroup `{target}`")
+            chosen[key] = target
     return chosen
+
+
+def _is_plain_dir(path: str) -> bool:
+    try:
+        return os.lstat(path).st_mode & 0o170000 == 0o040000
+    except OSError:
+        return False
 
 
 def command(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
@@ -318,4 +382,5 @@ def _command(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
         preserve_fds=opts["preserve_fds"],
         cgroups=opts["cgroup"],
         ignore_paused=opts["ignore_paused"],
+        pidfd_socket=opts["pidfd_socket"],
     )

@@ -12,8 +12,11 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from ..console import ConsoleSocket, StdioPipes
+    from ..context import Context
     from ..log import Logger
     from ..plan import Launch
+    from ..state import State
+    from ..store import Store
 
 # Signals passed on to the container (SIGCHLD and the unblockable ones are ours).
 FORWARDED = ("SIGHUP", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGTERM", "SIGALRM", "SIGCONT",
@@ -51,6 +54,36 @@ def console_for(terminal: bool, console_socket: str | None, foreground: bool) ->
     if not foreground:
         raise InvalidArgument("cannot allocate tty if ocirun will detach without setting console socket")
     return ConsoleSocket.own()
+
+
+class PidfdSocket:
+    """--pidfd-socket PATH (runc 1.2): a connection to the caller's AF_UNIX socket, made before the
+    process is, on which a pidfd of the process goes once it is ready, with SCM_RIGHTS and the
+    bytes ``standard`` (the container's init: create, run) or ``setns`` (exec), as runc sends it."""
+
+    __slots__ = ("fd",)
+
+    def __init__(self, path: str) -> None:
+        from .. import shim
+
+        self.fd = shim.connect_unix(path, "the pidfd socket")
+
+    def send(self, pid: int, kind: str) -> None:
+        from .. import shim
+
+        try:
+            pidfd = os.pidfd_open(pid)
+        except OSError as e:
+            raise SyscallError.from_oserror("pidfd_open", e, str(pid)) from None
+        try:
+            shim.send_with_fds(self.fd, kind.encode(), [pidfd])
+        finally:
+            os.close(pidfd)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
 
 def refuse_console_socket(console_socket: str | None, detach: bool) -> None:
@@ -120,3 +153,26 @@ def wait_foreground(
         os.close(pidfd)
 
 
+def program_started(ctx: Context, store: Store, st: State, *, keep: bool = False,
+                    on_failure: Callable[[], None] | None = None) -> None:
+    """What follows once the container's program runs, for start and run alike (the one call
+    site of the poststart hooks): runtime.md lifecycle step 9 makes a failing one an error, the
+    container is stopped (``on_failure`` then closes what the caller holds) and destroyed, but
+    for ``run --keep``."""
+    if not st.config.get("hooks"):
+        return
+    from ..errors import HookError
+    from ..hooks import run_poststart
+
+    try:
+        run_poststart(st, ctx.log)
+    except HookError:
+        from .teardown import destroy, kill_all
+
+        kill_all(st)
+        if on_failure is not None:
+            on_failure()
+        if not keep:
+            with store.lock(st.id):
+                destroy(ctx, store, st)
+        raise

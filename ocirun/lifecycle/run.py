@@ -3,12 +3,17 @@
 Foreground: the init execs as soon as it is ready (no fifo), ocirun forwards the signals it gets
 to it, and once it has exited deletes the container (unless --keep).  The exit status is the
 container's, or 128+N when signal N ended it.  --detach returns once the program runs.
+
+In the foreground the ``run`` command is a child subreaper (as runc, unless --no-subreaper; a
+library caller's process is left as it is): the container's
+processes that lose their parent (without a pid namespace of its own) are adopted by ocirun and
+reaped, instead of going to the host's init.
 """
 
 from __future__ import annotations
 
 from .creating import CreateOptions, create
-from .launching import listen_fds, refuse_console_socket, wait_foreground
+from .launching import listen_fds, program_started, refuse_console_socket, wait_foreground
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -30,10 +35,16 @@ def run(
     no_new_keyring: bool = False,
     preserve_fds: int = 0,
     stdio: list[tuple[int, int]] | None = None,
+    subreaper: bool = False,
+    pidfd_socket: str | None = None,
 ) -> int:
     from ..store import Store
 
     refuse_console_socket(console_socket, detach)
+    if subreaper and not detach:
+        from ..shim import set_child_subreaper
+
+        set_child_subreaper()
     created = create(
         ctx,
         container_id,
@@ -41,6 +52,7 @@ def run(
         CreateOptions(
             pid_file=pid_file, console_socket=console_socket, no_pivot=no_pivot, no_new_keyring=no_new_keyring,
             preserve_fds=preserve_fds, foreground=True, detach=detach, listen_fds=listen_fds(), stdio=stdio,
+            pidfd_socket=pidfd_socket,
         ),
     )
     init, st = created.init, created.state
@@ -59,13 +71,18 @@ def run(
     init.close()
     from .teardown import destroy  # imported while the container runs
 
-    if st.config.get("hooks"):
-        from ..hooks import run_poststart
+    def stopped() -> None:  # a failing poststart hook: the container was stopped
+        init.kill()  # (reaped)
+        if created.console is not None:
+            created.console.close()
+        if created.stdio is not None:
+            created.stdio.close()
 
-        run_poststart(st, ctx.log)
+    program_started(ctx, store, st, keep=keep, on_failure=stopped)
     if detach:
         return 0
-    status = wait_foreground(init.pid, init.wait, created.console, created.stdio)
+    status = wait_foreground(init.pid, init.wait_adopting if subreaper else init.wait, created.console,
+                             created.stdio)
     if not keep:
         with store.lock(container_id):
             destroy(ctx, store, st)
@@ -84,4 +101,6 @@ def command(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
         no_pivot=opts["no_pivot"],
         no_new_keyring=opts["no_new_keyring"],
         preserve_fds=opts["preserve_fds"],
+        subreaper=not opts["no_subreaper"],
+        pidfd_socket=opts["pidfd_socket"],
     )

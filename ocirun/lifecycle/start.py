@@ -44,10 +44,9 @@ def start(ctx: Context, container_id: str) -> None:
         os.unlink(fifo)
         if ctx.log.debugging:
             ctx.log.debug(f"start {container_id}: the init took the byte and execs the process")
-    if st.config.get("hooks"):
-        from ..hooks import run_poststart
+    from .launching import program_started
 
-        run_poststart(st, ctx.log)
+    program_started(ctx, store, st)
 
 
 def _wait_read(fd: int, alive: Any) -> None:

@@ -284,7 +284,7 @@ class Hook:
     ) -> None:
         self.path = path
         self.args = args or [path]
-        self.env = env or []
+        self.env = env  # None: none given (a hook run by ocirun gets ocirun's environment)
         self.timeout = timeout
 
     @classmethod
@@ -292,7 +292,9 @@ class Hook:
         return cls(obj["path"], obj.get("args"), obj.get("env"), obj.get("timeout"))
 
     def to_json(self) -> JSON:
-        out: JSON = {"path": self.path, "args": self.args, "env": self.env}
+        out: JSON = {"path": self.path, "args": self.args}
+        if self.env is not None:
+            out["env"] = self.env
         if self.timeout is not None:
             out["timeout"] = self.timeout
         return out

@@ -259,15 +259,18 @@ MOUNT_CHECKS: tuple[Callable[[Spec], None], ...] = (_mount_entries, _tmpcopyup, 
 
 def _devices(spec: Spec) -> None:
     for i, d in enumerate(spec.linux.devices):
-        if not d.path.startswith("/dev/") or "/../" in d.path + "/":
-            raise InvalidSpec(f"$.linux.devices[{i}].path", f"{d.path!r} is not a path under /dev")
+        # Anywhere in the container (config-linux.md: "MAY be anywhere"), made inside the rootfs.
+        if not d.path.startswith("/") or ".." in d.path.split("/") or not d.path.strip("/"):
+            raise InvalidSpec(f"$.linux.devices[{i}].path",
+                              f"{d.path!r} is not an absolute path in the container without `..`")
         if d.type not in ("c", "b", "u", "p"):
             raise InvalidSpec(f"$.linux.devices[{i}].type", f"unknown device type {d.type!r}")
 
 
 def _sysctl(spec: Spec) -> None:
     """Only sysctls of a namespace the container has of its own (runc's rules): IPC ones with an ipc
-    namespace, net.* with a network namespace, the host and domain name with a uts one."""
+    namespace, net.* with a network namespace, the domain name with a uts one and not $.domainname;
+    never the host name ($.hostname's)."""
     lx = spec.linux
     new_ns = {ns.type for ns in lx.namespaces if ns.path is None}
     for key in lx.sysctl:
@@ -283,6 +286,11 @@ def _sysctl(spec: Spec) -> None:
         elif key in ("kernel.hostname", "kernel.domainname"):
             if "uts" not in new_ns:
                 raise InvalidSpec(where, "needs a new uts namespace")
+            # The name is $.hostname's to set (runc refuses this sysctl always, crun when both are
+            # given); the domainname only when $.domainname sets it too (crun).
+            if key == "kernel.hostname" or spec.domainname:
+                field = key.split(".")[1]
+                raise InvalidSpec(where, f"conflicts with $.{field}: set the {field} there")
         else:
             raise InvalidSpec(where, "is not in a separate kernel namespace: it would change the host")
 

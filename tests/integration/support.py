@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import time
 import uuid
@@ -851,3 +852,29 @@ def stranger_in(*cgroups: Path) -> Iterator[int]:
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+def receive_pidfd(listener: socket.socket, timeout: float = 10.0) -> tuple[bytes, int]:
+    """What a ``--pidfd-socket`` listener got (runc 1.2): the message's bytes and the pid that the
+    one fd sent with SCM_RIGHTS refers to, read from /proc/self/fdinfo (``Pid:``); asserts it is
+    a pidfd (its link reads ``anon_inode:[pidfd]``)."""
+    listener.settimeout(timeout)
+    conn, _ = listener.accept()
+    with conn:
+        data, fds, _flags, _addr = socket.recv_fds(conn, 64, 4)
+    assert len(fds) == 1, fds
+    try:
+        assert os.readlink(f"/proc/self/fd/{fds[0]}") == "anon_inode:[pidfd]"
+        info = Path(f"/proc/self/fdinfo/{fds[0]}").read_text()
+        pid = int(re.search(r"^Pid:\s*(-?\d+)", info, re.M).group(1))  # type: ignore[union-attr]
+    finally:
+        os.close(fds[0])
+    return data, pid
+
+
+def pidfd_listener(path: Path) -> socket.socket:
+    """A listening AF_UNIX stream socket at ``path`` for ``--pidfd-socket``."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.bind(str(path))
+    sock.listen(1)
+    return sock

@@ -33,6 +33,8 @@ from .support import (
     expect_error,
     parse_json,
     pid_alive,
+    pidfd_listener,
+    receive_pidfd,
     wait_for,
     wait_gone,
 )
@@ -242,6 +244,25 @@ def test_exec_process_has_a_session_of_its_own(runtime: Runtime, sleeper: str) -
     assert pids["sid"] == pids["pid"] == pids["pgid"], pids
 
 
+@pytest.mark.xfail_runtime("runc", reason="runc 1.1.5 has no --pidfd-socket (runc 1.2 has)")
+def test_exec_pidfd_socket_gets_a_pidfd_of_the_process(runtime: Runtime, sleeper: str) -> None:
+    """``exec --pidfd-socket PATH``: a pidfd of the exec'd process (not the init), with the bytes
+    ``setns``; it signals that process."""
+    path = runtime.workdir / "pidfd.sock"
+    pid_file = runtime.workdir / "exec.pid"
+    with pidfd_listener(path) as listener:
+        exec_(runtime, sleeper, "/bin/probe", "sleep", "60",
+              flags=["--detach", "--pid-file", str(pid_file), "--pidfd-socket", str(path)])
+        pid = read_pid_file(pid_file)
+        try:
+            data, got = receive_pidfd(listener)
+            assert data == b"setns"
+            assert got == pid != init_pid(runtime, sleeper)
+        finally:
+            os.kill(pid, signal.SIGKILL)
+    wait_gone(pid)
+
+
 def test_exec_joins_the_cgroups(runtime: Runtime, sleeper: str) -> None:
     # Inside the container's cgroup namespace, the init's cgroups are its root.
     assert exec_probe(runtime, sleeper, "cgroup") == [
@@ -296,6 +317,46 @@ def test_exec_into_sub_cgroup(runtime: Runtime, sleeper: str) -> None:
     finally:
         wait_for(lambda: not (sub / "cgroup.procs").read_text().strip(), "the sub-cgroup to empty")
         sub.rmdir()
+
+
+def _cgroup_dirs(pid: int) -> list[Path]:
+    """The directory of each hierarchy's cgroup of ``pid`` (cgroup.procs files' directories)."""
+    return [procs.parent for procs in cgroup_procs_files(pid)]
+
+
+def test_exec_into_sub_cgroup_of_every_hierarchy(runtime: Runtime, sleeper: str) -> None:
+    """--cgroup <path> alone: that sub-cgroup in every hierarchy (v1 ones and the v2 one)."""
+    dirs = _cgroup_dirs(init_pid(runtime, sleeper))
+    subs = [d / "sub" for d in dirs]
+    for sub in subs:
+        sub.mkdir()
+        for name in ("cpuset.cpus", "cpuset.mems"):  # a new v1 cpuset has none: nobody may join
+            if (sub / name).exists() and not (sub / name).read_text().strip():
+                (sub / name).write_text((sub.parent / name).read_text())
+    pid_file = runtime.workdir / "exec.pid"
+    try:
+        exec_(runtime, sleeper, "/bin/probe", "sleep", "60",
+              flags=["--detach", "--pid-file", str(pid_file), "--cgroup", "sub"])
+        pid = read_pid_file(pid_file)
+        try:
+            assert sorted(_cgroup_dirs(pid)) == sorted(subs), cgroup_lines(pid)
+        finally:
+            os.kill(pid, signal.SIGKILL)
+        wait_gone(pid)
+    finally:
+        for sub in subs:
+            wait_for(lambda sub=sub: not (sub / "cgroup.procs").read_text().strip(), "the sub-cgroup to empty")
+            sub.rmdir()
+
+
+@pytest.mark.parametrize("given", ["..", "pids:..", "/../..", "sub/../../.."])
+def test_exec_cgroup_escaping_the_container_is_refused(runtime: Runtime, sleeper: str, given: str) -> None:
+    """--cgroup names a sub-cgroup of the container's: a path out of it is refused, and nothing
+    runs."""
+    res = exec_(runtime, sleeper, "/bin/probe", "cgroup", flags=["--cgroup", given], check=False)
+    expect_error(runtime, res, exit_code=255, ocirun=r"exec failed: --cgroup .*: `\.\.` is not allowed",
+                 runc=r"not a sub cgroup path")
+    assert res.stdout == ""
 
 
 # ---------------------------------------------------------------------------- exit status

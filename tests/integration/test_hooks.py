@@ -4,6 +4,7 @@ on stdin, and what a failing hook does."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from .support import Bundle, Runtime, expect_error, probe_args
+from .support import Bundle, Runtime, expect_error, pid_alive, probe_args
 
 
 def host_hook(out: Path, kind: str, extra: str = "", timeout: int | None = None) -> dict[str, Any]:
@@ -48,6 +49,28 @@ def test_create_hooks_get_the_state(runtime: Runtime, bundle: Bundle, out: Path)
         assert (st["id"], st["pid"], st["bundle"]) == (cid, pid, str(bundle.path)), kind
         assert st["annotations"] == {"org.example.k": "v"}
     runtime.delete(cid, force=True)
+
+
+def test_create_container_hook_runs_in_the_containers_mount_namespace(
+        runtime: Runtime, bundle: Bundle, out: Path) -> None:
+    """config.md: createContainer hooks run in the container namespace; runc runs them in its mount
+    namespace before pivot_root (the rootfs mounted, the runtime's paths still there)."""
+    assert bundle.config is not None
+    bundle.mount("/mnt/t", "tmpfs", "tmpfs", ["size=1m"])
+    rootfs = bundle.rootfs
+    bundle.config["hooks"] = {"createContainer": [{"path": "/bin/sh", "args": [
+        "sh", "-c", f"readlink /proc/self/ns/mnt > {out}/mntns; touch {rootfs}/mnt/t/from-hook"]}]}
+    bundle.set_args(*probe_args("sleep", "30"))
+    cid = runtime.create(bundle)
+    try:
+        pid = runtime.state(cid)["pid"]
+        assert (out / "mntns").read_text().strip() == os.readlink(f"/proc/{pid}/ns/mnt")
+        assert os.readlink(f"/proc/{pid}/ns/mnt") != os.readlink("/proc/self/ns/mnt")
+        assert not (rootfs / "mnt" / "t" / "from-hook").exists(), "the hook wrote under the tmpfs on the host"
+        res = runtime.run("exec", cid, "/bin/probe", "stat", "/mnt/t/from-hook")
+        assert json.loads(res.stdout)[0]["exists"], res.stdout
+    finally:
+        runtime.delete(cid, force=True)
 
 
 @pytest.mark.xfail_runtime("runc", "runc 1.1.5 gives createContainer the pid as seen inside the container (1)")
@@ -129,14 +152,52 @@ def test_failing_prestart_fails_create_and_leaves_nothing(runtime: Runtime, bund
 
 
 @pytest.mark.xfail_runtime("runc", "runc 1.1.5 runs poststart hooks during create and fails it")
-def test_failing_poststart_only_warns(runtime: Runtime, bundle: Bundle) -> None:
+def test_failing_poststart_fails_start_and_destroys_the_container(
+        runtime: Runtime, bundle: Bundle, out: Path) -> None:
+    """runtime.md lifecycle step 9 (spec 1.3): a failing poststart hook is an error; the container
+    is stopped and destroyed (its poststop hooks run)."""
     assert bundle.config is not None
-    bundle.config["hooks"] = {"poststart": [{"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]}]}
+    bundle.config["hooks"] = {"poststart": [{"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]}],
+                              "poststop": [host_hook(out, "poststop")]}
     bundle.set_args(*probe_args("sleep", "30"))
     cid = runtime.create(bundle)
-    runtime.start(cid)
-    assert runtime.status(cid) == "running"
-    runtime.delete(cid, force=True)
+    pid = runtime.state(cid)["pid"]
+    res = runtime.start(cid, check=False)
+    expect_error(runtime, res, ocirun=r"^error running poststart hook #0 `/bin/sh`: exit status 3")
+    assert not pid_alive(pid)
+    assert runtime.ids_in_root() == []
+    assert (out / "poststop").exists()
+    assert runtime.leaks() == []
+
+
+def test_failing_poststart_fails_run_and_destroys_the_container(
+        runtime: Runtime, bundle: Bundle, out: Path) -> None:
+    assert bundle.config is not None
+    bundle.config["hooks"] = {"poststart": [{"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]}]}
+    bundle.set_args("/bin/sh", "-c", f"sleep 1; touch {out}/ran-on")
+    status, _, err = runtime.run_container(bundle)
+    assert status == 1, err
+    assert re.search(r"hook #0.*exit status 3", err), err
+    assert runtime.ids_in_root() == []
+    assert runtime.leaks() == []
+
+
+def test_hook_without_env_gets_the_runtimes_environment(runtime: Runtime, bundle: Bundle, out: Path) -> None:
+    """A hook without ``env`` runs with the runtime's environment (runc and crun: theirs); one
+    with ``env`` gets exactly that."""
+    assert bundle.config is not None
+    bundle.config["hooks"] = {"createRuntime": [
+        {"path": "/bin/sh", "args": ["sh", "-c", f"echo \"$HOOK_PROBE_VAR\" > {out}/without"]},
+        {"path": "/bin/sh", "args": ["sh", "-c", f"echo \"$HOOK_PROBE_VAR\" > {out}/with"], "env": ["A=1"]},
+    ]}
+    os.environ["HOOK_PROBE_VAR"] = "from-the-runtime"
+    try:
+        status, _, err = runtime.run_container(bundle)
+    finally:
+        del os.environ["HOOK_PROBE_VAR"]
+    assert status == 0, err
+    assert (out / "without").read_text().strip() == "from-the-runtime"
+    assert (out / "with").read_text().strip() == ""
 
 
 def test_failing_poststop_does_not_fail_delete(runtime: Runtime, bundle: Bundle) -> None:

@@ -21,7 +21,9 @@ from .support import (
     leaked_processes,
     parse_json,
     pid_alive,
+    pidfd_listener,
     probe_args,
+    receive_pidfd,
     runner_cgroup,
     wait_for,
     wait_gone,
@@ -500,6 +502,49 @@ def test_spec_is_runcs(runtime: Runtime, workdir: Path, flags: tuple[str, ...]) 
     assert ours == theirs
 
 
+@pytest.mark.parametrize("no_subreaper", [False, True], ids=["subreaper", "no-subreaper"])
+def test_run_adopts_the_containers_orphans_unless_no_subreaper(
+        runtime: Runtime, bundle: Bundle, no_subreaper: bool) -> None:
+    """Foreground ``run`` is a child subreaper: a process of a container without a pid namespace
+    whose parent exits is adopted by it (and reaped), not by the host's init; not with
+    ``--no-subreaper``."""
+    bundle.linux["namespaces"] = [ns for ns in bundle.linux["namespaces"] if ns["type"] != "pid"]
+    bundle.set_args("/bin/sh", "-c", "(sh -c 'sleep 0.5; exec /bin/probe pid' &); sleep 1.5")
+    cid = runtime.new_id()
+    proc = runtime.popen_run(bundle, cid, extra=["--no-subreaper"] if no_subreaper else [])
+    assert proc.wait(timeout=30) == 0, runtime.output(cid)
+    orphan = json.loads(runtime.output(cid)[0])
+    assert (orphan["ppid"] == proc.pid) is not no_subreaper, (orphan, proc.pid)
+
+
+@pytest.mark.xfail_runtime("runc", reason="runc 1.1.5 has no --pidfd-socket (runc 1.2 has)")
+@pytest.mark.parametrize("verb", ["create", "run"])
+def test_pidfd_socket_gets_a_pidfd_of_the_init(runtime: Runtime, bundle: Bundle, workdir: Path, verb: str) -> None:
+    """``--pidfd-socket PATH``: the socket listening there gets a pidfd of the container's init
+    (SCM_RIGHTS, with the bytes ``standard``), good for signalling it."""
+    path = workdir / "pidfd.sock"
+    bundle.set_args(*probe_args("sleep", "60"))
+    with pidfd_listener(path) as listener:
+        cid = runtime.new_id()
+        if verb == "create":
+            runtime.create(bundle, cid, extra=["--pidfd-socket", str(path)])
+        else:
+            bundle.write_config(cid)
+            runtime.run("run", "--detach", "--bundle", bundle.path, "--pidfd-socket", path, cid)
+        try:
+            data, pid = receive_pidfd(listener)
+            assert data == b"standard"
+            assert pid == runtime.state(cid)["pid"]
+        finally:
+            runtime.delete(cid, force=True)
+
+
+def test_pidfd_socket_that_cannot_be_connected_to(runtime: Runtime, bundle: Bundle, workdir: Path) -> None:
+    res = runtime.try_create(bundle, extra=["--pidfd-socket", str(workdir / "nobody-listens")])
+    expect_error(runtime, res, ocirun=r"connect to the pidfd socket `.*nobody-listens`: No such file or directory")
+    assert runtime.leaks() == []
+
+
 # ---------------------------------------------------------------------------- diagnostics
 
 
@@ -522,6 +567,35 @@ def test_log_file_is_created_at_start(runtime: Runtime, workdir: Path) -> None:
     assert res.returncode == 0
     assert log.is_file() and log.read_text() == ""
     assert log.stat().st_mode & 0o777 == 0o644
+
+
+@pytest.mark.parametrize("case", ["directory", "missing-directory", "no-permission"])
+def test_unusable_log_file_is_an_error_at_start(runtime: Runtime, workdir: Path, case: str) -> None:
+    """A --log file that cannot be opened for appending: exit 1 and one line on stderr, before
+    the command does anything (here ``list``, which would succeed)."""
+    import subprocess
+
+    prefix: list[str] = []
+    if case == "directory":
+        log = workdir
+    elif case == "missing-directory":
+        log = workdir / "missing" / "x.log"
+    else:  # root's 0600 file, opened by nobody (root itself may write anything)
+        log = workdir / "private.log"
+        log.write_text("")
+        log.chmod(0o600)
+        workdir.chmod(workdir.stat().st_mode | 0o001)  # the test's own directory: nobody may pass
+        for part in workdir.parents:
+            if not part.stat().st_mode & 0o001:
+                pytest.skip(f"nobody cannot traverse {part}")
+        prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    cmd = [*prefix, *runtime.command("--log", str(log), "list", log=False)]
+    proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+    lines = proc.stderr.decode(errors="replace").splitlines()
+    assert proc.returncode == 1, (proc.returncode, lines)
+    assert len(lines) == 1 and re.search(r"open .*" + re.escape(str(log)), lines[0]), lines
+    assert proc.stdout == b""
+    assert not (workdir / "missing").exists()
 
 
 def _debug_lines(runtime: Runtime, log: Path, *args: Any) -> list[str]:

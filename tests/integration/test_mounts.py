@@ -116,6 +116,25 @@ def test_devices_work(runtime: Runtime, bundle: Bundle) -> None:
     assert out.split() == ["4", "8"]
 
 
+def test_device_outside_dev_is_made_inside_the_rootfs(runtime: Runtime, bundle: Bundle, workdir: Path) -> None:
+    """A linux.devices path MAY be anywhere (config-linux.md): made there, its missing parents too,
+    and through the image's symlinks only inside the rootfs (never in the host's directory that an
+    absolute link names)."""
+    host_dir = workdir / "host-dir"
+    host_dir.mkdir()
+    (bundle.rootfs / "link").symlink_to(host_dir)
+    bundle.linux["devices"] = [
+        {"path": "/opt/devs/mynull", "type": "c", "major": 1, "minor": 3, "fileMode": 0o666},
+        {"path": "/link/other-null", "type": "c", "major": 1, "minor": 3, "fileMode": 0o666},
+    ]
+    bundle.set_args("/bin/sh", "-c", "echo x > /opt/devs/mynull && /bin/probe stat /opt/devs/mynull /link/other-null")
+    status, out, err = runtime.run_container(bundle)
+    assert status == 0, err
+    for st in json.loads(out):
+        assert (st["type"], st["major"], st["minor"]) == ("char", 1, 3), st
+    assert list(host_dir.iterdir()) == [], "a device was made in the host's directory"
+
+
 def test_no_terminal_no_console(runtime: Runtime, bundle: Bundle) -> None:
     [st] = runtime.run_probe(bundle, "stat", "/dev/console")
     assert not st["exists"]
@@ -343,6 +362,53 @@ def test_tmpfs_readonly(runtime: Runtime, bundle: Bundle) -> None:
     assert parse_json(out)["errno"] == errno.EROFS
 
 
+def test_tmpfs_readonly_over_a_directory_keeps_its_mode(runtime: Runtime, bundle: Bundle) -> None:
+    """``ro`` without ``mode=`` over an image's directory: the tmpfs gets the directory's mode (set
+    while it is still writable) and is read-only."""
+    (bundle.rootfs / "mnt" / "t").mkdir(parents=True)
+    os.chmod(bundle.rootfs / "mnt" / "t", 0o1777)
+    bundle.mount("/mnt/t", "tmpfs", "tmpfs", ["ro", "nosuid"])
+    bundle.set_args("/bin/sh", "-c", "/bin/probe stat /mnt/t; /bin/probe write /mnt/t/f x")
+    status, out, err = runtime.run_container(bundle)
+    assert status == 1, err
+    [st], written = (json.loads(line) for line in out.splitlines())
+    assert st["mode"] & 0o7777 == 0o1777, st
+    assert written["errno"] == errno.EROFS
+
+
+@pytest.mark.xfail_runtime("runc", reason="runc 1.1.5 makes no /dev/shm without a mount there")
+def test_dev_shm_made_without_a_mount_is_world_writable(runtime: Runtime, bundle: Bundle) -> None:
+    """Without a mount at /dev/shm, the /dev/shm made in the container's /dev is 1777."""
+    assert bundle.config is not None
+    bundle.config["mounts"] = [m for m in bundle.config["mounts"] if m["destination"] != "/dev/shm"]
+    [st] = runtime.run_probe(bundle, "stat", "/dev/shm")
+    assert (st["type"], st["mode"] & 0o7777) == ("dir", 0o1777), st
+
+
+@pytest.mark.parametrize("form", ["relative", "absolute", "host-path"])
+def test_mount_destination_that_is_a_dangling_symlink(
+        runtime: Runtime, bundle: Bundle, workdir: Path, form: str) -> None:
+    """An image's /etc/resolv.conf -> ../run/resolve/stub.conf, its target not there yet: the
+    bind mount goes where the link points, made inside the rootfs (as runc); a link naming a host
+    path is resolved in the rootfs too, and nothing is made on the host."""
+    host_dir = workdir / "host-dir"
+    host_dir.mkdir()
+    target = {"relative": "../run/resolve/stub.conf", "absolute": "/run/resolve/stub.conf",
+              "host-path": str(host_dir / "stub.conf")}[form]
+    (bundle.rootfs / "etc" / "resolv.conf").unlink(missing_ok=True)
+    (bundle.rootfs / "etc" / "resolv.conf").symlink_to(target)
+    src = workdir / "resolv.conf"
+    src.write_text("nameserver 192.0.2.1\n")
+    bundle.mount("/etc/resolv.conf", "bind", str(src), ["bind", "ro"])
+    bundle.set_args("cat", "/etc/resolv.conf")
+    status, out, err = runtime.run_container(bundle)
+    assert status == 0, err
+    assert out == "nameserver 192.0.2.1\n"
+    made = bundle.rootfs / (target.lstrip("/") if form != "relative" else "run/resolve/stub.conf")
+    assert made.is_file(), "the link's target was not made inside the rootfs"
+    assert list(host_dir.iterdir()) == [], "something was made on the host"
+
+
 def test_mount_creates_missing_destination(runtime: Runtime, bundle: Bundle) -> None:
     assert not (bundle.rootfs / "mnt").exists()
     bundle.mount("/mnt/new/deep", "tmpfs", "tmpfs")
@@ -385,6 +451,25 @@ def test_masked_and_readonly_paths(runtime: Runtime, bundle: Bundle) -> None:
     assert "ro" in find_mount(mounts, "/proc/sys")["options"]
     [keys] = runtime.run_probe(bundle, "stat", "/proc/keys")
     assert (keys["type"], keys["major"], keys["minor"]) == ("char", 1, 3), "a masked file is /dev/null"
+
+
+def test_readonly_paths_keep_the_flags_of_their_mount(runtime: Runtime, bundle: Bundle) -> None:
+    """A read-only path keeps nosuid, nodev and noexec of the mount it is on (Docker's /proc:
+    /proc/bus is ro,nosuid,nodev,noexec, not ro,relatime)."""
+    assert bundle.config is not None
+    [proc_mount] = [m for m in bundle.config["mounts"] if m["destination"] == "/proc"]
+    proc_mount["options"] = ["nosuid", "noexec", "nodev"]  # as Docker and podman mount it
+    bundle.linux["readonlyPaths"] = ["/proc/bus", "/proc/sys"]
+    bundle.mount("/mnt", "tmpfs", "tmpfs", ["nosuid", "noexec"])
+    bundle.linux["readonlyPaths"].append("/mnt")
+    mounts = runtime.run_probe(bundle, "mounts")
+    proc = set(find_mount(mounts, "/proc")["options"])
+    assert {"nosuid", "nodev", "noexec"} <= proc
+    for target, kept in (("/proc/bus", {"nosuid", "nodev", "noexec"}), ("/proc/sys", {"nosuid", "nodev", "noexec"}),
+                         ("/mnt", {"nosuid", "noexec"})):
+        options = set(find_mount(mounts, target)["options"])
+        assert {"ro", *kept} <= options, (target, options)
+    assert "nodev" not in find_mount(mounts, "/mnt")["options"], "no flag the mount lacked"
 
 
 # ---------------------------------------------------------------------------- bind mounts

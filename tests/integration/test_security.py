@@ -356,6 +356,18 @@ def test_scheduler_fifo(runtime: Runtime, bundle: Bundle, realtime_budget: dict[
     assert (report["policy"], report["priority"]) == (SCHED_FIFO, 10), report
 
 
+@pytest.mark.xfail_runtime("runc", reason=RUNC_115_IGNORES.format("scheduler"))
+def test_scheduler_fifo_without_a_realtime_budget_says_so(runtime: Runtime, bundle: Bundle) -> None:
+    """Where the kernel groups real-time tasks (cgroup v1 cpu.rt_runtime_us), a new cpu cgroup has
+    no real-time budget: SCHED_FIFO fails with EPERM, and the error says which field gives one."""
+    if not Path("/sys/fs/cgroup/cpu/cpu.rt_runtime_us").exists():
+        pytest.skip("no cgroup v1 real-time group scheduling here (/sys/fs/cgroup/cpu/cpu.rt_runtime_us)")
+    bundle.process["scheduler"] = {"policy": "SCHED_FIFO", "priority": 10}
+    run_fails(runtime, bundle, ocirun=r"^config.json: \$\.process\.scheduler\.policy: SCHED_FIFO: "
+                                     r"Operation not permitted: the container's cpu cgroup has no real-time budget .*"
+                                     r"\$\.linux\.resources\.cpu\.realtimeRuntime")
+
+
 @pytest.mark.xfail_runtime("runc", reason="runc 1.1.5 (runtime-spec 1.0.2) ignores linux.personality")
 def test_personality_linux32(runtime: Runtime, bundle: Bundle) -> None:
     bundle.linux["personality"] = {"domain": "LINUX32"}
@@ -430,6 +442,27 @@ def test_net_sysctl_without_a_network_namespace_is_refused(runtime: Runtime, bun
               ocirun=r"\$\.linux\.sysctl\['net\.ipv4\.ip_forward'\]: "
                      r"is not allowed in the host's network namespace")
     assert Path("/proc/sys/net/ipv4/ip_forward").read_text() == before
+
+
+def test_hostname_sysctl_with_a_new_uts_namespace_is_refused(runtime: Runtime, bundle: Bundle) -> None:
+    """kernel.hostname conflicts with $.hostname, which sets the name: refused (runc, crun)."""
+    bundle.config["hostname"] = "box"
+    bundle.linux["sysctl"] = {"kernel.hostname": "other"}
+    run_fails(runtime, bundle, runc=r'sysctl "kernel\.hostname" is not allowed as it conflicts with the OCI '
+                                    r'"hostname" field',
+              ocirun=r"\$\.linux\.sysctl\['kernel\.hostname'\]: conflicts with \$\.hostname")
+
+
+@pytest.mark.xfail_runtime("runc", reason="runc 1.1.5 predates $.domainname (it ignores the field)")
+def test_domainname_sysctl_conflicting_with_domainname_is_refused(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.config["domainname"] = "example.org"
+    bundle.linux["sysctl"] = {"kernel.domainname": "other.org"}
+    run_fails(runtime, bundle, ocirun=r"\$\.linux\.sysctl\['kernel\.domainname'\]: conflicts with \$\.domainname")
+
+
+def test_domainname_sysctl_alone_sets_the_domainname(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.linux["sysctl"] = {"kernel.domainname": "example.org"}
+    assert runtime.run_probe(bundle, "hostname")["domainname"] == "example.org"
 
 
 # ---------------------------------------------------------------------------- LSM labels

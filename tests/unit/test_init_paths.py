@@ -84,24 +84,35 @@ def test_missing_parts_are_made_in_the_root(root: Path, init_parts: Run) -> None
     assert resolve(init_parts, root, "file/sub", "dir") == f"err {errno.ENOTDIR}"
 
 
-def test_nothing_is_made_through_a_symlink_out_of_the_root(root: Path, init_parts: Run) -> None:
+def test_dangling_symlinks_are_made_real_inside_the_root(root: Path, init_parts: Run) -> None:
+    """A missing part behind a dangling symlink is made where the link points, resolved in the
+    root as runc does (an image's /etc/resolv.conf -> ../run/...): never outside it."""
     outside = root.parent / "outside"
-    (root / "host").symlink_to(outside)
-    (root / "a" / "up").symlink_to("../../../outside")
     before = sorted(os.listdir(outside))
-    # the link leads to a path inside the root that is not there: it stays a dangling link
-    assert resolve(init_parts, root, "host/new", "dir") == f"err {errno.ENOENT}"
-    assert resolve(init_parts, root, "a/up/new", "file") == f"err {errno.ENOENT}"
-    assert resolve(init_parts, root, "host", "file") == f"err {errno.ENOENT}"
-    assert sorted(os.listdir(outside)) == before
-    assert (root / "host").is_symlink() and not (root / "outside").exists()
-    # made inside the root where it resolves there
+    (root / "host").symlink_to(outside)  # absolute, of the host: in the root it is {root}{outside}
+    assert resolve(init_parts, root, "host/new", "dir") == f"ok {root}{outside}/new"
+    (root / "a" / "up").symlink_to("../../../outside")  # ".." stops at the root: {root}/outside
+    assert resolve(init_parts, root, "a/up/new", "file") == f"ok {root}/outside/new"
+    assert (root / "outside" / "new").is_file()
+    (root / "etc" / "resolv.conf").symlink_to("../run/resolve/stub.conf")  # the last part, a file
+    assert resolve(init_parts, root, "etc/resolv.conf", "file") == f"ok {root}/run/resolve/stub.conf"
+    assert (root / "run" / "resolve" / "stub.conf").is_file() and (root / "etc" / "resolv.conf").is_symlink()
     (root / "dev" / "shm").symlink_to("/run/shm")
-    assert resolve(init_parts, root, "dev/shm", "dir") == f"err {errno.ENOENT}"
-    (root / "run").mkdir()
-    assert resolve(init_parts, root, "dev/shm/x", "dir") == f"err {errno.ENOENT}"
-    (root / "run" / "shm").mkdir()
     assert resolve(init_parts, root, "dev/shm/x", "dir") == f"ok {root}/run/shm/x"
+    (root / "chain1").symlink_to("chain2")
+    (root / "chain2").symlink_to("/made/by/chain")
+    assert resolve(init_parts, root, "chain1", "dir") == f"ok {root}/made/by/chain"
+    assert sorted(os.listdir(outside)) == before, "something was made outside the root"
+    # a path with no symlink in it is made as before; not asked to make: not made
+    assert resolve(init_parts, root, "elsewhere/x") == f"err {errno.ENOENT}"
+
+
+def test_symlinks_that_keep_leading_to_symlinks(root: Path, init_parts: Run) -> None:
+    for n in range(45):  # each link names a missing part behind the next one
+        (root / f"l{n}").symlink_to(f"l{n + 1}/x")
+    assert resolve(init_parts, root, "l0", "dir") == f"err {errno.ELOOP}"
+    (root / "self").symlink_to("self/x")
+    assert resolve(init_parts, root, "self", "dir") == f"err {errno.ELOOP}"
 
 
 def test_too_long_a_path_to_make(root: Path, init_parts: Run) -> None:

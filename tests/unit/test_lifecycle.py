@@ -97,7 +97,7 @@ def test_no_verb_imports_another_verb() -> None:
 def test_hook_kinds_say_which_are_fatal() -> None:
     assert set(hooks.KINDS) == {"prestart", "createRuntime", "createContainer", "startContainer", "poststart",
                                 "poststop"}
-    assert [k for k, fatal in hooks.KINDS.items() if not fatal] == ["poststart", "poststop"]
+    assert [k for k, fatal in hooks.KINDS.items() if not fatal] == ["poststop"]  # poststart: spec 1.3
     assert hooks.CREATE_KINDS == ("prestart", "createRuntime", "createContainer")
 
 
@@ -131,7 +131,7 @@ def _failing(tmp_path: Path, name: str, status: int) -> Hook:
     return Hook(str(script), [str(script)], [], None)
 
 
-@pytest.mark.parametrize("kind", ["prestart", "createRuntime", "createContainer", "startContainer"])
+@pytest.mark.parametrize("kind", ["prestart", "createRuntime", "createContainer", "startContainer", "poststart"])
 def test_failure_of_a_fatal_kind_raises_and_stops(tmp_path: Path, kind: str) -> None:
     log = _Log()
     first, second = _failing(tmp_path, "one", 3), _failing(tmp_path, "two", 0)
@@ -142,7 +142,7 @@ def test_failure_of_a_fatal_kind_raises_and_stops(tmp_path: Path, kind: str) -> 
     assert [m for _, m in log.lines if "running" in m] == [f"running {kind} hook #0: `{first.path}` {first.args}"]
 
 
-@pytest.mark.parametrize("kind", ["poststart", "poststop"])
+@pytest.mark.parametrize("kind", ["poststop"])
 def test_failure_of_another_kind_warns_and_the_rest_run(tmp_path: Path, kind: str) -> None:
     log = _Log()
     first, second = _failing(tmp_path, "one", 3), _failing(tmp_path, "two", 4)
@@ -182,3 +182,56 @@ def test_transaction_commit_undoes_nothing() -> None:
     tx.commit()
     tx.rollback(RuntimeError("y"))
     assert done == []
+
+
+# ---------------------------------------------------------------------------- exec --cgroup
+
+
+@pytest.fixture
+def container_cgroups(tmp_path: Path) -> dict[str, str]:
+    """A hybrid host's cgroups of one container (hierarchy key -> directory), each with ``sub``."""
+    paths = {}
+    for key, mount in (("", "unified"), ("cpu,cpuacct", "cpu,cpuacct"), ("pids", "pids"),
+                       ("name=systemd", "systemd")):
+        path = tmp_path / mount / "ctr"
+        (path / "sub" / "deeper").mkdir(parents=True)
+        paths[key] = str(path)
+    return paths
+
+
+def test_exec_cgroup_plain_path_in_every_hierarchy(container_cgroups: dict[str, str]) -> None:
+    from ocirun.lifecycle.exec_ import _cgroup_paths
+
+    for given in ("sub", "/sub", "sub/", "./sub"):
+        assert _cgroup_paths(container_cgroups, [given]) == {k: v + "/sub" for k, v in container_cgroups.items()}
+    assert _cgroup_paths(container_cgroups, []) == container_cgroups
+
+
+def test_exec_cgroup_per_controller(container_cgroups: dict[str, str]) -> None:
+    from ocirun.lifecycle.exec_ import _cgroup_paths
+
+    got = _cgroup_paths(container_cgroups, ["cpu:sub", "pids:sub/deeper"])
+    assert got == {**container_cgroups, "cpu,cpuacct": container_cgroups["cpu,cpuacct"] + "/sub",
+                   "pids": container_cgroups["pids"] + "/sub/deeper"}
+    got = _cgroup_paths(container_cgroups, ["cpuacct,name=systemd:sub"])
+    assert got == {**container_cgroups, "cpu,cpuacct": container_cgroups["cpu,cpuacct"] + "/sub",
+                   "name=systemd": container_cgroups["name=systemd"] + "/sub"}
+
+
+@pytest.mark.parametrize("items, message", [
+    (["../other"], r"--cgroup \.\./other: `\.\.` is not allowed"),
+    (["/../../.."], r"`\.\.` is not allowed"),
+    (["sub/../../x"], r"`\.\.` is not allowed"),
+    (["pids:.."], r"--cgroup pids:\.\.: `\.\.` is not allowed"),
+    (["missing"], r"--cgroup missing: no cgroup `.*/ctr/missing`"),
+    (["memory:sub"], r"the container has no cgroup of controller memory"),
+    ([":sub"], r"empty <controller>"),
+    (["pids:sub", "pids:sub/deeper"], r"controller pids is given twice"),
+    (["sub", "pids:sub"], r"must be the only --cgroup"),
+])
+def test_exec_cgroup_refused(container_cgroups: dict[str, str], items: list[str], message: str) -> None:
+    from ocirun.errors import InvalidArgument
+    from ocirun.lifecycle.exec_ import _cgroup_paths
+
+    with pytest.raises(InvalidArgument, match=message):
+        _cgroup_paths(container_cgroups, items)

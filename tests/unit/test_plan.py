@@ -1035,6 +1035,14 @@ CONFIG_ONLY = [
     ({"linux__personality": {"domain": "LINUX", "flags": ["X"]}}, "$.linux.personality.flags",
      "no personality flags are supported"),
     ({"process__env": ["A=\0"]}, "$.process.env[0]", "contains a NUL byte"),
+    ({"linux__devices": [{"path": "dev/x", "type": "c", "major": 1, "minor": 3}]}, "$.linux.devices[0].path",
+     "is not an absolute path in the container without `..`"),
+    ({"linux__devices": [{"path": "/opt/../x", "type": "c", "major": 1, "minor": 3}]}, "$.linux.devices[0].path",
+     "without `..`"),
+    ({"linux__devices": [{"path": "/", "type": "c", "major": 1, "minor": 3}]}, "$.linux.devices[0].path",
+     "is not an absolute path"),
+    ({"linux__namespaces": [{"type": "uts"}], "hostname": "h", "linux__sysctl": {"kernel.hostname": "h"}},
+     "$.linux.sysctl['kernel.hostname']", "conflicts with $.hostname"),
 ]
 
 
