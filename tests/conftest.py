@@ -57,8 +57,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if integration_dir in Path(item.path).parents:
             item.add_marker(pytest.mark.integration)
-            if item.get_closest_marker("timeout") is None:
-                item.add_marker(pytest.mark.timeout(60))
+            own = item.get_closest_marker("timeout")
+            if own is None:
+                item.add_marker(pytest.mark.timeout(60 * support.SLOWDOWN))
+            elif support.SLOWDOWN != 1 and own.args:
+                item.add_marker(pytest.mark.timeout(own.args[0] * support.SLOWDOWN), append=False)
         if item.get_closest_marker("integration") and not_root:
             item.add_marker(pytest.mark.skip(reason="integration tests need root"))
         callspec = getattr(item, "callspec", None)

@@ -25,8 +25,10 @@ from typing import Any
 import pytest
 
 from .support import (
+    CGROUP_ROOT,
     DEFAULT_CAPS,
     DEFAULT_PATH,
+    PURE_CGROUP_V2,
     Bundle,
     Result,
     Runtime,
@@ -279,19 +281,21 @@ def test_exec_process_is_listed_by_ps(runtime: Runtime, sleeper: str) -> None:
 
 
 def test_exec_into_sub_cgroup(runtime: Runtime, sleeper: str) -> None:
-    """--cgroup <controller>:<path>: a sub-cgroup (made by the caller) of the container's."""
-    line = next((ln for ln in cgroup_lines(init_pid(runtime, sleeper)) if ":pids:" in ln), None)
+    """--cgroup [<controller>:]<path>: a sub-cgroup (made by the caller) of the container's: of its
+    v1 pids hierarchy (`pids:sub`), or of its one cgroup on pure v2 (`sub`)."""
+    hierarchy, flag = ("", "sub") if PURE_CGROUP_V2 else ("pids", "pids:sub")
+    line = next((ln for ln in cgroup_lines(init_pid(runtime, sleeper)) if ln.split(":")[1] == hierarchy), None)
     if line is None:
         pytest.skip("no cgroup v1 pids hierarchy here")
-    sub = Path("/sys/fs/cgroup/pids") / line.split(":", 2)[2].lstrip("/") / "sub"
+    sub = CGROUP_ROOT / hierarchy / line.split(":", 2)[2].lstrip("/") / "sub"
     sub.mkdir()
     try:
-        lines = exec_probe(runtime, sleeper, "cgroup", flags=["--cgroup", "pids:sub"])
-        assert any(ln.endswith(":pids:/sub") for ln in lines), lines
-        assert [ln for ln in lines if ":pids:" not in ln] == [
+        lines = exec_probe(runtime, sleeper, "cgroup", flags=["--cgroup", flag])
+        assert any(ln.endswith(f":{hierarchy}:/sub") for ln in lines), lines
+        assert [ln for ln in lines if ln.split(":")[1] != hierarchy] == [
             ln.rsplit(":", 1)[0] + ":/"
             for ln in cgroup_lines(init_pid(runtime, sleeper))
-            if ":pids:" not in ln
+            if ln.split(":")[1] != hierarchy
         ]
     finally:
         wait_for(lambda: not (sub / "cgroup.procs").read_text().strip(), "the sub-cgroup to empty")

@@ -17,6 +17,7 @@ from .support import (
     Bundle,
     Runtime,
     cgroup_mounts,
+    container_cgroup,
     expect_error,
     leaked_processes,
     parse_json,
@@ -308,7 +309,7 @@ def test_kill_stopped_errors(runtime: Runtime, bundle: Bundle) -> None:
 
 
 def cgroup_procs(cid: str) -> list[int]:
-    text = Path(f"/sys/fs/cgroup/pids/ocirun-test/{cid}/cgroup.procs").read_text()
+    text = (container_cgroup(cid, "pids") / "cgroup.procs").read_text()
     return [int(p) for p in text.split()]
 
 
