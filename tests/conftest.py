@@ -36,6 +36,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "integration: needs root and real namespaces; skipped when not root")
     config.addinivalue_line(
         "markers",
+        "v2lane: also in CI's pure cgroup v2 lane (make test-v2): a lifecycle, exec or mounts test whose "
+        "code paths differ on cgroup v2",
+    )
+    config.addinivalue_line(
+        "markers",
         "xfail_runtime(name, reason): expected to fail (strict) on runtime NAME only, e.g. where runc "
         "deviates from the spec",
     )

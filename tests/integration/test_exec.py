@@ -187,6 +187,7 @@ def read_available(fd: int, want: bytes, timeout: float = 10.0) -> bytes:
 
 
 @pytest.mark.parametrize("userns", [False, True], ids=["", "userns"])
+@pytest.mark.v2lane
 def test_exec_joins_every_namespace(runtime: Runtime, bundle: Bundle, userns: bool) -> None:
     if userns:
         bundle.linux["namespaces"].append({"type": "user"})
@@ -244,6 +245,7 @@ def test_exec_process_has_a_session_of_its_own(runtime: Runtime, sleeper: str) -
     assert pids["sid"] == pids["pid"] == pids["pgid"], pids
 
 
+@pytest.mark.v2lane
 def test_exec_joins_the_cgroups(runtime: Runtime, sleeper: str) -> None:
     # Inside the container's cgroup namespace, the init's cgroups are its root.
     assert exec_probe(runtime, sleeper, "cgroup") == [
@@ -266,6 +268,7 @@ def test_exec_joins_the_cgroups(runtime: Runtime, sleeper: str) -> None:
     wait_gone(pid)
 
 
+@pytest.mark.v2lane
 def test_exec_process_is_listed_by_ps(runtime: Runtime, sleeper: str) -> None:
     pid_file = runtime.workdir / "exec.pid"
     exec_(runtime, sleeper, "/bin/probe", "sleep", "60", flags=["-d", "--pid-file", str(pid_file)])
@@ -280,6 +283,7 @@ def test_exec_process_is_listed_by_ps(runtime: Runtime, sleeper: str) -> None:
     wait_gone(pid)
 
 
+@pytest.mark.v2lane
 def test_exec_into_sub_cgroup(runtime: Runtime, sleeper: str) -> None:
     """--cgroup [<controller>:]<path>: a sub-cgroup (made by the caller) of the container's: of its
     v1 pids hierarchy (`pids:sub`), or of its one cgroup on pure v2 (`sub`)."""
@@ -583,6 +587,7 @@ def test_exec_missing_command_errors(runtime: Runtime, sleeper: str) -> None:
     assert runtime.status(sleeper) == "running"
 
 
+@pytest.mark.v2lane
 def test_exec_into_created_container(runtime: Runtime, bundle: Bundle) -> None:
     """A created container's init waits for start; exec works in its namespaces meanwhile."""
     bundle.set_args("/bin/probe", "sleep", "600")
@@ -603,6 +608,7 @@ def _pause_works(rt: Runtime) -> str | None:
     return None
 
 
+@pytest.mark.v2lane
 def test_exec_into_paused_container(runtime: Runtime, sleeper: str) -> None:
     why = _pause_works(runtime)
     if why:

@@ -33,6 +33,7 @@ SPEC_STATE_KEYS = {"ociVersion", "id", "status", "pid", "bundle"}
 RUNC_STATE_KEYS = SPEC_STATE_KEYS | {"rootfs", "created", "owner"}
 
 
+@pytest.mark.v2lane
 def test_full_lifecycle(runtime: Runtime, bundle: Bundle) -> None:
     bundle.set_args(*probe_args("signals"))
     cid = runtime.create(bundle)
@@ -94,6 +95,7 @@ def test_state_has_annotations(runtime: Runtime, bundle: Bundle) -> None:
     runtime.delete(cid, force=True)
 
 
+@pytest.mark.v2lane
 def test_created_process_is_waiting(runtime: Runtime, bundle: Bundle) -> None:
     """Between create and start the init exists, in the container's namespaces and cgroup,
     but has not exec'd the user program."""
@@ -146,6 +148,7 @@ def test_run_returns_128_plus_signal(runtime: Runtime, bundle: Bundle, sig: int)
     assert runtime.ids_in_root() == []
 
 
+@pytest.mark.v2lane
 def test_run_detach(runtime: Runtime, bundle: Bundle) -> None:
     bundle.set_args(*probe_args("sleep", "60"))
     cid = runtime.new_id()
@@ -221,6 +224,7 @@ def test_delete_running_needs_force(runtime: Runtime, bundle: Bundle) -> None:
 
 
 @pytest.mark.parametrize("started", [False, True], ids=["created", "running"])
+@pytest.mark.v2lane
 def test_delete_force(runtime: Runtime, bundle: Bundle, started: bool) -> None:
     bundle.set_args(*probe_args("sleep", "60"))
     cid = runtime.create(bundle)
@@ -234,6 +238,7 @@ def test_delete_force(runtime: Runtime, bundle: Bundle, started: bool) -> None:
 
 
 @pytest.mark.parametrize("own_pidns", [True, False], ids=["own-pidns", "host-pidns"])
+@pytest.mark.v2lane
 def test_delete_force_kills_every_process(runtime: Runtime, bundle: Bundle, own_pidns: bool) -> None:
     """delete --force leaves none of the container's processes: with a pid namespace of its own
     the kernel takes them with the init; without one they are found in its cgroups."""
@@ -313,6 +318,7 @@ def cgroup_procs(cid: str) -> list[int]:
     return [int(p) for p in text.split()]
 
 
+@pytest.mark.v2lane
 def test_kill_all(runtime: Runtime, bundle: Bundle) -> None:
     bundle.set_args("sh", "-c", "probe sleep 60 & probe sleep 60 & echo ready; wait")
     cid = runtime.create(bundle)
@@ -385,6 +391,7 @@ def test_state_unknown_errors(runtime: Runtime) -> None:
     assert res.stdout == ""
 
 
+@pytest.mark.v2lane
 def test_spec_then_run(runtime: Runtime, bundle: Bundle) -> None:
     """``spec`` writes a config.json that ``run`` accepts once args point to the probe.
 
@@ -417,6 +424,7 @@ def test_spec_with_bundle_flag_and_no_overwrite(runtime: Runtime, workdir: Path)
     assert (target / "config.json").read_text() == text
 
 
+@pytest.mark.v2lane
 def test_features(runtime: Runtime) -> None:
     feats = json.loads(runtime.run("features").stdout)
     assert feats["ociVersionMin"].startswith("1.0.")
@@ -431,6 +439,7 @@ def test_features(runtime: Runtime) -> None:
 
 @pytest.mark.xfail_runtime("runc", "runc 1.1.5 writes no state until its create is done: after a crash "
                                    "`state` does not know the container and its cgroups stay behind")
+@pytest.mark.v2lane
 def test_create_killed_midway_is_cleaned_by_delete(runtime: Runtime, bundle: Bundle, tmp_path: Path) -> None:
     """A create that dies (SIGKILL) while its container is half set up: `state` said "creating"
     meanwhile, then "stopped", and `delete --force` removes the cgroups it had made."""
@@ -486,6 +495,7 @@ def _spec_of(runtime: Runtime, where: Path, *flags: str) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("flags", [(), ("--rootless",)], ids=["root", "rootless"])
+@pytest.mark.v2lane
 def test_spec_is_runcs(runtime: Runtime, workdir: Path, flags: tuple[str, ...]) -> None:
     """``spec`` writes what ``runc spec`` writes on this host (a cgroup namespace only on pure
     cgroup v2, no seccomp profile), but for ``ociVersion`` (the spec version the runtime

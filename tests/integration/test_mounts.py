@@ -26,6 +26,7 @@ def mounts_of(runtime: Runtime, bundle: Bundle, extra: tuple[str, ...] = ()) -> 
 # ---------------------------------------------------------------------------- default mounts
 
 
+@pytest.mark.v2lane
 def test_default_mounts(runtime: Runtime, bundle: Bundle) -> None:
     mounts = mounts_of(runtime, bundle)
     expect = {
@@ -57,6 +58,7 @@ def host_cgroup_v1_hierarchies() -> set[str]:
     return names
 
 
+@pytest.mark.v2lane
 def test_cgroup_mount(runtime: Runtime, bundle: Bundle) -> None:
     """A `cgroup` mount at /sys/fs/cgroup: on a v1 (hybrid) host a tmpfs with one read-only
     cgroup mount per v1 hierarchy, each showing the container's own cgroup as its root."""
@@ -91,6 +93,7 @@ DEV_LINKS = {
 }
 
 
+@pytest.mark.v2lane
 def test_default_devices(runtime: Runtime, bundle: Bundle) -> None:
     paths = [*DEVICES, *DEV_LINKS, "/dev/shm", "/dev/pts/ptmx", "/dev/mqueue", "/dev/pts"]
     report = {s["path"]: s for s in runtime.run_probe(bundle, "stat", *paths)}
@@ -108,6 +111,7 @@ def test_default_devices(runtime: Runtime, bundle: Bundle) -> None:
     assert report["/dev/mqueue"]["type"] == "dir"
 
 
+@pytest.mark.v2lane
 def test_devices_work(runtime: Runtime, bundle: Bundle) -> None:
     bundle.set_args("sh", "-c",
                     "echo x > /dev/null && head -c 4 /dev/zero | wc -c && head -c 8 /dev/urandom | wc -c")
