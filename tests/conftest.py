@@ -127,7 +127,7 @@ def probe_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _cgroup_parent() -> Iterator[None]:
     """At the end of the session remove the (then empty) /ocirun-test parent cgroups."""
     yield
-    for hierarchy in support.CGROUP_ROOT.iterdir():
+    for hierarchy in support.cgroup_mounts():  # the v1 hierarchies, or the one on pure v2
         parent = hierarchy / support.CGROUP_PARENT
         if parent.is_dir():
             with contextlib.suppress(OSError):  # not empty: a leak, reported by the test that made it

@@ -629,7 +629,7 @@ class NamespaceHolder:
         self.pid = self._inner_pid("pid" in namespaces)
 
     def _inner_pid(self, forked: bool) -> int:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 10 * SLOWDOWN
         while time.monotonic() < deadline:
             pid = self.proc.pid
             if forked:
@@ -807,7 +807,7 @@ def remove_leaks(workdir: Path, ids: Sequence[str]) -> None:
     for pid in leaked_processes(workdir, ids):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 5 * SLOWDOWN
     while leaked_processes(workdir, ids) and time.monotonic() < deadline:
         time.sleep(0.05)
     for path in sorted(leaked_cgroups(ids), key=len, reverse=True):

@@ -29,6 +29,7 @@ from .support import (
     DEFAULT_CAPS,
     DEFAULT_PATH,
     PURE_CGROUP_V2,
+    SLOWDOWN,
     Bundle,
     Result,
     Runtime,
@@ -64,7 +65,7 @@ def sleeper(runtime: Runtime, bundle: Bundle) -> Iterator[str]:
 
 
 def exec_(
-    rt: Runtime, cid: str, *cmd: str, flags: Sequence[str] = (), check: bool = True, timeout: float = 30
+    rt: Runtime, cid: str, *cmd: str, flags: Sequence[str] = (), check: bool = True, timeout: float = 30 * SLOWDOWN
 ) -> Result:
     return rt.run("exec", *flags, cid, *cmd, check=check, timeout=timeout)
 
@@ -116,7 +117,7 @@ def cgroup_procs_files(pid: int) -> list[Path]:
     return files
 
 
-def read_pid_file(path: Path, timeout: float = 10.0) -> int:
+def read_pid_file(path: Path, timeout: float = 10.0 * SLOWDOWN) -> int:
     wait_for(path.exists, f"{path}", timeout)
     return int(path.read_text().strip())
 
@@ -147,7 +148,7 @@ def run_with_fds(
     *,
     env: dict[str, str] | None = None,
     label: str = "fds",
-    timeout: float = 30,
+    timeout: float = 30 * SLOWDOWN,
     background: bool = False,
 ) -> Any:
     """``<runtime> ARGS`` with ``fds`` as its fds 3, 4, ...; stdout/stderr to files (``rt.outputs``
@@ -171,7 +172,7 @@ def run_with_fds(
     return Result(cmd, code, out_path.read_text(errors="replace"), err_path.read_text(errors="replace"))
 
 
-def read_available(fd: int, want: bytes, timeout: float = 10.0) -> bytes:
+def read_available(fd: int, want: bytes, timeout: float = 10.0 * SLOWDOWN) -> bytes:
     data = b""
     deadline = time.monotonic() + timeout
     while want not in data and time.monotonic() < deadline:
@@ -253,7 +254,7 @@ def test_exec_joins_the_cgroups(runtime: Runtime, sleeper: str) -> None:
     ]
     # From the host: the same cgroups as the init's, and listed in their cgroup.procs.
     pid_file = runtime.workdir / "exec.pid"
-    exec_(runtime, sleeper, "/bin/probe", "sleep", "60", flags=["--detach", "--pid-file", str(pid_file)])
+    exec_(runtime, sleeper, "/bin/probe", "sleep", "600", flags=["--detach", "--pid-file", str(pid_file)])
     pid = read_pid_file(pid_file)
     try:
         init = init_pid(runtime, sleeper)
@@ -271,11 +272,11 @@ def test_exec_joins_the_cgroups(runtime: Runtime, sleeper: str) -> None:
 @pytest.mark.v2lane
 def test_exec_process_is_listed_by_ps(runtime: Runtime, sleeper: str) -> None:
     pid_file = runtime.workdir / "exec.pid"
-    exec_(runtime, sleeper, "/bin/probe", "sleep", "60", flags=["-d", "--pid-file", str(pid_file)])
+    exec_(runtime, sleeper, "/bin/probe", "sleep", "601", flags=["-d", "--pid-file", str(pid_file)])
     pid = read_pid_file(pid_file)
     try:
         out = exec_(runtime, sleeper, "ps", "-o", "pid,args").stdout
-        assert "/bin/probe sleep 60" in out, out
+        assert "/bin/probe sleep 601" in out, out
         res = runtime.run("ps", "--format", "json", sleeper)
         assert set(json.loads(res.stdout)) >= {pid, init_pid(runtime, sleeper)}, res.stdout
     finally:
@@ -347,7 +348,7 @@ def test_exec_signal_is_forwarded(runtime: Runtime, sleeper: str) -> None:
     try:
         wait_for(lambda: "ready" in out_path.read_text(), "the shell to be ready")
         proc.send_signal(signal.SIGUSR1)
-        assert proc.wait(timeout=10) == 9, err_path.read_text()
+        assert proc.wait(timeout=10 * SLOWDOWN) == 9, err_path.read_text()
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -522,8 +523,8 @@ def test_exec_detach_pid_file(runtime: Runtime, sleeper: str) -> None:
     pid_file = runtime.workdir / "pids" / "exec.pid"
     pid_file.parent.mkdir()
     started = time.monotonic()
-    exec_(runtime, sleeper, "/bin/probe", "sleep", "60", flags=["--detach", "--pid-file", str(pid_file)])
-    assert time.monotonic() - started < 10, "exec --detach returns without waiting for the process"
+    exec_(runtime, sleeper, "/bin/probe", "sleep", "600", flags=["--detach", "--pid-file", str(pid_file)])
+    assert time.monotonic() - started < 10 * SLOWDOWN, "exec --detach returns without waiting for the process"
     text = pid_file.read_text()
     pid = int(text)
     assert text == str(pid), f"the pid file holds the pid alone: {text!r}"
@@ -541,7 +542,7 @@ def test_exec_detach_pid_file(runtime: Runtime, sleeper: str) -> None:
 def test_exec_relative_pid_file(runtime: Runtime, sleeper: str) -> None:
     """A relative --pid-file is relative to the runtime's working directory."""
     runtime.run(
-        "exec", "-d", "--pid-file", "rel.pid", sleeper, "/bin/probe", "sleep", "60", cwd=runtime.workdir
+        "exec", "-d", "--pid-file", "rel.pid", sleeper, "/bin/probe", "sleep", "600", cwd=runtime.workdir
     )
     pid = read_pid_file(runtime.workdir / "rel.pid")
     os.kill(pid, signal.SIGKILL)
@@ -638,7 +639,7 @@ def test_exec_into_paused_container(runtime: Runtime, sleeper: str) -> None:
         assert proc.poll() is None, f"exited {proc.returncode} in a frozen cgroup: {err_path.read_text()}"
         assert out_path.read_text() == ""
         runtime.run("resume", sleeper)
-        assert proc.wait(timeout=15) == 0, err_path.read_text()
+        assert proc.wait(timeout=15 * SLOWDOWN) == 0, err_path.read_text()
         assert parse_json(out_path.read_text()) == ["thawed"]
     finally:
         if proc is not None and proc.poll() is None:

@@ -40,7 +40,7 @@ def test_create_hooks_get_the_state(runtime: Runtime, bundle: Bundle, out: Path)
     assert bundle.config is not None
     bundle.config["hooks"] = {kind: [host_hook(out, kind)] for kind in ("prestart", "createRuntime")}
     bundle.config["annotations"] = {"org.example.k": "v"}
-    bundle.set_args(*probe_args("sleep", "30"))
+    bundle.set_args(*probe_args("sleep", "300"))
     cid = runtime.create(bundle)
     pid = runtime.state(cid)["pid"]
     for kind in ("prestart", "createRuntime"):
@@ -54,7 +54,7 @@ def test_create_hooks_get_the_state(runtime: Runtime, bundle: Bundle, out: Path)
 def test_create_container_hook_gets_the_host_pid(runtime: Runtime, bundle: Bundle, out: Path) -> None:
     assert bundle.config is not None
     bundle.config["hooks"] = {"createContainer": [host_hook(out, "createContainer")]}
-    bundle.set_args(*probe_args("sleep", "30"))
+    bundle.set_args(*probe_args("sleep", "300"))
     cid = runtime.create(bundle)
     assert read_state(out, "createContainer")["pid"] == runtime.state(cid)["pid"]
     runtime.delete(cid, force=True)
@@ -64,7 +64,7 @@ def test_create_container_hook_gets_the_host_pid(runtime: Runtime, bundle: Bundl
 def test_poststart_runs_at_start(runtime: Runtime, bundle: Bundle, out: Path) -> None:
     assert bundle.config is not None
     bundle.config["hooks"] = {"poststart": [host_hook(out, "poststart")]}
-    bundle.set_args(*probe_args("sleep", "30"))
+    bundle.set_args(*probe_args("sleep", "300"))
     cid = runtime.create(bundle)
     assert not (out / "poststart").exists(), "poststart ran before start"
     runtime.start(cid)
@@ -132,7 +132,7 @@ def test_failing_prestart_fails_create_and_leaves_nothing(runtime: Runtime, bund
 def test_failing_poststart_only_warns(runtime: Runtime, bundle: Bundle) -> None:
     assert bundle.config is not None
     bundle.config["hooks"] = {"poststart": [{"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]}]}
-    bundle.set_args(*probe_args("sleep", "30"))
+    bundle.set_args(*probe_args("sleep", "300"))
     cid = runtime.create(bundle)
     runtime.start(cid)
     assert runtime.status(cid) == "running"

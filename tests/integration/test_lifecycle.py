@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from .support import (
+    SLOWDOWN,
     Bundle,
     Runtime,
     cgroup_mounts,
@@ -135,12 +136,12 @@ def test_run_returns_128_plus_signal(runtime: Runtime, bundle: Bundle, sig: int)
     cid = runtime.new_id()
     if sig != signal.SIGKILL:
         bundle.linux["namespaces"] = [ns for ns in bundle.linux["namespaces"] if ns["type"] != "pid"]
-    bundle.set_args(*probe_args("sleep", "60"))
+    bundle.set_args(*probe_args("sleep", "600"))
     proc = runtime.popen_run(bundle, cid)
     try:
         runtime.wait_status(cid, "running")
         runtime.kill(cid, str(int(sig)))
-        assert proc.wait(timeout=20) == 128 + sig
+        assert proc.wait(timeout=20 * SLOWDOWN) == 128 + sig
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -150,12 +151,12 @@ def test_run_returns_128_plus_signal(runtime: Runtime, bundle: Bundle, sig: int)
 
 @pytest.mark.v2lane
 def test_run_detach(runtime: Runtime, bundle: Bundle) -> None:
-    bundle.set_args(*probe_args("sleep", "60"))
+    bundle.set_args(*probe_args("sleep", "600"))
     cid = runtime.new_id()
     bundle.write_config(cid)
     started = time.monotonic()
     runtime.run("run", "--detach", "--bundle", bundle.path, cid)
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 10 * SLOWDOWN, "run --detach returns without waiting for the process"
     st = runtime.state(cid)
     assert st["status"] == "running" and pid_alive(st["pid"])
     runtime.kill(cid, "KILL")
@@ -175,7 +176,7 @@ def test_run_keep(runtime: Runtime, bundle: Bundle) -> None:
 
 
 def test_start_twice_errors(runtime: Runtime, bundle: Bundle) -> None:
-    bundle.set_args(*probe_args("sleep", "60"))
+    bundle.set_args(*probe_args("sleep", "600"))
     cid = runtime.create(bundle)
     runtime.start(cid)
     res = runtime.start(cid, check=False)
@@ -196,7 +197,7 @@ def test_start_stopped_errors(runtime: Runtime, bundle: Bundle) -> None:
 
 def test_create_existing_id_errors(runtime: Runtime, bundle: Bundle,
                                    make_bundle: Callable[[str], Bundle]) -> None:
-    bundle.set_args(*probe_args("sleep", "60"))
+    bundle.set_args(*probe_args("sleep", "600"))
     cid = runtime.create(bundle)
     before = runtime.state(cid)
     other = make_bundle("other")
@@ -211,7 +212,7 @@ def test_create_existing_id_errors(runtime: Runtime, bundle: Bundle,
 
 
 def test_delete_running_needs_force(runtime: Runtime, bundle: Bundle) -> None:
-    bundle.set_args(*probe_args("sleep", "60"))
+    bundle.set_args(*probe_args("sleep", "600"))
     cid = runtime.create(bundle)
     runtime.start(cid)
     pid = runtime.state(cid)["pid"]
@@ -226,7 +227,7 @@ def test_delete_running_needs_force(runtime: Runtime, bundle: Bundle) -> None:
 @pytest.mark.parametrize("started", [False, True], ids=["created", "running"])
 @pytest.mark.v2lane
 def test_delete_force(runtime: Runtime, bundle: Bundle, started: bool) -> None:
-    bundle.set_args(*probe_args("sleep", "60"))
+    bundle.set_args(*probe_args("sleep", "600"))
     cid = runtime.create(bundle)
     if started:
         runtime.start(cid)
@@ -320,7 +321,7 @@ def cgroup_procs(cid: str) -> list[int]:
 
 @pytest.mark.v2lane
 def test_kill_all(runtime: Runtime, bundle: Bundle) -> None:
-    bundle.set_args("sh", "-c", "probe sleep 60 & probe sleep 60 & echo ready; wait")
+    bundle.set_args("sh", "-c", "probe sleep 600 & probe sleep 600 & echo ready; wait")
     cid = runtime.create(bundle)
     runtime.start(cid)
     runtime.wait_output(cid, "ready")
@@ -334,10 +335,10 @@ def test_kill_all(runtime: Runtime, bundle: Bundle) -> None:
 
 
 def test_list(runtime: Runtime, bundle: Bundle, make_bundle: Callable[[str], Bundle]) -> None:
-    bundle.set_args(*probe_args("sleep", "60"))
+    bundle.set_args(*probe_args("sleep", "600"))
     created = runtime.create(bundle)
     other = make_bundle("other")
-    other.set_args(*probe_args("sleep", "60"))
+    other.set_args(*probe_args("sleep", "600"))
     running = runtime.create(other)
     runtime.start(running)
 
@@ -449,13 +450,13 @@ def test_create_killed_midway_is_cleaned_by_delete(runtime: Runtime, bundle: Bun
 
     marker = tmp_path / "hook-ran"
     assert bundle.config is not None
-    bundle.config["hooks"] = {"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", f"touch {marker}; sleep 30"]}]}
+    bundle.config["hooks"] = {"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", f"touch {marker}; sleep {30 * SLOWDOWN:.0f}"]}]}
     cid = runtime.new_id()
     bundle.write_config(cid)
     proc = subprocess.Popen([*runtime.command("create", "--bundle", str(bundle.path), cid)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 10 * SLOWDOWN
         while not marker.exists():
             assert time.monotonic() < deadline, "the hook never ran"
             time.sleep(0.01)
@@ -545,7 +546,7 @@ def _debug_lines(runtime: Runtime, log: Path, *args: Any) -> list[str]:
 def test_debug_logs_the_steps_of_create_and_exec(runtime: Runtime, bundle: Bundle, workdir: Path) -> None:
     """``--debug`` writes what create and exec do (runc: its nsexec steps) to the log."""
     log = workdir / "debug.log"
-    bundle.set_args(*probe_args("sleep", "60"))
+    bundle.set_args(*probe_args("sleep", "600"))
     cid = runtime.new_id()
     bundle.write_config(cid)
     try:
@@ -559,7 +560,7 @@ def test_debug_logs_the_steps_of_create_and_exec(runtime: Runtime, bundle: Bundl
 @pytest.mark.xfail_runtime("runc", "runc 1.1.5 logs nothing for start, kill and delete with --debug")
 def test_debug_logs_start_kill_and_delete(runtime: Runtime, bundle: Bundle, workdir: Path) -> None:
     log = workdir / "debug.log"
-    bundle.set_args(*probe_args("sleep", "60"))
+    bundle.set_args(*probe_args("sleep", "600"))
     cid = runtime.create(bundle)
     try:
         assert _debug_lines(runtime, log, "start", cid)

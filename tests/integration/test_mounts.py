@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from .support import Bundle, Runtime, expect_error, find_mount, parse_json, probe_args
+from .support import SLOWDOWN, Bundle, Runtime, expect_error, find_mount, parse_json, probe_args
 
 
 def mounts_of(runtime: Runtime, bundle: Bundle, extra: tuple[str, ...] = ()) -> list[dict[str, Any]]:
@@ -207,7 +207,7 @@ def test_bind_mounted_dev_with_a_terminal(runtime: Runtime, bundle: Bundle, boun
         runtime.start(cid)
         runtime.wait_status(cid, "stopped")
         runtime.delete(cid)
-        cs.thread.join(timeout=5)
+        cs.thread.join(timeout=5 * SLOWDOWN)
         text = cs.text()
     finally:
         cs.close()
