@@ -450,7 +450,8 @@ def test_create_killed_midway_is_cleaned_by_delete(runtime: Runtime, bundle: Bun
 
     marker = tmp_path / "hook-ran"
     assert bundle.config is not None
-    bundle.config["hooks"] = {"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", f"touch {marker}; sleep {30 * SLOWDOWN:.0f}"]}]}
+    hook = {"path": "/bin/sh", "args": ["sh", "-c", f"touch {marker}; sleep {30 * SLOWDOWN:.0f}"]}
+    bundle.config["hooks"] = {"createRuntime": [hook]}
     cid = runtime.new_id()
     bundle.write_config(cid)
     proc = subprocess.Popen([*runtime.command("create", "--bundle", str(bundle.path), cid)],

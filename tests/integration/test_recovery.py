@@ -15,7 +15,17 @@ from collections.abc import Callable
 
 import pytest
 
-from .support import SLOWDOWN, Bundle, Runtime, expect_error, leaked_cgroups, leaked_processes, probe_args, remove_leaks, wait_for
+from .support import (
+    SLOWDOWN,
+    Bundle,
+    Runtime,
+    expect_error,
+    leaked_cgroups,
+    leaked_processes,
+    probe_args,
+    remove_leaks,
+    wait_for,
+)
 
 DAMAGE: dict[str, Callable[[bytes], bytes]] = {
     "empty": lambda text: b"",
