@@ -45,6 +45,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "integration: needs root and real namespaces; skipped when not root")
     config.addinivalue_line(
         "markers",
+        "v2lane: also in CI's pure cgroup v2 lane (make test-v2): a lifecycle, exec or mounts test whose "
+        "code paths differ on cgroup v2",
+    )
+    config.addinivalue_line(
+        "markers",
         "xfail_runtime(name, reason): expected to fail (strict) on runtime NAME only, e.g. where runc "
         "deviates from the spec",
     )
@@ -83,8 +88,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if integration_dir in Path(item.path).parents:
             item.add_marker(pytest.mark.integration)
-            if item.get_closest_marker("timeout") is None:
-                item.add_marker(pytest.mark.timeout(60))
+            own = item.get_closest_marker("timeout")
+            if own is None:
+                item.add_marker(pytest.mark.timeout(60 * support.SLOWDOWN))
+            elif support.SLOWDOWN != 1 and own.args:
+                item.add_marker(pytest.mark.timeout(own.args[0] * support.SLOWDOWN), append=False)
         if item.get_closest_marker("integration") and not_root:
             item.add_marker(pytest.mark.skip(reason="integration tests need root"))
         callspec = getattr(item, "callspec", None)
@@ -221,7 +229,7 @@ def probe_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _cgroup_parent() -> Iterator[None]:
     """At the end of the session remove the (then empty) /ocirun-test parent cgroups."""
     yield
-    for hierarchy in support.CGROUP_ROOT.iterdir():
+    for hierarchy in support.cgroup_mounts():  # the v1 hierarchies, or the one on pure v2
         parent = hierarchy / support.CGROUP_PARENT
         if parent.is_dir():
             with contextlib.suppress(OSError):  # not empty: a leak, reported by the test that made it

@@ -149,8 +149,9 @@ class Docker:
         return state
 
     def container_cgroups(self) -> list[str]:
-        """The cgroups under the daemon's cgroup parent, in every hierarchy."""
-        return sorted(glob.glob(f"/sys/fs/cgroup/*/{self.cgroup_parent}/*/"))
+        """The cgroups under the daemon's cgroup parent, in every hierarchy (v1 or v2)."""
+        return sorted(glob.glob(f"/sys/fs/cgroup/*/{self.cgroup_parent}/*/")
+                      + glob.glob(f"/sys/fs/cgroup/{self.cgroup_parent}/*/"))
 
     def stop(self) -> None:
         stop_daemon(self.proc, timeout=30)
@@ -313,32 +314,59 @@ def test_run_read_only(dk: Docker, runtime: EngineRuntime) -> None:
 
 
 def cgroup_of(pid: int, controller: str) -> str:
-    """The process's cgroup path in the v1 hierarchy of ``controller``."""
+    """The process's cgroup path in the v1 hierarchy of ``controller``, or its cgroup v2 path on a
+    pure cgroup v2 host."""
     for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
         _, controllers, path = line.split(":", 2)
-        if controller in controllers.split(","):
+        if controller in controllers.split(",") or (controllers == "" and PURE_V2):
             return path
     raise AssertionError(f"no {controller} cgroup for {pid}")
 
 
+PURE_V2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
+
+
+def memory_file(path: str, v1: str, v2: str) -> Path:
+    """A memory file of the cgroup ``path``: ``v1`` in the v1 memory hierarchy, else ``v2``."""
+    return Path(f"/sys/fs/cgroup{path}/{v2}") if PURE_V2 else Path(f"/sys/fs/cgroup/memory{path}/{v1}")
+
+
 def test_memory_limit_and_update(dk: Docker, runtime: EngineRuntime) -> None:
-    """-m 64m is the limit of the container's cgroup (below the daemon's cgroup parent), in the v1
-    memory hierarchy; docker update changes it (the runtime's update)."""
-    if not os.path.isdir("/sys/fs/cgroup/memory"):
-        pytest.skip("no cgroup v1 memory hierarchy")
+    """-m 64m is the limit of the container's cgroup (below the daemon's cgroup parent): in the v1
+    memory hierarchy, or memory.max on pure cgroup v2; docker update changes it (the runtime's
+    update), and the container sees the new limit."""
+    if not PURE_V2 and not os.path.isdir("/sys/fs/cgroup/memory"):
+        pytest.skip("no cgroup v1 memory hierarchy and not pure cgroup v2")
     name = start_loop(dk, runtime, "memory", "-m", "64m")
     try:
         info = dk.inspect(name)
         path = cgroup_of(info["State"]["Pid"], "memory")
         assert path == f"/{dk.cgroup_parent}/{info['Id']}", path
-        limit = Path(f"/sys/fs/cgroup/memory{path}/memory.limit_in_bytes")
+        limit = memory_file(path, "memory.limit_in_bytes", "memory.max")
         assert int(limit.read_text()) == 64 * MiB
         dk("update", "--memory", "128m", "--memory-swap", "256m", name)
         assert int(limit.read_text()) == 128 * MiB
-        res = dk("exec", name, "cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+        inside = "/sys/fs/cgroup/memory.max" if PURE_V2 else "/sys/fs/cgroup/memory/memory.limit_in_bytes"
+        res = dk("exec", name, "cat", inside)
         assert int(res.stdout) == 128 * MiB, res
     finally:
         dk("rm", "-f", name)
+
+
+def test_memory_limit_is_enforced(dk: Docker, runtime: EngineRuntime) -> None:
+    """A container that touches 64 MiB under -m 16m is OOM-killed: exit status 137 and Docker's
+    State.OOMKilled (from the OOM event the shim reads in the cgroup the runtime made)."""
+    if any(line.split()[2] != "0" for line in Path("/proc/swaps").read_text().splitlines()[1:]):
+        pytest.skip("the host has swap: the hog would swap instead of being killed")
+    name = name_for(runtime, "oom")
+    try:
+        # dd reads 64 MiB of zeros into one buffer: every page of it is touched
+        res = dk(*run_args(runtime, "--name", name, "-m", "16m"), IMAGE,
+                 "dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1", check=False)
+        state = dk.state(name)
+        assert (res.returncode, state["ExitCode"], state["OOMKilled"]) == (137, 137, True), (res, state)
+    finally:
+        dk("rm", name, check=False)
 
 
 # Docker 20.10 puts no consoleSize in the spec: its client sets the terminal's size once the
@@ -459,6 +487,23 @@ def test_rm_force_running(dk: Docker, runtime: EngineRuntime) -> None:
     dk("rm", "-f", name)
     assert dk.ids() == []
     wait_until(lambda: not os.path.exists(f"/proc/{pid}"), "the container's process to go")
+
+
+def test_rm_exited(dk: Docker, runtime: EngineRuntime) -> None:
+    """rm of an exited container (the runtime's delete of a stopped one); rm of a running one
+    without -f is refused and leaves it running."""
+    name = name_for(runtime, "rm")
+    dk(*run_args(runtime, "--name", name), IMAGE, "sh", "-c", "echo done")
+    assert dk.state(name)["Status"] == "exited"
+    dk("rm", name)
+    assert dk.ids() == []
+    name = start_loop(dk, runtime, "rmrunning")
+    try:
+        res = dk("rm", name, check=False)
+        assert res.returncode != 0 and "running" in res.stderr, res
+        assert dk.state(name)["Running"]
+    finally:
+        dk("rm", "-f", name)
 
 
 def test_pause_unpause(dk: Docker, runtime: EngineRuntime) -> None:

@@ -37,8 +37,23 @@ WORK_BASE = Path(os.environ.get("OCIRUN_TEST_TMP", "/tmp/ocirun-it"))
 CGROUP_PARENT = "ocirun-test"
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 
+
+def _pure_cgroup_v2() -> bool:
+    with open("/proc/self/mounts") as f:
+        return any(line.split()[1:3] == ["/sys/fs/cgroup", "cgroup2"] for line in f)
+
+
+# One cgroup2 hierarchy at /sys/fs/cgroup and no v1 (the run-in-v2.sh guest), rather than v1
+# controllers there (hybrid or v1 hosts).
+PURE_CGROUP_V2 = _pure_cgroup_v2()
+
+# How much slower than natively the tests run: 10 in the emulated cgroup v2 guest (run-in-v2.sh sets
+# CGROUP2_VM=1, and everything there takes 10 to 60 times as long), else 1; $OCIRUN_TEST_SLOWDOWN
+# overrides it. The default waits and timeouts are multiplied by it (a test's own short ones are not).
+SLOWDOWN = float(os.environ.get("OCIRUN_TEST_SLOWDOWN") or (10 if os.environ.get("CGROUP2_VM") else 1))
+
 # Seconds one runtime command may take before the test fails instead of hanging.
-COMMAND_TIMEOUT = 30.0
+COMMAND_TIMEOUT = 30.0 * SLOWDOWN
 
 HOST_DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", "/dev/ptmx")
 
@@ -456,7 +471,7 @@ class Runtime:
         out_path, err_path = self.outputs[cid]
         return out_path.read_text(errors="replace"), err_path.read_text(errors="replace")
 
-    def wait_output(self, cid: str, text: str, timeout: float = 10.0) -> str:
+    def wait_output(self, cid: str, text: str, timeout: float = 10.0 * SLOWDOWN) -> str:
         deadline = time.monotonic() + timeout
         while True:
             out, err = self.output(cid)
@@ -466,7 +481,7 @@ class Runtime:
                 raise AssertionError(f"{text!r} never appeared in the output of {cid}: {out!r} {err!r}")
             time.sleep(0.01)
 
-    def wait_status(self, cid: str, status: str, timeout: float = 10.0) -> dict[str, Any]:
+    def wait_status(self, cid: str, status: str, timeout: float = 10.0 * SLOWDOWN) -> dict[str, Any]:
         """Poll ``state`` until the status is ``status`` (the container may not exist yet)."""
         deadline = time.monotonic() + timeout
         while True:
@@ -507,7 +522,7 @@ def pid_alive(pid: int) -> bool:
         return False
 
 
-def wait_for(predicate: Callable[[], Any], what: str = "condition", timeout: float = 30.0) -> Any:
+def wait_for(predicate: Callable[[], Any], what: str = "condition", timeout: float = 30.0 * SLOWDOWN) -> Any:
     """Polls ``predicate`` until it returns something true, and returns that."""
     deadline = time.monotonic() + timeout
     while True:
@@ -586,7 +601,7 @@ def check_device_rules(text: str) -> None:
     assert "null-ok" in text, f"the default devices stay allowed: {text}"
 
 
-def wait_gone(pid: int, timeout: float = 10.0) -> None:
+def wait_gone(pid: int, timeout: float = 10.0 * SLOWDOWN) -> None:
     deadline = time.monotonic() + timeout
     while pid_alive(pid):
         assert time.monotonic() < deadline, f"pid {pid} still alive"
@@ -615,7 +630,7 @@ class NamespaceHolder:
         self.pid = self._inner_pid("pid" in namespaces)
 
     def _inner_pid(self, forked: bool) -> int:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 10 * SLOWDOWN
         while time.monotonic() < deadline:
             pid = self.proc.pid
             if forked:
@@ -694,6 +709,13 @@ def cgroup_mounts() -> list[Path]:
     return [p for p in CGROUP_ROOT.iterdir() if not p.is_symlink() and (p / "cgroup.procs").exists()]
 
 
+def container_cgroup(cid: str, controller: str) -> Path:
+    """The directory with ``controller``'s files of the tests' container ``cid`` (cgroupsPath
+    /ocirun-test/ID): in that controller's v1 hierarchy, or the container's one cgroup on pure v2."""
+    base = CGROUP_ROOT if PURE_CGROUP_V2 else CGROUP_ROOT / controller
+    return base / CGROUP_PARENT / cid
+
+
 @contextlib.contextmanager
 def runner_cgroup(runtime: Runtime, workdir: Path) -> Iterator[str]:
     """The runtime's commands run from a cgroup of the test's own, /ocirun-test/runner-PID in every
@@ -703,8 +725,8 @@ def runner_cgroup(runtime: Runtime, workdir: Path) -> Iterator[str]:
     dirs = [mount / path.lstrip("/") for mount in cgroup_mounts()]
     for d in dirs:
         d.mkdir(parents=True, exist_ok=True)
-        for level in (d.parent, d):  # a v1 cpuset takes no task before it has cpus and mems
-            for name in ("cpuset.cpus", "cpuset.mems"):
+        for level in () if PURE_CGROUP_V2 else (d.parent, d):  # a v1 cpuset takes no task
+            for name in ("cpuset.cpus", "cpuset.mems"):  # before it has cpus and mems
                 if (level / name).exists() and not (level / name).read_text().strip():
                     (level / name).write_text((level.parent / name).read_text())
     wrapper = workdir / "in-runner-cgroup"
@@ -795,7 +817,7 @@ def remove_leaks(workdir: Path, ids: Sequence[str]) -> None:
     for pid in leaked_processes(workdir, ids):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 5 * SLOWDOWN
     while leaked_processes(workdir, ids) and time.monotonic() < deadline:
         time.sleep(0.05)
     for path in sorted(leaked_cgroups(ids), key=len, reverse=True):

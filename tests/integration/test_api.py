@@ -19,7 +19,7 @@ import pytest
 import ocirun
 from ocirun import errors
 
-from .support import CGROUP_PARENT, DEFAULT_OCIRUN, Bundle, find_leaks, parse_json, pid_alive, probe_args
+from .support import CGROUP_PARENT, DEFAULT_OCIRUN, SLOWDOWN, Bundle, find_leaks, parse_json, pid_alive, probe_args
 from .support import Runtime as Driver
 
 IDS: list[str] = []  # this test's container ids, for the leak check
@@ -84,13 +84,13 @@ def test_lifecycle(lib: ocirun.Runtime, bundle: Bundle, workdir: Path) -> None:
 
     c.start()
     assert c.status == "running"
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 10 * SLOWDOWN
     while "ready" not in out.read_text() and time.monotonic() < deadline:
         time.sleep(0.01)
     assert "ready" in out.read_text()
 
     c.kill("SIGTERM")
-    assert c.wait(timeout=10) == 128 + signal.SIGTERM  # the probe reports the signal and exits so
+    assert c.wait(timeout=10 * SLOWDOWN) == 128 + signal.SIGTERM  # the probe reports the signal and exits so
     assert parse_json(out.read_text().split("ready", 1)[1]) == {"signal": signal.SIGTERM}
     assert c.status == "stopped"
     assert not is_zombie_of_ours(st.pid), "wait() reaps the container's init"
@@ -114,14 +114,14 @@ def test_detached_run_wait_and_delete_reaps(lib: ocirun.Runtime, bundle: Bundle)
     cid = new_id()
     assert lib.run(cid, write(bundle, cid, "/bin/sh", "-c", "exit 3"), detach=True) == 0
     c = lib.get(cid)
-    assert c.wait(timeout=10) == 3
+    assert c.wait(timeout=10 * SLOWDOWN) == 3
     c.delete()
 
     cid = new_id()
     assert lib.run(cid, write(bundle, cid, "/bin/sleep", "1000"), detach=True) == 0
     c = lib.get(cid)
     c.kill(signal.SIGKILL)
-    assert c.wait(timeout=10) == 128 + signal.SIGKILL
+    assert c.wait(timeout=10 * SLOWDOWN) == 128 + signal.SIGKILL
     c.delete()
 
     # delete --force of a running one: no zombie is left in this process

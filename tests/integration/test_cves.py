@@ -36,6 +36,7 @@ import pytest
 
 from .support import (
     DEFAULT_RUNC,
+    SLOWDOWN,
     Bundle,
     Result,
     Runtime,
@@ -65,7 +66,7 @@ def run_with_fds(runtime: Runtime, args: Sequence[str], fds: dict[int, Path], ta
     try:
         with open(out, "wb") as o, open(err, "wb") as e:
             proc = subprocess.run(runtime.command(*args), stdin=subprocess.DEVNULL, stdout=o, stderr=e,
-                                  pass_fds=tuple(fds), preexec_fn=place, timeout=30)
+                                  pass_fds=tuple(fds), preexec_fn=place, timeout=30 * SLOWDOWN)
     finally:
         for fd in opened.values():
             os.close(fd)
@@ -172,9 +173,9 @@ def hunt(runtime: Runtime, bundle: Bundle, secret: Path, exec_args: Sequence[str
     execs = 0
     deadline = time.monotonic() + seconds + 10
     while runtime.run("state", cid, check=False).stdout.count('"running"') and time.monotonic() < deadline:
-        runtime.run("exec", cid, *exec_args, check=False, timeout=10)
+        runtime.run("exec", cid, *exec_args, check=False, timeout=10 * SLOWDOWN)
         execs += 1
-    runtime.wait_status(cid, "stopped", timeout=15)
+    runtime.wait_status(cid, "stopped", timeout=15 * SLOWDOWN)
     report: dict[str, Any] = parse_json(runtime.output(cid)[0])
     runtime.delete(cid)
     report["execs"] = execs
@@ -237,7 +238,7 @@ def test_cve_2019_5736_created_init_executable_cannot_be_written(runtime: Runtim
 def test_cve_2019_5736_runtime_exe_not_openable_for_writing(runtime: Runtime, bundle: Bundle) -> None:
     """From a second process in a created container: the waiting init's executable cannot be
     opened for writing, nor can the probe's own (it is running)."""
-    bundle.set_args(*probe_args("sleep", "30"))
+    bundle.set_args(*probe_args("sleep", "300"))
     cid = runtime.create(bundle)
     [init] = json.loads(runtime.run("exec", cid, "/bin/probe", "openw", "/proc/1/exe").stdout)
     own = json.loads(runtime.run("exec", cid, "/bin/probe", "exe").stdout)
@@ -266,7 +267,7 @@ def test_cve_2024_21626_only_stdio_fds_after_create_start(runtime: Runtime, bund
 
 
 def test_cve_2024_21626_only_stdio_fds_in_exec(runtime: Runtime, bundle: Bundle) -> None:
-    bundle.set_args(*probe_args("sleep", "30"))
+    bundle.set_args(*probe_args("sleep", "300"))
     cid = runtime.create(bundle)
     created = json.loads(runtime.run("exec", cid, "/bin/probe", "fds").stdout)
     runtime.start(cid)
@@ -290,7 +291,7 @@ def test_cve_2024_21626_preserved_fds_and_nothing_else(runtime: Runtime, bundle:
     assert sorted(fds) == ["0", "1", "2", "3", "4"], fds
     assert (fds["3"], fds["4"]) == (str(host_marker), str(host_marker / "host-secret"))
 
-    bundle.set_args(*probe_args("sleep", "30"))
+    bundle.set_args(*probe_args("sleep", "300"))
     cid = runtime.create(bundle)
     runtime.start(cid)
     res = run_with_fds(runtime, ["exec", "--preserve-fds", "2", cid, "/bin/probe", "fds"], passed, "exec")
@@ -314,7 +315,7 @@ def test_cve_2024_21626_cwd_through_proc_self_fd_refused_at_create(runtime: Runt
 def test_cve_2024_21626_exec_cwd_through_proc_self_fd(runtime: Runtime, bundle: Bundle, n: int) -> None:
     """exec --cwd /proc/self/fd/N: refused, or (where fd N is the container's own root) a working
     directory inside the container; never a host directory."""
-    bundle.set_args(*probe_args("sleep", "30"))
+    bundle.set_args(*probe_args("sleep", "300"))
     cid = runtime.create(bundle)
     runtime.start(cid)
     res = runtime.run("exec", "--cwd", f"/proc/self/fd/{n}", cid, "/bin/probe", "cwdinfo", check=False)
@@ -342,7 +343,7 @@ def test_cve_2024_21626_cwd_through_a_preserved_host_directory(runtime: Runtime,
     assert runtime.leaks() == []
 
     bundle.process["cwd"] = "/"
-    bundle.set_args(*probe_args("sleep", "30"))
+    bundle.set_args(*probe_args("sleep", "300"))
     cid = runtime.create(bundle)
     runtime.start(cid)
     res = run_with_fds(runtime, ["exec", "--preserve-fds", "1", "--cwd", "/proc/self/fd/3", cid, *script],
@@ -477,7 +478,7 @@ def flipping(race: Path, link_target: str, workdir: Path) -> Iterator[subprocess
         yield proc
     finally:
         stop.touch()
-        out, _ = proc.communicate(timeout=10)
+        out, _ = proc.communicate(timeout=10 * SLOWDOWN)
         assert int(out) > 100, f"the flipper only flipped {out.strip()} times"
 
 
@@ -695,7 +696,7 @@ class ConsoleSocket:
         if self.master is not None:
             with contextlib.suppress(OSError):
                 os.close(self.master)
-        self.thread.join(timeout=5)
+        self.thread.join(timeout=5 * SLOWDOWN)
 
 
 def console_run(runtime: Runtime, bundle: Bundle, workdir: Path, script: str) -> tuple[Result, str]:
@@ -711,7 +712,7 @@ def console_run(runtime: Runtime, bundle: Bundle, workdir: Path, script: str) ->
         runtime.start(cid)
         runtime.wait_status(cid, "stopped")
         runtime.delete(cid)
-        cs.thread.join(timeout=5)
+        cs.thread.join(timeout=5 * SLOWDOWN)
         return res, cs.text()
     finally:
         cs.close()
@@ -791,7 +792,7 @@ def test_image_console_symlink_is_not_followed(runtime: Runtime, bundle: Bundle,
 def test_created_init_is_not_dumpable(runtime: Runtime, bundle: Bundle) -> None:
     """Until the user's program runs, pid 1 of a created container is the runtime's: a second
     process in the container (default capabilities) can read none of its /proc files."""
-    bundle.set_args(*probe_args("sleep", "30"))
+    bundle.set_args(*probe_args("sleep", "300"))
     cid = runtime.create(bundle)
     reads = json.loads(runtime.run("exec", cid, "/bin/probe", "read", "/proc/1/environ", "/proc/1/mem",
                                    "/proc/1/root/etc/passwd", "/proc/1/cwd/etc/passwd").stdout)
@@ -818,7 +819,7 @@ def test_oom_score_adj_never_written_into_the_image(runtime: Runtime, bundle: Bu
     fake = root / "proc" / "self" / "oom_score_adj"
     fake.write_text("FAKE\n")
     bundle.process["oomScoreAdj"] = 123
-    bundle.set_args(*probe_args("sleep", "30"))
+    bundle.set_args(*probe_args("sleep", "300"))
     res = runtime.try_create(bundle)
     if res.returncode == 0:
         cid = runtime.ids[-1]
@@ -840,7 +841,7 @@ def test_sysctl_never_written_into_the_image(runtime: Runtime, bundle: Bundle) -
     fake.parent.mkdir(parents=True)
     fake.write_text("FAKE\n")
     bundle.linux["sysctl"] = {"net.ipv4.ip_forward": "1"}
-    bundle.set_args(*probe_args("sleep", "30"))
+    bundle.set_args(*probe_args("sleep", "300"))
     res = runtime.try_create(bundle)
     if res.returncode == 0:
         stop_and_delete(runtime, runtime.ids[-1])

@@ -136,7 +136,7 @@ def test_bad_id_message(runtime: Runtime, bundle: Bundle, bad_id: str) -> None:
 
 
 def test_duplicate_id(runtime: Runtime, bundle: Bundle) -> None:
-    bundle.set_args(*probe_args("sleep", "60"))
+    bundle.set_args(*probe_args("sleep", "600"))
     cid = runtime.create(bundle)
     before = runtime.state(cid)
     res = runtime.try_create(bundle, cid)
@@ -366,7 +366,7 @@ def test_full_state_root(runtime: Runtime, bundle: Bundle) -> None:
 
 def test_update_memory_out_of_range(runtime: Runtime, bundle: Bundle) -> None:
     """2**64 + 64 MiB is no int64: refused as `update -r` refuses it, never set as 64 MiB."""
-    bundle.set_args(*probe_args("sleep", "30"))
+    bundle.set_args(*probe_args("sleep", "300"))
     cid = runtime.create(bundle)
     res = runtime.run("update", "--memory", "18446744073776660480", cid, check=False)
     expect_error(runtime, res, ocirun=r"^invalid value for --memory: 18446744073776660480 is greater than the "
@@ -376,7 +376,7 @@ def test_update_memory_out_of_range(runtime: Runtime, bundle: Bundle) -> None:
 
 @pytest.mark.xfail_runtime("runc", "runc 1.1.5 cuts the uid to 32 bits and runs the process as uid 1215752191")
 def test_exec_user_out_of_range_blames_the_flag(runtime: Runtime, bundle: Bundle) -> None:
-    bundle.set_args(*probe_args("sleep", "30"))
+    bundle.set_args(*probe_args("sleep", "300"))
     cid = runtime.create(bundle)
     runtime.start(cid)
     res = runtime.run("exec", "-u", "99999999999", cid, "/bin/probe", "ids", check=False)

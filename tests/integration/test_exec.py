@@ -25,8 +25,11 @@ from typing import Any
 import pytest
 
 from .support import (
+    CGROUP_ROOT,
     DEFAULT_CAPS,
     DEFAULT_PATH,
+    PURE_CGROUP_V2,
+    SLOWDOWN,
     Bundle,
     Result,
     Runtime,
@@ -64,7 +67,7 @@ def sleeper(runtime: Runtime, bundle: Bundle) -> Iterator[str]:
 
 
 def exec_(
-    rt: Runtime, cid: str, *cmd: str, flags: Sequence[str] = (), check: bool = True, timeout: float = 30
+    rt: Runtime, cid: str, *cmd: str, flags: Sequence[str] = (), check: bool = True, timeout: float = 30 * SLOWDOWN
 ) -> Result:
     return rt.run("exec", *flags, cid, *cmd, check=check, timeout=timeout)
 
@@ -116,7 +119,7 @@ def cgroup_procs_files(pid: int) -> list[Path]:
     return files
 
 
-def read_pid_file(path: Path, timeout: float = 10.0) -> int:
+def read_pid_file(path: Path, timeout: float = 10.0 * SLOWDOWN) -> int:
     wait_for(path.exists, f"{path}", timeout)
     return int(path.read_text().strip())
 
@@ -147,7 +150,7 @@ def run_with_fds(
     *,
     env: dict[str, str] | None = None,
     label: str = "fds",
-    timeout: float = 30,
+    timeout: float = 30 * SLOWDOWN,
     background: bool = False,
 ) -> Any:
     """``<runtime> ARGS`` with ``fds`` as its fds 3, 4, ...; stdout/stderr to files (``rt.outputs``
@@ -171,7 +174,7 @@ def run_with_fds(
     return Result(cmd, code, out_path.read_text(errors="replace"), err_path.read_text(errors="replace"))
 
 
-def read_available(fd: int, want: bytes, timeout: float = 10.0) -> bytes:
+def read_available(fd: int, want: bytes, timeout: float = 10.0 * SLOWDOWN) -> bytes:
     data = b""
     deadline = time.monotonic() + timeout
     while want not in data and time.monotonic() < deadline:
@@ -187,6 +190,7 @@ def read_available(fd: int, want: bytes, timeout: float = 10.0) -> bytes:
 
 
 @pytest.mark.parametrize("userns", [False, True], ids=["", "userns"])
+@pytest.mark.v2lane
 def test_exec_joins_every_namespace(runtime: Runtime, bundle: Bundle, userns: bool) -> None:
     if userns:
         bundle.linux["namespaces"].append({"type": "user"})
@@ -263,6 +267,7 @@ def test_exec_pidfd_socket_gets_a_pidfd_of_the_process(runtime: Runtime, sleeper
     wait_gone(pid)
 
 
+@pytest.mark.v2lane
 def test_exec_joins_the_cgroups(runtime: Runtime, sleeper: str) -> None:
     # Inside the container's cgroup namespace, the init's cgroups are its root.
     assert exec_probe(runtime, sleeper, "cgroup") == [
@@ -270,7 +275,7 @@ def test_exec_joins_the_cgroups(runtime: Runtime, sleeper: str) -> None:
     ]
     # From the host: the same cgroups as the init's, and listed in their cgroup.procs.
     pid_file = runtime.workdir / "exec.pid"
-    exec_(runtime, sleeper, "/bin/probe", "sleep", "60", flags=["--detach", "--pid-file", str(pid_file)])
+    exec_(runtime, sleeper, "/bin/probe", "sleep", "600", flags=["--detach", "--pid-file", str(pid_file)])
     pid = read_pid_file(pid_file)
     try:
         init = init_pid(runtime, sleeper)
@@ -285,13 +290,14 @@ def test_exec_joins_the_cgroups(runtime: Runtime, sleeper: str) -> None:
     wait_gone(pid)
 
 
+@pytest.mark.v2lane
 def test_exec_process_is_listed_by_ps(runtime: Runtime, sleeper: str) -> None:
     pid_file = runtime.workdir / "exec.pid"
-    exec_(runtime, sleeper, "/bin/probe", "sleep", "60", flags=["-d", "--pid-file", str(pid_file)])
+    exec_(runtime, sleeper, "/bin/probe", "sleep", "601", flags=["-d", "--pid-file", str(pid_file)])
     pid = read_pid_file(pid_file)
     try:
         out = exec_(runtime, sleeper, "ps", "-o", "pid,args").stdout
-        assert "/bin/probe sleep 60" in out, out
+        assert "/bin/probe sleep 601" in out, out
         res = runtime.run("ps", "--format", "json", sleeper)
         assert set(json.loads(res.stdout)) >= {pid, init_pid(runtime, sleeper)}, res.stdout
     finally:
@@ -299,20 +305,23 @@ def test_exec_process_is_listed_by_ps(runtime: Runtime, sleeper: str) -> None:
     wait_gone(pid)
 
 
+@pytest.mark.v2lane
 def test_exec_into_sub_cgroup(runtime: Runtime, sleeper: str) -> None:
-    """--cgroup <controller>:<path>: a sub-cgroup (made by the caller) of the container's."""
-    line = next((ln for ln in cgroup_lines(init_pid(runtime, sleeper)) if ":pids:" in ln), None)
+    """--cgroup [<controller>:]<path>: a sub-cgroup (made by the caller) of the container's: of its
+    v1 pids hierarchy (`pids:sub`), or of its one cgroup on pure v2 (`sub`)."""
+    hierarchy, flag = ("", "sub") if PURE_CGROUP_V2 else ("pids", "pids:sub")
+    line = next((ln for ln in cgroup_lines(init_pid(runtime, sleeper)) if ln.split(":")[1] == hierarchy), None)
     if line is None:
         pytest.skip("no cgroup v1 pids hierarchy here")
-    sub = Path("/sys/fs/cgroup/pids") / line.split(":", 2)[2].lstrip("/") / "sub"
+    sub = CGROUP_ROOT / hierarchy / line.split(":", 2)[2].lstrip("/") / "sub"
     sub.mkdir()
     try:
-        lines = exec_probe(runtime, sleeper, "cgroup", flags=["--cgroup", "pids:sub"])
-        assert any(ln.endswith(":pids:/sub") for ln in lines), lines
-        assert [ln for ln in lines if ":pids:" not in ln] == [
+        lines = exec_probe(runtime, sleeper, "cgroup", flags=["--cgroup", flag])
+        assert any(ln.endswith(f":{hierarchy}:/sub") for ln in lines), lines
+        assert [ln for ln in lines if ln.split(":")[1] != hierarchy] == [
             ln.rsplit(":", 1)[0] + ":/"
             for ln in cgroup_lines(init_pid(runtime, sleeper))
-            if ":pids:" not in ln
+            if ln.split(":")[1] != hierarchy
         ]
     finally:
         wait_for(lambda: not (sub / "cgroup.procs").read_text().strip(), "the sub-cgroup to empty")
@@ -400,7 +409,7 @@ def test_exec_signal_is_forwarded(runtime: Runtime, sleeper: str) -> None:
     try:
         wait_for(lambda: "ready" in out_path.read_text(), "the shell to be ready")
         proc.send_signal(signal.SIGUSR1)
-        assert proc.wait(timeout=10) == 9, err_path.read_text()
+        assert proc.wait(timeout=10 * SLOWDOWN) == 9, err_path.read_text()
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -575,8 +584,8 @@ def test_exec_detach_pid_file(runtime: Runtime, sleeper: str) -> None:
     pid_file = runtime.workdir / "pids" / "exec.pid"
     pid_file.parent.mkdir()
     started = time.monotonic()
-    exec_(runtime, sleeper, "/bin/probe", "sleep", "60", flags=["--detach", "--pid-file", str(pid_file)])
-    assert time.monotonic() - started < 10, "exec --detach returns without waiting for the process"
+    exec_(runtime, sleeper, "/bin/probe", "sleep", "600", flags=["--detach", "--pid-file", str(pid_file)])
+    assert time.monotonic() - started < 10 * SLOWDOWN, "exec --detach returns without waiting for the process"
     text = pid_file.read_text()
     pid = int(text)
     assert text == str(pid), f"the pid file holds the pid alone: {text!r}"
@@ -594,7 +603,7 @@ def test_exec_detach_pid_file(runtime: Runtime, sleeper: str) -> None:
 def test_exec_relative_pid_file(runtime: Runtime, sleeper: str) -> None:
     """A relative --pid-file is relative to the runtime's working directory."""
     runtime.run(
-        "exec", "-d", "--pid-file", "rel.pid", sleeper, "/bin/probe", "sleep", "60", cwd=runtime.workdir
+        "exec", "-d", "--pid-file", "rel.pid", sleeper, "/bin/probe", "sleep", "600", cwd=runtime.workdir
     )
     pid = read_pid_file(runtime.workdir / "rel.pid")
     os.kill(pid, signal.SIGKILL)
@@ -640,6 +649,7 @@ def test_exec_missing_command_errors(runtime: Runtime, sleeper: str) -> None:
     assert runtime.status(sleeper) == "running"
 
 
+@pytest.mark.v2lane
 def test_exec_into_created_container(runtime: Runtime, bundle: Bundle) -> None:
     """A created container's init waits for start; exec works in its namespaces meanwhile."""
     bundle.set_args("/bin/probe", "sleep", "600")
@@ -660,6 +670,7 @@ def _pause_works(rt: Runtime) -> str | None:
     return None
 
 
+@pytest.mark.v2lane
 def test_exec_into_paused_container(runtime: Runtime, sleeper: str) -> None:
     why = _pause_works(runtime)
     if why:
@@ -689,7 +700,7 @@ def test_exec_into_paused_container(runtime: Runtime, sleeper: str) -> None:
         assert proc.poll() is None, f"exited {proc.returncode} in a frozen cgroup: {err_path.read_text()}"
         assert out_path.read_text() == ""
         runtime.run("resume", sleeper)
-        assert proc.wait(timeout=15) == 0, err_path.read_text()
+        assert proc.wait(timeout=15 * SLOWDOWN) == 0, err_path.read_text()
         assert parse_json(out_path.read_text()) == ["thawed"]
     finally:
         if proc is not None and proc.poll() is None:

@@ -41,7 +41,7 @@ def test_create_hooks_get_the_state(runtime: Runtime, bundle: Bundle, out: Path)
     assert bundle.config is not None
     bundle.config["hooks"] = {kind: [host_hook(out, kind)] for kind in ("prestart", "createRuntime")}
     bundle.config["annotations"] = {"org.example.k": "v"}
-    bundle.set_args(*probe_args("sleep", "30"))
+    bundle.set_args(*probe_args("sleep", "300"))
     cid = runtime.create(bundle)
     pid = runtime.state(cid)["pid"]
     for kind in ("prestart", "createRuntime"):
@@ -77,7 +77,7 @@ def test_create_container_hook_runs_in_the_containers_mount_namespace(
 def test_create_container_hook_gets_the_host_pid(runtime: Runtime, bundle: Bundle, out: Path) -> None:
     assert bundle.config is not None
     bundle.config["hooks"] = {"createContainer": [host_hook(out, "createContainer")]}
-    bundle.set_args(*probe_args("sleep", "30"))
+    bundle.set_args(*probe_args("sleep", "300"))
     cid = runtime.create(bundle)
     assert read_state(out, "createContainer")["pid"] == runtime.state(cid)["pid"]
     runtime.delete(cid, force=True)
@@ -87,7 +87,7 @@ def test_create_container_hook_gets_the_host_pid(runtime: Runtime, bundle: Bundl
 def test_poststart_runs_at_start(runtime: Runtime, bundle: Bundle, out: Path) -> None:
     assert bundle.config is not None
     bundle.config["hooks"] = {"poststart": [host_hook(out, "poststart")]}
-    bundle.set_args(*probe_args("sleep", "30"))
+    bundle.set_args(*probe_args("sleep", "300"))
     cid = runtime.create(bundle)
     assert not (out / "poststart").exists(), "poststart ran before start"
     runtime.start(cid)
@@ -159,7 +159,7 @@ def test_failing_poststart_fails_start_and_destroys_the_container(
     assert bundle.config is not None
     bundle.config["hooks"] = {"poststart": [{"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]}],
                               "poststop": [host_hook(out, "poststop")]}
-    bundle.set_args(*probe_args("sleep", "30"))
+    bundle.set_args(*probe_args("sleep", "300"))
     cid = runtime.create(bundle)
     pid = runtime.state(cid)["pid"]
     res = runtime.start(cid, check=False)

@@ -14,9 +14,11 @@ from typing import Any
 import pytest
 
 from .support import (
+    SLOWDOWN,
     Bundle,
     Runtime,
     cgroup_mounts,
+    container_cgroup,
     expect_error,
     leaked_processes,
     parse_json,
@@ -34,6 +36,7 @@ SPEC_STATE_KEYS = {"ociVersion", "id", "status", "pid", "bundle"}
 RUNC_STATE_KEYS = SPEC_STATE_KEYS | {"rootfs", "created", "owner"}
 
 
+@pytest.mark.v2lane
 def test_full_lifecycle(runtime: Runtime, bundle: Bundle) -> None:
     bundle.set_args(*probe_args("signals"))
     cid = runtime.create(bundle)
@@ -95,6 +98,7 @@ def test_state_has_annotations(runtime: Runtime, bundle: Bundle) -> None:
     runtime.delete(cid, force=True)
 
 
+@pytest.mark.v2lane
 def test_created_process_is_waiting(runtime: Runtime, bundle: Bundle) -> None:
     """Between create and start the init exists, in the container's namespaces and cgroup,
     but has not exec'd the user program."""
@@ -134,12 +138,12 @@ def test_run_returns_128_plus_signal(runtime: Runtime, bundle: Bundle, sig: int)
     cid = runtime.new_id()
     if sig != signal.SIGKILL:
         bundle.linux["namespaces"] = [ns for ns in bundle.linux["namespaces"] if ns["type"] != "pid"]
-    bundle.set_args(*probe_args("sleep", "60"))
+    bundle.set_args(*probe_args("sleep", "600"))
     proc = runtime.popen_run(bundle, cid)
     try:
         runtime.wait_status(cid, "running")
         runtime.kill(cid, str(int(sig)))
-        assert proc.wait(timeout=20) == 128 + sig
+        assert proc.wait(timeout=20 * SLOWDOWN) == 128 + sig
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -147,13 +151,14 @@ def test_run_returns_128_plus_signal(runtime: Runtime, bundle: Bundle, sig: int)
     assert runtime.ids_in_root() == []
 
 
+@pytest.mark.v2lane
 def test_run_detach(runtime: Runtime, bundle: Bundle) -> None:
-    bundle.set_args(*probe_args("sleep", "60"))
+    bundle.set_args(*probe_args("sleep", "600"))
     cid = runtime.new_id()
     bundle.write_config(cid)
     started = time.monotonic()
     runtime.run("run", "--detach", "--bundle", bundle.path, cid)
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 10 * SLOWDOWN, "run --detach returns without waiting for the process"
     st = runtime.state(cid)
     assert st["status"] == "running" and pid_alive(st["pid"])
     runtime.kill(cid, "KILL")
@@ -173,7 +178,7 @@ def test_run_keep(runtime: Runtime, bundle: Bundle) -> None:
 
 
 def test_start_twice_errors(runtime: Runtime, bundle: Bundle) -> None:
-    bundle.set_args(*probe_args("sleep", "60"))
+    bundle.set_args(*probe_args("sleep", "600"))
     cid = runtime.create(bundle)
     runtime.start(cid)
     res = runtime.start(cid, check=False)
@@ -194,7 +199,7 @@ def test_start_stopped_errors(runtime: Runtime, bundle: Bundle) -> None:
 
 def test_create_existing_id_errors(runtime: Runtime, bundle: Bundle,
                                    make_bundle: Callable[[str], Bundle]) -> None:
-    bundle.set_args(*probe_args("sleep", "60"))
+    bundle.set_args(*probe_args("sleep", "600"))
     cid = runtime.create(bundle)
     before = runtime.state(cid)
     other = make_bundle("other")
@@ -209,7 +214,7 @@ def test_create_existing_id_errors(runtime: Runtime, bundle: Bundle,
 
 
 def test_delete_running_needs_force(runtime: Runtime, bundle: Bundle) -> None:
-    bundle.set_args(*probe_args("sleep", "60"))
+    bundle.set_args(*probe_args("sleep", "600"))
     cid = runtime.create(bundle)
     runtime.start(cid)
     pid = runtime.state(cid)["pid"]
@@ -222,8 +227,9 @@ def test_delete_running_needs_force(runtime: Runtime, bundle: Bundle) -> None:
 
 
 @pytest.mark.parametrize("started", [False, True], ids=["created", "running"])
+@pytest.mark.v2lane
 def test_delete_force(runtime: Runtime, bundle: Bundle, started: bool) -> None:
-    bundle.set_args(*probe_args("sleep", "60"))
+    bundle.set_args(*probe_args("sleep", "600"))
     cid = runtime.create(bundle)
     if started:
         runtime.start(cid)
@@ -235,6 +241,7 @@ def test_delete_force(runtime: Runtime, bundle: Bundle, started: bool) -> None:
 
 
 @pytest.mark.parametrize("own_pidns", [True, False], ids=["own-pidns", "host-pidns"])
+@pytest.mark.v2lane
 def test_delete_force_kills_every_process(runtime: Runtime, bundle: Bundle, own_pidns: bool) -> None:
     """delete --force leaves none of the container's processes: with a pid namespace of its own
     the kernel takes them with the init; without one they are found in its cgroups."""
@@ -310,12 +317,13 @@ def test_kill_stopped_errors(runtime: Runtime, bundle: Bundle) -> None:
 
 
 def cgroup_procs(cid: str) -> list[int]:
-    text = Path(f"/sys/fs/cgroup/pids/ocirun-test/{cid}/cgroup.procs").read_text()
+    text = (container_cgroup(cid, "pids") / "cgroup.procs").read_text()
     return [int(p) for p in text.split()]
 
 
+@pytest.mark.v2lane
 def test_kill_all(runtime: Runtime, bundle: Bundle) -> None:
-    bundle.set_args("sh", "-c", "probe sleep 60 & probe sleep 60 & echo ready; wait")
+    bundle.set_args("sh", "-c", "probe sleep 600 & probe sleep 600 & echo ready; wait")
     cid = runtime.create(bundle)
     runtime.start(cid)
     runtime.wait_output(cid, "ready")
@@ -329,10 +337,10 @@ def test_kill_all(runtime: Runtime, bundle: Bundle) -> None:
 
 
 def test_list(runtime: Runtime, bundle: Bundle, make_bundle: Callable[[str], Bundle]) -> None:
-    bundle.set_args(*probe_args("sleep", "60"))
+    bundle.set_args(*probe_args("sleep", "600"))
     created = runtime.create(bundle)
     other = make_bundle("other")
-    other.set_args(*probe_args("sleep", "60"))
+    other.set_args(*probe_args("sleep", "600"))
     running = runtime.create(other)
     runtime.start(running)
 
@@ -386,6 +394,7 @@ def test_state_unknown_errors(runtime: Runtime) -> None:
     assert res.stdout == ""
 
 
+@pytest.mark.v2lane
 def test_spec_then_run(runtime: Runtime, bundle: Bundle) -> None:
     """``spec`` writes a config.json that ``run`` accepts once args point to the probe.
 
@@ -418,6 +427,7 @@ def test_spec_with_bundle_flag_and_no_overwrite(runtime: Runtime, workdir: Path)
     assert (target / "config.json").read_text() == text
 
 
+@pytest.mark.v2lane
 def test_features(runtime: Runtime) -> None:
     feats = json.loads(runtime.run("features").stdout)
     assert feats["ociVersionMin"].startswith("1.0.")
@@ -432,6 +442,7 @@ def test_features(runtime: Runtime) -> None:
 
 @pytest.mark.xfail_runtime("runc", "runc 1.1.5 writes no state until its create is done: after a crash "
                                    "`state` does not know the container and its cgroups stay behind")
+@pytest.mark.v2lane
 def test_create_killed_midway_is_cleaned_by_delete(runtime: Runtime, bundle: Bundle, tmp_path: Path) -> None:
     """A create that dies (SIGKILL) while its container is half set up: `state` said "creating"
     meanwhile, then "stopped", and `delete --force` removes the cgroups it had made."""
@@ -441,13 +452,14 @@ def test_create_killed_midway_is_cleaned_by_delete(runtime: Runtime, bundle: Bun
 
     marker = tmp_path / "hook-ran"
     assert bundle.config is not None
-    bundle.config["hooks"] = {"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", f"touch {marker}; sleep 30"]}]}
+    hook = {"path": "/bin/sh", "args": ["sh", "-c", f"touch {marker}; sleep {30 * SLOWDOWN:.0f}"]}
+    bundle.config["hooks"] = {"createRuntime": [hook]}
     cid = runtime.new_id()
     bundle.write_config(cid)
     proc = subprocess.Popen([*runtime.command("create", "--bundle", str(bundle.path), cid)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 10 * SLOWDOWN
         while not marker.exists():
             assert time.monotonic() < deadline, "the hook never ran"
             time.sleep(0.01)
@@ -487,6 +499,7 @@ def _spec_of(runtime: Runtime, where: Path, *flags: str) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("flags", [(), ("--rootless",)], ids=["root", "rootless"])
+@pytest.mark.v2lane
 def test_spec_is_runcs(runtime: Runtime, workdir: Path, flags: tuple[str, ...]) -> None:
     """``spec`` writes what ``runc spec`` writes on this host (a cgroup namespace only on pure
     cgroup v2, no seccomp profile), but for ``ociVersion`` (the spec version the runtime
@@ -608,7 +621,7 @@ def _debug_lines(runtime: Runtime, log: Path, *args: Any) -> list[str]:
 def test_debug_logs_the_steps_of_create_and_exec(runtime: Runtime, bundle: Bundle, workdir: Path) -> None:
     """``--debug`` writes what create and exec do (runc: its nsexec steps) to the log."""
     log = workdir / "debug.log"
-    bundle.set_args(*probe_args("sleep", "60"))
+    bundle.set_args(*probe_args("sleep", "600"))
     cid = runtime.new_id()
     bundle.write_config(cid)
     try:
@@ -622,7 +635,7 @@ def test_debug_logs_the_steps_of_create_and_exec(runtime: Runtime, bundle: Bundl
 @pytest.mark.xfail_runtime("runc", "runc 1.1.5 logs nothing for start, kill and delete with --debug")
 def test_debug_logs_start_kill_and_delete(runtime: Runtime, bundle: Bundle, workdir: Path) -> None:
     log = workdir / "debug.log"
-    bundle.set_args(*probe_args("sleep", "60"))
+    bundle.set_args(*probe_args("sleep", "600"))
     cid = runtime.create(bundle)
     try:
         assert _debug_lines(runtime, log, "start", cid)

@@ -75,7 +75,7 @@ def test_join_several_namespaces(runtime: Runtime, bundle: Bundle) -> None:
 def test_two_containers_share_a_netns(runtime: Runtime, bundle: Bundle,
                                       make_bundle: Callable[[str], Bundle]) -> None:
     """The usual pod layout: the second container joins the first one's namespaces."""
-    bundle.set_args(*probe_args("sleep", "60"))
+    bundle.set_args(*probe_args("sleep", "600"))
     first = runtime.create(bundle)
     pid = runtime.state(first)["pid"]
     second = make_bundle("second")
@@ -100,7 +100,7 @@ def test_pid1_is_the_user_process(runtime: Runtime, bundle: Bundle) -> None:
 
 
 def test_state_pid_is_host_pid_of_init(runtime: Runtime, bundle: Bundle) -> None:
-    bundle.set_args(*probe_args("sleep", "60"))
+    bundle.set_args(*probe_args("sleep", "600"))
     cid = runtime.create(bundle)
     runtime.start(cid)
     pid = runtime.state(cid)["pid"]
@@ -169,7 +169,7 @@ def test_no_namespaces_at_all(runtime: Runtime, bundle: Bundle) -> None:
     bundle.linux["namespaces"] = []
     assert bundle.config is not None
     bundle.config.pop("hostname", None)
-    bundle.set_args(*probe_args("sleep", "60"))
+    bundle.set_args(*probe_args("sleep", "600"))
     cid = runtime.create(bundle)
     runtime.start(cid)
     pid = runtime.state(cid)["pid"]

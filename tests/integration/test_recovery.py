@@ -15,7 +15,17 @@ from collections.abc import Callable
 
 import pytest
 
-from .support import Bundle, Runtime, expect_error, leaked_cgroups, leaked_processes, probe_args, remove_leaks, wait_for
+from .support import (
+    SLOWDOWN,
+    Bundle,
+    Runtime,
+    expect_error,
+    leaked_cgroups,
+    leaked_processes,
+    probe_args,
+    remove_leaks,
+    wait_for,
+)
 
 DAMAGE: dict[str, Callable[[bytes], bytes]] = {
     "empty": lambda text: b"",
@@ -103,7 +113,7 @@ CRASHES = [
 def _crash(runtime: Runtime, step: str, *args: str) -> None:
     env = {**os.environ, "OCIRUN_TEST_CRASH_AT": step}
     proc = subprocess.run(runtime.command(*args), env=env, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30 * SLOWDOWN)
     assert proc.returncode == -9, f"ocirun {args[0]} was to kill itself at {step}: exit {proc.returncode}"
 
 
@@ -114,7 +124,7 @@ def test_killed_at_step(runtime: Runtime, bundle: Bundle, command: str, step: st
     removes it all, and the id can be used again."""
     if runtime.name != "ocirun":
         pytest.skip("OCIRUN_TEST_CRASH_AT is ocirun's test-only switch")
-    bundle.set_args(*probe_args("sleep", "60"))
+    bundle.set_args(*probe_args("sleep", "600"))
     cid = runtime.new_id()
     bundle.write_config(cid)
     create = ("create", "--bundle", str(bundle.path), cid)

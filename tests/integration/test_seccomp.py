@@ -28,7 +28,7 @@ import pytest
 
 from ocirun import seccomp_default
 
-from .support import Bundle, Runtime, expect_error, parse_json
+from .support import SLOWDOWN, Bundle, Runtime, expect_error, parse_json
 
 NRS = {
     "x86_64": {"getppid": 110, "getpid": 39, "setresuid": 117, "capset": 126, "swapoff": 168, "acct": 163,
@@ -152,7 +152,7 @@ def test_log_is_logged_by_the_kernel(runtime: Runtime, bundle: Bundle) -> None:
     runtime.wait_status(cid, "stopped")
     runtime.delete(cid)
     needle = f" pid={pid} "
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 5 * SLOWDOWN
     while True:
         kmsg = _kernel_log()
         syscall = f"syscall={NR['getppid']} "
@@ -327,7 +327,7 @@ def test_create_start_with_a_filter(runtime: Runtime, bundle: Bundle) -> None:
 
 def test_exec_gets_the_containers_filter(runtime: Runtime, bundle: Bundle) -> None:
     seccomp(bundle, "SCMP_ACT_ALLOW", rule("getppid", errnoRet=42))
-    bundle.set_args("/bin/probe", "sleep", "30")
+    bundle.set_args("/bin/probe", "sleep", "300")
     cid = runtime.create(bundle)
     runtime.start(cid)
     res = runtime.run("exec", cid, "/bin/probe", "syscall", *calls(("getppid",)))
@@ -452,7 +452,7 @@ class Agent:
 
     def close(self) -> None:
         self.done.set()
-        self.thread.join(timeout=5)
+        self.thread.join(timeout=5 * SLOWDOWN)
         if self.conn is not None:
             self.conn.close()
         self.sock.close()
@@ -575,7 +575,7 @@ def test_a_process_killed_while_waiting_for_the_agent(runtime: Runtime, bundle: 
         runtime.wait_status(cid, "stopped")
         runtime.delete(cid)
     finally:
-        t.join(timeout=5)
+        t.join(timeout=5 * SLOWDOWN)
         for c in kept:
             c.close()
         silent.close()

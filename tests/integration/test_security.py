@@ -640,7 +640,7 @@ def test_exec_keeps_the_containers_security_settings(runtime: Runtime, bundle: B
     # process to the hard one, now and then)
     bundle.process["rlimits"] = [{"type": "RLIMIT_NOFILE", "soft": 654, "hard": 654},
                                  {"type": "RLIMIT_MSGQUEUE", "soft": 4096, "hard": 8192}]
-    bundle.set_args(*probe_args("sleep", "30"))
+    bundle.set_args(*probe_args("sleep", "300"))
     cid = runtime.create(bundle)
     runtime.start(cid)
     caps = json.loads(runtime.run("exec", cid, "/bin/probe", "caps").stdout)

@@ -19,7 +19,7 @@ import pytest
 
 from tests.e2e.ptyrun import PtyProcess
 
-from .support import Bundle, Runtime, expect_error, parse_json
+from .support import SLOWDOWN, Bundle, Runtime, expect_error, parse_json
 
 PTS_MAJOR = 136  # the first of the Unix98 pty slave majors (136-143)
 
@@ -36,7 +36,7 @@ class ConsoleListener:
         self.masters: list[int] = []
         self.names: list[bytes] = []
 
-    def receive(self, timeout: float = 10.0) -> int:
+    def receive(self, timeout: float = 10.0 * SLOWDOWN) -> int:
         self.sock.settimeout(timeout)
         conn, _ = self.sock.accept()
         with conn:
@@ -63,7 +63,7 @@ def console(runtime: Runtime) -> Iterator[ConsoleListener]:
     listener.close()
 
 
-def read_until(fd: int, want: bytes, timeout: float = 10.0, count: int = 1) -> bytes:
+def read_until(fd: int, want: bytes, timeout: float = 10.0 * SLOWDOWN, count: int = 1) -> bytes:
     """Reads the pty master until ``want`` appeared ``count`` times (or EOF); what was read."""
     data = b""
     deadline = time.monotonic() + timeout
@@ -83,7 +83,7 @@ def read_until(fd: int, want: bytes, timeout: float = 10.0, count: int = 1) -> b
     return data
 
 
-def read_to_eof(fd: int, timeout: float = 10.0) -> bytes:
+def read_to_eof(fd: int, timeout: float = 10.0 * SLOWDOWN) -> bytes:
     data = b""
     deadline = time.monotonic() + timeout
     while True:
@@ -298,7 +298,7 @@ def test_exec_tty_with_console_socket(runtime: Runtime, bundle: Bundle, console:
         data += read_until(master, b"got:hello")
         assert b"/dev/pts/0" in data, data
         read_to_eof(master)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 10 * SLOWDOWN
         while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
             time.sleep(0.02)
         assert runtime.status(cid) == "running"
