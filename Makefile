@@ -7,16 +7,17 @@ OCIRUN  := $(VENV)/bin/ocirun
 VPY     := $(VENV)/bin/python
 DEMO    ?= demo-bundle
 # Debian packages: build tools, Python's venv and headers, the busybox the test rootfs is made
-# of, the oracles runc and crun
-APT_PACKAGES := gcc make libc6-dev python3-venv python3-dev busybox-static libseccomp-dev libcap-dev runc crun hyperfine util-linux strace
+# of, the oracles runc and crun, criu (checkpoint/restore; it brings pycriu and python3-protobuf)
+APT_PACKAGES := gcc make libc6-dev python3-venv python3-dev busybox-static libseccomp-dev libcap-dev runc crun hyperfine util-linux strace criu
 
-.PHONY: help deps venv install demo test test-v2 unit integration attack-proof bench validator lint clean
+.PHONY: help deps venv install demo test test-v2 test-criu unit integration attack-proof bench validator lint clean
 
 help:
 	@echo "make demo         install what is needed, build $(DEMO)/ from the host's busybox, run a container"
 	@echo "make test         install what is needed, run the unit and integration tests (ocirun and runc)"
 	@echo "make unit         unit tests only (no root needed)"
 	@echo "make test-v2      the cgroup v2 tests in a pure cgroup v2 VM (../shared/tools/cgroup2-vm)"
+	@echo "make test-criu    checkpoint/restore (criu) tests in the same VM: criu 3.17 refuses this kernel"
 	@echo "make attack-proof each protection taken out in a build of its own: its attack tests must fail there"
 	@echo "make bench        side-by-side benchmarks against runc and crun (bench/README.md)"
 	@echo "make lint         ruff and mypy (strict settings in pyproject.toml)"
@@ -74,6 +75,14 @@ test-v2: install
 	  $(V2VM) --setup && \
 	  $(V2VM) --timeout 1200 -- $(VPY) -m pytest -q -p no:cacheprovider tests/integration/test_cgroups_v2.py; \
 	else echo "test-v2: $(V2VM) not found: the pure cgroup v2 tests did not run"; fi
+
+# checkpoint/restore: Debian 12's criu 3.17 refuses newer kernels (natively the tests skip), so
+# they run in the guest too, Debian's 6.1 kernel (several minutes: each checkpoint is 10-20 s there).
+test-criu: install
+	@if [ -x $(V2VM) ]; then \
+	  $(V2VM) --setup && \
+	  $(V2VM) --timeout 2400 -- $(VPY) -m pytest -q -p no:cacheprovider tests/integration/test_criu.py $(CRIU_TESTS); \
+	else echo "test-criu: $(V2VM) not found: the checkpoint/restore tests did not run"; fi
 
 bench: install
 	$(VPY) bench/bench.py
