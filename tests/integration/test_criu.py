@@ -46,14 +46,17 @@ def criu_problem() -> str | None:
 
 
 @pytest.fixture
-def criu_works() -> None:
+def criu_works(runtime: Runtime) -> None:
+    """Skips unless criu works here; every runtime command may then take SLOW seconds (the guest
+    is slow, more so when the host is busy)."""
     problem = criu_problem()
     if problem is not None:
         pytest.skip(problem)
+    runtime.run = functools.partial(Runtime.run, runtime, timeout=SLOW)  # type: ignore[method-assign]
 
 
 def run_slow(rt: Runtime, *args: object, check: bool = True) -> object:
-    return rt.run(*args, check=check, timeout=SLOW)
+    return rt.run(*args, check=check)
 
 
 def counter_bundle(bundle: Bundle, program: str) -> Bundle:
