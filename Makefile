@@ -81,7 +81,7 @@ test-v2: install
 test-criu: install
 	@if [ -x $(V2VM) ]; then \
 	  $(V2VM) --setup && \
-	  $(V2VM) --timeout 2400 -- $(VPY) -m pytest -q -p no:cacheprovider tests/integration/test_criu.py $(CRIU_TESTS); \
+	  $(V2VM) --timeout 2400 -- $(VPY) -m pytest -q -p no:cacheprovider tests/integration/test_criu.py tests/e2e/test_podman_criu.py $(CRIU_TESTS); \
 	else echo "test-criu: $(V2VM) not found: the checkpoint/restore tests did not run"; fi
 
 bench: install
