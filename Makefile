@@ -10,7 +10,7 @@ DEMO    ?= demo-bundle
 # of, the oracles runc and crun, criu (checkpoint/restore; it brings pycriu and python3-protobuf)
 APT_PACKAGES := gcc make libc6-dev python3-venv python3-dev busybox-static libseccomp-dev libcap-dev runc crun hyperfine util-linux strace criu
 
-.PHONY: help deps venv install demo test test-v2 test-criu unit integration attack-proof bench validator lint clean
+.PHONY: help deps venv install demo test test-v2 test-criu bench-criu unit integration attack-proof bench validator lint clean
 
 help:
 	@echo "make demo         install what is needed, build $(DEMO)/ from the host's busybox, run a container"
@@ -81,11 +81,15 @@ test-v2: install
 test-criu: install
 	@if [ -x $(V2VM) ]; then \
 	  $(V2VM) --setup && \
-	  $(V2VM) --timeout 2400 -- $(VPY) -m pytest -q -p no:cacheprovider tests/integration/test_criu.py tests/e2e/test_podman_criu.py $(CRIU_TESTS); \
+	  $(V2VM) --timeout 2400 --boot-timeout 600 -- $(VPY) -m pytest -q -p no:cacheprovider tests/integration/test_criu.py tests/e2e/test_podman_criu.py $(CRIU_TESTS); \
 	else echo "test-criu: $(V2VM) not found: the checkpoint/restore tests did not run"; fi
 
 bench: install
 	$(VPY) bench/bench.py
+
+# checkpoint and restore times, ocirun against runc, in the guest (bench/criu.py)
+bench-criu: install
+	$(V2VM) --setup && $(V2VM) --timeout 2400 --boot-timeout 600 -- $(VPY) bench/criu.py
 
 lint: install
 	$(VPY) -m pip install -q '.[lint]'
