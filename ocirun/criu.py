@@ -102,14 +102,15 @@ def find(path: str | None) -> str:
     raise CriuError(f"checkpoint/restore needs criu: `{name}` not found in $PATH (install criu, or give --criu PATH)")
 
 
-def last_error(log_path: str) -> str:
-    """The last ``Error (...)`` line of a criu log, without criu's source position; "" if none."""
+def first_error(log_path: str) -> str:
+    """The first ``Error (...)`` line of a criu log (the cause; the last ones say "FAILED"), without
+    criu's source position; "" if none."""
     try:
         with open(log_path, "rb") as f:
             lines = f.read().decode(errors="replace").splitlines()
     except OSError:
         return ""
-    for line in reversed(lines):
+    for line in lines:
         at = line.find("Error (")
         if at >= 0:
             text = line[at:]
@@ -213,7 +214,7 @@ class Swrk:
                 except OSError:
                     pass
         if not resp.success:
-            reason = last_error(log_path) or resp.cr_errmsg or (
+            reason = first_error(log_path) or resp.cr_errmsg or (
                 os.strerror(resp.cr_errno) if resp.cr_errno else "failed")
             raise CriuError(f"{what}: criu failed: {reason} (log: {log_path})")
         return resp

@@ -56,7 +56,16 @@ def criu_works(runtime: Runtime) -> None:
 
 
 def run_slow(rt: Runtime, *args: object, check: bool = True) -> object:
-    return rt.run(*args, check=check)
+    """A runtime command; a failed checkpoint or restore shows the end of criu's log too."""
+    try:
+        return rt.run(*args, check=check)
+    except AssertionError as e:
+        words = [str(a) for a in args]
+        image = Path(words[words.index("--image-path") + 1]) if "--image-path" in words else None
+        logs = sorted(image.glob("*.log")) if image is not None and image.is_dir() else []
+        tails = "".join(f"\n--- {log}:\n" + "\n".join(log.read_text(errors="replace").splitlines()[-40:])
+                        for log in logs)
+        raise AssertionError(f"{e}{tails}") from None
 
 
 def counter_bundle(bundle: Bundle, program: str) -> Bundle:
@@ -272,3 +281,16 @@ def test_criu_missing(runtime: Runtime, bundle: Bundle) -> None:
         expect_error(runtime, res, ocirun=r"needs criu: `/nonexistent/criu`")
     assert runtime.status(cid) == "running"
     stop_and_delete(runtime, cid)
+
+
+@pytest.mark.xfail_runtime("runc", reason="runc 1.1.5 leaves the host's /dev/null as the container's stdio")
+def test_devnull_stdio_is_the_containers_own(runtime: Runtime, bundle: Bundle) -> None:
+    """Stdio that is the host's /dev/null becomes the container's /dev/null (runc's reOpenDevNull):
+    criu cannot dump an fd on a mount the container does not have ("Can't lookup mount").
+    (Runs natively.)"""
+    bundle.set_args("/bin/sh", "-c", "grep mnt_id /proc/self/fdinfo/0; echo ids; cut -d' ' -f1 /proc/self/mountinfo")
+    status, out, err = runtime.run_container(bundle)
+    assert status == 0, err
+    head, _, ids = out.partition("ids")
+    mnt_id = head.split(":")[1].strip()
+    assert mnt_id in ids.split(), f"stdin (mount {mnt_id}) is on a mount outside the container: {ids.split()}"

@@ -35,12 +35,12 @@ def test_find(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert criu.find(None) == str(exe)
 
 
-def test_last_error(tmp_path: Path) -> None:
+def test_first_error(tmp_path: Path) -> None:
     log = tmp_path / "restore.log"
     log.write_text("(00.01) some line\n(00.02) Error (criu/mount.c:123): mnt: No mapping for 42:/data mountpoint\n"
                    "(00.03) Error (criu/cr-restore.c:2400): Restoring FAILED.\n(00.04) done\n")
-    assert criu.last_error(str(log)) == "Restoring FAILED."
-    assert criu.last_error(str(tmp_path / "missing.log")) == ""
+    assert criu.first_error(str(log)) == "mnt: No mapping for 42:/data mountpoint"
+    assert criu.first_error(str(tmp_path / "missing.log")) == ""
 
 
 def test_dump_and_restore_mounts(tmp_path: Path) -> None:
