@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from .support import Bundle, Runtime, expect_error, start_detached, wait_for
+from .support import Bundle, Runtime, expect_error, wait_for
 from .test_terminal import ConsoleListener, read_until
 
 pytestmark = [pytest.mark.timeout(900)]
@@ -53,6 +53,19 @@ def criu_works(runtime: Runtime) -> None:
     if problem is not None:
         pytest.skip(problem)
     runtime.run = functools.partial(Runtime.run, runtime, timeout=SLOW)  # type: ignore[method-assign]
+
+
+def start_detached(rt: Runtime, bundle: Bundle, *args: str) -> str:
+    """create and start with /dev/null as the container's stdio: criu cannot dump a file outside
+    the container's mounts (as the harness's output files are); runc's clients give pipes."""
+    bundle.set_args(*args)
+    cid = rt.new_id()
+    bundle.write_config(cid)
+    proc = subprocess.run(rt.command("create", "--bundle", str(bundle.path), cid), stdin=subprocess.DEVNULL,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=SLOW)
+    assert proc.returncode == 0, f"create failed: {rt.log_tail()}"
+    rt.start(cid)
+    return cid
 
 
 def run_slow(rt: Runtime, *args: object, check: bool = True) -> object:
