@@ -79,13 +79,16 @@ def one_round(binary: str, root: str, bundle: str, image: str, cid: str) -> tupl
     rt = [binary, "--root", root]
     if os.path.exists(os.path.join(bundle, "rootfs", "tmp", "n")):
         os.unlink(os.path.join(bundle, "rootfs", "tmp", "n"))
+    # /dev/null as stdio: criu cannot dump a file outside the container (clients give pipes)
     subprocess.run([*rt, "run", "-d", "-b", bundle, cid], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                   check=True)
-    wait_counting(bundle)
-    shutil.rmtree(image, ignore_errors=True)
-    dump = timed([*rt, "checkpoint", "--image-path", image, cid])
-    restore = timed([*rt, "restore", "-d", "--image-path", image, "-b", bundle, cid])
-    subprocess.run([*rt, "delete", "-f", cid], check=True)
+                   stderr=subprocess.DEVNULL, check=True)
+    try:
+        wait_counting(bundle)
+        shutil.rmtree(image, ignore_errors=True)
+        dump = timed([*rt, "checkpoint", "--image-path", image, cid])
+        restore = timed([*rt, "restore", "-d", "--image-path", image, "-b", bundle, cid])
+    finally:
+        subprocess.run([*rt, "delete", "-f", cid], stderr=subprocess.DEVNULL)
     return dump, restore
 
 
