@@ -7,10 +7,10 @@ OCIRUN  := $(VENV)/bin/ocirun
 VPY     := $(VENV)/bin/python
 DEMO    ?= demo-bundle
 # Debian packages: build tools, Python's venv and headers, the busybox the test rootfs is made
-# of, the oracles runc and crun
-APT_PACKAGES := gcc make libc6-dev python3-venv python3-dev busybox-static libseccomp-dev libcap-dev runc crun hyperfine util-linux strace iproute2 uidmap
+# of, the oracles runc and crun, criu (checkpoint/restore; it brings pycriu and python3-protobuf)
+APT_PACKAGES := gcc make libc6-dev python3-venv python3-dev busybox-static libseccomp-dev libcap-dev runc crun hyperfine util-linux strace iproute2 uidmap criu
 
-.PHONY: help deps venv install demo test test-v2 test-v2-all unit integration attack-proof bench test-runtime conformance validator lint clean
+.PHONY: help deps venv install demo test test-v2 test-v2-all test-criu bench-criu unit integration attack-proof bench test-runtime conformance validator lint clean
 
 help:
 	@echo "make demo         install what is needed, build $(DEMO)/ from the host's busybox, run a container"
@@ -18,6 +18,7 @@ help:
 	@echo "make unit         unit tests only (no root needed)"
 	@echo "make test-v2      CI's pure cgroup v2 lane: the v2 tests and those marked v2lane, in two guests"
 	@echo "make test-v2-all  the whole integration suite on ocirun in pure cgroup v2 guests (hours)"
+	@echo "make test-criu    checkpoint/restore (criu) tests in the same VM: criu 3.17 refuses this kernel"
 	@echo "make attack-proof each protection taken out in a build of its own: its attack tests must fail there"
 	@echo "make bench        side-by-side benchmarks against runc and crun (bench/README.md)"
 	@echo "make test-runtime the integration suite against RUNTIME=/path (crun, youki...), with a report"
@@ -86,6 +87,14 @@ test-v2-all: install
 	@V2VM=$(V2VM) V2TIMEOUT=21600 VPY=$(VPY) OCIRUN_FUZZ_EXAMPLES=20 tests/v2guests.sh \
 	  "--runtime=ocirun $(V2ALL_1:%=tests/integration/%.py)" "--runtime=ocirun $(V2ALL_2:%=tests/integration/%.py)"
 
+# checkpoint/restore: Debian 12's criu 3.17 refuses newer kernels (natively the tests skip), so
+# they run in the guest too, Debian's 6.1 kernel (several minutes: each checkpoint is 10-20 s there).
+test-criu: install
+	@if [ -x $(V2VM) ]; then \
+	  $(V2VM) --setup && \
+	  $(V2VM) --timeout 2400 --boot-timeout 600 -- $(VPY) -m pytest -q -p no:cacheprovider tests/integration/test_criu.py tests/e2e/test_podman_criu.py $(CRIU_TESTS); \
+	else echo "test-criu: $(V2VM) not found: the checkpoint/restore tests did not run"; fi
+
 bench: install
 	$(VPY) bench/bench.py
 
@@ -108,6 +117,10 @@ conformance: install
 	$(VPY) tests/conformance/runtime_tools.py "$(RUNTIME_TOOLS)" --runtime ocirun=$(abspath $(OCIRUN)) \
 	  --runtime runc=runc --logs build/conformance --page docs/conformance.md \
 	  --command "make conformance RUNTIME_TOOLS=$(RUNTIME_TOOLS)"
+
+# checkpoint and restore times, ocirun against runc, in the guest (bench/criu.py)
+bench-criu: install
+	$(V2VM) --setup && $(V2VM) --timeout 2400 --boot-timeout 600 -- $(VPY) bench/criu.py
 
 lint: install
 	$(VPY) -m pip install -q '.[lint]'

@@ -65,6 +65,17 @@ _KEYRING = Flag("no-new-keyring", bool, "do not create a new session keyring for
 _PIDFD = Flag("pidfd-socket", str, "path to an AF_UNIX socket which will receive a file descriptor referencing "
                "the process")
 _PRESERVE = Flag("preserve-fds", int, "number of additional fds (after 3) to pass on", default=0)
+# checkpoint and restore (runc's flags)
+_IMAGE = Flag("image-path", str, "path for saving criu image files (default: ./checkpoint)")
+_WORK = Flag("work-path", str, "path for saving work files and logs (default: the image path)")
+_TCP = Flag("tcp-established", bool, "allow open tcp connections")
+_EXT_UNIX = Flag("ext-unix-sk", bool, "allow external unix sockets")
+_SHELL_JOB = Flag("shell-job", bool, "allow shell jobs")
+_LAZY = Flag("lazy-pages", bool, "use userfaultfd to lazily restore memory pages")
+_LOCKS = Flag("file-locks", bool, "handle file locks, for safety")
+_CG_MODE = Flag("manage-cgroups-mode", str, "cgroups mode: 'soft' (default), 'full', 'strict' and 'ignore'")
+_EMPTY_NS = Flag("empty-ns", list, "create a namespace, but don't restore its properties (network only)")
+_DEDUP = Flag("auto-dedup", bool, "enable auto deduplication of memory images")
 
 COMMANDS: dict[str, Command] = {
     "create": Command(
@@ -171,6 +182,32 @@ COMMANDS: dict[str, Command] = {
             Flag("mem-bw-schema", str, "The string of Intel RDT/MBA memory bandwidth schema"),
         ),
     ),
+    "checkpoint": Command(
+        "checkpoint", "checkpoint a running container", "<container-id>", (1, 1),
+        (
+            _IMAGE, _WORK,
+            Flag("parent-path", str, "path for previous criu image files in pre-dump"),
+            Flag("leave-running", bool, "leave the process running after checkpointing"),
+            _TCP, _EXT_UNIX, _SHELL_JOB, _LAZY,
+            Flag("status-fd", int, "criu writes \\0 to this FD once lazy-pages is ready", default=-1),
+            Flag("page-server", str, "ADDRESS:PORT of the page server"),
+            _LOCKS,
+            Flag("pre-dump", bool, "dump container's memory information only, leave the container running after this"),
+            _CG_MODE, _EMPTY_NS, _DEDUP,
+        ),
+    ),
+    "restore": Command(
+        "restore", "restore a container from a previous checkpoint", "<container-id>", (1, 1),
+        (
+            _CONSOLE, _IMAGE, _WORK, _TCP, _EXT_UNIX, _SHELL_JOB, _LOCKS, _CG_MODE, _BUNDLE,
+            Flag("detach,d", bool, "detach from the container's process"),
+            _PIDFILE,
+            Flag("no-subreaper", bool, "disable the use of the subreaper used to reap reparented processes"),
+            _NOPIVOT, _EMPTY_NS, _DEDUP, _LAZY,
+            Flag("lsm-profile", str, "Specify an LSM profile to be used during restore in the form of TYPE:NAME"),
+            Flag("lsm-mount-context", str, "Specify an LSM mount context to be used during restore"),
+        ),
+    ),
 }
 ALIASES = {"ps_": "ps"}
 
@@ -180,7 +217,7 @@ GLOBAL_FLAGS = (
     Flag("log-format", str, "set the log format ('text' (default), or 'json')", default="text"),
     Flag("root", str, "root directory for storage of container state (default: \"/run/ocirun\", "
          "or $XDG_RUNTIME_DIR/ocirun for a non-root caller)"),
-    Flag("criu", str, "accepted for compatibility; checkpointing is not supported"),
+    Flag("criu", str, "path to the criu binary used for checkpoint and restore", default="criu"),
     Flag("systemd-cgroup", bool, "use systemd for cgroups (needs a running systemd)"),
     Flag("rootless", str, "ignore cgroup permission errors ('true', 'false', or 'auto')", default="auto"),
     Flag("help,h", bool, "show help"),
@@ -358,7 +395,8 @@ def main(argv: list[str] | None = None) -> int:
         from .context import default_root
 
         root = os.path.abspath(gopts["root"] or default_root(os.geteuid(), _getenv("XDG_RUNTIME_DIR")))
-        ctx = Context(root=root, log=log, systemd_cgroup=gopts["systemd_cgroup"], rootless=gopts["rootless"])
+        ctx = Context(root=root, log=log, systemd_cgroup=gopts["systemd_cgroup"], rootless=gopts["rootless"],
+                      criu=gopts["criu"])
         return run_command(ctx, name, rest[1:])
     except OciRunError as e:
         return _fail(log, str(e), e.exit_code)

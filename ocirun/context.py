@@ -32,7 +32,7 @@ def rootless_mode(value: str, euid: int) -> bool:
 
 
 class Context:
-    __slots__ = ("log", "root", "rootless", "systemd_cgroup")
+    __slots__ = ("criu", "log", "root", "rootless", "systemd_cgroup")
 
     def __init__(
         self,
@@ -40,7 +40,9 @@ class Context:
         log: Logger | None = None,
         systemd_cgroup: bool = False,
         rootless: str | bool = "auto",
+        criu: str | None = None,
     ) -> None:
+        self.criu = criu  # --criu: the criu binary checkpoint and restore run
         self.root = root
         self.log = log or Logger()
         self.systemd_cgroup = systemd_cgroup

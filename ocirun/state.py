@@ -55,6 +55,7 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
     "pause": ((CREATED, RUNNING), {"*": "container not running"}),
     "resume": ((PAUSED,), {"*": "container not paused"}),
     "update": ((CREATING, CREATED, RUNNING, PAUSED), {"*": "container not running"}),
+    "checkpoint": ((RUNNING, PAUSED), {"*": "container not running"}),
     "events": ((CREATING, CREATED, RUNNING, PAUSED), {"*": "container with id {id} is not running"}),
 }
 

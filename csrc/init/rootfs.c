@@ -285,6 +285,31 @@ static void reopen_root(void)
     root_fd = (int)fd;
 }
 
+/* Stdio that is the host's /dev/null (a detached create's, say) becomes the container's own
+ * /dev/null, as runc's reOpenDevNull: then no fd of the container points into a mount outside its
+ * mount namespace, which CRIU cannot checkpoint ("Can't lookup mount").  Only when the container's
+ * /dev/null is the null device itself (not a symlink, a FIFO or a file of the image). */
+static void reopen_devnull_stdio(void)
+{
+    struct statx st;
+    long fd = open_in_root("/dev/null", O_RDWR | O_NONBLOCK | O_NOFOLLOW);
+    if (fd < 0)
+        return;
+    if (statx_fd(fd, "", AT_EMPTY_PATH, &st) < 0 || !S_ISCHR(st.stx_mode) || st.stx_rdev_major != MEM_MAJOR ||
+        st.stx_rdev_minor != DEVNULL_MINOR) {
+        SC1(__NR_close, fd);
+        return;
+    }
+    SC3(__NR_fcntl, fd, F_SETFL, 0); /* no O_NONBLOCK left for the program to see */
+    for (int i = 0; i < 3; i++) {
+        struct statx io;
+        if (statx_fd(i, "", AT_EMPTY_PATH, &io) == 0 && S_ISCHR(io.stx_mode) && io.stx_rdev_major == MEM_MAJOR &&
+            io.stx_rdev_minor == DEVNULL_MINOR)
+            SC3(__NR_dup3, fd, i, 0);
+    }
+    SC1(__NR_close, fd);
+}
+
 static void op_pivot_root(const struct ocirun_op *op)
 {
     (void)op; /* no fields */
@@ -299,6 +324,7 @@ static void op_pivot_root(const struct ocirun_op *op)
     CHECK(SC1(__NR_chdir, "/"), "/");
     SC1(__NR_close, old);
     reopen_root();
+    reopen_devnull_stdio();
 }
 
 static void op_chroot(const struct ocirun_op *op)
@@ -308,6 +334,7 @@ static void op_chroot(const struct ocirun_op *op)
     CHECK(SC1(__NR_chroot, "."), "rootfs");
     CHECK(SC1(__NR_chdir, "/"), "/");
     reopen_root();
+    reopen_devnull_stdio();
 }
 
 static int str_eq(const char *a, const char *b)
@@ -439,6 +466,7 @@ static void op_move_root(const struct ocirun_op *op)
     CHECK(SC1(__NR_chroot, "."), "rootfs");
     CHECK(SC1(__NR_chdir, "/"), "/");
     reopen_root();
+    reopen_devnull_stdio();
 }
 
 static void op_write_file(const struct ocirun_op *op)

@@ -38,6 +38,8 @@ def features() -> dict[str, Any]:
         },
         "annotations": {
             "org.opencontainers.ocirun.version": __import__("ocirun").__version__,
+            # checkpoint and restore through criu (runc's key: org.opencontainers.runc.checkpoint.enabled)
+            "org.opencontainers.ocirun.checkpoint.enabled": "true",
             "io.github.seccomp.libseccomp.version": seccomp.libseccomp_version(),
         },
     }

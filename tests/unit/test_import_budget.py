@@ -28,6 +28,9 @@ BINDIR = Path(os.environ["OCIRUN_BIN"]).parent if os.environ.get("OCIRUN_BIN") e
 FORBIDDEN = (
     "jsonschema",
     "pyroute2",
+    "pycriu",
+    "google.protobuf",
+    "ocirun.criu",
     "prctl",
     "cffi",
     "_cffi_backend",
