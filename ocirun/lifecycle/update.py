@@ -171,6 +171,11 @@ def update(ctx: Context, container_id: str, resources: dict[str, Any]) -> None:
         if resources.get("devices"):
             ctx.log.warning("linux.resources.devices ignored: update does not change device rules")
         resources = {k: v for k, v in resources.items() if k != "devices"}
+        unit = st.config.get("systemdUnit")
+        if unit:  # --systemd-cgroup: the unit's properties first, then cgroupfs (runc)
+            from ..cgroups.systemd import update as update_unit
+
+            resources = update_unit(unit, resources, ctx.log.warning)
         mgr.update(resources, warn=ctx.log.warning)
 
 
