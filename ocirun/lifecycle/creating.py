@@ -310,9 +310,9 @@ class Creation:
 
         if os.geteuid() != 0 or self.ctx.rootless == "true":
             raise OciRunError("--systemd-cgroup: rootless containers (the user's systemd) are not supported")
-        systemd.check_host()
         unit = self.unit = systemd.parse(self.spec.linux.cgroups_path, self.container_id)
         self.unit_props, self.resources = systemd.properties(self.spec.linux.resources, self.ctx.log.warning)
+        systemd.check_host()
         bus = self.bus = systemd.Bus()
         self.tx.add(bus.close)
         if bus.unit_exists(unit.name):
