@@ -10,13 +10,14 @@ DEMO    ?= demo-bundle
 # of, the oracles runc and crun
 APT_PACKAGES := gcc make libc6-dev python3-venv python3-dev busybox-static libseccomp-dev libcap-dev runc crun hyperfine util-linux strace
 
-.PHONY: help deps venv install demo test test-v2 unit integration attack-proof bench validator lint clean
+.PHONY: help deps venv install demo test test-v2 test-systemd unit integration attack-proof bench bench-systemd validator lint clean
 
 help:
 	@echo "make demo         install what is needed, build $(DEMO)/ from the host's busybox, run a container"
 	@echo "make test         install what is needed, run the unit and integration tests (ocirun and runc)"
 	@echo "make unit         unit tests only (no root needed)"
 	@echo "make test-v2      the cgroup v2 tests in a pure cgroup v2 VM (../shared/tools/cgroup2-vm)"
+	@echo "make test-systemd the systemd cgroup driver's tests, podman and containerd on it, in the VM with systemd"
 	@echo "make attack-proof each protection taken out in a build of its own: its attack tests must fail there"
 	@echo "make bench        side-by-side benchmarks against runc and crun (bench/README.md)"
 	@echo "make lint         ruff and mypy (strict settings in pyproject.toml)"
@@ -75,8 +76,21 @@ test-v2: install
 	  $(V2VM) --timeout 1200 -- $(VPY) -m pytest -q -p no:cacheprovider tests/integration/test_cgroups_v2.py; \
 	else echo "test-v2: $(V2VM) not found: the pure cgroup v2 tests did not run"; fi
 
+# The systemd cgroup driver (--systemd-cgroup) in the guest with systemd as PID 1: its integration
+# tests, and podman and containerd with systemd cgroups (a missing guest tool fails under CI).
+SYSTEMD_TESTS ?= tests/integration/test_systemd.py tests/e2e/test_systemd_engines.py
+test-systemd: install
+	@if [ -x $(V2VM) ]; then \
+	  $(V2VM) --setup --systemd && \
+	  $(V2VM) --systemd --timeout 2400 -- $(VPY) -m pytest -q -p no:cacheprovider $(SYSTEMD_TESTS); \
+	else echo "test-systemd: $(V2VM) not found: the systemd driver's tests did not run"; [ -z "$$CI" ]; fi
+
 bench: install
 	$(VPY) bench/bench.py
+
+# run with --systemd-cgroup, ocirun next to runc, in the systemd guest (median of 10)
+bench-systemd: install
+	$(V2VM) --setup --systemd && $(V2VM) --systemd --timeout 1200 -- $(VPY) bench/systemd_run.py -n 10
 
 lint: install
 	$(VPY) -m pip install -q '.[lint]'
