@@ -92,7 +92,8 @@ def test_scope_with_the_limits_as_properties(sd: Runtime, sd_bundle: Bundle) -> 
         "cpu": {"shares": 512, "quota": 20000, "period": 50000},
         "pids": {"limit": 33},
     }
-    sd_bundle.linux["namespaces"].append({"type": "cgroup"})
+    if sd_bundle.namespace("cgroup") is None:
+        sd_bundle.linux["namespaces"].append({"type": "cgroup"})
     cid = start_detached(sd, sd_bundle, "sh", "-c", "cat /proc/self/cgroup; echo ready; exec sleep 600")
     sd.wait_output(cid, "ready", timeout=60)
     unit = unit_of(cid)
