@@ -86,7 +86,7 @@ def parse(cgroups_path: str | None, container_id: str) -> Unit:
     else:
         parts = cgroups_path.split(":")
         if len(parts) != 3:
-            raise InvalidSpec(WHERE, f'expected "slice:prefix:name" for systemd cgroups, got {cgroups_path!r}')
+            raise InvalidSpec(WHERE, f"expected slice:prefix:name for systemd cgroups, got {cgroups_path!r}")
         slice_, prefix, name = parts
     if not name:
         raise InvalidSpec(WHERE, f"{cgroups_path!r} has no name (slice:prefix:name)")

@@ -3,7 +3,9 @@ properties for linux.resources (ocirun.cgroups.systemd), and its errors where sy
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -53,9 +55,9 @@ def test_parse(cgroups_path: str | None, name: str, path: str) -> None:
 @pytest.mark.parametrize(
     "cgroups_path, message",
     [
-        ("a:b", "expected \"slice:prefix:name\""),
-        ("a.slice:b:c:d", "expected \"slice:prefix:name\""),
-        ("/ocirun/c1", "expected \"slice:prefix:name\""),
+        ("a:b", "expected slice:prefix:name"),
+        ("a.slice:b:c:d", "expected slice:prefix:name"),
+        ("/ocirun/c1", "expected slice:prefix:name"),
         ("system:p:n", "invalid slice name 'system'"),
         ("system.slice:p:", "has no name"),
         ("system.slice:p:a/b", "invalid character '/' in the name"),
@@ -187,3 +189,29 @@ def test_jeepney_only_with_systemd_cgroup() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}).stdout
     assert out.strip() == "[]"
+
+
+OCIRUN = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "ocirun"
+
+
+@pytest.mark.skipif(not OCIRUN.exists(), reason="ocirun is not installed in .venv")
+@pytest.mark.parametrize(
+    "cgroups_path, message",
+    [("a:b", r'\$\.linux\.cgroupsPath: expected slice:prefix:name'),
+     ("system.slice:p:n!", r"\$\.linux\.cgroupsPath: invalid character '!' in the name"),
+     ("system.slice:p:ok", r"--systemd-cgroup: (systemd is not running here|only on cgroup v2)")],
+)
+def test_create_refuses_in_one_line_and_leaves_nothing(tmp_path: Path, cgroups_path: str, message: str) -> None:
+    if "ok" in cgroups_path and Path("/run/systemd/system").is_dir():
+        pytest.skip("systemd is running here")
+    (tmp_path / "b" / "rootfs").mkdir(parents=True)
+    config = {"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"args": ["sh"], "cwd": "/"},
+              "linux": {"namespaces": [{"type": "mount"}], "cgroupsPath": cgroups_path}}
+    (tmp_path / "b" / "config.json").write_text(json.dumps(config))
+    root = tmp_path / "root"
+    res = subprocess.run([str(OCIRUN), "--root", str(root), "--systemd-cgroup", "create", "-b", str(tmp_path / "b"),
+                          "c1"], capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert res.returncode == 1
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and re.search(message, lines[0]), res.stderr
+    assert not root.exists() or not [n for n in os.listdir(root) if not n.startswith(".")]
