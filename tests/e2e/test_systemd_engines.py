@@ -97,11 +97,15 @@ def test_podman_systemd_cgroups(podman: Podman, runtime: EngineRuntime) -> None:
 # ---------------------------------------------------------------------------- containerd
 
 
+class SlowContainerd(Containerd):
+    START_TIMEOUT = 300.0  # the guest is emulated
+
+
 @pytest.fixture(scope="module")
 def containerd(image_dir: Path) -> Iterator[Containerd]:
     WORK_BASE.mkdir(parents=True, exist_ok=True)
     base = Path(tempfile.mkdtemp(prefix="containerd-sd-", dir=os.path.realpath(WORK_BASE)))
-    cd = Containerd(base)
+    cd = SlowContainerd(base)
     try:
         cd("image", "import", str(image_dir / "oci.tar"))
         yield cd
@@ -122,7 +126,7 @@ def test_containerd_systemd_cgroups(containerd: Containerd, runtime: EngineRunti
     unit = f"ctr-{cid}.scope"
     cd(*cd.run_args(runtime, "-d", "--runc-systemd-cgroup", "--cgroup", f"system.slice:ctr:{cid}",
                     "--memory-limit", str(64 << 20), "--cpu-quota", "20000", "--cpu-period", "100000"),
-       CTR_IMAGE, cid, "sleep", "600")
+       CTR_IMAGE, cid, "sleep", "600", timeout=180)
     try:
         wait_until(lambda: cd.status(cid) == "RUNNING", f"{cid} to run")
         path = ROOT / "system.slice" / unit

@@ -78,10 +78,16 @@ def sd(runtime: Runtime) -> Iterator[Runtime]:
     assert not left, f"units left: {left}"
 
 
+def no_cgroupns(bundle: Bundle) -> Bundle:
+    """Without a cgroup namespace: /proc/self/cgroup in the container shows the host's path."""
+    bundle.linux["namespaces"] = [ns for ns in bundle.linux["namespaces"] if ns["type"] != "cgroup"]
+    return bundle
+
+
 @pytest.fixture
 def sd_bundle(bundle: Bundle) -> Bundle:
     bundle.linux["cgroupsPath"] = "system.slice:oct:{id}"
-    return bundle
+    return no_cgroupns(bundle)
 
 
 def test_scope_with_the_limits_as_properties(sd: Runtime, sd_bundle: Bundle) -> None:
@@ -170,6 +176,7 @@ def test_verbs_on_a_running_container(sd: Runtime, sd_bundle: Bundle, workdir: P
 def test_no_cgroups_path_is_a_scope_in_system_slice(sd: Runtime, bundle: Bundle) -> None:
     """Without a cgroupsPath: <runtime>-ID.scope in system.slice."""
     bundle.linux.pop("cgroupsPath", None)
+    no_cgroupns(bundle)
     bundle.set_args("cat", "/proc/self/cgroup")
     cid = sd.new_id()
     status, out, err = sd.run_container(bundle, cid, timeout=120)
@@ -192,6 +199,8 @@ def test_malformed_cgroups_path(sd: Runtime, sd_bundle: Bundle, path: str) -> No
     assert unit_gone(unit_of(cid))
 
 
+@pytest.mark.xfail_runtime("runc", reason="with the system bus unreachable, runc 1.1.5 (go-systemd) falls back to "
+                           "/run/systemd/private and did not finish within 60 s in the guest")
 def test_systemd_not_reachable_names_the_socket(sd: Runtime, sd_bundle: Bundle) -> None:
     cid = sd.new_id()
     sd_bundle.write_config(cid)
