@@ -59,7 +59,7 @@ def podman(image_dir: Path, request: pytest.FixtureRequest) -> Iterator[Podman]:
     conf = base / "containers.conf"
     conf.write_text(conf.read_text().replace('cgroup_manager = "cgroupfs"', 'cgroup_manager = "systemd"'))
     try:
-        pm("import", "--change", "CMD=/bin/sh", str(image_dir / "rootfs.tar"), PODMAN_IMAGE)
+        pm("import", "--change", "CMD=/bin/sh", str(image_dir / "rootfs.tar"), PODMAN_IMAGE, timeout=300)
         yield pm
     finally:
         pm("rm", "--all", "--force", "--time", "0", check=False)
