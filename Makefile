@@ -10,7 +10,7 @@ DEMO    ?= demo-bundle
 # of, the oracles runc and crun, criu (checkpoint/restore; it brings pycriu and python3-protobuf)
 APT_PACKAGES := gcc make libc6-dev python3-venv python3-dev busybox-static libseccomp-dev libcap-dev runc crun hyperfine util-linux strace iproute2 uidmap criu
 
-.PHONY: help deps venv install demo test test-v2 test-v2-all test-criu bench-criu unit integration attack-proof bench test-runtime conformance validator lint clean
+.PHONY: help deps venv install demo test test-v2 test-v2-all test-criu test-systemd bench-criu bench-systemd unit integration attack-proof bench test-runtime conformance validator lint clean
 
 help:
 	@echo "make demo         install what is needed, build $(DEMO)/ from the host's busybox, run a container"
@@ -19,6 +19,7 @@ help:
 	@echo "make test-v2      CI's pure cgroup v2 lane: the v2 tests and those marked v2lane, in two guests"
 	@echo "make test-v2-all  the whole integration suite on ocirun in pure cgroup v2 guests (hours)"
 	@echo "make test-criu    checkpoint/restore (criu) tests in the same VM: criu 3.17 refuses this kernel"
+	@echo "make test-systemd the systemd cgroup driver's tests, podman and containerd on it, in the VM with systemd"
 	@echo "make attack-proof each protection taken out in a build of its own: its attack tests must fail there"
 	@echo "make bench        side-by-side benchmarks against runc and crun (bench/README.md)"
 	@echo "make test-runtime the integration suite against RUNTIME=/path (crun, youki...), with a report"
@@ -95,6 +96,15 @@ test-criu: install
 	  $(V2VM) --timeout 2400 --boot-timeout 600 -- $(VPY) -m pytest -q -p no:cacheprovider tests/integration/test_criu.py tests/e2e/test_podman_criu.py $(CRIU_TESTS); \
 	else echo "test-criu: $(V2VM) not found: the checkpoint/restore tests did not run"; fi
 
+# The systemd cgroup driver (--systemd-cgroup) in the guest with systemd as PID 1: its integration
+# tests, and podman and containerd with systemd cgroups (a missing guest tool fails under CI).
+SYSTEMD_TESTS ?= tests/integration/test_systemd.py tests/e2e/test_systemd_engines.py
+test-systemd: install
+	@if [ -x $(V2VM) ]; then \
+	  $(V2VM) --setup --systemd && \
+	  $(V2VM) --systemd --timeout 2400 -- $(VPY) -m pytest -q -p no:cacheprovider $(SYSTEMD_TESTS); \
+	else echo "test-systemd: $(V2VM) not found: the systemd driver's tests did not run"; [ -z "$$CI" ]; fi
+
 bench: install
 	$(VPY) bench/bench.py
 
@@ -121,6 +131,10 @@ conformance: install
 # checkpoint and restore times, ocirun against runc, in the guest (bench/criu.py)
 bench-criu: install
 	$(V2VM) --setup && $(V2VM) --timeout 2400 --boot-timeout 600 -- $(VPY) bench/criu.py
+
+# run with --systemd-cgroup, ocirun next to runc, in the systemd guest (median of 10)
+bench-systemd: install
+	$(V2VM) --setup --systemd && $(V2VM) --systemd --timeout 1200 -- $(VPY) bench/systemd_run.py -n 10
 
 lint: install
 	$(VPY) -m pip install -q '.[lint]'

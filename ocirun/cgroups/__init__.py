@@ -174,7 +174,7 @@ def container_paths(hs: Iterable[Hierarchy], cgroups_path: str | None, container
     if ":" in rel and not rel.startswith("/"):
         raise CgroupError(
             f"cgroupsPath {rel!r} is in systemd's slice:prefix:name form; "
-            "it needs --systemd-cgroup, which ocirun does not support here"
+            "it needs --systemd-cgroup"
         )
     hs = list(hs)
     v2_only = bool(hs) and all(h.version == 2 for h in hs)

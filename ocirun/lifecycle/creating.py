@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .. import resctrl
+    from ..cgroups.systemd import Bus, Property, Unit
     from ..console import ConsoleSocket, StdioPipes
     from ..context import Context
     from ..spawn import InitProcess
@@ -41,10 +42,13 @@ def rfc3339_now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{frac:09d}Z"
 
 
-def saved_config(spec: Spec, opts: CreateOptions | None = None) -> dict[str, Any]:
-    """What later commands need of config.json (they never read it again), and of the flags."""
+def saved_config(spec: Spec, opts: CreateOptions | None = None, unit: Unit | None = None) -> dict[str, Any]:
+    """What later commands need of config.json (they never read it again), and of the flags (the
+    systemd unit of --systemd-cgroup, which delete stops and update changes)."""
     raw = spec.raw
     out: dict[str, Any] = {}
+    if unit is not None:
+        out["systemdUnit"] = unit.name
     if opts is not None and opts.no_new_keyring:
         out["noNewKeyring"] = True  # exec keeps the session keyring too
     if raw.get("hooks"):
@@ -183,8 +187,8 @@ class Creation:
     """One create in progress: what it is about, what it has taken (``tx``) and made so far."""
 
     __slots__ = (
-        "bundle", "cg", "console", "container_id", "created", "ctx", "fifo_fd", "init", "launch", "net_devices",
-        "opts", "pidfd", "rdt", "rootfs", "spec", "st", "stdio", "store", "tx",
+        "bundle", "bus", "cg", "console", "container_id", "created", "ctx", "fifo_fd", "init", "launch", "net_devices",
+        "opts", "pidfd", "rdt", "resources", "rootfs", "spec", "st", "stdio", "store", "tx", "unit", "unit_props",
     )
 
     def __init__(
@@ -205,6 +209,10 @@ class Creation:
         self.created = ""
         self.net_devices: dict[str, str] = {}
         self.rdt: resctrl.Group | None = None
+        self.unit: Unit | None = None  # --systemd-cgroup: the container's transient unit
+        self.bus: Bus | None = None
+        self.unit_props: list[Property] = []
+        self.resources = spec.linux.resources
 
     def run(self) -> Created:
         """The whole transaction: the state dir made and locked, then the four steps under the
@@ -257,8 +265,9 @@ class Creation:
                       + (" (run: no exec fifo)" if foreground else ""))
         hierarchies = cgroups.hierarchies()
         if ctx.systemd_cgroup:
-            raise OciRunError("--systemd-cgroup: systemd is not running here; use the cgroupfs driver")
-        cg = self.cg = cgroups.Manager.for_container(spec.linux.cgroups_path, container_id)
+            cg = self.cg = self._systemd_unit()
+        else:
+            cg = self.cg = cgroups.Manager.for_container(spec.linux.cgroups_path, container_id)
         if ctx.rootless:
             validate.rootless(spec)
             cg.paths = cgroups.rootless_paths(cg.paths, spec.linux.resources)
@@ -324,6 +333,45 @@ class Creation:
                                                  self.rdt.made if self.rdt is not None else None))
         crash_point("create:recorded")
 
+    def _systemd_unit(self) -> cgroups.Manager:
+        """--systemd-cgroup: the unit to be, its properties, and the connection to systemd; refused
+        before anything is made when it exists already (its cgroup is not ours to undo)."""
+        from ..cgroups import systemd
+
+        if os.geteuid() != 0 or self.ctx.rootless == "true":
+            raise OciRunError("--systemd-cgroup: rootless containers (the user's systemd) are not supported")
+        unit = self.unit = systemd.parse(self.spec.linux.cgroups_path, self.container_id)
+        from ..spec.resources import Resources
+
+        given = self.spec.linux.resources
+        self.unit_props, written = systemd.properties(given.raw if given else None, self.ctx.log.warning)
+        self.resources = Resources.from_json(written)
+        systemd.check_host()
+        bus = self.bus = systemd.Bus()
+        self.tx.add(bus.close)
+        if bus.unit_exists(unit.name):
+            bus.reset_failed(unit.name)  # a failed leftover goes (runc)
+            if bus.unit_exists(unit.name):
+                raise InvalidSpec(systemd.WHERE, f"the systemd unit {unit.name} already exists")
+        return cgroups.Manager({cgroups.UNIFIED: unit.path})
+
+    def _start_unit(self) -> None:
+        """The transient unit, with the init's pid in it, started (the job done) before the init
+        goes past its cgroup sync point; undone by killing what is in it and stopping it."""
+        from ..cgroups.systemd import unit_properties
+
+        unit, bus, cg, init = self.unit, self.bus, self.cg, self.init
+        assert unit is not None and bus is not None
+        props = unit_properties(unit, init.pid, f"ocirun container {self.container_id}") + self.unit_props
+        bus.start_transient_unit(unit, props)
+
+        def stop() -> None:
+            cg.signal_all(9)
+            bus.stop_unit(unit.name)
+
+        self.tx.add(cg.destroy)
+        self.tx.add(stop)
+
     def _close_fifo(self) -> None:
         if self.fifo_fd is not None:
             os.close(self.fifo_fd)
@@ -338,7 +386,10 @@ class Creation:
         # into its v1 ones at its cgroup sync point (InitProcess.join_at_sync), made while it sets up
         # the rootfs: nobody waits for the global migration lock's RCU grace period (protocol.py).
         unified = cg.paths.get(cgroups.UNIFIED)
-        tx.add(cg.destroy)
+        if self.unit is not None:
+            unified = None  # born in ours: systemd moves it into the unit (Creation._start_unit)
+        else:
+            tx.add(cg.destroy)
         if unified is not None:
             cg.create([cgroups.UNIFIED])
         fifo_fd = self.fifo_fd
@@ -373,7 +424,7 @@ class Creation:
             annotations=spec.annotations,
             cgroup_paths=cg.to_json(),
             namespaces={ns.type: ns.path or "" for ns in spec.linux.namespaces},
-            config={**saved_config(spec, opts), CREATING: True},
+            config={**saved_config(spec, opts, self.unit), CREATING: True},
         )
         self.store.save(self.st)
 
@@ -392,9 +443,11 @@ class Creation:
             idmap.write(init.pid, spec, os.geteuid(), os.getegid())
         if launch.new_userns or launch.new_timens:
             init.ack()  # sync 1: maps and offsets are written; the child may exec the init stage
+        if self.unit is not None:
+            self._start_unit()
         cg.create([key for key in cg.paths if key != cgroups.UNIFIED])
         # device rules even without resources; none where ocirun may not write them (rootless)
-        cg.apply(spec.linux.resources, warn=ctx.log.warning, devices=not ctx.rootless)
+        cg.apply(self.resources, warn=ctx.log.warning, devices=not ctx.rootless)
         cg.delegate(cgroups.delegate_uid(spec))  # its user owns it where it may manage it (v2)
         init.join_at_sync(cg.paths)
         if self.rdt is not None:
@@ -458,7 +511,7 @@ class Creation:
         """state.json of a ready init, the pid file; what is handed on is no longer undone."""
         init, st, opts, console, log, tx = self.init, self.st, self.opts, self.console, self.ctx.log, self.tx
         st.pid, st.pid_start = init.pid, init.start_time  # (the same unless a pid namespace's fork)
-        st.config = saved_config(self.spec, opts)
+        st.config = saved_config(self.spec, opts, self.unit)
         self.store.save(st)
         if log.debugging:
             log.debug(f"create {self.container_id}: the init is ready, pid {init.pid}; state saved")
@@ -472,6 +525,8 @@ class Creation:
             console.close()  # the caller's --console-socket: the master went there
             console = None
         tx.commit()
+        if self.bus is not None:
+            self.bus.close()
         return Created(st, init, self.spec, console, self.stdio)
 
 

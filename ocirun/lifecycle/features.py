@@ -26,7 +26,7 @@ def features() -> dict[str, Any]:
         "linux": {
             "namespaces": ["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"],
             "capabilities": list(caps.NAMES),
-            "cgroup": {"v1": True, "v2": True, "systemd": False, "systemdUser": False, "rdma": True},
+            "cgroup": {"v1": True, "v2": True, "systemd": True, "systemdUser": False, "rdma": True},
             "seccomp": seccomp.seccomp_features(),
             "apparmor": {"enabled": False},
             "selinux": {"enabled": False},

@@ -119,6 +119,14 @@ def destroy(ctx: Context, store: Store, st: State) -> None:
         from ..mountinfo import unmount_under
 
         unmount_under(st.rootfs)
+    unit = st.config.get("systemdUnit")
+    if unit:  # --systemd-cgroup: its processes are gone; systemd removes the unit's cgroup
+        from ..cgroups.systemd import stop
+
+        try:
+            stop(unit)
+        except CgroupError as e:
+            errors.append(e)
     if st.cgroup_paths and not _rmdir_all(st.cgroup_paths.values()):
         from ..cgroups import Manager  # what is left: processes, or cgroups the container made
 

@@ -183,6 +183,12 @@ def update(ctx: Context, container_id: str, resources: Resources) -> None:
         mgr = Manager.from_json(st.cgroup_paths)
         if resources.devices:
             ctx.log.warning("linux.resources.devices ignored: update does not change device rules")
+        unit = st.config.get("systemdUnit")
+        if unit:  # --systemd-cgroup: the unit's properties first, then cgroupfs (runc)
+            from ..cgroups.systemd import update as update_unit
+            from ..spec.resources import Resources
+
+            resources = Resources.from_json(update_unit(unit, resources.raw, ctx.log.warning))
         mgr.update(resources, warn=ctx.log.warning)
 
 

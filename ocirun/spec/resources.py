@@ -155,10 +155,11 @@ class Rdma:
 class Resources:
     """linux.resources (or an update of it): None or empty where the JSON leaves a part out."""
 
-    __slots__ = ("block_io", "cpu", "devices", "hugepage_limits", "memory", "network", "pids_limit", "rdma",
+    __slots__ = ("block_io", "cpu", "devices", "hugepage_limits", "memory", "network", "pids_limit", "raw", "rdma",
                  "unified")
 
     def __init__(self) -> None:
+        self.raw: JSON = {}  # the JSON it was made from (the systemd driver maps it to unit properties)
         self.devices: list[DeviceRule] = []
         self.memory: Memory | None = None
         self.cpu: Cpu | None = None
@@ -172,6 +173,7 @@ class Resources:
     @classmethod
     def from_json(cls, obj: JSON) -> Resources:
         r = cls()
+        r.raw = obj
         r.devices = [DeviceRule.from_json(d) for d in obj.get("devices") or ()]
         if obj.get("memory") is not None:
             r.memory = Memory(obj["memory"])

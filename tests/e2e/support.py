@@ -204,6 +204,7 @@ class ContainerdDaemon:
     (containerd 1.6 has them there whatever its state directory)."""
 
     HOST_PATHS = ("/run/containerd/s", "/run/containerd")
+    START_TIMEOUT = 30.0  # seconds for it to answer (more in an emulated guest)
 
     def __init__(self, base: Path) -> None:
         self.base = base
@@ -242,9 +243,10 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
         version = ["ctr", "--address", str(self.socket), "version"]
         try:
             wait_until(
-                lambda: self.proc.poll() is not None or run(version, check=False, timeout=10).returncode == 0,
+                lambda: self.proc.poll() is not None
+                or run(version, check=False, timeout=self.START_TIMEOUT / 3).returncode == 0,
                 "containerd to answer",
-                timeout=30,
+                timeout=self.START_TIMEOUT,
                 interval=0.1,
             )
         except AssertionError:

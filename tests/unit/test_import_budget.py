@@ -27,6 +27,7 @@ BINDIR = Path(os.environ["OCIRUN_BIN"]).parent if os.environ.get("OCIRUN_BIN") e
 
 FORBIDDEN = (
     "jsonschema",
+    "jeepney",
     "pyroute2",
     "pycriu",
     "google.protobuf",
