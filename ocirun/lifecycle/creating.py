@@ -338,7 +338,7 @@ class Creation:
         before anything is made when it exists already (its cgroup is not ours to undo)."""
         from ..cgroups import systemd
 
-        if os.geteuid() != 0 or self.ctx.rootless == "true":
+        if os.geteuid() != 0 or self.ctx.rootless:
             raise OciRunError("--systemd-cgroup: rootless containers (the user's systemd) are not supported")
         unit = self.unit = systemd.parse(self.spec.linux.cgroups_path, self.container_id)
         from ..spec.resources import Resources
