@@ -210,20 +210,9 @@ class Container:
         """Waits until the container's process has ended.  Its exit status (128+N when signal N
         ended it) if this Runtime created the container, else None.  TimeoutError if it still
         runs after ``timeout`` seconds."""
-        from .lifecycle.state import state
-
-        if self.id in self.runtime._exits:
-            return self.runtime._exits[self.id]
-        pid = self.runtime._children.get(self.id)
-        if pid is None:
-            st, status = state(self.runtime.context, self.id)
-            if status == "stopped":
-                return None
-            pid = st.pid
-        try:
-            pidfd = os.pidfd_open(pid)
-        except ProcessLookupError:
-            pidfd = -1
+        done, pid, pidfd = self._to_wait()
+        if done:
+            return self.runtime._exits.get(self.id)
         if pidfd >= 0:
             try:
                 if not os.wait_pidfd(pidfd, timeout):
@@ -231,6 +220,38 @@ class Container:
             finally:
                 os.close(pidfd)
         return self._reap(pid)
+
+    async def wait_async(self, timeout: float | None = None) -> int | None:
+        """``wait`` for asyncio, without threads: awaits the init's pidfd."""
+        done, pid, pidfd = self._to_wait()
+        if done:
+            return self.runtime._exits.get(self.id)
+        if pidfd >= 0:
+            try:
+                if not await _readable(pidfd, timeout):
+                    raise TimeoutError(f"container {self.id} still runs after {timeout} s")
+            finally:
+                os.close(pidfd)
+        return self._reap(pid)
+
+    def _to_wait(self) -> tuple[bool, int, int]:
+        """What wait and wait_async wait for: (True, 0, -1) when nothing (the status is known, or
+        the container has stopped and is not this Runtime's), else the init's pid and a pidfd of
+        it (-1 when it is gone already)."""
+        from .lifecycle.state import state
+
+        if self.id in self.runtime._exits:
+            return True, 0, -1
+        pid = self.runtime._children.get(self.id)
+        if pid is None:
+            st, status = state(self.runtime.context, self.id)
+            if status == "stopped":
+                return True, 0, -1
+            pid = st.pid
+        try:
+            return False, pid, os.pidfd_open(pid)
+        except ProcessLookupError:
+            return False, pid, -1
 
     def _reap(self, pid: int) -> int | None:
         """Reaps the init this Runtime created, once: its status is kept for later waits (waiting
@@ -241,30 +262,6 @@ class Container:
 
         status = self.runtime._exits[self.id] = reap(pid)
         return status
-
-    async def wait_async(self, timeout: float | None = None) -> int | None:
-        """``wait`` for asyncio, without threads: awaits the init's pidfd."""
-        from .lifecycle.state import state
-
-        if self.id in self.runtime._exits:
-            return self.runtime._exits[self.id]
-        pid = self.runtime._children.get(self.id)
-        if pid is None:
-            st, status = state(self.runtime.context, self.id)
-            if status == "stopped":
-                return None
-            pid = st.pid
-        try:
-            pidfd = os.pidfd_open(pid)
-        except ProcessLookupError:
-            pidfd = -1
-        if pidfd >= 0:
-            try:
-                if not await _readable(pidfd, timeout):
-                    raise TimeoutError(f"container {self.id} still runs after {timeout} s")
-            finally:
-                os.close(pidfd)
-        return self._reap(pid)
 
     def exec(
         self,
