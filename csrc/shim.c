@@ -200,10 +200,16 @@ int ocirun_setns(int fd, int nstype)
     return syscall(SYS_setns, fd, nstype) < 0 ? -errno : 0;
 }
 
-/* The children of our children that lose their parent become ours (OP_PIDNS_FORK). */
-int ocirun_set_child_subreaper(void)
+/* The children of our children that lose their parent become ours (OP_PIDNS_FORK), or no longer:
+ * returns whether this process was a subreaper before (0 or 1), or -errno. */
+int ocirun_set_child_subreaper(int on)
 {
-    return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0 ? -errno : 0;
+    int was = 0;
+    if (prctl(PR_GET_CHILD_SUBREAPER, (unsigned long)&was, 0, 0, 0) < 0)
+        return -errno;
+    if (prctl(PR_SET_CHILD_SUBREAPER, on ? 1 : 0, 0, 0, 0) < 0)
+        return -errno;
+    return was != 0;
 }
 
 /* open_tree(2) OPEN_TREE_CLONE of `path` (AT_RECURSIVE: with the mounts below it): a detached

@@ -28,7 +28,7 @@ int ocirun_spawn(const struct ocirun_spawn *s);
 int ocirun_open_in_root(int root_fd, const char *path, int flags);
 int ocirun_connect_unix(const char *path);
 int ocirun_umount(const char *path);
-int ocirun_set_child_subreaper(void);
+int ocirun_set_child_subreaper(int on);
 int ocirun_setns(int fd, int nstype);
 int ocirun_recv_fd(int sock);
 int ocirun_send_with_fds(int sock, const char *buf, int len, const int *fds, int nfds);

@@ -71,9 +71,12 @@ def read_in_root(rootfs: str, path: str, limit: int) -> bytes:
         os.close(fd)
 
 
-def set_child_subreaper() -> None:
+def set_child_subreaper(on: bool = True) -> bool:
+    """Makes this process a child subreaper (or no longer); whether it was one before."""
     lib, _ = _load()
-    _check(lib.ocirun_set_child_subreaper(), "prctl PR_SET_CHILD_SUBREAPER")
+    was = lib.ocirun_set_child_subreaper(1 if on else 0)
+    _check(min(was, 0), "prctl PR_SET_CHILD_SUBREAPER")
+    return bool(was)
 
 
 def setns(fd: int, nstype: int = 0) -> None:

@@ -263,6 +263,7 @@ def start(
     from .plan import CLONE_NEWTIME  # loaded already: it made ``launch``
 
     opened: list[int] = []
+    was_subreaper = True  # (nothing to undo unless start makes us one)
     try:
         plan_fd = _memfd_with("ocirun-plan", launch.plan.encode())
         opened.append(plan_fd)
@@ -279,15 +280,17 @@ def start(
             opened.append(fd)
             joins.append((fd, flag))
         pidns = None
-        if launch.pidns_unshare:
-            shim.set_child_subreaper()  # (as for a joined one, below)
         if launch.pidns_path is not None:
             try:
                 pidns = os.open(launch.pidns_path, os.O_RDONLY | os.O_CLOEXEC)
             except OSError as e:
                 raise SyscallError.from_oserror("open namespace", e, launch.pidns_path) from None
             opened.append(pidns)
-            shim.set_child_subreaper()  # the process that goes on is a grandchild (OP_PIDNS_FORK)
+        if pidns is not None or launch.pidns_unshare:
+            # The process that goes on is a grandchild (OP_PIDNS_FORK): ours once its parent
+            # exits, if we are a subreaper until then (only until then: a library caller must not
+            # stay one, or every orphan of its other children would wait on it as a zombie).
+            was_subreaper = shim.set_child_subreaper()
         cgroup_fd = -1
         if cgroup_dir is not None:
             try:
@@ -342,3 +345,5 @@ def start(
     finally:
         for fd in opened:
             os.close(fd)
+        if not was_subreaper:
+            shim.set_child_subreaper(False)

@@ -193,6 +193,17 @@ def cli(workdir: Path, lib: ocirun.Runtime) -> Driver:
     return driver
 
 
+def is_child_subreaper() -> bool:
+    """prctl(PR_GET_CHILD_SUBREAPER) of this process: a library caller that stays one collects,
+    as zombies it never reaps, the orphans of all its other children (runc's double forks...)."""
+    import ctypes
+
+    flag = ctypes.c_int(0)
+    libc = ctypes.CDLL(None, use_errno=True)
+    assert libc.prctl(37, ctypes.byref(flag), 0, 0, 0) == 0  # PR_GET_CHILD_SUBREAPER
+    return bool(flag.value)
+
+
 def running(lib: ocirun.Runtime, bundle: Bundle) -> ocirun.Container:
     cid = new_id()
     c = lib.create(cid, write(bundle, cid, "/bin/sleep", "1000"))
@@ -207,6 +218,7 @@ def test_exec_returns_a_process_handle(lib: ocirun.Runtime, cli: Driver, bundle:
         p = c.exec(["/bin/sh", "-c", 'echo "$FOO $(pwd) $(id -u):$(id -g)"; exit 5'], env=["FOO=bar"],
                    cwd="/tmp", user=(1000, 1000), stdout=f)
     assert isinstance(p, ocirun.Process) and p.pid > 0 and p.master == -1
+    assert not is_child_subreaper(), "exec (joining the pid namespace) must not leave the caller a subreaper"
     assert p.wait(timeout=10) == 5 == p.returncode
     assert not is_zombie_of_ours(p.pid), "wait() reaps the process"
     assert out.read_text() == "bar /tmp 1000:1000\n"
