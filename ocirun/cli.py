@@ -20,6 +20,7 @@ from .spec import SPEC_VERSION
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from .context import Context
@@ -38,7 +39,7 @@ class Flag:
 
 
 class Command:
-    __slots__ = ("flags", "interspersed", "module", "nargs", "summary", "usage")
+    __slots__ = ("_flags", "interspersed", "module", "nargs", "summary", "usage")
 
     def __init__(
         self,
@@ -46,15 +47,23 @@ class Command:
         summary: str,
         usage: str,
         nargs: tuple[int, int | None],
-        flags: tuple[Flag, ...] = (),
+        flags: tuple[Flag, ...] | Callable[[], tuple[Flag, ...]] = (),
         interspersed: bool = True,
     ) -> None:
         self.module = module
         self.summary = summary
         self.usage = usage
         self.nargs = nargs
-        self.flags = flags
+        self._flags = flags
         self.interspersed = interspersed
+
+    @property
+    def flags(self) -> tuple[Flag, ...]:
+        """The command's flags; a long list is made only when that command runs (``state``, the
+        hot path, does not pay for checkpoint's or update's)."""
+        if callable(self._flags):
+            self._flags = self._flags()
+        return self._flags
 
 
 _BUNDLE = Flag("bundle,b", str, "path to the root of the bundle directory", default=".")
@@ -65,17 +74,51 @@ _KEYRING = Flag("no-new-keyring", bool, "do not create a new session keyring for
 _PIDFD = Flag("pidfd-socket", str, "path to an AF_UNIX socket which will receive a file descriptor referencing "
                "the process")
 _PRESERVE = Flag("preserve-fds", int, "number of additional fds (after 3) to pass on", default=0)
-# checkpoint and restore (runc's flags)
-_IMAGE = Flag("image-path", str, "path for saving criu image files (default: ./checkpoint)")
-_WORK = Flag("work-path", str, "path for saving work files and logs (default: the image path)")
-_TCP = Flag("tcp-established", bool, "allow open tcp connections")
-_EXT_UNIX = Flag("ext-unix-sk", bool, "allow external unix sockets")
-_SHELL_JOB = Flag("shell-job", bool, "allow shell jobs")
-_LAZY = Flag("lazy-pages", bool, "use userfaultfd to lazily restore memory pages")
-_LOCKS = Flag("file-locks", bool, "handle file locks, for safety")
-_CG_MODE = Flag("manage-cgroups-mode", str, "cgroups mode: 'soft' (default), 'full', 'strict' and 'ignore'")
-_EMPTY_NS = Flag("empty-ns", list, "create a namespace, but don't restore its properties (network only)")
-_DEDUP = Flag("auto-dedup", bool, "enable auto deduplication of memory images")
+
+
+def _criu_flags() -> dict[str, Flag]:
+    """The flags checkpoint and restore share (runc's)."""
+    return {
+        "image": Flag("image-path", str, "path for saving criu image files (default: ./checkpoint)"),
+        "work": Flag("work-path", str, "path for saving work files and logs (default: the image path)"),
+        "tcp": Flag("tcp-established", bool, "allow open tcp connections"),
+        "ext_unix": Flag("ext-unix-sk", bool, "allow external unix sockets"),
+        "shell_job": Flag("shell-job", bool, "allow shell jobs"),
+        "lazy": Flag("lazy-pages", bool, "use userfaultfd to lazily restore memory pages"),
+        "locks": Flag("file-locks", bool, "handle file locks, for safety"),
+        "cg_mode": Flag("manage-cgroups-mode", str, "cgroups mode: 'soft' (default), 'full', 'strict' and 'ignore'"),
+        "empty_ns": Flag("empty-ns", list, "create a namespace, but don't restore its properties (network only)"),
+        "dedup": Flag("auto-dedup", bool, "enable auto deduplication of memory images"),
+    }
+
+
+def _checkpoint_flags() -> tuple[Flag, ...]:
+    c = _criu_flags()
+    return (
+        c["image"], c["work"],
+        Flag("parent-path", str, "path for previous criu image files in pre-dump"),
+        Flag("leave-running", bool, "leave the process running after checkpointing"),
+        c["tcp"], c["ext_unix"], c["shell_job"], c["lazy"],
+        Flag("status-fd", int, "criu writes \\0 to this FD once lazy-pages is ready", default=-1),
+        Flag("page-server", str, "ADDRESS:PORT of the page server"),
+        c["locks"],
+        Flag("pre-dump", bool, "dump container's memory information only, leave the container running after this"),
+        c["cg_mode"], c["empty_ns"], c["dedup"],
+    )
+
+
+def _restore_flags() -> tuple[Flag, ...]:
+    c = _criu_flags()
+    return (
+        _CONSOLE, c["image"], c["work"], c["tcp"], c["ext_unix"], c["shell_job"], c["locks"], c["cg_mode"], _BUNDLE,
+        Flag("detach,d", bool, "detach from the container's process"),
+        _PIDFILE,
+        Flag("no-subreaper", bool, "disable the use of the subreaper used to reap reparented processes"),
+        _NOPIVOT, c["empty_ns"], c["dedup"], c["lazy"],
+        Flag("lsm-profile", str, "Specify an LSM profile to be used during restore in the form of TYPE:NAME"),
+        Flag("lsm-mount-context", str, "Specify an LSM mount context to be used during restore"),
+    )
+
 
 COMMANDS: dict[str, Command] = {
     "create": Command(
@@ -121,7 +164,7 @@ COMMANDS: dict[str, Command] = {
     "exec": Command(
         "exec_", "execute new process inside the container", "<container-id> <command> [command options]",
         (1, None),
-        (
+        lambda: (
             _CONSOLE, _PIDFD,
             Flag("cwd", str, "current working directory in the container"),
             Flag("env,e", list, "set environment variables"),
@@ -158,7 +201,7 @@ COMMANDS: dict[str, Command] = {
     ),
     "update": Command(
         "update", "update container resource constraints", "<container-id>", (1, 1),
-        (
+        lambda: (
             Flag("resources,r", str, "path to the file containing the resources to update or '-' to read from stdin"),
             Flag("blkio-weight", int, "specifies per cgroup weight, range is from 10 to 1000"),
             Flag("cpu-period", str, "CPU CFS period to be used for hardcapping (in usecs). 0 to use system default"),
@@ -182,32 +225,10 @@ COMMANDS: dict[str, Command] = {
             Flag("mem-bw-schema", str, "The string of Intel RDT/MBA memory bandwidth schema"),
         ),
     ),
-    "checkpoint": Command(
-        "checkpoint", "checkpoint a running container", "<container-id>", (1, 1),
-        (
-            _IMAGE, _WORK,
-            Flag("parent-path", str, "path for previous criu image files in pre-dump"),
-            Flag("leave-running", bool, "leave the process running after checkpointing"),
-            _TCP, _EXT_UNIX, _SHELL_JOB, _LAZY,
-            Flag("status-fd", int, "criu writes \\0 to this FD once lazy-pages is ready", default=-1),
-            Flag("page-server", str, "ADDRESS:PORT of the page server"),
-            _LOCKS,
-            Flag("pre-dump", bool, "dump container's memory information only, leave the container running after this"),
-            _CG_MODE, _EMPTY_NS, _DEDUP,
-        ),
-    ),
-    "restore": Command(
-        "restore", "restore a container from a previous checkpoint", "<container-id>", (1, 1),
-        (
-            _CONSOLE, _IMAGE, _WORK, _TCP, _EXT_UNIX, _SHELL_JOB, _LOCKS, _CG_MODE, _BUNDLE,
-            Flag("detach,d", bool, "detach from the container's process"),
-            _PIDFILE,
-            Flag("no-subreaper", bool, "disable the use of the subreaper used to reap reparented processes"),
-            _NOPIVOT, _EMPTY_NS, _DEDUP, _LAZY,
-            Flag("lsm-profile", str, "Specify an LSM profile to be used during restore in the form of TYPE:NAME"),
-            Flag("lsm-mount-context", str, "Specify an LSM mount context to be used during restore"),
-        ),
-    ),
+    "checkpoint": Command("checkpoint", "checkpoint a running container", "<container-id>", (1, 1),
+                          _checkpoint_flags),
+    "restore": Command("restore", "restore a container from a previous checkpoint", "<container-id>", (1, 1),
+                       _restore_flags),
 }
 ALIASES = {"ps_": "ps"}
 
