@@ -133,11 +133,7 @@ def _compare(path: str, rdt: dict[str, Any]) -> None:
 
 def _write(path: str, data: str) -> None:
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
-        try:
-            os.write(fd, data.encode())
-        finally:
-            os.close(fd)
+        os.write_once(path, data.encode())
     except OSError as e:
         raise SyscallError.from_oserror("write", e, path) from None
 
