@@ -430,8 +430,6 @@ class Creation:
 
     def answer(self) -> None:
         """The init's sync points (ocirun.protocol), in order, until it is ready."""
-        from ..hooks import state_json
-
         ctx, spec, cg, init, launch = self.ctx, self.spec, self.cg, self.init, self.launch
         container_id, bundle, annotations, log = self.container_id, self.bundle, spec.annotations, ctx.log
         if launch.new_timens:
@@ -459,7 +457,7 @@ class Creation:
             if point == SYNC_CGROUPS:
                 return init.pid  # for the startContainer hooks' state
             if point == SYNC_HOOKS:
-                from ..hooks import run_create_hooks
+                from ..hooks import run_create_hooks, state_json  # (no import without hooks)
 
                 if log.debugging:
                     log.debug(f"create {container_id}: the rootfs is ready; running the create hooks")
@@ -467,6 +465,7 @@ class Creation:
             return None
 
         def on_seccomp(fd: int) -> None:
+            from ..hooks import state_json
             from ..seccomp import send_listener
 
             assert launch.seccomp is not None

@@ -44,9 +44,10 @@ def start(ctx: Context, container_id: str) -> None:
         os.unlink(fifo)
         if ctx.log.debugging:
             ctx.log.debug(f"start {container_id}: the init took the byte and execs the process")
-    from .launching import program_started
+    if st.config.get("hooks"):  # (start imports launching only for the poststart hooks)
+        from .launching import program_started
 
-    program_started(ctx, store, st)
+        program_started(ctx, store, st)
 
 
 def _wait_read(fd: int, alive: Any) -> None:

@@ -248,11 +248,13 @@ def test_tree_reading() -> None:
 
 def test_state_import_time_budget(python: Path, installed: None, tmp_path: Path) -> None:
     root = make_root(tmp_path, True)
-    times = []
-    for _ in range(3):
+    times: list[int] = []
+    for _ in range(10):  # the best of up to ten: a busy machine slows some runs, never speeds one
         proc, entries = run_importtime(python, "--root", str(root), "state", "c1")
         assert proc.returncode == 0, proc.stderr[-500:]
         times.append(ocirun_time(entries))
+        if times[-1] < STATE_BUDGET_US:
+            break
     best = min(times)
     assert 0 < best < STATE_BUDGET_US, f"importing ocirun for `state` took {best} us (runs: {times})"
 
