@@ -401,6 +401,17 @@ def test_dev_shm_made_without_a_mount_is_world_writable(runtime: Runtime, bundle
     assert (st["type"], st["mode"] & 0o7777) == ("dir", 0o1777), st
 
 
+def assert_bound_file_reads(runtime: Runtime, bundle: Bundle, src: Path, dest: str, text: str) -> None:
+    """Writes ``text`` to ``src``, binds it read-only at ``dest`` and checks that the container
+    reads it there."""
+    src.write_text(text)
+    bundle.mount(dest, "bind", str(src), ["bind", "ro"])
+    bundle.set_args("cat", dest)
+    status, out, err = runtime.run_container(bundle)
+    assert status == 0, err
+    assert out == text
+
+
 @pytest.mark.parametrize("form", ["relative", "absolute", "host-path"])
 def test_mount_destination_that_is_a_dangling_symlink(
         runtime: Runtime, bundle: Bundle, workdir: Path, form: str) -> None:
@@ -413,13 +424,7 @@ def test_mount_destination_that_is_a_dangling_symlink(
               "host-path": str(host_dir / "stub.conf")}[form]
     (bundle.rootfs / "etc" / "resolv.conf").unlink(missing_ok=True)
     (bundle.rootfs / "etc" / "resolv.conf").symlink_to(target)
-    src = workdir / "resolv.conf"
-    src.write_text("nameserver 192.0.2.1\n")
-    bundle.mount("/etc/resolv.conf", "bind", str(src), ["bind", "ro"])
-    bundle.set_args("cat", "/etc/resolv.conf")
-    status, out, err = runtime.run_container(bundle)
-    assert status == 0, err
-    assert out == "nameserver 192.0.2.1\n"
+    assert_bound_file_reads(runtime, bundle, workdir / "resolv.conf", "/etc/resolv.conf", "nameserver 192.0.2.1\n")
     made = bundle.rootfs / (target.lstrip("/") if form != "relative" else "run/resolve/stub.conf")
     assert made.is_file(), "the link's target was not made inside the rootfs"
     assert list(host_dir.iterdir()) == [], "something was made on the host"
@@ -434,13 +439,7 @@ def test_mount_creates_missing_destination(runtime: Runtime, bundle: Bundle) -> 
 
 
 def test_bind_file_onto_missing_file(runtime: Runtime, bundle: Bundle, workdir: Path) -> None:
-    src = workdir / "extra.conf"
-    src.write_text("hello\n")
-    bundle.mount("/etc/extra.conf", "bind", str(src), ["bind", "ro"])
-    bundle.set_args("cat", "/etc/extra.conf")
-    status, out, err = runtime.run_container(bundle)
-    assert status == 0, err
-    assert out == "hello\n"
+    assert_bound_file_reads(runtime, bundle, workdir / "extra.conf", "/etc/extra.conf", "hello\n")
     assert (bundle.rootfs / "etc" / "extra.conf").is_file()
 
 
