@@ -184,6 +184,37 @@ def test_default_root_is_xdg_runtime_dir(user_rt: UserRuntime, probe_binary: Pat
     assert not (xdg / name / cid).exists()
 
 
+def test_root_in_a_user_namespace(user_rt: UserRuntime, probe_binary: Path) -> None:
+    """As rootless podman runs the runtime: root in a user namespace the user made (``unshare
+    --user --map-root-user``), a config without a user namespace of its own.  The state goes to
+    $XDG_RUNTIME_DIR (runc's rule for root in a user namespace), /dev's nodes are bound from the
+    host (no mknod there), no cgroups are made, and no user namespace is asked for."""
+    if shutil.which("unshare") is None:
+        pytest.skip("util-linux unshare is needed")
+    u = user_rt.user
+    xdg = user_rt.workdir / "xdg"
+    xdg.mkdir(mode=0o700)
+    os.chown(xdg, u.uid, u.gid)
+    cfg = rootless_config(u, ("sh", "-c", "cat /proc/self/uid_map; echo x > /dev/null && ls -l /dev/null"))
+    linux = cfg["linux"]
+    linux["namespaces"] = [ns for ns in linux["namespaces"] if ns["type"] != "user"]
+    del linux["uidMappings"], linux["gidMappings"]
+    b = _rootless_bundle(user_rt.workdir.parent, probe_binary, u, cfg)
+    cid = user_rt.new_id("rl")
+    _write(b, u, cid)
+    name = "runc" if user_rt.name == "runc" else "ocirun"
+    cmd = ["setpriv", f"--reuid={u.uid}", f"--regid={u.gid}", "--clear-groups", "--", "env", "-i",
+           f"XDG_RUNTIME_DIR={xdg}", "PATH=/usr/bin:/bin", "unshare", "--user", "--map-root-user", "--mount", "--",
+           user_rt.binary]
+    res = subprocess.run([*cmd, "run", "--bundle", str(b.path), cid], capture_output=True, text=True, timeout=60,
+                         stdin=subprocess.DEVNULL)
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0].split() == ["0", str(u.uid), "1"]
+    assert lines[1].startswith("crw-rw-rw-") and lines[1].endswith("/dev/null")
+    assert (xdg / name).is_dir() and not (xdg / name / cid).exists()
+
+
 # ---------------------------------------------------------------------------- cgroups without root
 
 
