@@ -319,6 +319,37 @@ def test_delegated_cgroup2_subtree_is_used(user_rt: UserRuntime, probe_binary: P
     assert not (delegated / cid).exists()
 
 
+def test_limits_in_a_delegated_cgroup2_subtree(user_rt: UserRuntime, probe_binary: Path, delegated: Path) -> None:
+    """Pure cgroup v2, a subtree the user owns (as systemd delegates user@UID.service: the
+    controllers enabled in its parent by root, its own cgroup.subtree_control the user's): a
+    rootless container gets its memory and pids limits there, read back from its cgroup's files."""
+    from ocirun import cgroups
+
+    if cgroups.mode() != "unified":
+        pytest.skip("needs pure cgroup v2 (make test-v2 runs it in the guest): the cgroup2 hierarchy here "
+                    "has no memory or pids controller")
+    root = delegated.parent
+    for c in ("memory", "pids"):
+        if c not in (root / "cgroup.subtree_control").read_text().split():
+            (root / "cgroup.subtree_control").write_text("+" + c)
+    user_rt.cgroup = delegated / "session"
+    script = ('p=$(sed -n "s/^0:://p" /proc/self/cgroup); echo $p; '
+              'cat /sys/fs/cgroup$p/memory.max /sys/fs/cgroup$p/pids.max')
+    cfg = rootless_config(user_rt.user, ("sh", "-c", script))
+    # no cgroup mount: the host's /sys (bound) shows the hierarchy itself, the same on both runtimes
+    cfg["mounts"] = [m for m in cfg["mounts"] if m["type"] != "cgroup"]
+    cfg["linux"]["cgroupsPath"] = f"/{delegated.name}/{{id}}"
+    cfg["linux"]["resources"] = {"memory": {"limit": 64 << 20}, "pids": {"limit": 50}}
+    b = _rootless_bundle(user_rt.workdir.parent, probe_binary, user_rt.user, cfg)
+    cid = user_rt.new_id("rl")
+    _write(b, user_rt.user, cid)
+    res = user_rt.run("run", "--bundle", b.path, cid, check=False, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == [f"/{delegated.name}/{cid}", str(64 << 20), "50"], res
+    assert set((delegated / "cgroup.subtree_control").read_text().split()) >= {"memory", "pids"}
+    assert not (delegated / cid).exists()
+
+
 # ---------------------------------------------------------------------------- several ranges: newuidmap
 
 
