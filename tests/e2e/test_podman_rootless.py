@@ -3,7 +3,7 @@ logs, and a slirp4netns network, as a user that is not root.
 
 The module makes a user of its own (``useradd``, removed with ``userdel`` at the end) with a
 subordinate id range in /etc/subuid and /etc/subgid (both files are put back byte for byte),
-and gives it a directory under /tmp: HOME, XDG_RUNTIME_DIR (mode 0700), XDG_CONFIG_HOME with
+and gives it a directory under /tmp: HOME, XDG_RUNTIME_DIR (mode 0700), XDG_CONFIG_HOME ($HOME/.config) with
 ``containers/containers.conf`` (the cgroupfs manager, the file events logger, ``netns = "none"``,
 both runtimes in ``[engine.runtimes]``) and ``containers/storage.conf`` (overlay, else vfs, under
 the directory).  podman runs as the user through setpriv; it starts its own user namespace
@@ -120,7 +120,10 @@ class RootlessPodman:
 
     def __init__(self, base: Path, user: User, runtimes: dict[str, str]) -> None:
         self.base, self.user = base, user
-        self.home, self.run_dir, self.config = base / "home", base / "run", base / "config"
+        # the configuration in $HOME/.config as well as XDG_CONFIG_HOME: conmon passes HOME, not
+        # XDG_CONFIG_HOME, to podman's exit command (container cleanup), which must find it too
+        self.home, self.run_dir = base / "home", base / "run"
+        self.config = self.home / ".config"
         for d in (self.home, self.run_dir, self.config / "containers", base / "tmp"):
             d.mkdir(parents=True, mode=0o700)
         (self.config / "containers" / "containers.conf").write_text(f"""\
@@ -148,7 +151,7 @@ runtime_supports_json = [{", ".join(json.dumps(n) for n in sorted(runtimes))}]
         (self.config / "containers" / "storage.conf").write_text(f"""\
 [storage]
 driver = "{driver}"
-runroot = "{self.run_dir}/containers"
+runroot = "{self.run_dir}/s"
 graphroot = "{self.base}/graph"
 """)
         os.chown(self.config / "containers" / "storage.conf", self.user.uid, self.user.gid)
@@ -178,7 +181,10 @@ def rootless(image_dir: Path, request: pytest.FixtureRequest) -> Iterator[Rootle
         with contextlib.suppress(pytest.skip.Exception):
             runtimes[name] = runtime_binary(name, request.config)
     WORK_BASE.mkdir(parents=True, exist_ok=True)
-    base = Path(tempfile.mkdtemp(prefix="podman-rootless-", dir=os.path.realpath(WORK_BASE)))
+    # short: podman's exit command (container cleanup) refuses a runroot longer than 50 characters,
+    # and then nothing marks the container exited (an attached run waits out a 20 s timeout)
+    base = Path(tempfile.mkdtemp(prefix="prl-", dir=os.path.realpath(WORK_BASE)))
+    assert len(f"{base}/run/s") <= 50, f"{base}: too long for podman's runroot (OCIRUN_E2E_TMP)"
     os.chmod(base, 0o755)
     shutil.copy(image_dir / "rootfs.tar", base / "rootfs.tar")
     left: dict[int, str] = {}
