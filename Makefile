@@ -82,8 +82,11 @@ V2VM ?= ../shared/tools/cgroup2-vm/run-in-v2.sh
 V2LANE := -m v2lane tests/integration/test_lifecycle.py tests/integration/test_exec.py tests/integration/test_mounts.py
 V2ALL_1 := test_lifecycle test_exec test_mounts test_namespaces test_api test_recovery test_cgroups_v2 test_cgroups
 V2ALL_2 := test_errors test_process test_hooks test_terminal test_security test_seccomp test_cves test_fuzz
+# with the rootless tests of a delegated cgroup v2 subtree (limits in it: pure v2 only)
+V2ROOTLESS := tests/integration/test_rootless.py::test_delegated_cgroup2_subtree_is_used \
+  tests/integration/test_rootless.py::test_limits_in_a_delegated_cgroup2_subtree
 test-v2: install
-	@V2VM=$(V2VM) V2TIMEOUT=2400 VPY=$(VPY) tests/v2guests.sh "tests/integration/test_cgroups_v2.py"
+	@V2VM=$(V2VM) V2TIMEOUT=2400 VPY=$(VPY) tests/v2guests.sh "tests/integration/test_cgroups_v2.py $(V2ROOTLESS)"
 
 test-v2-lane: install
 	@V2VM=$(V2VM) V2TIMEOUT=2400 VPY=$(VPY) tests/v2guests.sh "tests/integration/test_cgroups_v2.py" "$(V2LANE)"

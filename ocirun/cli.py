@@ -415,7 +415,8 @@ def main(argv: list[str] | None = None) -> int:
             raise InvalidArgument(f"ocirun: no such command: {name}")
         from .context import default_root
 
-        root = os.path.abspath(gopts["root"] or default_root(os.geteuid(), _getenv("XDG_RUNTIME_DIR")))
+        root = os.path.abspath(gopts["root"] or default_root(os.geteuid(), _getenv("XDG_RUNTIME_DIR"),
+                                                           _getenv("USER") if b"USER" in os.environ else None))
         ctx = Context(root=root, log=log, systemd_cgroup=gopts["systemd_cgroup"], rootless=gopts["rootless"],
                       criu=gopts["criu"])
         return run_command(ctx, name, rest[1:])

@@ -35,8 +35,8 @@ class HostFacts:
     ``notes``: debug lines gathering produced (unknown seccomp syscall names), for the launch's
     warnings; ``numa_nodes``: the host's online NUMA nodes (None: not known, nothing checked)."""
 
-    __slots__ = ("apparmor", "cap_last_cap", "clone_mounts", "home", "notes", "numa_nodes", "own_permitted",
-                 "seccomp", "selinux", "setgroups_denied")
+    __slots__ = ("apparmor", "cap_last_cap", "clone_mounts", "home", "in_userns", "notes", "numa_nodes",
+                 "own_permitted", "seccomp", "selinux", "setgroups_denied")
 
     def __init__(self, *, cap_last_cap: int = len(_caps.NAMES) - 1, own_permitted: int = ALL_CAPS,
                  home: Callable[[int], str] = _no_home, seccomp: Filter | None = None) -> None:
@@ -50,6 +50,7 @@ class HostFacts:
         self.notes: list[str] = []
         self.setgroups_denied = False  # the new user namespace's setgroups is "deny" (rootless, one gid)
         self.clone_mounts = True  # ocirun may clone mounts (open_tree: root), for bind sources (plan._mount)
+        self.in_userns = False  # ocirun runs in a user namespace (rootless podman's): no mknod, no sysfs mount
 
 
 def gather(
@@ -66,10 +67,14 @@ def gather(
     memoryPolicy): the seccomp profile is compiled here (and kept in ``<cache_root>/.cache/seccomp``).
     ``userns``: the process runs in a user namespace of its own (new or joined), where it holds
     every capability of ocirun's bounding set whatever ocirun holds itself (a rootless caller: none)."""
+    from .context import in_user_namespace
     from .users import home_of
 
     host = HostFacts(cap_last_cap=_caps.last_cap(), home=lambda uid: home_of(rootfs, uid))
     host.clone_mounts = os.geteuid() == 0  # a rootless caller: its container's root reaches what it does
+    host.in_userns = in_user_namespace()
+    if host.in_userns:  # setgroups "deny" here is every user namespace's below it too
+        host.setgroups_denied = _setgroups_denied()
     if proc is not None and proc.capabilities is not None:
         host.own_permitted = _caps.own_set("CapBnd") if userns else _caps.own_set("CapPrm")
     if mount_label or (proc is not None and proc.selinux_label):
@@ -83,6 +88,16 @@ def gather(
 
         host.seccomp = prepare(seccomp, cache_root=cache_root, debug=lambda msg: host.notes.append("debug: " + msg))
     return host
+
+
+def _setgroups_denied() -> bool:
+    """Whether setgroups(2) is denied in this process's user namespace (``unshare --map-root-user``
+    writes "deny"; newuidmap, as rootless podman's namespace has it, leaves "allow")."""
+    try:
+        with open("/proc/self/setgroups") as f:
+            return f.read().strip() == "deny"
+    except OSError:
+        return False
 
 
 def numa_nodes() -> set[int] | None:

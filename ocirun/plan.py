@@ -236,7 +236,7 @@ def build(
 
     host_mounts = "mount" not in new_ns and not any(f == CLONE_NEWNS for _, f in launch.joins)
     _rootfs(launch, spec, rootfs, bundle, no_pivot, new_ns, cgroup_hierarchies or [], cgroup_paths or {},
-            host_mounts, host.clone_mounts)
+            host_mounts, host.clone_mounts, host.in_userns)
 
     if spec.hostname is not None:
         plan.sethostname(f"sethostname `{spec.hostname}`", spec.hostname)
@@ -304,10 +304,12 @@ def _rootfs(
     cgroup_paths: dict[str, str],
     host_mounts: bool = False,
     clone_mounts: bool = True,
+    in_userns: bool = False,
 ) -> None:
     """The rootfs and its mounts.  ``host_mounts``: the container has no mount namespace of its
     own, so (as the spec says) it shares the runtime's: its mounts are made there, under the rootfs,
-    the process is chroot'ed into it, and delete unmounts them."""
+    the process is chroot'ed into it, and delete unmounts them.  ``in_userns``: ocirun itself runs
+    in a user namespace (rootless podman's), where mknod and mounting sysfs fail as in a new one."""
     plan = launch.plan
     lx = spec.linux
     prop = lx.rootfs_propagation
@@ -325,6 +327,7 @@ def _rootfs(
     # In a user namespace (new or joined): no mknod, and sysfs only with a network namespace it
     # owns (runc's fallbacks below).
     user_ns = "user" in new_ns or any(f == CLONE_NEWUSER for _, f in launch.joins)
+    confined = user_ns or in_userns  # no mknod, no sysfs of its own
     mounted = set()
     for m in spec.mounts:
         dest = _dest(m)
@@ -341,7 +344,7 @@ def _rootfs(
             if m.type in ("proc", "sysfs") and not mo.parse(m.options).is_bind:
                 # on an ordinary directory, never through a symlink (runc; CVE-2019-19921)
                 plan.mount_how(at, P.MNT_PLAIN_DIR)
-                if m.type == "sysfs" and user_ns:
+                if m.type == "sysfs" and confined:
                     plan.mount_how(at, P.MNT_SYSFS_BIND)  # refused: the host's /sys, bound (runc)
 
     # The device cgroup decides mknod too: the same answer every time means joining it first.
@@ -354,11 +357,11 @@ def _rootfs(
     if not dev_bound:
         for path, major, minor in DEFAULT_DEVICES:
             if path not in devices:
-                _device(launch, path, S_IFCHR | 0o666, major, minor, 0, 0, user_ns)
+                _device(launch, path, S_IFCHR | 0o666, major, minor, 0, 0, confined)
     for d in lx.devices:
         mode = DEVICE_TYPES[d.type] | (d.file_mode if d.file_mode is not None else 0o666) & 0o7777
         path = os.path.normpath(d.path)
-        _device(launch, path, mode, d.major, d.minor, d.uid or 0, d.gid or 0, user_ns,
+        _device(launch, path, mode, d.major, d.minor, d.uid or 0, d.gid or 0, confined,
                 check_only=dev_bound and path.startswith("/dev/"))
     if not dev_bound:
         for target, link in DEV_SYMLINKS:

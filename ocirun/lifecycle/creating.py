@@ -268,10 +268,11 @@ class Creation:
             cg = self.cg = self._systemd_unit()
         else:
             cg = self.cg = cgroups.Manager.for_container(spec.linux.cgroups_path, container_id)
-        if ctx.rootless:
-            validate.rootless(spec)
-            cg.paths = cgroups.rootless_paths(cg.paths, spec.linux.resources)
         euid, egid = os.geteuid(), os.getegid()
+        if ctx.rootless:
+            if euid != 0:  # (root in a user namespace, as under rootless podman, needs none of its own)
+                validate.rootless(spec)
+            cg.paths = cgroups.rootless_paths(cg.paths, spec.linux.resources)
         if euid != 0 and spec.linux.namespace("user") is not None:
             from .. import idmap
 

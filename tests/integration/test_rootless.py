@@ -184,6 +184,37 @@ def test_default_root_is_xdg_runtime_dir(user_rt: UserRuntime, probe_binary: Pat
     assert not (xdg / name / cid).exists()
 
 
+def test_root_in_a_user_namespace(user_rt: UserRuntime, probe_binary: Path) -> None:
+    """As rootless podman runs the runtime: root in a user namespace the user made (``unshare
+    --user --map-root-user``), a config without a user namespace of its own.  The state goes to
+    $XDG_RUNTIME_DIR (runc's rule for root in a user namespace), /dev's nodes are bound from the
+    host (no mknod there), no cgroups are made, and no user namespace is asked for."""
+    if shutil.which("unshare") is None:
+        pytest.skip("util-linux unshare is needed")
+    u = user_rt.user
+    xdg = user_rt.workdir / "xdg"
+    xdg.mkdir(mode=0o700)
+    os.chown(xdg, u.uid, u.gid)
+    cfg = rootless_config(u, ("sh", "-c", "cat /proc/self/uid_map; echo x > /dev/null && ls -l /dev/null"))
+    linux = cfg["linux"]
+    linux["namespaces"] = [ns for ns in linux["namespaces"] if ns["type"] != "user"]
+    del linux["uidMappings"], linux["gidMappings"]
+    b = _rootless_bundle(user_rt.workdir.parent, probe_binary, u, cfg)
+    cid = user_rt.new_id("rl")
+    _write(b, u, cid)
+    name = "runc" if user_rt.name == "runc" else "ocirun"
+    cmd = ["setpriv", f"--reuid={u.uid}", f"--regid={u.gid}", "--clear-groups", "--", "env", "-i",
+           f"XDG_RUNTIME_DIR={xdg}", "PATH=/usr/bin:/bin", "unshare", "--user", "--map-root-user", "--mount", "--",
+           user_rt.binary]
+    res = subprocess.run([*cmd, "run", "--bundle", str(b.path), cid], capture_output=True, text=True, timeout=60,
+                         stdin=subprocess.DEVNULL)
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0].split() == ["0", str(u.uid), "1"]
+    assert lines[1].startswith("crw-rw-rw-") and lines[1].endswith("/dev/null")
+    assert (xdg / name).is_dir() and not (xdg / name / cid).exists()
+
+
 # ---------------------------------------------------------------------------- cgroups without root
 
 
@@ -285,6 +316,37 @@ def test_delegated_cgroup2_subtree_is_used(user_rt: UserRuntime, probe_binary: P
     assert res.returncode == 0, res.stderr
     v2 = [line for line in res.stdout.splitlines() if line.startswith("0::")]
     assert v2 == [f"0::/{delegated.name}/{cid}"]
+    assert not (delegated / cid).exists()
+
+
+def test_limits_in_a_delegated_cgroup2_subtree(user_rt: UserRuntime, probe_binary: Path, delegated: Path) -> None:
+    """Pure cgroup v2, a subtree the user owns (as systemd delegates user@UID.service: the
+    controllers enabled in its parent by root, its own cgroup.subtree_control the user's): a
+    rootless container gets its memory and pids limits there, read back from its cgroup's files."""
+    from ocirun import cgroups
+
+    if cgroups.mode() != "unified":
+        pytest.skip("needs pure cgroup v2 (make test-v2 runs it in the guest): the cgroup2 hierarchy here "
+                    "has no memory or pids controller")
+    root = delegated.parent
+    for c in ("memory", "pids"):
+        if c not in (root / "cgroup.subtree_control").read_text().split():
+            (root / "cgroup.subtree_control").write_text("+" + c)
+    user_rt.cgroup = delegated / "session"
+    script = ('p=$(sed -n "s/^0:://p" /proc/self/cgroup); echo $p; '
+              'cat /sys/fs/cgroup$p/memory.max /sys/fs/cgroup$p/pids.max')
+    cfg = rootless_config(user_rt.user, ("sh", "-c", script))
+    # no cgroup mount: the host's /sys (bound) shows the hierarchy itself, the same on both runtimes
+    cfg["mounts"] = [m for m in cfg["mounts"] if m["type"] != "cgroup"]
+    cfg["linux"]["cgroupsPath"] = f"/{delegated.name}/{{id}}"
+    cfg["linux"]["resources"] = {"memory": {"limit": 64 << 20}, "pids": {"limit": 50}}
+    b = _rootless_bundle(user_rt.workdir.parent, probe_binary, user_rt.user, cfg)
+    cid = user_rt.new_id("rl")
+    _write(b, user_rt.user, cid)
+    res = user_rt.run("run", "--bundle", b.path, cid, check=False, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == [f"/{delegated.name}/{cid}", str(64 << 20), "50"], res
+    assert set((delegated / "cgroup.subtree_control").read_text().split()) >= {"memory", "pids"}
     assert not (delegated / cid).exists()
 
 

@@ -17,16 +17,28 @@ from ocirun.spec.resources import Resources
 
 
 def test_default_root() -> None:
-    assert default_root(0, "/run/user/0") == "/run/ocirun"
-    assert default_root(1000, "/run/user/1000/") == "/run/user/1000/ocirun"
-    assert default_root(1000, "") == "/run/ocirun"
+    def host() -> bool:
+        return False
+
+    def userns() -> bool:
+        return True
+
+    assert default_root(0, "/run/user/0", None, host) == "/run/ocirun"
+    assert default_root(1000, "/run/user/1000/", None, host) == "/run/user/1000/ocirun"
+    assert default_root(1000, "", None, host) == "/run/ocirun"
+    # root in a user namespace (rootless podman's runtime calls), as runc: $XDG_RUNTIME_DIR unless $USER is root
+    assert default_root(0, "/run/user/1000", None, userns) == "/run/user/1000/ocirun"
+    assert default_root(0, "/run/user/1000", "alice", userns) == "/run/user/1000/ocirun"
+    assert default_root(0, "/run/user/1000", "root", userns) == "/run/ocirun"
+    assert default_root(0, "", None, userns) == "/run/ocirun"
 
 
-@pytest.mark.parametrize(("value", "euid", "want"), [
-    ("auto", 0, False), ("auto", 1000, True), ("true", 0, True), ("false", 1000, False), ("1", 0, True),
+@pytest.mark.parametrize(("value", "euid", "in_userns", "want"), [
+    ("auto", 0, False, False), ("auto", 1000, False, True), ("auto", 0, True, True), ("true", 0, False, True),
+    ("false", 1000, True, False), ("false", 0, True, False), ("1", 0, False, True),
 ])
-def test_rootless_mode(value: str, euid: int, want: bool) -> None:
-    assert rootless_mode(value, euid) is want
+def test_rootless_mode(value: str, euid: int, in_userns: bool, want: bool) -> None:
+    assert rootless_mode(value, euid, lambda: in_userns) is want
 
 
 def test_rootless_mode_refuses_other_values() -> None:
