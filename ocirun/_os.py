@@ -26,6 +26,7 @@ from posix import _exit as _exit
 from posix import getcwd as _getcwd
 from posix import lstat as _lstat
 from posix import mkdir as _mkdir
+from posix import pidfd_open as _pidfd_open
 from posix import stat as _stat
 
 SEEK_SET = 0
@@ -140,6 +141,19 @@ def write_atomic(path: str, data: bytes, mode: int = 0o644, tmp: str | None = No
             unlink(tmp)
         except OSError:
             pass
+        raise
+
+
+def pidfd_open(pid: int, flags: int = 0) -> int:  # type: ignore[no-redef]  # (posix's, through *)
+    """posix.pidfd_open, with ProcessLookupError wherever ``pid`` (> 0) is not a process: Linux
+    says EINVAL (up to 6.8) or ENOENT (6.9 on) when the pid is still known but has no thread-group
+    leader, that is when it is another process's thread (a recycled pid), or when the process is
+    being reaped right then (``delete --force`` failed with an internal EINVAL in the v2 guest)."""
+    try:
+        return _pidfd_open(pid, flags)
+    except OSError as e:
+        if pid > 0 and e.errno in (22, 2):  # EINVAL, ENOENT
+            raise ProcessLookupError(3, "No such process") from None
         raise
 
 

@@ -215,7 +215,13 @@ def _runtime_binary(name: str, config: pytest.Config) -> str:
 
 @pytest.fixture(scope="session")
 def probe_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """tests/probe/probe.c built static, once per session."""
+    """tests/probe/probe.c built static, once per session; or $OCIRUN_TEST_PROBE, one built
+    already (the emulated guests' make targets build it on the host: gcc takes ~40 s there)."""
+    prebuilt = os.environ.get("OCIRUN_TEST_PROBE")
+    if prebuilt:
+        if not os.access(prebuilt, os.X_OK):
+            pytest.fail(f"OCIRUN_TEST_PROBE={prebuilt}: not an executable file", pytrace=False)
+        return Path(prebuilt)
     out = tmp_path_factory.mktemp("probe") / "probe"
     cmd = ["gcc", "-static", "-O2", "-std=gnu11", "-Wall", "-Wextra", "-Werror",
            "-o", str(out), str(support.PROBE_SOURCE)]

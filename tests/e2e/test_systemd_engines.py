@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from ..integration.support import SLOWDOWN
 from ..integration.test_systemd import systemd_is_pid1
 from .support import WORK_BASE, EngineRuntime, runtime_binary, unmount_all, wait_until
 from .test_containerd import IMAGE as CTR_IMAGE
@@ -26,10 +27,15 @@ from .test_containerd import Containerd
 from .test_podman import IMAGE as PODMAN_IMAGE
 from .test_podman import Podman
 
-pytestmark = pytest.mark.skipif(not systemd_is_pid1(), reason="systemd is not PID 1 (on pure cgroup v2): "
-                                "run under run-in-v2.sh --systemd (make test-systemd)")
+pytestmark = [
+    pytest.mark.skipif(not systemd_is_pid1(), reason="systemd is not PID 1 (on pure cgroup v2): "
+                       "run under run-in-v2.sh --systemd (make test-systemd)"),
+    pytest.mark.timeout(600),  # not e2e's 180 s: podman on ocirun took 74 s in a busy guest
+]
 
 ROOT = Path("/sys/fs/cgroup")
+# what may take long in the emulated guest (10 there): waits end as soon as they can, so the margin costs nothing
+WAIT = 20.0 * SLOWDOWN
 
 
 def show(unit: str, *props: str) -> dict[str, str]:
@@ -74,9 +80,9 @@ def test_podman_systemd_cgroups(podman: Podman, runtime: EngineRuntime) -> None:
     pm = podman
     name = f"e2e-sd-{runtime.name}-{uuid.uuid4().hex[:6]}"
     pm("run", "-d", "--name", name, "--memory", "64m", "--pids-limit", "50", PODMAN_IMAGE,
-       "sh", "-c", "echo started; exec sleep 600", runtime=runtime)
+       "sh", "-c", "echo started; exec sleep 600", runtime=runtime, timeout=3 * WAIT)
     try:
-        wait_until(lambda: "started" in pm("logs", name).stdout, f"{name} to start")
+        wait_until(lambda: "started" in pm("logs", name).stdout, f"{name} to start", timeout=WAIT)
         info = pm.inspect(name)
         cid, pid = info["Id"], info["State"]["Pid"]
         unit = f"libpod-{cid}.scope"
@@ -86,11 +92,11 @@ def test_podman_systemd_cgroups(podman: Podman, runtime: EngineRuntime) -> None:
         assert (path / "pids.max").read_text().strip() == "50"
         props = show(unit, "MemoryMax", "TasksMax", "Delegate", "ActiveState")
         assert props == {"MemoryMax": str(64 << 20), "TasksMax": "50", "Delegate": "yes", "ActiveState": "active"}
-        res = pm("exec", name, "cat", "/proc/self/cgroup")
+        res = pm("exec", name, "cat", "/proc/self/cgroup", timeout=3 * WAIT)
         assert res.stdout.strip() == "0::/", "a cgroup namespace of its own, rooted in the scope"
     finally:
         pm("rm", "--force", "--time", "0", name, check=False)
-    wait_until(lambda: show(unit, "LoadState")["LoadState"] == "not-found", f"{unit} to go")
+    wait_until(lambda: show(unit, "LoadState")["LoadState"] == "not-found", f"{unit} to go", timeout=WAIT)
     assert not path.exists()
 
 
@@ -126,9 +132,9 @@ def test_containerd_systemd_cgroups(containerd: Containerd, runtime: EngineRunti
     unit = f"ctr-{cid}.scope"
     cd(*cd.run_args(runtime, "-d", "--runc-systemd-cgroup", "--cgroup", f"system.slice:ctr:{cid}",
                     "--memory-limit", str(64 << 20), "--cpu-quota", "20000", "--cpu-period", "100000"),
-       CTR_IMAGE, cid, "sleep", "600", timeout=180)
+       CTR_IMAGE, cid, "sleep", "600", timeout=3 * WAIT)
     try:
-        wait_until(lambda: cd.status(cid) == "RUNNING", f"{cid} to run")
+        wait_until(lambda: cd.status(cid) == "RUNNING", f"{cid} to run", timeout=WAIT)
         path = ROOT / "system.slice" / unit
         assert path.is_dir()
         assert (path / "memory.max").read_text().strip() == str(64 << 20)
@@ -136,8 +142,8 @@ def test_containerd_systemd_cgroups(containerd: Containerd, runtime: EngineRunti
         props = show(unit, "MemoryMax", "CPUQuotaPerSecUSec", "Delegate", "ActiveState")
         assert props == {"MemoryMax": str(64 << 20), "CPUQuotaPerSecUSec": "200ms", "Delegate": "yes",
                          "ActiveState": "active"}
-        res = cd("task", "exec", "--exec-id", "e1", cid, "cat", "/proc/self/cgroup")
+        res = cd("task", "exec", "--exec-id", "e1", cid, "cat", "/proc/self/cgroup", timeout=3 * WAIT)
         assert res.stdout.strip() == f"0::/system.slice/{unit}", "ctr makes no cgroup namespace"
     finally:
         cd.remove(cid)
-    wait_until(lambda: show(unit, "LoadState")["LoadState"] == "not-found", f"{unit} to go")
+    wait_until(lambda: show(unit, "LoadState")["LoadState"] == "not-found", f"{unit} to go", timeout=WAIT)

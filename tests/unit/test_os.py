@@ -3,10 +3,13 @@ with posixpath / os.path, and makedirs with os.makedirs."""
 
 from __future__ import annotations
 
+import errno
 import itertools
 import os
 import posixpath
 import stat
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -243,3 +246,56 @@ def test_module_is_posix() -> None:
     for name in ("open", "read", "write", "close", "stat", "listdir", "getpid", "kill", "waitpid"):
         assert getattr(_os, name) is getattr(posix, name)
     assert (_os.SEEK_SET, _os.SEEK_END) == (os.SEEK_SET, os.SEEK_END)
+
+
+# ---------------------------------------------------------------------------- pidfd_open
+
+
+@pytest.fixture
+def thread_id() -> Iterator[int]:
+    """The tid of a running thread of this process that is not its leader: a pid that is no
+    process (as a container's init pid can become once it is recycled)."""
+    ready, done = threading.Event(), threading.Event()
+    tid: list[int] = []
+
+    def run() -> None:
+        tid.append(threading.get_native_id())
+        ready.set()
+        done.wait()
+
+    t = threading.Thread(target=run)
+    t.start()
+    ready.wait()
+    try:
+        yield tid[0]
+    finally:
+        done.set()
+        t.join()
+
+
+def test_pidfd_open_of_a_thread_is_no_such_process(thread_id: int) -> None:
+    """Linux says EINVAL (to 6.8) or ENOENT (6.9 on): both are ProcessLookupError here."""
+    with pytest.raises(ProcessLookupError):
+        _os.pidfd_open(thread_id)
+
+
+@pytest.mark.parametrize("err", [errno.EINVAL, errno.ENOENT, errno.ESRCH])
+def test_pidfd_open_of_a_pid_being_reaped_is_no_such_process(monkeypatch: pytest.MonkeyPatch, err: int) -> None:
+    """EINVAL also when the process is reaped between the kernel's pid lookup and its leader check."""
+    def fail(pid: int, flags: int = 0) -> int:
+        raise OSError(err, os.strerror(err))
+
+    monkeypatch.setattr(_os, "_pidfd_open", fail)
+    with pytest.raises(ProcessLookupError):
+        _os.pidfd_open(12345)
+
+
+def test_pidfd_open_of_a_bad_pid_stays_einval() -> None:
+    with pytest.raises(OSError) as e:
+        _os.pidfd_open(0)
+    assert e.value.errno == errno.EINVAL and not isinstance(e.value, ProcessLookupError)
+
+
+def test_pidfd_open_of_this_process() -> None:
+    fd = _os.pidfd_open(os.getpid())
+    os.close(fd)

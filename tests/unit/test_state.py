@@ -22,7 +22,14 @@ import pytest
 
 from ocirun import _os, store
 from ocirun import state as st
-from ocirun.errors import ContainerExists, ContainerNotFound, InvalidArgument, OciRunError, SyscallError
+from ocirun.errors import (
+    ContainerExists,
+    ContainerNotFound,
+    InvalidArgument,
+    InvalidState,
+    OciRunError,
+    SyscallError,
+)
 from ocirun.state import State, proc_start_time
 
 
@@ -367,6 +374,46 @@ def test_stopped_when_the_process_is_gone(cdir: Path, child: tuple[int, int]) ->
     os.waitpid(pid, 0)
     s = make_state(pid=pid, pid_start=start or 0)
     assert s.status(str(cdir)) == st.STOPPED
+
+
+
+@pytest.fixture
+def thread_id() -> Iterator[int]:
+    """The tid of a running thread of this process, not its leader: a pid that is no process."""
+    import threading
+
+    ready, done = threading.Event(), threading.Event()
+    tid: list[int] = []
+
+    def run() -> None:
+        tid.append(threading.get_native_id())
+        ready.set()
+        done.wait()
+
+    t = threading.Thread(target=run)
+    t.start()
+    ready.wait()
+    try:
+        yield tid[0]
+    finally:
+        done.set()
+        t.join()
+
+
+def test_signal_when_the_pid_is_now_a_thread(thread_id: int) -> None:
+    """The init's pid recycled as another process's thread (pidfd_open: EINVAL or ENOENT, not
+    ESRCH): "container not running", not an internal error."""
+    s = make_state(pid=thread_id, pid_start=1)
+    with pytest.raises(InvalidState, match="container not running"):
+        s.signal(9)
+
+
+def test_delete_force_kill_when_the_pid_is_now_a_thread(thread_id: int) -> None:
+    """delete --force of a container in the host pid namespace whose init is gone and its pid now
+    a thread's: kill_all returns (it failed with an internal OSError EINVAL in the v2 guest)."""
+    from ocirun.lifecycle.teardown import kill_all
+
+    kill_all(make_state(pid=thread_id, pid_start=1, namespaces={"pid": ""}))
 
 
 # ---------------------------------------------------------------------------- public state
