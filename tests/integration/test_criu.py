@@ -163,13 +163,18 @@ def test_counter_open_file_and_pipe_continue(runtime: Runtime, bundle: Bundle, c
     stop_and_delete(runtime, cid)
 
 
+@pytest.mark.xfail_runtime("runc", reason="runc 1.1.5's restore of the established connection fails in the guest: "
+                          "criu's \"Can't connect inet socket back: Network is unreachable\"")
 def test_tcp_sockets(runtime: Runtime, bundle: Bundle, criu_works: None) -> None:
     """A listening socket, and an established connection (inside the container's network
     namespace), which a checkpoint refuses without --tcp-established.  A new network namespace
-    has its lo down (neither runtime brings it up): the container does, with CAP_NET_ADMIN; the
-    client connects once the listener is in /proc/net/tcp (port 1234 = 04D2, state 0A LISTEN)."""
-    counter_bundle(bundle, "ip link set lo up && { nc -l -p 1234 > /tmp/got & nc -l -p 2345 > /tmp/once & "
-                           "until grep -q ':04D2 00000000:0000 0A' /proc/net/tcp; do sleep 0.1; done; "
+    has its lo down (neither runtime brings it up): the container does, with CAP_NET_ADMIN.  The
+    client connects once the listener is in /proc/net/tcp6 (busybox listens on ::; port 1234 =
+    04D2, state 0A LISTEN).  busybox nc ends a connection when its stdin ends: the listeners'
+    stdin is a pipe that stays open."""
+    counter_bundle(bundle, "ip link set lo up && { sleep 100000 | nc -l -p 1234 > /tmp/got & "
+                           "sleep 100000 | nc -l -p 2345 > /tmp/once & "
+                           "until grep -q ':04D2 [0-9A-F]*:0000 0A' /proc/net/tcp /proc/net/tcp6; do sleep 0.1; done; "
                            "i=0; while :; do i=$((i+1)); echo $i; sleep 0.2; done | nc 127.0.0.1 1234; }")
     for kind in ("bounding", "effective", "permitted"):
         bundle.process["capabilities"][kind].append("CAP_NET_ADMIN")
