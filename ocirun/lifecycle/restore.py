@@ -213,7 +213,13 @@ class Restoring:
                 for i, name in enumerate(descriptors[:3]):
                     if "pipe:" in name:
                         o.inherit_fd.add(key=name, fd=i)
+                root = cg.paths.get(cgroups.UNIFIED) if cg.v2 else None
+                if root is not None and root.startswith(cgroups.ROOT + "/"):
+                    # the dump's cgroup is rewritten to this container's: without it criu restores
+                    # into the image's path (another id's), re-made without the config's limits
+                    o.cg_root.add(path=root[len(cgroups.ROOT):])
                 os.mkdir(criu_root, 0o755)
+                tx.add(lambda: os.rmdir(criu_root))
                 _bind(rootfs, criu_root)
                 tx.add(lambda: _detach(criu_root))
                 if ctx.log.debugging:

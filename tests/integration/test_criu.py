@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from .support import Bundle, Runtime, expect_error, wait_for
+from .support import Bundle, Runtime, expect_error, leaked_cgroups, wait_for
 from .test_terminal import ConsoleListener, read_until
 
 pytestmark = [pytest.mark.timeout(900)]
@@ -96,7 +96,7 @@ def prepare_rootfs(bundle: Bundle) -> None:
     """The data directory to bind, and the applets the programs here use."""
     (bundle.path / "data").mkdir(exist_ok=True)
     (bundle.path / "data" / "hello").write_text("hello\n")
-    for applet in ("nc", "mv"):
+    for applet in ("nc", "mv", "ip", "grep"):
         link = bundle.rootfs / "bin" / applet
         if not link.exists():
             link.symlink_to("busybox")
@@ -119,14 +119,14 @@ def gone(rt: Runtime, cid: str) -> bool:
     return rt.run("state", cid, check=False).returncode != 0
 
 
-def check_restored(rt: Runtime, cid: str, same_id: bool = True) -> int:
-    """A restored container is like any other: state running, in its cgroup with its limits (under
-    a new id, criu puts it back in the cgroup of the image's: so do both runtimes)."""
+def check_restored(rt: Runtime, cid: str) -> int:
+    """A restored container is like any other: state running, in its own cgroup (under a new id
+    too: criu is given it as the cgroup root) with the config's limits."""
     st = rt.state(cid)
     assert st["status"] == "running", st
     pid = st["pid"]
     cgroup = Path(f"/proc/{pid}/cgroup").read_text()
-    assert not same_id or cid in cgroup, cgroup
+    assert cid in cgroup, cgroup
     rel = cgroup.strip().splitlines()[-1].split(":", 2)[2]
     assert (Path("/sys/fs/cgroup") / rel.lstrip("/") / "pids.max").read_text().strip() == "64"
     return int(pid)
@@ -163,11 +163,21 @@ def test_counter_open_file_and_pipe_continue(runtime: Runtime, bundle: Bundle, c
     stop_and_delete(runtime, cid)
 
 
+@pytest.mark.xfail_runtime("runc", reason="runc 1.1.5's restore of the established connection fails in the guest: "
+                          "criu's \"Can't connect inet socket back: Network is unreachable\"")
 def test_tcp_sockets(runtime: Runtime, bundle: Bundle, criu_works: None) -> None:
     """A listening socket, and an established connection (inside the container's network
-    namespace), which a checkpoint refuses without --tcp-established."""
-    counter_bundle(bundle, "nc -l -p 1234 > /tmp/got & nc -l -p 2345 > /tmp/once & sleep 1; "
-                           "i=0; while :; do i=$((i+1)); echo $i; sleep 0.2; done | nc 127.0.0.1 1234")
+    namespace), which a checkpoint refuses without --tcp-established.  A new network namespace
+    has its lo down (neither runtime brings it up): the container does, with CAP_NET_ADMIN.  The
+    client connects once the listener is in /proc/net/tcp6 (busybox listens on ::; port 1234 =
+    04D2, state 0A LISTEN).  busybox nc ends a connection when its stdin ends: the listeners'
+    stdin is a pipe that stays open."""
+    counter_bundle(bundle, "ip link set lo up && { sleep 100000 | nc -l -p 1234 > /tmp/got & "
+                           "sleep 100000 | nc -l -p 2345 > /tmp/once & "
+                           "until grep -q ':04D2 [0-9A-F]*:0000 0A' /proc/net/tcp /proc/net/tcp6; do sleep 0.1; done; "
+                           "i=0; while :; do i=$((i+1)); echo $i; sleep 0.2; done | nc 127.0.0.1 1234; }")
+    for kind in ("bounding", "effective", "permitted"):
+        bundle.process["capabilities"][kind].append("CAP_NET_ADMIN")
     got = bundle.rootfs / "tmp" / "got"
     cid = start_detached(runtime, bundle, *bundle.process["args"])
     wait_for(lambda: last_number(got) >= 3, "numbers over TCP", timeout=SLOW)
@@ -189,6 +199,8 @@ def test_tcp_sockets(runtime: Runtime, bundle: Bundle, criu_works: None) -> None
 COUNTER = "i=0; while :; do i=$((i+1)); echo $i > /tmp/n.new; mv /tmp/n.new /tmp/n; sleep 0.1; done"
 
 
+@pytest.mark.xfail_runtime("runc", reason="runc 1.1.5 gives criu no cgroup root on cgroup v2: under a new id the "
+                          "container is restored into the image's cgroup path, re-made without the limits")
 def test_pre_dump_leave_running_and_restore_elsewhere(
     runtime: Runtime, bundle: Bundle, make_bundle: object, criu_works: None
 ) -> None:
@@ -221,7 +233,7 @@ def test_pre_dump_leave_running_and_restore_elsewhere(
     first = wait_for(lambda: last_number(m), "the counter in the new bundle", timeout=SLOW)
     assert first >= before, f"the counter started again at {first} (it was at {before})"
     wait_for(lambda: last_number(m) > first, "the counter going on", timeout=SLOW)
-    check_restored(runtime, new_id, same_id=False)
+    check_restored(runtime, new_id)
     stop_and_delete(runtime, new_id)
 
 
@@ -283,6 +295,9 @@ def test_bad_restores_leave_nothing(runtime: Runtime, bundle: Bundle, make_bundl
     assert res.returncode == 1, res
     if runtime.name == "ocirun":
         expect_error(runtime, res, ocirun=r"restore: criu failed: .*\(log: .*restore\.log\)")
+    else:  # runc 1.1.5 gives criu no cgroup root on v2: criu re-made the image's cgroup and left it
+        for path in sorted(leaked_cgroups([cid]), key=len, reverse=True):
+            os.rmdir(path)
     assert runtime.ids_in_root() == []
 
 
