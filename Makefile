@@ -78,11 +78,13 @@ attack-proof: install
 # ../shared/tools/cgroup2-vm; CI=true makes a missing guest tool a failure). test-v2 is CI's lane:
 # test_cgroups_v2.py on ocirun and runc. test-v2-lane adds, in a second guest, the lifecycle, exec
 # and mounts tests marked v2lane (not in CI yet: a different one of them flaked in each of three
-# runs here). test-v2-all: the whole integration suite on ocirun, in two guests (hours).
+# runs here). test-v2-all: the whole integration suite on ocirun, in three guests (hours).
 V2VM ?= ../shared/tools/cgroup2-vm/run-in-v2.sh
 V2LANE := -m v2lane tests/integration/test_lifecycle.py tests/integration/test_exec.py tests/integration/test_mounts.py
 V2ALL_1 := test_lifecycle test_exec test_mounts test_namespaces test_api test_recovery test_cgroups_v2 test_cgroups
 V2ALL_2 := test_errors test_process test_hooks test_terminal test_security test_seccomp test_cves test_fuzz
+# test_criu and test_systemd have guests of their own (test-criu, test-systemd)
+V2ALL_3 := test_rootless test_userns test_spec_fields test_netdevices test_memory_policy test_docs
 # with the rootless tests of a delegated cgroup v2 subtree (limits in it: pure v2 only)
 V2ROOTLESS := tests/integration/test_rootless.py::test_delegated_cgroup2_subtree_is_used \
   tests/integration/test_rootless.py::test_limits_in_a_delegated_cgroup2_subtree
@@ -90,11 +92,12 @@ test-v2: install
 	@V2VM=$(V2VM) V2TIMEOUT=2400 VPY=$(VPY) tests/v2guests.sh "tests/integration/test_cgroups_v2.py $(V2ROOTLESS)"
 
 test-v2-lane: install
-	@V2VM=$(V2VM) V2TIMEOUT=2400 VPY=$(VPY) tests/v2guests.sh "tests/integration/test_cgroups_v2.py" "$(V2LANE)"
+	@V2VM=$(V2VM) V2TIMEOUT=2400 VPY=$(VPY) tests/v2guests.sh "tests/integration/test_cgroups_v2.py $(V2ROOTLESS)" "$(V2LANE)"
 
 test-v2-all: install
 	@V2VM=$(V2VM) V2TIMEOUT=21600 VPY=$(VPY) OCIRUN_FUZZ_EXAMPLES=20 tests/v2guests.sh \
-	  "--runtime=ocirun $(V2ALL_1:%=tests/integration/%.py)" "--runtime=ocirun $(V2ALL_2:%=tests/integration/%.py)"
+	  "--runtime=ocirun $(V2ALL_1:%=tests/integration/%.py)" "--runtime=ocirun $(V2ALL_2:%=tests/integration/%.py)" \
+	  "--runtime=ocirun $(V2ALL_3:%=tests/integration/%.py)"
 
 # checkpoint/restore: Debian 12's criu 3.17 refuses newer kernels (natively the tests skip), so
 # they run in the guest too, Debian's 6.1 kernel (several minutes: each checkpoint is 10-20 s there).
