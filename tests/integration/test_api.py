@@ -145,17 +145,17 @@ def test_wait_keeps_the_exit_status(lib: ocirun.Runtime, bundle: Bundle) -> None
     cid = new_id()
     c = lib.create(cid, write(bundle, cid, "/bin/sh", "-c", "exit 3"))
     c.start()
-    assert c.wait(timeout=10) == 3
-    assert c.wait(timeout=10) == 3
-    assert asyncio.run(c.wait_async(timeout=10)) == 3
+    assert c.wait(timeout=10 * SLOWDOWN) == 3
+    assert c.wait(timeout=10 * SLOWDOWN) == 3
+    assert asyncio.run(c.wait_async(timeout=10 * SLOWDOWN)) == 3
     assert lib.get(cid).wait() == 3
     c.delete()
 
     cid = new_id()
     c = lib.create(cid, write(bundle, cid, "/bin/sh", "-c", "exit 4"))
     c.start()
-    assert asyncio.run(c.wait_async(timeout=10)) == 4
-    assert c.wait(timeout=10) == 4 == asyncio.run(c.wait_async())
+    assert asyncio.run(c.wait_async(timeout=10 * SLOWDOWN)) == 4
+    assert c.wait(timeout=10 * SLOWDOWN) == 4 == asyncio.run(c.wait_async())
     c.delete()
     assert lib.list() == []
 
@@ -219,7 +219,7 @@ def test_exec_returns_a_process_handle(lib: ocirun.Runtime, cli: Driver, bundle:
                    cwd="/tmp", user=(1000, 1000), stdout=f)
     assert isinstance(p, ocirun.Process) and p.pid > 0 and p.master == -1
     assert not is_child_subreaper(), "exec (joining the pid namespace) must not leave the caller a subreaper"
-    assert p.wait(timeout=10) == 5 == p.returncode
+    assert p.wait(timeout=10 * SLOWDOWN) == 5 == p.returncode
     assert not is_zombie_of_ours(p.pid), "wait() reaps the process"
     assert out.read_text() == "bar /tmp 1000:1000\n"
     cli_out = cli.run("exec", "--env", "FOO=bar", "--cwd", "/tmp", "--user", "1000:1000", c.id,
@@ -249,7 +249,7 @@ def test_exec_with_a_terminal_gives_the_master(lib: ocirun.Runtime, bundle: Bund
             break
         text += chunk
     os.close(p.master)
-    assert p.wait(timeout=10) == 0
+    assert p.wait(timeout=10 * SLOWDOWN) == 0
     assert b"/dev/pts/" in text and b"done" in text, text
     c.delete(force=True)
 
@@ -322,7 +322,8 @@ def test_asyncio_waits_without_threads(lib: ocirun.Runtime, bundle: Bundle) -> N
         first = await events.__anext__()
         await events.aclose()
         p = c.exec(["/bin/sh", "-c", "sleep 0.2; exit 6"])
-        status, exec_status = await asyncio.gather(short.wait_async(timeout=10), p.wait_async(timeout=10))
+        status, exec_status = await asyncio.gather(short.wait_async(timeout=10 * SLOWDOWN),
+                                                   p.wait_async(timeout=10 * SLOWDOWN))
         return first, status, exec_status
 
     threads = threading.active_count()

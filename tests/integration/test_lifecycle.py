@@ -525,7 +525,7 @@ def test_run_adopts_the_containers_orphans_unless_no_subreaper(
     bundle.set_args("/bin/sh", "-c", "(sh -c 'sleep 0.5; exec /bin/probe pid' &); sleep 1.5")
     cid = runtime.new_id()
     proc = runtime.popen_run(bundle, cid, extra=["--no-subreaper"] if no_subreaper else [])
-    assert proc.wait(timeout=30) == 0, runtime.output(cid)
+    assert proc.wait(timeout=30 * SLOWDOWN) == 0, runtime.output(cid)
     orphan = json.loads(runtime.output(cid)[0])
     assert (orphan["ppid"] == proc.pid) is not no_subreaper, (orphan, proc.pid)
 
@@ -603,7 +603,7 @@ def test_unusable_log_file_is_an_error_at_start(runtime: Runtime, workdir: Path,
                 pytest.skip(f"nobody cannot traverse {part}")
         prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
     cmd = [*prefix, *runtime.command("--log", str(log), "list", log=False)]
-    proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+    proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=30 * SLOWDOWN)
     lines = proc.stderr.decode(errors="replace").splitlines()
     assert proc.returncode == 1, (proc.returncode, lines)
     assert len(lines) == 1 and re.search(r"open .*" + re.escape(str(log)), lines[0]), lines

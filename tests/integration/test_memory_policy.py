@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from .support import Bundle, Runtime, expect_error, parse_json
+from .support import SLOWDOWN, Bundle, Runtime, expect_error, parse_json
 
 ONLINE = Path("/sys/devices/system/node/online")
 RUNC_IGNORES = "runc 1.1.5 (runtime-spec 1.0.2) ignores linux.memoryPolicy (runc 1.3 sets it)"
@@ -69,7 +69,7 @@ def skip_unless_the_kernel_takes(policy: dict[str, Any]) -> None:
     mode = MODES[policy["mode"]] | sum(FLAGS[f] for f in policy.get("flags", ()))
     nodes = sum(1 << int(n) for n in policy["nodes"].split(",")) if policy.get("nodes") else 0
     out = subprocess.run([sys.executable, "-I", "-c", KERNEL_TAKES, str(mode), str(nodes)], capture_output=True,
-                         text=True, check=True, timeout=30).stdout.strip()
+                         text=True, check=True, timeout=30 * SLOWDOWN).stdout.strip()
     if out:
         pytest.skip(f"this kernel ({os.uname().release}) refuses {policy}: {out}")
 

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from .support import Bundle, NamespaceHolder, Runtime, expect_error, probe_args
+from .support import SLOWDOWN, Bundle, NamespaceHolder, Runtime, expect_error, probe_args
 
 RUNC_LACKS = "runc 1.1.5 predates linux.netDevices (runc 1.3): it ignores them"
 ADDRESS = "10.213.{}.1/24"
@@ -138,7 +138,8 @@ def test_net_device_given_back_after_a_crash(runtime: Runtime, bundle: Bundle, v
     bundle.write_config(cid)
     env = {**os.environ, "OCIRUN_TEST_CRASH_AT": "create:ready"}
     proc = subprocess.run(runtime.command("create", "--bundle", str(bundle.path), cid), env=env,
-                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                          timeout=30 * SLOWDOWN)
     assert proc.returncode == -9, "ocirun create was to kill itself at create:ready"
     assert veth.on_host() is None
     (runtime.root / cid / "state.json").write_bytes(b"")
