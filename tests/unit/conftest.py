@@ -11,7 +11,8 @@ from __future__ import annotations
 import ast
 import shutil
 import subprocess
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,25 @@ def init_parts(tmp_path_factory: pytest.TempPathFactory) -> Run:
 def init_parts_weakened(tmp_path_factory: pytest.TempPathFactory) -> Run:
     """The same, built as `make attack-proof`'s no-resolve-in-root variant (csrc/weaken.h)."""
     return runner(build_init_parts(tmp_path_factory.mktemp("init_parts_weak"), "OCIRUN_WEAKEN_NO_RESOLVE_IN_ROOT=1"))
+
+
+@pytest.fixture
+def thread_id() -> Iterator[int]:
+    """The tid of a running thread of this process that is not its leader: a pid that is no
+    process (as a container's init pid can become once it is recycled)."""
+    ready, done = threading.Event(), threading.Event()
+    tid: list[int] = []
+
+    def run() -> None:
+        tid.append(threading.get_native_id())
+        ready.set()
+        done.wait()
+
+    t = threading.Thread(target=run)
+    t.start()
+    ready.wait()
+    try:
+        yield tid[0]
+    finally:
+        done.set()
+        t.join()

@@ -8,8 +8,6 @@ import itertools
 import os
 import posixpath
 import stat
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -249,28 +247,6 @@ def test_module_is_posix() -> None:
 
 
 # ---------------------------------------------------------------------------- pidfd_open
-
-
-@pytest.fixture
-def thread_id() -> Iterator[int]:
-    """The tid of a running thread of this process that is not its leader: a pid that is no
-    process (as a container's init pid can become once it is recycled)."""
-    ready, done = threading.Event(), threading.Event()
-    tid: list[int] = []
-
-    def run() -> None:
-        tid.append(threading.get_native_id())
-        ready.set()
-        done.wait()
-
-    t = threading.Thread(target=run)
-    t.start()
-    ready.wait()
-    try:
-        yield tid[0]
-    finally:
-        done.set()
-        t.join()
 
 
 def test_pidfd_open_of_a_thread_is_no_such_process(thread_id: int) -> None:

@@ -377,29 +377,6 @@ def test_stopped_when_the_process_is_gone(cdir: Path, child: tuple[int, int]) ->
 
 
 
-@pytest.fixture
-def thread_id() -> Iterator[int]:
-    """The tid of a running thread of this process, not its leader: a pid that is no process."""
-    import threading
-
-    ready, done = threading.Event(), threading.Event()
-    tid: list[int] = []
-
-    def run() -> None:
-        tid.append(threading.get_native_id())
-        ready.set()
-        done.wait()
-
-    t = threading.Thread(target=run)
-    t.start()
-    ready.wait()
-    try:
-        yield tid[0]
-    finally:
-        done.set()
-        t.join()
-
-
 def test_signal_when_the_pid_is_now_a_thread(thread_id: int) -> None:
     """The init's pid recycled as another process's thread (pidfd_open: EINVAL or ENOENT, not
     ESRCH): "container not running", not an internal error."""
