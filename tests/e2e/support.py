@@ -48,6 +48,21 @@ def runtime_binary(name: str, config: pytest.Config) -> str:
     return runc
 
 
+def engine_runtimes(config: pytest.Config) -> dict[str, str]:
+    """The runtimes an engine's setup names ({name: binary}): ocirun, and runc unless it skips."""
+    runtimes = {}
+    for name in ("ocirun", "runc"):
+        with contextlib.suppress(pytest.skip.Exception):
+            runtimes[name] = runtime_binary(name, config)
+    return runtimes
+
+
+def engine_dir(prefix: str) -> Path:
+    """A new directory under WORK_BASE for an engine's configuration, storage and state."""
+    WORK_BASE.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=os.path.realpath(WORK_BASE)))
+
+
 def require(*programs: str) -> None:
     """Skips (the module, at import) unless every program is installed."""
     missing = [p for p in programs if shutil.which(p) is None and not os.access(p, os.X_OK)]

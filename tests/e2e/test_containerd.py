@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,11 +21,11 @@ from . import images
 from .ptyrun import PtyProcess
 from .support import (
     LOOP,
-    WORK_BASE,
     ContainerdDaemon,
     EngineRuntime,
     Result,
     cgroups_named,
+    engine_dir,
     existing,
     mounts_under,
     processes_mentioning,
@@ -93,23 +92,26 @@ class Containerd(ContainerdDaemon):
         if cid in self.containers():
             self("container", "delete", cid, check=False)
 
+    def clear(self, image: str) -> None:
+        """At the end of a module: its containers and ``image`` removed, the daemon stopped."""
+        for cid in self.containers():
+            self.remove(cid)
+        self("image", "rm", image, check=False)
+        self.stop()
+
 
 @pytest.fixture(scope="module")
 def containerd(image_dir: Path) -> Iterator[Containerd]:
     """One containerd per module (shared by both runtimes), the image imported; everything
     it made is removed afterwards and the daemon stopped by its pid."""
-    WORK_BASE.mkdir(parents=True, exist_ok=True)
-    base = Path(tempfile.mkdtemp(prefix="containerd-", dir=os.path.realpath(WORK_BASE)))
+    base = engine_dir("containerd-")
     host_paths = existing(Containerd.HOST_PATHS)
     cd = Containerd(base)
     try:
         cd("image", "import", str(image_dir / "oci.tar"))
         yield cd
     finally:
-        for cid in cd.containers():
-            cd.remove(cid)
-        cd("image", "rm", IMAGE, check=False)
-        cd.stop()
+        cd.clear(IMAGE)
         unmount_all(base)
         left_cgroups = remove_cgroups(cgroups_named([cd.namespace]))
         left_procs = processes_mentioning([str(base), cd.namespace])

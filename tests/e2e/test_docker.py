@@ -18,7 +18,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -31,10 +30,10 @@ from . import images
 from .ptyrun import PtyProcess
 from .support import (
     LOOP,
-    WORK_BASE,
     ContainerdDaemon,
     EngineRuntime,
     Result,
+    engine_dir,
     existing,
     mounts_under,
     processes_mentioning,
@@ -162,8 +161,7 @@ def docker(image_dir: Path, request: pytest.FixtureRequest) -> Iterator[Docker]:
     """One dockerd (and its containerd) per module, shared by both runtimes, the image imported;
     afterwards both are stopped by pid and everything they made is removed."""
     ocirun = runtime_binary("ocirun", request.config)
-    WORK_BASE.mkdir(parents=True, exist_ok=True)
-    base = Path(tempfile.mkdtemp(prefix="docker-", dir=os.path.realpath(WORK_BASE)))
+    base = engine_dir("docker-")
     host_paths = existing([*Docker.HOST_PATHS, *ContainerdDaemon.HOST_PATHS])
     (base / "containerd").mkdir()
     containerd = ContainerdDaemon(base / "containerd")

@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -23,19 +22,20 @@ import pytest
 import tomllib
 
 from . import images
-from .ptyrun import PtyProcess
+from . import podman_cases as cases
+from .podman_cases import name_for, start_loop
 from .support import (
     LOOP,
-    WORK_BASE,
     EngineRuntime,
     Result,
     cgroups_named,
+    engine_dir,
+    engine_runtimes,
     mounts_under,
     processes_mentioning,
     remove_cgroups,
     require,
     run,
-    runtime_binary,
     unmount_all,
     wait_until,
 )
@@ -66,6 +66,8 @@ def toml_list(items: list[str]) -> str:
 
 class Podman:
     """podman with a configuration and storage of its own under ``base``."""
+
+    prefix = "e2e"
 
     def __init__(self, base: Path, runtimes: dict[str, str]) -> None:
         self.base = base
@@ -140,12 +142,8 @@ graphroot = "{base}/graph"
 @pytest.fixture(scope="module")
 def podman(image_dir: Path, request: pytest.FixtureRequest) -> Iterator[Podman]:
     """One podman setup per module (both runtimes are configured in it), the image imported."""
-    runtimes = {}
-    for name in ("ocirun", "runc"):
-        with contextlib.suppress(pytest.skip.Exception):
-            runtimes[name] = runtime_binary(name, request.config)
-    WORK_BASE.mkdir(parents=True, exist_ok=True)
-    base = Path(tempfile.mkdtemp(prefix="podman-", dir=os.path.realpath(WORK_BASE)))
+    runtimes = engine_runtimes(request.config)
+    base = engine_dir("podman-")
     shm_lock_existed = os.path.exists("/dev/shm/libpod_lock")
     cache_existed = os.path.exists("/var/lib/containers")
     pm = Podman(base, runtimes)
@@ -176,13 +174,8 @@ def pm(podman: Podman, runtime: EngineRuntime) -> Iterator[Podman]:
     """The module's podman; after the test no container may be left (they are removed, and the
     test fails), nor a mount of one, nor a process of one."""
     yield podman
-    left = podman.names()
     ids = podman("ps", "-a", "-q", "--no-trunc").stdout.split()
-    if left:
-        podman("rm", "--force", "--time", "0", *left, check=False)
-    problems = []
-    if left:
-        problems.append(f"containers left (removed now): {left}")
+    problems = cases.remove_left(podman)
     problems += [
         f"mount left: {m}"
         for m in mounts_under(podman.base / "graph" / "overlay")
@@ -190,20 +183,7 @@ def pm(podman: Podman, runtime: EngineRuntime) -> Iterator[Podman]:
     ]
     leftover_procs = processes_mentioning(ids) if ids else {}
     problems += [f"process left: {p} {d!r}" for p, d in leftover_procs.items()]
-    if problems:
-        pytest.fail("leftovers after the test:\n  " + "\n  ".join(problems), pytrace=False)
-
-
-def name_for(runtime: EngineRuntime, tag: str) -> str:
-    return f"e2e-{tag}-{runtime.name}-{uuid.uuid4().hex[:6]}"
-
-
-def start_loop(pm: Podman, runtime: EngineRuntime, tag: str, *extra: str, script: str = LOOP) -> str:
-    """A detached container running ``script`` (it prints "started"), once it has."""
-    name = name_for(runtime, tag)
-    pm("run", "-d", "--name", name, *extra, IMAGE, "sh", "-c", script, runtime=runtime)
-    wait_until(lambda: "started" in pm("logs", name).stdout, f"{name} to start")
-    return name
+    cases.fail_on(problems)
 
 
 # ---------------------------------------------------------------------------- run
@@ -390,34 +370,17 @@ def test_run_network_namespace(pm: Podman, runtime: EngineRuntime, mode: str) ->
 
 
 def test_run_it_through_a_pty(pm: Podman, runtime: EngineRuntime) -> None:
-    with PtyProcess(
-        pm.command("run", "-it", "--rm", IMAGE, "sh", runtime=runtime), rows=33, cols=101, env=pm.env
-    ) as term:
-        term.expect("# ")
-        term.write("echo $((6*7)); tty; stty size\r")
-        term.expect("33 101")
-        out = term.output.decode(errors="replace")
-        assert "42" in out and "/dev/pts/0" in out, out
-        term.resize(40, 120, "stty size\r")
-        term.write("exit 5\r")
-        assert term.wait() == 5, term.output
-    assert pm.names() == []
+    cases.run_it_through_a_pty(pm, runtime)
 
 
 # ---------------------------------------------------------------------------- detached containers
 
 
 def test_run_detached_and_logs(pm: Podman, runtime: EngineRuntime) -> None:
-    name = name_for(runtime, "logs")
-    pm("run", "-d", "--name", name, IMAGE, "sh", "-c", "echo one; echo two >&2; sleep 600", runtime=runtime)
+    name = name_for(pm, runtime, "logs")
     try:
-        wait_until(lambda: "two" in pm("logs", name).stderr + pm("logs", name).stdout, "the logs")
-        logs = pm("logs", name)
-        assert "one" in logs.stdout + logs.stderr
-        state = pm.inspect(name)["State"]
-        assert state["Status"] == "running" and state["Pid"] > 0
+        state = cases.detached_logs(pm, runtime, name)
         assert os.path.exists(f"/proc/{state['Pid']}")
-        assert pm.inspect(name)["OCIRuntime"] == runtime.name
     finally:
         pm("rm", "-f", "-t", "0", name)
 
@@ -463,16 +426,7 @@ def test_exec_errors_are_126_127(pm: Podman, runtime: EngineRuntime) -> None:
 
 
 def test_exec_it_through_a_pty(pm: Podman, runtime: EngineRuntime) -> None:
-    name = start_loop(pm, runtime, "execit")
-    try:
-        with PtyProcess(pm.command("exec", "-it", name, "sh"), rows=20, cols=70, env=pm.env) as term:
-            term.expect("# ")
-            term.write("tty; stty size; exit 6\r")
-            term.expect("20 70")
-            assert term.wait() == 6, term.output
-        assert b"/dev/pts/" in term.output
-    finally:
-        pm("rm", "-f", "-t", "0", name)
+    cases.exec_it_through_a_pty(pm, runtime)
 
 
 def test_exec_detached_and_top(pm: Podman, runtime: EngineRuntime) -> None:
@@ -490,24 +444,7 @@ def test_exec_detached_and_top(pm: Podman, runtime: EngineRuntime) -> None:
 
 
 def test_stop(pm: Podman, runtime: EngineRuntime) -> None:
-    """stop: SIGTERM (the container's trap exits 7), and for one that ignores it, SIGKILL after -t."""
-    name = start_loop(pm, runtime, "stop", script=f"trap 'echo got-term; exit 7' TERM; {LOOP}")
-    try:
-        started = time.monotonic()
-        pm("stop", "-t", "20", name)
-        assert time.monotonic() - started < 10
-        state = pm.inspect(name)["State"]
-        assert (state["Status"], state["ExitCode"]) == ("exited", 7), state
-        assert "got-term" in pm("logs", name).stdout
-    finally:
-        pm("rm", "-f", "-t", "0", name)
-    name = start_loop(pm, runtime, "stop-kill", script=f"trap '' TERM; {LOOP}")
-    try:
-        pm("stop", "-t", "1", name)
-        state = pm.inspect(name)["State"]
-        assert (state["Status"], state["ExitCode"]) == ("exited", 137), state
-    finally:
-        pm("rm", "-f", "-t", "0", name)
+    cases.stop(pm, runtime)
 
 
 def test_kill(pm: Podman, runtime: EngineRuntime) -> None:
@@ -528,7 +465,7 @@ def _counter(pm: Podman, name: str) -> int:
 
 
 def test_pause_unpause(pm: Podman, runtime: EngineRuntime) -> None:
-    name = name_for(runtime, "pause")
+    name = name_for(pm, runtime, "pause")
     pm(
         "run",
         "-d",
@@ -577,7 +514,7 @@ def test_rm_force_running(pm: Podman, runtime: EngineRuntime) -> None:
 
 
 def test_create_start_attach(pm: Podman, runtime: EngineRuntime) -> None:
-    name = name_for(runtime, "create")
+    name = name_for(pm, runtime, "create")
     pm("create", "--name", name, IMAGE, "sh", "-c", "echo created-then-started; exit 4", runtime=runtime)
     try:
         assert pm.status(name) == "created"
@@ -602,7 +539,7 @@ def test_stats(pm: Podman, runtime: EngineRuntime) -> None:
 
 
 def test_events(pm: Podman, runtime: EngineRuntime) -> None:
-    name = name_for(runtime, "events")
+    name = name_for(pm, runtime, "events")
     pm("run", "--rm", "--name", name, IMAGE, "true", runtime=runtime)
     res = pm("events", "--stream=false", "--filter", f"container={name}", "--format", "{{.Status}}")
     statuses = res.stdout.split()
@@ -612,7 +549,7 @@ def test_events(pm: Podman, runtime: EngineRuntime) -> None:
 
 def test_no_leftover_runtime_state(pm: Podman, runtime: EngineRuntime) -> None:
     """After removal, the runtime has no state of the container left under podman's runroot."""
-    name = name_for(runtime, "state")
+    name = name_for(pm, runtime, "state")
     pm("run", "--rm", "--name", name, IMAGE, "true", runtime=runtime)
     root = pm.base / "run" / runtime.name
     left = os.listdir(root) if root.is_dir() else []

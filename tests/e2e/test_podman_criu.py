@@ -12,8 +12,9 @@ import subprocess
 
 import pytest
 
+from .podman_cases import name_for
 from .support import EngineRuntime, require, wait_until
-from .test_podman import IMAGE, Podman, name_for
+from .test_podman import IMAGE, Podman
 from .test_podman import pm as pm  # the fixtures, shared
 from .test_podman import podman as podman
 
@@ -47,7 +48,7 @@ def going_on(pm: Podman, name: str, after: int) -> None:
 
 
 def test_checkpoint_restore_export_import(pm: Podman, runtime: EngineRuntime) -> None:
-    name = name_for(runtime, "ckpt")
+    name = name_for(pm, runtime, "ckpt")
     pm("run", "-d", "--name", name, IMAGE, "sh", "-c", COUNT, runtime=runtime, timeout=SLOW)
     wait_until(lambda: len(counted(pm, name)) >= 3, f"{name} to count", timeout=SLOW)
 
@@ -62,7 +63,7 @@ def test_checkpoint_restore_export_import(pm: Podman, runtime: EngineRuntime) ->
     pm("container", "checkpoint", "--export", str(archive), name, timeout=SLOW)
     at = counted(pm, name)[-1]
     pm("rm", name, timeout=SLOW)
-    moved = name_for(runtime, "moved")
+    moved = name_for(pm, runtime, "moved")
     pm("container", "restore", "--import", str(archive), "--name", moved, timeout=SLOW)
     assert pm.status(moved) == "running"
     wait_until(lambda: (counted(pm, moved) or [0])[-1] >= at + 3, f"{moved} to count on", timeout=SLOW)

@@ -15,35 +15,30 @@ the user's processes (its pause process) are gone, its directory is removed.
 from __future__ import annotations
 
 import contextlib
-import grp
 import json
 import os
-import pwd
 import re
 import shutil
 import socket
 import subprocess
-import tempfile
 import threading
-import time
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ..integration.support import User, throwaway_user
 from . import images
-from .ptyrun import PtyProcess
+from . import podman_cases as cases
+from .podman_cases import name_for, start_loop
 from .support import (
-    LOOP,
-    WORK_BASE,
     EngineRuntime,
     Result,
+    engine_dir,
+    engine_runtimes,
     require,
     run,
-    runtime_binary,
     unmount_all,
     wait_until,
 )
@@ -53,23 +48,7 @@ require("podman", "conmon", "newuidmap", "newgidmap", "useradd", "userdel", "set
 IMAGE = images.PODMAN_IMAGE
 SUB_START = 3_300_000  # the user's subordinate ids: SUB_START .. SUB_START+SUB_COUNT-1
 SUB_COUNT = 65536
-SUBID_FILES = ("/etc/subuid", "/etc/subgid")
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-
-@dataclass
-class User:
-    name: str
-    uid: int
-    gid: int
-
-
-def _free_uid() -> int:
-    used = {p.pw_uid for p in pwd.getpwall()}
-    uid = 24100 + os.getpid() % 1000
-    while uid in used:
-        uid += 1
-    return uid
 
 
 def user_pids(uid: int) -> dict[int, str]:
@@ -91,32 +70,11 @@ def user_pids(uid: int) -> dict[int, str]:
     return found
 
 
-@contextlib.contextmanager
-def throwaway_user() -> Iterator[User]:
-    """A user for the module with one subordinate range of its own; /etc/subuid and /etc/subgid
-    are restored exactly afterwards (useradd may add ranges of its own: SUB_UID_MIN in login.defs)."""
-    saved = {path: Path(path).read_bytes() if os.path.exists(path) else None for path in SUBID_FILES}
-    uid = _free_uid()
-    name = f"ocirp{uid}"
-    subprocess.run(["useradd", "--no-create-home", "--home-dir", "/nonexistent", "--shell", "/bin/sh",
-                    "--uid", str(uid), "--user-group", name], check=True, capture_output=True)
-    try:
-        for path, text in saved.items():
-            Path(path).write_bytes((text or b"") + f"{name}:{SUB_START}:{SUB_COUNT}\n".encode())
-        yield User(name, uid, grp.getgrnam(name).gr_gid)
-    finally:
-        subprocess.run(["userdel", name], check=False, capture_output=True)
-        for path, text in saved.items():
-            if text is None:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(path)
-            else:
-                Path(path).write_bytes(text)
-
-
 class RootlessPodman:
     """podman run by ``user`` with its home, runtime directory, configuration and storage under
     ``base``."""
+
+    prefix = "rl"
 
     def __init__(self, base: Path, user: User, runtimes: dict[str, str]) -> None:
         self.base, self.user = base, user
@@ -176,19 +134,15 @@ graphroot = "{self.base}/graph"
 @pytest.fixture(scope="module")
 def rootless(image_dir: Path, request: pytest.FixtureRequest) -> Iterator[RootlessPodman]:
     """The module's user and its podman (both runtimes configured), the image imported."""
-    runtimes = {}
-    for name in ("ocirun", "runc"):
-        with contextlib.suppress(pytest.skip.Exception):
-            runtimes[name] = runtime_binary(name, request.config)
-    WORK_BASE.mkdir(parents=True, exist_ok=True)
+    runtimes = engine_runtimes(request.config)
     # short: podman's exit command (container cleanup) refuses a runroot longer than 50 characters,
     # and then nothing marks the container exited (an attached run waits out a 20 s timeout)
-    base = Path(tempfile.mkdtemp(prefix="prl-", dir=os.path.realpath(WORK_BASE)))
+    base = engine_dir("prl-")
     assert len(f"{base}/run/s") <= 50, f"{base}: too long for podman's runroot (OCIRUN_E2E_TMP)"
     os.chmod(base, 0o755)
     shutil.copy(image_dir / "rootfs.tar", base / "rootfs.tar")
     left: dict[int, str] = {}
-    with throwaway_user() as user:
+    with throwaway_user("ocirp", 24100, SUB_START, SUB_COUNT) as user:
         pm = RootlessPodman(base, user, runtimes)
         try:
             if pm("info", check=False).returncode != 0:  # no rootless overlay on this kernel: vfs
@@ -211,28 +165,13 @@ def pm(rootless: RootlessPodman, runtime: EngineRuntime) -> Iterator[RootlessPod
     """The module's podman; after the test no container may be left (they are removed, and the
     test fails), nor a process of the user but podman's pause process, nor the runtime's state."""
     yield rootless
-    left = rootless.names()
-    if left:
-        rootless("rm", "--force", "--time", "0", *left, check=False)
-    problems = [f"containers left (removed now): {left}"] if left else []
+    problems = cases.remove_left(rootless)
     procs = {p: c for p, c in user_pids(rootless.user.uid).items() if not c.startswith("podman pause:")}
     problems += [f"process left: {p} {c!r}" for p, c in procs.items()]
     state = rootless.run_dir / ("runc" if runtime.name == "runc" else "ocirun")
     problems += [f"runtime state left: {p}" for p in (state.iterdir() if state.is_dir() else ())
                  if not p.name.startswith(".")]
-    if problems:
-        pytest.fail("leftovers after the test:\n  " + "\n  ".join(problems), pytrace=False)
-
-
-def name_for(runtime: EngineRuntime, tag: str) -> str:
-    return f"rl-{tag}-{runtime.name}-{uuid.uuid4().hex[:6]}"
-
-
-def start_loop(pm: RootlessPodman, runtime: EngineRuntime, tag: str, *extra: str, script: str = LOOP) -> str:
-    name = name_for(runtime, tag)
-    pm("run", "-d", "--name", name, *extra, IMAGE, "sh", "-c", script, runtime=runtime)
-    wait_until(lambda: "started" in pm("logs", name).stdout, f"{name} to start")
-    return name
+    cases.fail_on(problems)
 
 
 # ---------------------------------------------------------------------------- run
@@ -263,34 +202,19 @@ def test_run_as_a_user_with_stdin(pm: RootlessPodman, runtime: EngineRuntime) ->
 
 
 def test_run_it_through_a_pty(pm: RootlessPodman, runtime: EngineRuntime) -> None:
-    with PtyProcess(pm.command("run", "-it", "--rm", IMAGE, "sh", runtime=runtime), rows=33, cols=101) as term:
-        term.expect("# ")
-        term.write("echo $((6*7)); tty; stty size\r")
-        term.expect("33 101")
-        out = term.output.decode(errors="replace")
-        assert "42" in out and "/dev/pts/0" in out, out
-        term.resize(40, 120, "stty size\r")
-        term.write("exit 5\r")
-        assert term.wait() == 5, term.output
-    assert pm.names() == []
+    cases.run_it_through_a_pty(pm, runtime)
 
 
 # ---------------------------------------------------------------------------- detached: logs, exec, stop, rm
 
 
 def test_run_detached_and_logs(pm: RootlessPodman, runtime: EngineRuntime) -> None:
-    name = name_for(runtime, "logs")
-    pm("run", "-d", "--name", name, IMAGE, "sh", "-c", "echo one; echo two >&2; sleep 600", runtime=runtime)
+    name = name_for(pm, runtime, "logs")
     try:
-        wait_until(lambda: "two" in (lambda r: r.stdout + r.stderr)(pm("logs", name)), "the logs")
-        logs = pm("logs", name)
-        assert "one" in logs.stdout + logs.stderr
-        state = pm.inspect(name)["State"]
-        assert state["Status"] == "running" and state["Pid"] > 0
+        state = cases.detached_logs(pm, runtime, name)
         # the container's root is the user on the host
         status = Path(f"/proc/{state['Pid']}/status").read_text()
         assert re.search(rf"^Uid:\s+{pm.user.uid}\s", status, re.M), status
-        assert pm.inspect(name)["OCIRuntime"] == runtime.name
     finally:
         pm("rm", "-f", "-t", "0", name)
 
@@ -312,43 +236,17 @@ def test_exec(pm: RootlessPodman, runtime: EngineRuntime) -> None:
 
 
 def test_exec_it_through_a_pty(pm: RootlessPodman, runtime: EngineRuntime) -> None:
-    name = start_loop(pm, runtime, "execit")
-    try:
-        with PtyProcess(pm.command("exec", "-it", name, "sh"), rows=20, cols=70) as term:
-            term.expect("# ")
-            term.write("tty; stty size; exit 6\r")
-            term.expect("20 70")
-            assert term.wait() == 6, term.output
-        assert b"/dev/pts/" in term.output
-    finally:
-        pm("rm", "-f", "-t", "0", name)
+    cases.exec_it_through_a_pty(pm, runtime)
 
 
 def test_stop(pm: RootlessPodman, runtime: EngineRuntime) -> None:
-    """stop: SIGTERM (the trap exits 7), and for one that ignores it, SIGKILL after -t."""
-    name = start_loop(pm, runtime, "stop", script=f"trap 'echo got-term; exit 7' TERM; {LOOP}")
-    try:
-        started = time.monotonic()
-        pm("stop", "-t", "20", name)
-        assert time.monotonic() - started < 10
-        state = pm.inspect(name)["State"]
-        assert (state["Status"], state["ExitCode"]) == ("exited", 7), state
-        assert "got-term" in pm("logs", name).stdout
-    finally:
-        pm("rm", "-f", "-t", "0", name)
-    name = start_loop(pm, runtime, "stop-kill", script=f"trap '' TERM; {LOOP}")
-    try:
-        pm("stop", "-t", "1", name)
-        state = pm.inspect(name)["State"]
-        assert (state["Status"], state["ExitCode"]) == ("exited", 137), state
-    finally:
-        pm("rm", "-f", "-t", "0", name)
+    cases.stop(pm, runtime)
 
 
 def test_rm(pm: RootlessPodman, runtime: EngineRuntime) -> None:
     """rm of an exited container, rm -f of a running one (its process gone), rm of a running one
     without -f refused."""
-    name = name_for(runtime, "rm")
+    name = name_for(pm, runtime, "rm")
     pm("run", "--name", name, IMAGE, "true", runtime=runtime)
     pm("rm", name)
     name = start_loop(pm, runtime, "rmf")

@@ -8,11 +8,8 @@ The podman and containerd setups are those of test_podman.py and test_containerd
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
 import subprocess
-import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +18,7 @@ import pytest
 
 from ..integration.support import SLOWDOWN
 from ..integration.test_systemd import systemd_is_pid1
-from .support import WORK_BASE, EngineRuntime, runtime_binary, unmount_all, wait_until
+from .support import EngineRuntime, engine_dir, engine_runtimes, unmount_all, wait_until
 from .test_containerd import IMAGE as CTR_IMAGE
 from .test_containerd import Containerd
 from .test_podman import IMAGE as PODMAN_IMAGE
@@ -55,12 +52,8 @@ def scope_of(pid: int) -> Path:
 
 @pytest.fixture(scope="module")
 def podman(image_dir: Path, request: pytest.FixtureRequest) -> Iterator[Podman]:
-    runtimes = {}
-    for name in ("ocirun", "runc"):
-        with contextlib.suppress(pytest.skip.Exception):
-            runtimes[name] = runtime_binary(name, request.config)
-    WORK_BASE.mkdir(parents=True, exist_ok=True)
-    base = Path(tempfile.mkdtemp(prefix="podman-sd-", dir=os.path.realpath(WORK_BASE)))
+    runtimes = engine_runtimes(request.config)
+    base = engine_dir("podman-sd-")
     pm = Podman(base, runtimes)
     conf = base / "containers.conf"
     conf.write_text(conf.read_text().replace('cgroup_manager = "cgroupfs"', 'cgroup_manager = "systemd"'))
@@ -109,17 +102,13 @@ class SlowContainerd(Containerd):
 
 @pytest.fixture(scope="module")
 def containerd(image_dir: Path) -> Iterator[Containerd]:
-    WORK_BASE.mkdir(parents=True, exist_ok=True)
-    base = Path(tempfile.mkdtemp(prefix="containerd-sd-", dir=os.path.realpath(WORK_BASE)))
+    base = engine_dir("containerd-sd-")
     cd = SlowContainerd(base)
     try:
         cd("image", "import", str(image_dir / "oci.tar"))
         yield cd
     finally:
-        for cid in cd.containers():
-            cd.remove(cid)
-        cd("image", "rm", CTR_IMAGE, check=False)
-        cd.stop()
+        cd.clear(CTR_IMAGE)
         unmount_all(base)
         shutil.rmtree(base, ignore_errors=True)
 

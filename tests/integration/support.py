@@ -900,3 +900,46 @@ def pidfd_listener(path: Path) -> socket.socket:
     sock.bind(str(path))
     sock.listen(1)
     return sock
+
+
+# ---------------------------------------------------------------------------- a user of the tests' own
+
+SUBID_FILES = ("/etc/subuid", "/etc/subgid")
+
+
+@dataclass
+class User:
+    name: str
+    uid: int
+    gid: int
+
+
+@contextlib.contextmanager
+def throwaway_user(prefix: str, first_uid: int, sub_start: int, sub_count: int) -> Iterator[User]:
+    """A user made for some tests (useradd; the first free uid from ``first_uid`` on, named
+    ``prefix`` and its uid), with one subordinate id range of its own, ``sub_count`` ids from
+    ``sub_start``. Afterwards the user is removed and /etc/subuid and /etc/subgid are put back
+    byte for byte (useradd may add ranges of its own: SUB_UID_MIN in login.defs)."""
+    import grp
+    import pwd
+
+    used = {p.pw_uid for p in pwd.getpwall()}
+    uid = first_uid + os.getpid() % 1000
+    while uid in used:
+        uid += 1
+    name = f"{prefix}{uid}"
+    saved = {path: Path(path).read_bytes() if os.path.exists(path) else None for path in SUBID_FILES}
+    subprocess.run(["useradd", "--no-create-home", "--home-dir", "/nonexistent", "--shell", "/bin/sh",
+                    "--uid", str(uid), "--user-group", name], check=True, capture_output=True)
+    try:
+        for path, text in saved.items():
+            Path(path).write_bytes((text or b"") + f"{name}:{sub_start}:{sub_count}\n".encode())
+        yield User(name, uid, grp.getgrnam(name).gr_gid)
+    finally:
+        subprocess.run(["userdel", name], check=False, capture_output=True)
+        for path, text in saved.items():
+            if text is None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
+            else:
+                Path(path).write_bytes(text)

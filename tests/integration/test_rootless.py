@@ -12,33 +12,19 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from . import support
+from .support import User
 
 SUB_START = 3_100_000  # the user's subordinate ids: SUB_START .. SUB_START+SUB_COUNT-1
 SUB_COUNT = 65536
 
-
-@dataclass
-class User:
-    name: str
-    uid: int
-    gid: int
-
-
-def _free_uid() -> int:
-    import pwd
-
-    used = {p.pw_uid for p in pwd.getpwall()}
-    uid = 23100 + os.getpid() % 1000
-    while uid in used:
-        uid += 1
-    return uid
+# a rootless run as the test user (several times that in the emulated guest)
+RUN_TIMEOUT = 60 * support.SLOWDOWN
 
 
 @pytest.fixture(scope="session")
@@ -48,22 +34,8 @@ def rootless_user() -> Iterator[User]:
         pytest.skip("making a test user needs root")
     if shutil.which("useradd") is None or shutil.which("setpriv") is None:
         pytest.skip("useradd and setpriv (passwd, util-linux) are needed")
-    uid = _free_uid()
-    name = f"ocirl{uid}"
-    subprocess.run(["useradd", "--no-create-home", "--home-dir", "/nonexistent", "--shell", "/bin/sh",
-                    "--uid", str(uid), "--user-group", name], check=True, capture_output=True)
-    try:
-        for path in ("/etc/subuid", "/etc/subgid"):  # exactly one range, the test's own
-            lines = [ln for ln in Path(path).read_text().splitlines() if not ln.startswith(name + ":")]
-            Path(path).write_text("".join(ln + "\n" for ln in lines) + f"{name}:{SUB_START}:{SUB_COUNT}\n")
-        import grp
-
-        yield User(name, uid, grp.getgrnam(name).gr_gid)
-    finally:
-        subprocess.run(["userdel", name], check=False, capture_output=True)
-        for path in ("/etc/subuid", "/etc/subgid"):
-            lines = Path(path).read_text().splitlines()
-            Path(path).write_text("".join(ln + "\n" for ln in lines if not ln.startswith(name + ":")))
+    with support.throwaway_user("ocirl", 23100, SUB_START, SUB_COUNT) as user:
+        yield user
 
 
 class UserRuntime(support.Runtime):
@@ -137,7 +109,7 @@ def _write(b: support.Bundle, user: User, cid: str) -> None:
 def _run(rt: UserRuntime, b: support.Bundle, *extra: str) -> support.Result:
     cid = rt.new_id("rl")
     _write(b, rt.user, cid)
-    return rt.run("run", "--bundle", b.path, *extra, cid, check=False, timeout=60)
+    return rt.run("run", "--bundle", b.path, *extra, cid, check=False, timeout=RUN_TIMEOUT)
 
 
 # ---------------------------------------------------------------------------- the example
@@ -155,7 +127,7 @@ def test_spec_rootless_runs(user_rt: UserRuntime, probe_binary: Path) -> None:
     b.config = cfg
     cid = user_rt.new_id("rl")
     _write(b, user_rt.user, cid)
-    res = user_rt.run("run", "--bundle", b.path, cid, check=False, log=False, timeout=60)
+    res = user_rt.run("run", "--bundle", b.path, cid, check=False, log=False, timeout=RUN_TIMEOUT)
     assert res.returncode == 0, res.stderr
     lines = res.stdout.splitlines()
     assert lines[0].startswith("uid=0(root) gid=0(root)") and lines[1:] == ["rootless-ok"]
@@ -174,7 +146,7 @@ def test_default_root_is_xdg_runtime_dir(user_rt: UserRuntime, probe_binary: Pat
             "env", "-i", f"XDG_RUNTIME_DIR={xdg}", "PATH=/usr/bin:/bin", user_rt.binary]
     name = "runc" if user_rt.name == "runc" else "ocirun"
     try:
-        subprocess.run([*base, "run", "-d", "--bundle", str(b.path), cid], check=True, timeout=60,
+        subprocess.run([*base, "run", "-d", "--bundle", str(b.path), cid], check=True, timeout=RUN_TIMEOUT,
                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         assert (xdg / name / cid).is_dir()
         listed = subprocess.run([*base, "list", "-q"], capture_output=True, text=True, check=True)
@@ -206,8 +178,8 @@ def test_root_in_a_user_namespace(user_rt: UserRuntime, probe_binary: Path) -> N
     cmd = ["setpriv", f"--reuid={u.uid}", f"--regid={u.gid}", "--clear-groups", "--", "env", "-i",
            f"XDG_RUNTIME_DIR={xdg}", "PATH=/usr/bin:/bin", "unshare", "--user", "--map-root-user", "--mount", "--",
            user_rt.binary]
-    res = subprocess.run([*cmd, "run", "--bundle", str(b.path), cid], capture_output=True, text=True, timeout=60,
-                         stdin=subprocess.DEVNULL)
+    res = subprocess.run([*cmd, "run", "--bundle", str(b.path), cid], capture_output=True, text=True,
+                         timeout=RUN_TIMEOUT, stdin=subprocess.DEVNULL)
     assert res.returncode == 0, res.stderr
     lines = res.stdout.splitlines()
     assert lines[0].split() == ["0", str(u.uid), "1"]
@@ -249,7 +221,7 @@ def test_rootless_false_does_not_go_without(user_rt: UserRuntime, probe_binary: 
     cmd = user_rt.command("run", "--bundle", str(b.path), cid, log=False)
     at = cmd.index(user_rt.binary) + 1
     cmd[at:at] = ["--rootless", "false"]
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=RUN_TIMEOUT, stdin=subprocess.DEVNULL)
     assert res.returncode != 0
     assert "ermission denied" in res.stderr
     assert not user_rt.ids_in_root()
@@ -270,7 +242,7 @@ def test_bad_rootless_value(user_rt: UserRuntime) -> None:
     cmd = user_rt.command("list", log=False)
     at = cmd.index(user_rt.binary) + 1
     cmd[at:at] = ["--rootless", "maybe"]
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=RUN_TIMEOUT)
     assert res.returncode == 1
     assert "maybe" in res.stderr
 
@@ -312,7 +284,7 @@ def test_delegated_cgroup2_subtree_is_used(user_rt: UserRuntime, probe_binary: P
     b = _rootless_bundle(user_rt.workdir.parent, probe_binary, user_rt.user, cfg)
     cid = user_rt.new_id("rl")
     _write(b, user_rt.user, cid)
-    res = user_rt.run("run", "--bundle", b.path, cid, check=False, timeout=60)
+    res = user_rt.run("run", "--bundle", b.path, cid, check=False, timeout=RUN_TIMEOUT)
     assert res.returncode == 0, res.stderr
     v2 = [line for line in res.stdout.splitlines() if line.startswith("0::")]
     assert v2 == [f"0::/{delegated.name}/{cid}"]
@@ -343,7 +315,7 @@ def test_limits_in_a_delegated_cgroup2_subtree(user_rt: UserRuntime, probe_binar
     b = _rootless_bundle(user_rt.workdir.parent, probe_binary, user_rt.user, cfg)
     cid = user_rt.new_id("rl")
     _write(b, user_rt.user, cid)
-    res = user_rt.run("run", "--bundle", b.path, cid, check=False, timeout=60)
+    res = user_rt.run("run", "--bundle", b.path, cid, check=False, timeout=RUN_TIMEOUT)
     assert res.returncode == 0, res.stderr
     assert res.stdout.split() == [f"/{delegated.name}/{cid}", str(64 << 20), "50"], res
     assert set((delegated / "cgroup.subtree_control").read_text().split()) >= {"memory", "pids"}
