@@ -85,9 +85,12 @@ V2ALL_1 := test_lifecycle test_exec test_mounts test_namespaces test_api test_re
 V2ALL_2 := test_errors test_process test_hooks test_terminal test_security test_seccomp test_cves test_fuzz
 # test_criu and test_systemd have guests of their own (test-criu, test-systemd)
 V2ALL_3 := test_rootless test_userns test_spec_fields test_netdevices test_memory_policy test_docs
-# with the rootless tests of a delegated cgroup v2 subtree (limits in it: pure v2 only)
+# with the rootless and user namespace tests that meet pure v2: a delegated subtree (limits in it),
+# and a cgroup2 mount where /sys is the host's, bound (its cgroup2 is there already: EBUSY)
 V2ROOTLESS := tests/integration/test_rootless.py::test_delegated_cgroup2_subtree_is_used \
-  tests/integration/test_rootless.py::test_limits_in_a_delegated_cgroup2_subtree
+  tests/integration/test_rootless.py::test_limits_in_a_delegated_cgroup2_subtree \
+  tests/integration/test_rootless.py::test_spec_rootless_runs \
+  tests/integration/test_userns.py::test_sysfs_bound_without_a_network_namespace
 test-v2: install
 	@V2VM=$(V2VM) V2TIMEOUT=2400 VPY=$(VPY) tests/v2guests.sh "tests/integration/test_cgroups_v2.py $(V2ROOTLESS)"
 

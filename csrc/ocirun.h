@@ -96,6 +96,9 @@ enum ocirun_sync_point {
                                       fd sync+5+n): moved onto the target */
 #define OCIRUN_MNT_SYSFS_BIND 0x200 /* sysfs refused (EPERM: a user namespace without its own network
                                        namespace): rbind the host's /sys there instead (runc) */
+#define OCIRUN_MNT_CGROUP2_BIND 0x800 /* cgroup2 refused (EBUSY: the target is the host's cgroup2 in a
+                                         /sys bound from the host; EPERM): bind the container's
+                                         cgroup on the host (the op's fallback) there instead (runc) */
 
 /* chdir_phase */
 #define OCIRUN_CHDIR_FIRST 1

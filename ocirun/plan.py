@@ -459,11 +459,13 @@ def _cgroup_mount(
     v2_only = bool(hierarchies) and all(h.version == 2 for h in hierarchies)
     if v2_only:
         h = hierarchies[0]
+        src = cgroup_paths.get(h.key) or _own_cgroup(h)
         if cgroupns:
+            # refused where the target is the host's cgroup2 already (a /sys bound from the host):
+            # the container's cgroup bound instead, what its cgroup namespace would show (runc)
             plan.mount(f"mount `cgroup2` to `{dest}`", source="cgroup2", target=dest, fstype="cgroup2", flags=flags,
-                       how=P.MNT_IN_ROOT | P.MNT_MKDIR)
+                       how=P.MNT_IN_ROOT | P.MNT_MKDIR | P.MNT_CGROUP2_BIND, fallback=src)
         else:
-            src = cgroup_paths.get(h.key) or _own_cgroup(h)
             plan.mount(f"bind mount `{src}` to `{dest}`", source=src, target=dest, flags=mo.MS_BIND,
                        how=P.MNT_IN_ROOT | P.MNT_MKDIR, remount_flags=(flags | mo.MS_BIND) if flags else 0)
         return

@@ -170,6 +170,7 @@ MNT_COPYUP = 0x40
 MNT_PLAIN_DIR = 0x100
 MNT_SYSFS_BIND = 0x200
 MNT_SRC_FD = 0x400
+MNT_CGROUP2_BIND = 0x800
 
 CHDIR_FIRST = 1
 CHDIR_AGAIN = 2
@@ -217,7 +218,10 @@ unshare        flags:a:clone
 # remount with remount_flags (0: none) and a propagation change (0: none) of the new mount
 # how MNT_SRC_FD: the source is the next detached tree the runtime cloned (open_tree; the n-th such
 # mount takes fd sync+5+n, plan.Launch.trees), the source string names it
-mount          flags:a:ms propagation:b:ms how:c:mnt remount_flags:d:ms | source target fstype data
+# how MNT_CGROUP2_BIND: a cgroup2 mount that, refused (EBUSY: the target is the host's cgroup2
+# already, in a /sys bound from the host; EPERM), becomes a bind of `fallback`, the container's
+# cgroup on the host (runc)
+mount          flags:a:ms propagation:b:ms how:c:mnt remount_flags:d:ms | source target fstype data fallback
 rootfs         | path  # host path: the root of later "in root" paths
 # check: "check" in a bind-mounted /dev: the node must be there already, nothing is made
 mknod          mode:a:o dev:b:dev uid:c:d gid:d:d | path check
@@ -390,8 +394,8 @@ class Plan:
         self.add(OP_UNSHARE, what, flags)
 
     def mount(self, what: str, *, target: str, source: str = "", fstype: str = "", data: str = "",
-              flags: int = 0, propagation: int = 0, how: int = 0, remount_flags: int = 0) -> None:
-        self.add(OP_MOUNT, what, flags, propagation, how, remount_flags, (source, target, fstype, data))
+              flags: int = 0, propagation: int = 0, how: int = 0, remount_flags: int = 0, fallback: str = "") -> None:
+        self.add(OP_MOUNT, what, flags, propagation, how, remount_flags, (source, target, fstype, data, fallback))
 
     def mknod(self, what: str, path: str, *, mode: int, dev: int, uid: int, gid: int, check_only: bool = False) -> None:
         self.add(OP_MKNOD, what, mode, dev, uid, gid, (path, "check" if check_only else ""))

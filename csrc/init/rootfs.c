@@ -154,9 +154,14 @@ static void op_mount(const struct ocirun_op *op)
         SC1(__NR_close, sfd);
     } else if (first || fstype || src) {
         long r = SC5(__NR_mount, src, t, fstype, first, data);
-        if (r == -EPERM && (how & OCIRUN_MNT_SYSFS_BIND)) {
-            /* the host's /sys (we are still in its root), then the mount's flags on the bind */
-            r = SC5(__NR_mount, "/sys", t, 0, MS_BIND | MS_REC, 0);
+        const char *bind = 0; /* a refused mount's stand-in, from the host (we are still in its root) */
+        if (r == -EPERM && (how & OCIRUN_MNT_SYSFS_BIND))
+            bind = "/sys";
+        else if ((r == -EBUSY || r == -EPERM) && (how & OCIRUN_MNT_CGROUP2_BIND))
+            bind = op_str(op, 4);
+        if (bind) {
+            /* then the mount's flags on the bind */
+            r = SC5(__NR_mount, bind, t, 0, MS_BIND | MS_REC, 0);
             if (r >= 0 && (flags & ~(unsigned long)MS_REC))
                 again = (flags & ~(unsigned long)MS_REC) | MS_BIND;
         }

@@ -185,7 +185,7 @@ def test_nothing_propagates_to_the_host_before_pivot_root(
     launch = build(bundle, cfg)
     op = decoded(launch)[first_mount(launch)]
     assert op.values == {"flags": first, "propagation": 0, "how": 0, "remount_flags": 0,
-                         "source": "", "target": "/", "fstype": "", "data": ""}
+                         "source": "", "target": "/", "fstype": "", "data": "", "fallback": ""}
 
 
 @pytest.mark.parametrize("no_pivot", [False, True])
@@ -440,10 +440,13 @@ def test_cgroup2_mount_with_a_cgroup_namespace(bundle: Path) -> None:
     cfg = config(
         linux__namespaces=[{"type": "pid"}, {"type": "mount"}, {"type": "cgroup"}], mounts=[CGROUP_MOUNT]
     )
-    launch = build(bundle, cfg, cgroup_hierarchies=V2)
+    launch = build(bundle, cfg, cgroup_hierarchies=V2, cgroup_paths={"": "/sys/fs/cgroup/ocirun/c1"})
     ((_i, op),) = [m for m in user_mounts(launch) if m[1]["target"] == "/sys/fs/cgroup"]
     assert (op["source"], op["fstype"], op["data"]) == ("cgroup2", "cgroup2", "")
     assert op["flags"] == mo.MS_NOSUID | mo.MS_NOEXEC | mo.MS_NODEV | mo.MS_RELATIME | mo.MS_RDONLY
+    # refused where /sys is the host's, bound (its cgroup2 is there already: EBUSY): the
+    # container's cgroup is bound instead
+    assert op["how"] & P.MNT_CGROUP2_BIND and op["fallback"] == "/sys/fs/cgroup/ocirun/c1"
 
 
 def test_cgroup2_without_a_cgroup_namespace_binds_the_containers_cgroup(bundle: Path) -> None:

@@ -644,7 +644,7 @@ def test_listing_names_fields_flags_and_strings() -> None:
     plan.seccomp("seccomp", flags=0, instructions=2, bpf=b"\0" * 16)
     assert plan.listing().splitlines() == [
         "  0 mount flags=MS_BIND|MS_REC propagation=0 how=MNT_IN_ROOT|MNT_MKDIR remount_flags=0 source='proc'"
-        " target='/proc' fstype='proc' data=''  # mount `proc` to `/proc`",
+        " target='/proc' fstype='proc' data='' fallback=''  # mount `proc` to `/proc`",
         "  1 console socket_fd=6 rows=24 cols=80 dev_console=1 clear_onlcr=0 uid=0 gid=-1  # console",
         "  2 seccomp flags=0x0 instructions=2 bpf=<16 bytes>  # seccomp",
     ]
