@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import pytest
 
 from . import images
-from .ptyrun import PtyProcess
+from .ptyrun import PtyProcess, interactive_shell
 from .support import LOOP, EngineRuntime, Result, wait_until
 
 IMAGE = images.PODMAN_IMAGE
@@ -31,6 +32,9 @@ class PodmanDriver(Protocol):
     def names(self) -> list[str]: ...
 
     def inspect(self, name: str) -> dict[str, Any]: ...
+
+
+Case = Callable[[PodmanDriver, EngineRuntime], None]
 
 
 def remove_left(pm: PodmanDriver) -> list[str]:
@@ -61,16 +65,7 @@ def start_loop(pm: PodmanDriver, runtime: EngineRuntime, tag: str, *extra: str, 
 def run_it_through_a_pty(pm: PodmanDriver, runtime: EngineRuntime) -> None:
     """run -it: the shell's terminal is /dev/pts/0 of the size asked, follows a resize, and its
     exit status is podman's; the container is gone (--rm)."""
-    with PtyProcess(pm.command("run", "-it", "--rm", IMAGE, "sh", runtime=runtime), rows=33, cols=101,
-                    env=pm.env) as term:
-        term.expect("# ")
-        term.write("echo $((6*7)); tty; stty size\r")
-        term.expect("33 101")
-        out = term.output.decode(errors="replace")
-        assert "42" in out and "/dev/pts/0" in out, out
-        term.resize(40, 120, "stty size\r")
-        term.write("exit 5\r")
-        assert term.wait() == 5, term.output
+    interactive_shell(pm.command("run", "-it", "--rm", IMAGE, "sh", runtime=runtime), env=pm.env)
     assert pm.names() == []
 
 

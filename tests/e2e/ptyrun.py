@@ -139,3 +139,18 @@ class PtyProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def interactive_shell(command: Sequence[str], env: dict[str, str] | None = None) -> None:
+    """``command`` runs a container's ``sh`` on a terminal (run -it, run -t): used through a pty
+    as a person would, it is on /dev/pts/0 of the size asked (33x101), follows a resize, and its
+    exit status (5) is the command's."""
+    with PtyProcess(command, rows=33, cols=101, env=env) as term:
+        term.expect("# ")
+        term.write("echo $((6*7)); tty; stty size\r")
+        term.expect("33 101")
+        out = term.output.decode(errors="replace")
+        assert "42" in out and "/dev/pts/0" in out, out
+        term.resize(40, 120, "stty size\r")
+        term.write("exit 5\r")
+        assert term.wait() == 5, term.output

@@ -69,7 +69,7 @@ class Podman:
 
     prefix = "e2e"
 
-    def __init__(self, base: Path, runtimes: dict[str, str]) -> None:
+    def __init__(self, base: Path, runtimes: dict[str, str], cgroup_manager: str = "cgroupfs") -> None:
         self.base = base
         for d in ("tmp", "libpod-tmp", "cni", "volumes"):
             (base / d).mkdir()
@@ -82,7 +82,7 @@ log_driver = "k8s-file"
 
 [engine]
 runtime = "ocirun"
-cgroup_manager = "cgroupfs"
+cgroup_manager = "{cgroup_manager}"
 events_logger = "file"
 events_logfile_path = "{base}/events.log"
 tmp_dir = "{base}/libpod-tmp"
@@ -139,22 +139,32 @@ graphroot = "{base}/graph"
         return str(self.inspect(name)["State"]["Status"])
 
 
-@pytest.fixture(scope="module")
-def podman(image_dir: Path, request: pytest.FixtureRequest) -> Iterator[Podman]:
-    """One podman setup per module (both runtimes are configured in it), the image imported."""
-    runtimes = engine_runtimes(request.config)
-    base = engine_dir("podman-")
-    shm_lock_existed = os.path.exists("/dev/shm/libpod_lock")
-    cache_existed = os.path.exists("/var/lib/containers")
-    pm = Podman(base, runtimes)
+@contextlib.contextmanager
+def podman_in(base: Path, runtimes: dict[str, str], image_dir: Path, *, cgroup_manager: str = "cgroupfs",
+              timeout: float = 60) -> Iterator[Podman]:
+    """podman set up in ``base`` with the image imported; afterwards its containers and images
+    are removed, its mounts unmounted and ``base`` deleted."""
+    pm = Podman(base, runtimes, cgroup_manager)
     try:
-        pm("import", "--change", "CMD=/bin/sh", str(image_dir / "rootfs.tar"), IMAGE)
+        pm("import", "--change", "CMD=/bin/sh", str(image_dir / "rootfs.tar"), IMAGE, timeout=timeout)
         yield pm
     finally:
         pm("rm", "--all", "--force", "--time", "0", check=False)
         pm("rmi", "--all", "--force", check=False)
         unmount_all(base)
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def podman(image_dir: Path, request: pytest.FixtureRequest) -> Iterator[Podman]:
+    """One podman setup per module (both runtimes are configured in it), the image imported."""
+    base = engine_dir("podman-")
+    shm_lock_existed = os.path.exists("/dev/shm/libpod_lock")
+    cache_existed = os.path.exists("/var/lib/containers")
+    try:
+        with podman_in(base, engine_runtimes(request.config), image_dir) as pm:
+            yield pm
+    finally:
         if not shm_lock_existed:
             with_suppress_unlink("/dev/shm/libpod_lock")
         if not cache_existed:  # containers/image's blob info cache of the import
@@ -369,10 +379,6 @@ def test_run_network_namespace(pm: Podman, runtime: EngineRuntime, mode: str) ->
         run(["ip", "netns", "delete", netns], check=False)
 
 
-def test_run_it_through_a_pty(pm: Podman, runtime: EngineRuntime) -> None:
-    cases.run_it_through_a_pty(pm, runtime)
-
-
 # ---------------------------------------------------------------------------- detached containers
 
 
@@ -425,10 +431,6 @@ def test_exec_errors_are_126_127(pm: Podman, runtime: EngineRuntime) -> None:
         pm("rm", "-f", "-t", "0", name)
 
 
-def test_exec_it_through_a_pty(pm: Podman, runtime: EngineRuntime) -> None:
-    cases.exec_it_through_a_pty(pm, runtime)
-
-
 def test_exec_detached_and_top(pm: Podman, runtime: EngineRuntime) -> None:
     name = start_loop(pm, runtime, "execd")
     try:
@@ -441,10 +443,6 @@ def test_exec_detached_and_top(pm: Podman, runtime: EngineRuntime) -> None:
         assert str(state_pid) in hpids, (state_pid, hpids)
     finally:
         pm("rm", "-f", "-t", "0", name)
-
-
-def test_stop(pm: Podman, runtime: EngineRuntime) -> None:
-    cases.stop(pm, runtime)
 
 
 def test_kill(pm: Podman, runtime: EngineRuntime) -> None:
@@ -554,3 +552,10 @@ def test_no_leftover_runtime_state(pm: Podman, runtime: EngineRuntime) -> None:
     root = pm.base / "run" / runtime.name
     left = os.listdir(root) if root.is_dir() else []
     assert left == [], left
+
+
+@pytest.mark.parametrize("case", [cases.run_it_through_a_pty, cases.exec_it_through_a_pty, cases.stop],
+                         ids=lambda case: case.__name__)
+def test_shared_case(pm: Podman, runtime: EngineRuntime, case: cases.Case) -> None:
+    """What podman as root and rootless podman are both checked for (podman_cases.py)."""
+    case(pm, runtime)

@@ -22,7 +22,7 @@ from .support import EngineRuntime, engine_dir, engine_runtimes, unmount_all, wa
 from .test_containerd import IMAGE as CTR_IMAGE
 from .test_containerd import Containerd
 from .test_podman import IMAGE as PODMAN_IMAGE
-from .test_podman import Podman
+from .test_podman import Podman, podman_in
 
 pytestmark = [
     pytest.mark.skipif(not systemd_is_pid1(), reason="systemd is not PID 1 (on pure cgroup v2): "
@@ -52,19 +52,9 @@ def scope_of(pid: int) -> Path:
 
 @pytest.fixture(scope="module")
 def podman(image_dir: Path, request: pytest.FixtureRequest) -> Iterator[Podman]:
-    runtimes = engine_runtimes(request.config)
-    base = engine_dir("podman-sd-")
-    pm = Podman(base, runtimes)
-    conf = base / "containers.conf"
-    conf.write_text(conf.read_text().replace('cgroup_manager = "cgroupfs"', 'cgroup_manager = "systemd"'))
-    try:
-        pm("import", "--change", "CMD=/bin/sh", str(image_dir / "rootfs.tar"), PODMAN_IMAGE, timeout=300)
+    with podman_in(engine_dir("podman-sd-"), engine_runtimes(request.config), image_dir, cgroup_manager="systemd",
+                   timeout=300) as pm:
         yield pm
-    finally:
-        pm("rm", "--all", "--force", "--time", "0", check=False)
-        pm("rmi", "--all", "--force", check=False)
-        unmount_all(base)
-        shutil.rmtree(base, ignore_errors=True)
 
 
 def test_podman_systemd_cgroups(podman: Podman, runtime: EngineRuntime) -> None:
