@@ -593,7 +593,8 @@ def test_exec_detach_pid_file(runtime: Runtime, sleeper: str) -> None:
     try:
         assert pid_alive(pid)
         assert ns_inodes(pid) == ns_inodes(init_pid(runtime, sleeper))
-        assert os.readlink(f"/proc/{pid}/exe").endswith("/bin/probe")
+        # the pid file may come before the exec (runc writes it once the process is there)
+        wait_for(lambda: os.readlink(f"/proc/{pid}/exe").endswith("/bin/probe"), "the process to exec the probe")
     finally:
         os.kill(pid, signal.SIGKILL)
     wait_gone(pid)

@@ -424,6 +424,8 @@ def test_run_terminal_newlines(runtime: Runtime, bundle: Bundle) -> None:
     assert b"\r\r\n" not in term.output, term.output
 
 
+@pytest.mark.xfail_runtime("runc", strict=False, reason="runc 1.1.5 clears ONLCR in its own process once the "
+                           "container's pty reaches it, racing the container's first output (seen under load)")
 @pytest.mark.parametrize("verb", ["run", "exec"])
 def test_terminal_output_to_a_file_has_plain_newlines(runtime: Runtime, bundle: Bundle, tmp_path: Path,
                                                       verb: str) -> None:
