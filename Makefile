@@ -104,10 +104,12 @@ test-v2-all: install
 
 # checkpoint/restore: Debian 12's criu 3.17 refuses newer kernels (natively the tests skip), so
 # they run in the guest too, Debian's 6.1 kernel (several minutes: each checkpoint is 10-20 s there).
+# tests/in-guest.sh: the command's own exit status where the guest tool loses it at power-off.
 test-criu: install
 	@if [ -x $(V2VM) ]; then \
 	  $(V2VM) --setup && \
-	  $(V2VM) --timeout 2400 --boot-timeout 600 -- $(VPY) -m pytest -q -p no:cacheprovider tests/integration/test_criu.py tests/e2e/test_podman_criu.py $(CRIU_TESTS); \
+	  V2VM=$(V2VM) tests/in-guest.sh --timeout 2400 --boot-timeout 600 -- \
+	    $(VPY) -m pytest -q -p no:cacheprovider tests/integration/test_criu.py tests/e2e/test_podman_criu.py $(CRIU_TESTS); \
 	else echo "test-criu: $(V2VM) not found: the checkpoint/restore tests did not run"; [ -z "$$CI" ]; fi
 
 # The systemd cgroup driver (--systemd-cgroup) in the guest with systemd as PID 1: its integration
@@ -120,7 +122,7 @@ $(GUEST_PROBE): tests/probe/probe.c
 test-systemd: install $(GUEST_PROBE)
 	@if [ -x $(V2VM) ]; then \
 	  $(V2VM) --setup --systemd && \
-	  $(V2VM) --systemd --time --timeout 1800 -e OCIRUN_TEST_PROBE=$(CURDIR)/$(GUEST_PROBE) -- \
+	  V2VM=$(V2VM) tests/in-guest.sh --systemd --time --timeout 1800 -e OCIRUN_TEST_PROBE=$(CURDIR)/$(GUEST_PROBE) -- \
 	    $(VPY) -m pytest -q -p no:cacheprovider -rfEx --durations=10 $(SYSTEMD_TESTS); \
 	else echo "test-systemd: $(V2VM) not found: the systemd driver's tests did not run"; [ -z "$$CI" ]; fi
 
