@@ -8,8 +8,10 @@ it runs in the cgroup v2 guest (whose TCG emulation makes everything 10-60 times
 
     make bench-criu        # = run-in-v2.sh -- .venv/bin/python bench/criu.py (--runs 5)
 
-In the guest on 2026-12-07, a busy host (load 18 on 2 cores), --runs 3: checkpoint ocirun 19.3 s,
-runc 4.4 s (4.4x); restore ocirun 30.0 s, runc 4.9 s (6.2x).
+In the guest on 2026-12-07, an idle host, --runs 5: checkpoint ocirun 6.10 s, runc 1.77 s (3.45x);
+restore ocirun 5.93 s, runc 2.05 s (2.89x).  Most of the difference is Python's start and imports,
+which the emulation slows far more than runc's Go (`ocirun list` 1.0 s against runc's 0.2-0.5 s
+there; natively ocirun's `run` is 0.86x runc's).
 """
 
 from __future__ import annotations

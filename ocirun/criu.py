@@ -76,16 +76,32 @@ class CriuError(OciRunError):
 
 
 def rpc() -> Any:
-    """The compiled rpc.proto (pycriu.rpc_pb2); CriuError naming the package when it is missing."""
-    try:
-        from pycriu import rpc_pb2
-    except ImportError:
-        if DIST_PACKAGES not in sys.path and os.path.isdir(DIST_PACKAGES + "/pycriu"):
-            sys.path.append(DIST_PACKAGES)
-            return rpc()
+    """The compiled rpc.proto (pycriu.rpc_pb2); CriuError naming the package when it is missing.
+
+    The module is loaded alone: ``import pycriu`` runs the package's __init__, which also loads its
+    image messages (some 80 .proto modules) that the RPC never uses: 3.5 s against 1.4 s in the
+    emulated guest, for each checkpoint and restore (60 ms against 20 ms natively)."""
+    module = sys.modules.get("pycriu.rpc_pb2")
+    if module is not None:
+        return module
+    import importlib.util
+
+    path = next((os.path.join(d, "pycriu", "rpc_pb2.py") for d in (*sys.path, DIST_PACKAGES)
+                 if os.path.isfile(os.path.join(d or ".", "pycriu", "rpc_pb2.py"))), None)
+    if path is None:
         raise CriuError("checkpoint/restore needs criu's python messages (pycriu.rpc_pb2 and protobuf): "
-                        "install Debian's criu package") from None
-    return rpc_pb2
+                        "install Debian's criu package")
+    if DIST_PACKAGES not in sys.path:
+        sys.path.append(DIST_PACKAGES)  # protobuf (python3-protobuf), if the venv has none
+    spec = importlib.util.spec_from_file_location("pycriu.rpc_pb2", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except ImportError as e:
+        raise CriuError(f"checkpoint/restore: criu's python messages need protobuf: {e}") from None
+    sys.modules["pycriu.rpc_pb2"] = module
+    return module
 
 
 def find(path: str | None) -> str:

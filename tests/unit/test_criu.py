@@ -75,3 +75,26 @@ def test_dump_and_restore_mounts(tmp_path: Path) -> None:
     assert (rootfs / "data").is_dir() and (rootfs / "proc").is_dir()
     assert not (rootfs / "run").exists() or not (rootfs / "run" / "x").exists()  # inside a tmpfs: criu's
     assert not Path("/nonexistent-host-dir").exists()
+
+
+def test_rpc_messages_are_loaded_alone() -> None:
+    """criu's rpc_pb2 without the rest of pycriu (its image messages cost seconds in the guest)."""
+    import subprocess
+    import sys
+
+    if not any(Path(d, "pycriu", "rpc_pb2.py").is_file() for d in (*sys.path, criu.DIST_PACKAGES)):
+        pytest.skip("Debian's criu package (pycriu) is not installed")
+    code = ("import sys; from ocirun import criu; m = criu.rpc(); assert m is criu.rpc(); "
+            "print(m.criu_req(type=m.DUMP).type == m.DUMP, sorted(k for k in sys.modules if k.startswith('pycriu')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split("\n")[0] == "True ['pycriu.rpc_pb2']"
+
+
+def test_rpc_messages_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setattr(sys, "path", [str(tmp_path)])
+    monkeypatch.setattr(criu, "DIST_PACKAGES", str(tmp_path / "none"))
+    monkeypatch.delitem(sys.modules, "pycriu.rpc_pb2", raising=False)
+    with pytest.raises(criu.CriuError, match="install Debian's criu package"):
+        criu.rpc()
