@@ -12,7 +12,7 @@ from typing import Any, Protocol
 import pytest
 
 from . import images
-from .ptyrun import PtyProcess, interactive_shell
+from .ptyrun import exec_shell, interactive_shell
 from .support import LOOP, EngineRuntime, Result, wait_until
 
 IMAGE = images.PODMAN_IMAGE
@@ -86,12 +86,7 @@ def exec_it_through_a_pty(pm: PodmanDriver, runtime: EngineRuntime) -> None:
     """exec -it into a running container: a pty of the size asked, the shell's exit status."""
     name = start_loop(pm, runtime, "execit")
     try:
-        with PtyProcess(pm.command("exec", "-it", name, "sh"), rows=20, cols=70, env=pm.env) as term:
-            term.expect("# ")
-            term.write("tty; stty size; exit 6\r")
-            term.expect("20 70")
-            assert term.wait() == 6, term.output
-        assert b"/dev/pts/" in term.output
+        exec_shell(pm.command("exec", "-it", name, "sh"), env=pm.env)
     finally:
         pm("rm", "-f", "-t", "0", name)
 

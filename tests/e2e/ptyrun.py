@@ -154,3 +154,14 @@ def interactive_shell(command: Sequence[str], env: dict[str, str] | None = None)
         term.resize(40, 120, "stty size\r")
         term.write("exit 5\r")
         assert term.wait() == 5, term.output
+
+
+def exec_shell(command: Sequence[str], env: dict[str, str] | None = None) -> None:
+    """``command`` execs ``sh`` on a terminal into a running container (exec -it, task exec -t):
+    it is on a pty of the size asked (20x70), and its exit status (6) is the command's."""
+    with PtyProcess(command, rows=20, cols=70, env=env) as term:
+        term.expect("# ")
+        term.write("tty; stty size; exit 6\r")
+        term.expect("20 70")
+        assert term.wait() == 6, term.output
+    assert b"/dev/pts/" in term.output
