@@ -78,13 +78,15 @@ attack-proof: install
 # ../shared/tools/cgroup2-vm; CI=true makes a missing guest tool a failure). test-v2 is CI's lane:
 # test_cgroups_v2.py on ocirun and runc. test-v2-lane adds, in a second guest, the lifecycle, exec
 # and mounts tests marked v2lane (not in CI yet: a different one of them flaked in each of three
-# runs here). test-v2-all: the whole integration suite on ocirun, in three guests (hours).
+# runs here). test-v2-all: the whole integration suite on ocirun, in two guests (about an hour).
 V2VM ?= ../shared/tools/cgroup2-vm/run-in-v2.sh
 V2LANE := -m v2lane tests/integration/test_lifecycle.py tests/integration/test_exec.py tests/integration/test_mounts.py
-V2ALL_1 := test_lifecycle test_exec test_mounts test_namespaces test_api test_recovery test_cgroups_v2 test_cgroups
-V2ALL_2 := test_errors test_process test_hooks test_terminal test_security test_seccomp test_cves test_fuzz
-# test_criu and test_systemd have guests of their own (test-criu, test-systemd)
-V2ALL_3 := test_rootless test_userns test_spec_fields test_netdevices test_memory_policy test_docs
+# two guests of about 350 tests each (the 2-core host runs no more at a time); test_criu and
+# test_systemd have guests of their own (test-criu, test-systemd)
+V2ALL_1 := test_lifecycle test_exec test_mounts test_namespaces test_api test_recovery test_cgroups_v2 test_cgroups \
+  test_rootless test_userns test_docs
+V2ALL_2 := test_errors test_process test_hooks test_terminal test_security test_seccomp test_cves test_fuzz \
+  test_spec_fields test_netdevices test_memory_policy
 # with the rootless and user namespace tests that meet pure v2: a delegated subtree (limits in it),
 # and a cgroup2 mount where /sys is the host's, bound (its cgroup2 is there already: EBUSY)
 V2ROOTLESS := tests/integration/test_rootless.py::test_delegated_cgroup2_subtree_is_used \
@@ -99,12 +101,12 @@ test-v2-lane: install
 
 test-v2-all: install
 	@V2VM=$(V2VM) V2TIMEOUT=21600 VPY=$(VPY) OCIRUN_FUZZ_EXAMPLES=20 tests/v2guests.sh \
-	  "--runtime=ocirun $(V2ALL_1:%=tests/integration/%.py)" "--runtime=ocirun $(V2ALL_2:%=tests/integration/%.py)" \
-	  "--runtime=ocirun $(V2ALL_3:%=tests/integration/%.py)"
+	  "--runtime=ocirun $(V2ALL_1:%=tests/integration/%.py)" "--runtime=ocirun $(V2ALL_2:%=tests/integration/%.py)"
 
 # checkpoint/restore: Debian 12's criu 3.17 refuses newer kernels (natively the tests skip), so
 # they run in the guest too, Debian's 6.1 kernel (several minutes: each checkpoint is 10-20 s there).
-# tests/in-guest.sh: the command's own exit status where the guest tool loses it at power-off.
+# tests/in-guest.sh: the venv in the guest's memory, and the command's own exit status where the
+# guest tool loses it at power-off.
 test-criu: install
 	@if [ -x $(V2VM) ]; then \
 	  $(V2VM) --setup && \
@@ -151,11 +153,11 @@ conformance: install
 
 # checkpoint and restore times, ocirun against runc, in the guest (bench/criu.py)
 bench-criu: install
-	$(V2VM) --setup && $(V2VM) --timeout 2400 --boot-timeout 600 -- $(VPY) bench/criu.py
+	$(V2VM) --setup && V2VM=$(V2VM) tests/in-guest.sh --timeout 2400 --boot-timeout 600 -- $(VPY) bench/criu.py
 
 # run with --systemd-cgroup, ocirun next to runc, in the systemd guest (median of 10)
 bench-systemd: install
-	$(V2VM) --setup --systemd && $(V2VM) --systemd --timeout 1200 -- $(VPY) bench/systemd_run.py -n 10
+	$(V2VM) --setup --systemd && V2VM=$(V2VM) tests/in-guest.sh --systemd --timeout 1200 -- $(VPY) bench/systemd_run.py -n 10
 
 lint: install
 	$(VPY) -m pip install -q '.[lint]'
