@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from .plan import Launch
 
-ENOENT = 2
+ENOENT, EPIPE, ECONNRESET = 2, 32, 104
 
 
 def reap(pid: int) -> int | None:
@@ -52,7 +52,7 @@ class InitProcess:
     # -- messages ---------------------------------------------------------------------------------
 
     def ack(self, value: int = 0) -> None:
-        os.write(self.sock, P.MSG.pack(P.MSG_ACK, -1, 0, 0, value, b""))
+        self._answer(P.MSG.pack(P.MSG_ACK, -1, 0, 0, value, b""))
 
     def join_at_sync(self, cgroups: dict[str, str]) -> None:
         """Has the init move itself into the cgroup v1 hierarchies of ``cgroups`` (key ->
@@ -119,8 +119,10 @@ class InitProcess:
                 reply = on_sync(value) or 0
                 fds, required = self._joins
                 if value == P.SYNC_CGROUPS and fds:
-                    shim.send_with_fds(self.sock, P.MSG.pack(P.MSG_ACK, -1, required, 0, reply, b""), fds)
-                    self._close_joins()
+                    try:
+                        self._answer(P.MSG.pack(P.MSG_ACK, -1, required, 0, reply, b""), fds)
+                    finally:
+                        self._close_joins()
                 else:
                     self.ack(reply)
             elif kind == P.MSG_SECCOMP:
@@ -128,6 +130,18 @@ class InitProcess:
                     raise self.error(step, 0, "no seccomp agent for this process")
                 on_seccomp(value)
                 self.ack()
+
+    def _answer(self, message: bytes, fds: list[int] | None = None) -> None:
+        """An ACK (with ``fds``).  When the init has died meanwhile (the OOM killer, say), the send
+        fails (EPIPE, ECONNRESET) and is let be: the next receive says how it died."""
+        try:
+            if fds:
+                shim.send_with_fds(self.sock, message, fds)
+            else:
+                os.write(self.sock, message)
+        except OSError as e:
+            if e.errno not in (EPIPE, ECONNRESET):
+                raise
 
     def expect_sync(self, point: int) -> None:
         """Waits for sync point ``point`` (no ACK: the caller sends it when it has done its part)."""

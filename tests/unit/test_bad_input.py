@@ -166,3 +166,23 @@ def test_init_dying_with_a_message_unread_is_eof() -> None:
         assert init.receive() is None
     finally:
         parent.close()
+
+
+def test_init_dying_before_our_ack_is_not_an_internal_error() -> None:
+    """The init killed before an ACK is sent (the OOM killer, at a 4096-byte memory limit in the
+    v2 guest: "internal error: BrokenPipeError"): the send is let be, with fds or without, and
+    the next receive is EOF, which tells how the init died."""
+    import socket
+
+    from ocirun.spawn import InitProcess
+
+    parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    init = InitProcess.__new__(InitProcess)
+    init.sock = parent.fileno()
+    child.close()
+    try:
+        init.ack()
+        init._answer(b"x" * 8, [parent.fileno()])
+        assert init.receive() is None
+    finally:
+        parent.close()
