@@ -171,6 +171,15 @@ def base_config(args: Sequence[str] = ("/bin/probe", "all")) -> dict[str, Any]:
     }
 
 
+def work_base_mounted(flag: str) -> bool:
+    """Whether the file system of the tests' directories (so of every test rootfs, bound from
+    there with its flags) is mounted ``flag``, "nosuid" or "nodev": the emulated guest's /tmp is
+    both, where a set-user-ID program gains nothing and a device node cannot be opened."""
+    bits = {"nosuid": os.ST_NOSUID, "nodev": os.ST_NODEV}
+    WORK_BASE.mkdir(parents=True, exist_ok=True)
+    return bool(os.statvfs(WORK_BASE).f_flag & bits[flag])
+
+
 def probe_args(*args: str) -> list[str]:
     return ["/bin/probe", *args]
 

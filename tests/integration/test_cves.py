@@ -165,7 +165,9 @@ def test_cve_2019_5736_proc_self_exe_entrypoint(runtime: Runtime, bundle: Bundle
 def hunt(runtime: Runtime, bundle: Bundle, secret: Path, exec_args: Sequence[str],
          seconds: float) -> dict[str, Any]:
     """The container's pid 1 watches /proc for runtime processes (probe hunt) while the host runs
-    `exec` into it again and again; returns the hunter's report."""
+    `exec` into it again and again; returns the hunter's report.  The hunt is ``seconds`` long
+    (times SLOWDOWN: an exec takes seconds in the emulated guest)."""
+    seconds *= SLOWDOWN
     bundle.set_args(*probe_args("hunt", str(seconds), str(secret)))
     cid = runtime.create(bundle)
     runtime.start(cid)
