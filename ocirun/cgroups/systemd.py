@@ -8,8 +8,9 @@ its cgroup is ``/sys/fs/cgroup/<expanded slice>/<unit>``, where a slice's name t
 
 systemd is asked over D-Bus (the system bus; jeepney, imported only here) for the unit, with the
 init's pid (PIDs), ``Delegate=yes``, and linux.resources as unit properties, as runc's driver maps
-them (``properties``); the create waits for the job's result (JobRemoved) before the init goes
-past its cgroup sync point, so that its cgroup namespace is made in the scope.  As in runc, every
+them (``properties``), then those of ``org.systemd.property.NAME`` annotations
+(``annotation_properties``, as runc); the create waits for the job's result (JobRemoved) before
+the init goes past its cgroup sync point, so that its cgroup namespace is made in the scope.  As in runc, every
 resource is also written to cgroupfs afterwards (ocirun.cgroups.resources, the device program):
 what has no property (hugetlb, rdma, ...) is there only.  ``delete`` stops the unit (gone
 already is fine); the other verbs use the cgroup directory, as with the cgroupfs driver.
@@ -284,6 +285,33 @@ def _io_properties(blkio: dict[str, Any], to_weight: Callable[[int], int]) -> li
         limits = [(f"/dev/block/{d['major']}:{d['minor']}", d["rate"]) for d in blkio.get(key) or []]
         if limits:
             props.append((name, ("a(st)", limits)))
+    return props
+
+
+PROPERTY_PREFIX = "org.systemd.property."
+
+
+def annotation_properties(annotations: dict[str, str]) -> list[Property]:
+    """The unit properties that ``org.systemd.property.NAME`` annotations ask for (runc's): NAME
+    of ASCII letters, the value in GVariant text (ocirun.cgroups.variant), a ``...Sec`` NAME in
+    seconds sent as ``...USec``.  They go after ocirun's own properties, so they win."""
+    from .variant import VariantError, parse, seconds_to_usec
+
+    props: list[Property] = []
+    for key, text in sorted(annotations.items()):
+        if not key.startswith(PROPERTY_PREFIX):
+            continue
+        name = key[len(PROPERTY_PREFIX):]
+        where = f'$.annotations["{key}"]'
+        if len(name) < 3 or not (name.isascii() and name.isalpha()):
+            raise InvalidSpec(where, "a systemd property's name is 3 or more ASCII letters")
+        try:
+            typed = parse(text)
+            if name.endswith("Sec") and name[-4].islower():
+                name, typed = name[:-3] + "USec", seconds_to_usec(typed)
+        except VariantError as exc:
+            raise InvalidSpec(where, f"{text!r}: {exc}") from None
+        props.append((name, typed))
     return props
 
 

@@ -346,6 +346,7 @@ class Creation:
 
         given = self.spec.linux.resources
         self.unit_props, written = systemd.properties(given.raw if given else None, self.ctx.log.warning)
+        self.unit_props += systemd.annotation_properties(self.spec.annotations)
         self.resources = Resources.from_json(written)
         systemd.check_host()
         bus = self.bus = systemd.Bus()

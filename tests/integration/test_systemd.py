@@ -184,6 +184,36 @@ def test_no_cgroups_path_is_a_scope_in_system_slice(sd: Runtime, bundle: Bundle)
     assert out.strip() == f"0::/system.slice/{sd.name}-{cid}.scope"
 
 
+def test_annotations_are_unit_properties(sd: Runtime, sd_bundle: Bundle) -> None:
+    """org.systemd.property.NAME annotations (runc's) are set on the unit after the runtime's own
+    properties, their values in GVariant text; a NAME in seconds (...Sec) is set as ...USec."""
+    assert sd_bundle.config is not None
+    sd_bundle.config["annotations"] = {
+        "org.systemd.property.CollectMode": "'inactive-or-failed'",
+        "org.systemd.property.TimeoutStopSec": "uint64 7",
+        "org.systemd.property.Description": "'set by an annotation'",
+    }
+    cid = start_detached(sd, sd_bundle, "sleep", "600")
+    props = show(unit_of(cid), "CollectMode", "TimeoutStopUSec", "Description", "Delegate")
+    assert props == {"CollectMode": "inactive-or-failed", "TimeoutStopUSec": "7s",
+                     "Description": "set by an annotation", "Delegate": "yes"}
+    sd.delete(cid, force=True)
+
+
+def test_bad_annotation_value(sd: Runtime, sd_bundle: Bundle) -> None:
+    """A value that is not GVariant text: one line naming the annotation, nothing left."""
+    assert sd_bundle.config is not None
+    sd_bundle.config["annotations"] = {"org.systemd.property.TasksMax": "uint64 -1"}
+    cid = sd.new_id()
+    res = sd.try_create(sd_bundle, cid)
+    assert res.returncode == 1
+    expect_error(sd, res, runc=r"TasksMax=uint64 -1 value parse error",
+                 ocirun=r'^config\.json: \$\.annotations\["org\.systemd\.property\.TasksMax"\]: '
+                        r"'uint64 -1': -1 is out of the range of type 't'$")
+    assert sd.ids_in_root() == []
+    assert unit_gone(unit_of(cid))
+
+
 @pytest.mark.parametrize("path", ["system.slice:oct", "a.slice:b:c:d", "system:oct:{id}",
                                   "system--a.slice:oct:{id}", "system.slice:oct:bad/name",
                                   "system.slice:oct:bad name"])

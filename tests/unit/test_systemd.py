@@ -215,3 +215,23 @@ def test_create_refuses_in_one_line_and_leaves_nothing(tmp_path: Path, cgroups_p
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and re.search(message, lines[0]), res.stderr
     assert not root.exists() or not [n for n in os.listdir(root) if not n.startswith(".")]
+
+
+def test_annotation_properties() -> None:
+    """org.systemd.property.NAME annotations as runc takes them: in name order, others ignored, a
+    lower-case letter then "Sec" is seconds sent as USec; bad ones name the annotation."""
+    props = sd.annotation_properties({
+        "org.systemd.property.TimeoutStopSec": "5",
+        "org.systemd.property.CollectMode": "'inactive-or-failed'",
+        "org.systemd.property.After": "['a.service']",
+        "org.systemd.property.CPUQuotaPerSecUSec": "uint64 100000",   # USec: not converted
+        "org.example.other": "whatever",
+    })
+    assert props == [("After", ("as", ["a.service"])), ("CPUQuotaPerSecUSec", ("t", 100000)),
+                     ("CollectMode", ("s", "inactive-or-failed")), ("TimeoutStopUSec", ("t", 5_000_000))]
+    for name, value, message in [("Ab", "1", "3 or more ASCII letters"), ("Tasks1", "1", "ASCII letters"),
+                                 ("TasksMax", "uint64 -1", r"'uint64 -1': -1 is out of the range"),
+                                 ("TimeoutStopSec", "'x'", "seconds must be a number")]:
+        key = f"org.systemd.property.{name}"
+        with pytest.raises(InvalidSpec, match=re.escape(f'$.annotations["{key}"]') + ".*" + message):
+            sd.annotation_properties({key: value})
