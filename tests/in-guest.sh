@@ -7,6 +7,8 @@
 # `ocirun list` took 1.4 to 8 s in the guest, and 0.35 s with the venv in the guest's tmpfs
 # (runc, one static file, was not slowed). So the venv is packed here into one tar file (no
 # linters: a third of its size), unpacked there, and bound over $PWD/.venv, at the same path.
+# The integration tests' directory (/tmp/ocirun-it) gets a tmpfs of its own: the guest's /tmp is
+# nosuid and nodev, and every test rootfs is bound from there with those flags.
 #
 # The command also leaves its status in a file of the current directory (shared with the guest,
 # written back at once), because the guest tool can lose it: twice here the criu lane's guest
@@ -32,6 +34,7 @@ tar -C .venv -cf "$venvtar" --exclude="$site/mypy" --exclude="$site/mypyc" \
   rcfile=$1 venvtar=$2; shift 2
   mkdir -p /tmp/guest-venv && tar -C /tmp/guest-venv -xf "$venvtar" &&
     mount --bind /tmp/guest-venv "$PWD/.venv" || exit 1
+  mkdir -p /tmp/ocirun-it && mount -t tmpfs -o mode=0755 ocirun-it /tmp/ocirun-it || exit 1
   "$@"; rc=$?; echo "$rc" > "$rcfile"; sync; exit "$rc"' in-guest "$rcfile" "$venvtar" "$@"
 rc=$?
 if [ "$rc" = 125 ] && [ -s "$rcfile" ]; then
