@@ -17,8 +17,8 @@ help:
 	@echo "make demo         install what is needed, build $(DEMO)/ from the host's busybox, run a container"
 	@echo "make test         install what is needed, run the unit and integration tests (ocirun and runc)"
 	@echo "make unit         unit tests only (no root needed)"
-	@echo "make test-v2      CI's pure cgroup v2 lane: the v2 tests in a guest (test-v2-lane: and those marked v2lane)"
-	@echo "make test-v2-all  the whole integration suite on ocirun in pure cgroup v2 guests (hours)"
+	@echo "make test-v2      the v2 tests in a pure cgroup v2 guest (test-v2-lane, CI's: and those marked v2lane)"
+	@echo "make test-v2-all  the whole integration suite on ocirun in pure cgroup v2 guests (30 minutes)"
 	@echo "make test-criu    checkpoint/restore (criu) tests in the same VM: criu 3.17 refuses this kernel"
 	@echo "make test-systemd the systemd cgroup driver's tests, podman and containerd on it, in the VM with systemd"
 	@echo "make attack-proof each protection taken out in a build of its own: its attack tests must fail there"
@@ -75,10 +75,10 @@ attack-proof: install
 	$(VPY) tests/attack_proof.py
 
 # Tests on a pure cgroup v2 kernel, in throw-away emulated guests side by side (tests/v2guests.sh,
-# ../shared/tools/cgroup2-vm; CI=true makes a missing guest tool a failure). test-v2 is CI's lane:
-# test_cgroups_v2.py on ocirun and runc. test-v2-lane adds, in a second guest, the lifecycle, exec
-# and mounts tests marked v2lane (not in CI yet: a different one of them flaked in each of three
-# runs here). test-v2-all: the whole integration suite on ocirun, in two guests (about an hour).
+# ../shared/tools/cgroup2-vm; CI=true makes a missing guest tool a failure). test-v2:
+# test_cgroups_v2.py on ocirun and runc. test-v2-lane, CI's lane, adds in a second guest the
+# lifecycle, exec and mounts tests marked v2lane. test-v2-all: the whole integration suite on
+# ocirun, in two guests (about 30 minutes).
 V2VM ?= ../shared/tools/cgroup2-vm/run-in-v2.sh
 V2LANE := -m v2lane tests/integration/test_lifecycle.py tests/integration/test_exec.py tests/integration/test_mounts.py
 # two guests of about 350 tests each (the 2-core host runs no more at a time); test_criu and

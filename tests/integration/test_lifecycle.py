@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from .support import (
+    PURE_CGROUP_V2,
     SLOWDOWN,
     Bundle,
     Runtime,
@@ -242,9 +243,15 @@ def test_delete_force(runtime: Runtime, bundle: Bundle, started: bool) -> None:
 
 @pytest.mark.parametrize("own_pidns", [True, False], ids=["own-pidns", "host-pidns"])
 @pytest.mark.v2lane
-def test_delete_force_kills_every_process(runtime: Runtime, bundle: Bundle, own_pidns: bool) -> None:
+def test_delete_force_kills_every_process(runtime: Runtime, bundle: Bundle, own_pidns: bool,
+                                         request: pytest.FixtureRequest) -> None:
     """delete --force leaves none of the container's processes: with a pid namespace of its own
     the kernel takes them with the init; without one they are found in its cgroups."""
+    if runtime.name == "runc" and not own_pidns and PURE_CGROUP_V2:
+        request.applymarker(pytest.mark.xfail(
+            strict=False, reason="runc 1.1.5 on cgroup v2 gives up its rmdir of the cgroup while the killed "
+                                 "processes are still leaving it, now and then in the emulated guest: the "
+                                 "cgroup is left behind"))
     bundle.set_args("sh", "-c", "sleep 61 & sleep 62 & exec sleep 63")
     if not own_pidns:
         bundle.linux["namespaces"] = [ns for ns in bundle.linux["namespaces"] if ns["type"] != "pid"]
