@@ -1,9 +1,10 @@
 #!/bin/sh
 # Runs pytest in pure cgroup v2 guests side by side (run-in-v2.sh of ../shared/tools/cgroup2-vm,
 # emulated: 10 to 60 times slower than here), one guest per argument, each argument the rest of one
-# pytest command line; prints each guest's output and time once all have ended, and fails if one
-# failed. Used by `make test-v2` and `make test-v2-all`. Each guest runs through tests/in-guest.sh
-# (the venv in the guest's memory).
+# pytest command line; prints each guest's output (with the reasons of skips, failures, errors and
+# xfails) and time once all have ended, and fails if one failed. Used by `make test-v2`,
+# `make test-v2-lane` and `make test-v2-all`. Each guest runs through tests/in-guest.sh (the venv
+# in the guest's memory, the tests' directory on a tmpfs of its own).
 #
 #   V2VM      the guest tool (default ../shared/tools/cgroup2-vm/run-in-v2.sh)
 #   V2TIMEOUT each guest's limit in seconds (default 2400)
@@ -31,7 +32,7 @@ for args in "$@"; do
   # $args is split on spaces on purpose: it is a list of pytest arguments
   # shellcheck disable=SC2086
   ( t0=$(date +%s)
-    V2VM=$V2VM tests/in-guest.sh --timeout "$V2TIMEOUT" -- "$VPY" -m pytest -q -p no:cacheprovider -rfEx $args >"$logs/$n" 2>&1
+    V2VM=$V2VM tests/in-guest.sh --timeout "$V2TIMEOUT" -- "$VPY" -m pytest -q -p no:cacheprovider -rfEsx $args >"$logs/$n" 2>&1
     rc=$?
     echo "v2guests: guest $n ($args): exit $rc after $(( $(date +%s) - t0 )) s" >>"$logs/$n"
     echo "$rc" >"$logs/$n.rc" ) &
