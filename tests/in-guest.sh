@@ -5,8 +5,9 @@
 # The venv goes into the guest's memory first. The guest sees the current directory over 9p
 # without a metadata cache, and every Python start looked up its few hundred module files there:
 # `ocirun list` took 1.4 to 8 s in the guest, and 0.35 s with the venv in the guest's tmpfs
-# (runc, one static file, was not slowed). So the venv is packed here into one tar file (no
-# linters: a third of its size), unpacked there, and bound over $PWD/.venv, at the same path.
+# (runc, one static file, was not slowed). So the venv is packed here into one tar file (without
+# pip and ruff; mypy stays, test_docs.py runs it), unpacked there, and bound over $PWD/.venv, at
+# the same path.
 # The integration tests' directory (/tmp/ocirun-it) gets a tmpfs of its own: the guest's /tmp is
 # nosuid and nodev, and every test rootfs is bound from there with those flags.
 #
@@ -26,8 +27,7 @@ opts=
 while [ $# -gt 0 ] && [ "$1" != -- ]; do opts="$opts $1"; shift; done
 [ $# -gt 0 ] && shift
 site=./lib/python3*/site-packages
-tar -C .venv -cf "$venvtar" --exclude="$site/mypy" --exclude="$site/mypyc" \
-  --exclude='*__mypyc*' --exclude="$site/ruff" --exclude="$site/pip" . || exit 1
+tar -C .venv -cf "$venvtar" --exclude="$site/ruff" --exclude="$site/pip" . || exit 1
 # $opts is split on spaces on purpose: options and their values, none with spaces
 # shellcheck disable=SC2086
 "$V2VM" $opts -- sh -c '
