@@ -8,10 +8,12 @@ it runs in the cgroup v2 guest (whose TCG emulation makes everything 10-60 times
 
     make bench-criu        # = run-in-v2.sh -- .venv/bin/python bench/criu.py (--runs 5)
 
-In the guest on 2026-12-07, an idle host, --runs 5: checkpoint ocirun 6.10 s, runc 1.77 s (3.45x);
-restore ocirun 5.93 s, runc 2.05 s (2.89x).  Most of the difference is Python's start and imports,
-which the emulation slows far more than runc's Go (`ocirun list` 1.0 s against runc's 0.2-0.5 s
-there; natively ocirun's `run` is 0.86x runc's).
+In the guest on 2026-12-07, an idle host, --runs 5, with the venv in the guest's memory
+(tests/in-guest.sh): checkpoint ocirun 4.55 s, runc 1.90 s (2.40x); restore ocirun 4.71 s, runc
+2.14 s (2.20x).  With the venv read over 9p it was 6.10 s against 1.77 s (3.45x) and 5.93 s
+against 2.05 s (2.89x).  Most of the rest is Python's start and imports (criu's protobuf messages
+among them), which the emulation slows far more than runc's Go; natively ocirun's `run` is 0.86x
+runc's.
 """
 
 from __future__ import annotations
