@@ -10,9 +10,9 @@ systemd is asked over D-Bus (the system bus; jeepney, imported only here) for th
 init's pid (PIDs), ``Delegate=yes``, and linux.resources as unit properties, as runc's driver maps
 them (``properties``), then those of ``org.systemd.property.NAME`` annotations
 (``annotation_properties``, as runc); the create waits for the job's result (JobRemoved) before
-the init goes past its cgroup sync point, so that its cgroup namespace is made in the scope.  As in runc, every
-resource is also written to cgroupfs afterwards (ocirun.cgroups.resources, the device program):
-what has no property (hugetlb, rdma, ...) is there only.  ``delete`` stops the unit (gone
+the init goes past its cgroup sync point, so that its cgroup namespace is made in the scope.  As
+in runc, every resource is also written to cgroupfs afterwards (ocirun.cgroups.resources, the
+device program): what has no property (hugetlb, rdma, ...) is there only.  ``delete`` stops the unit (gone
 already is fine); the other verbs use the cgroup directory, as with the cgroupfs driver.
 
 cgroup v2 only: on v1 and hybrid hosts ``--systemd-cgroup`` is refused.
@@ -307,7 +307,7 @@ def annotation_properties(annotations: dict[str, str]) -> list[Property]:
             raise InvalidSpec(where, "a systemd property's name is 3 or more ASCII letters")
         try:
             typed = parse(text)
-            if name.endswith("Sec") and name[-4].islower():
+            if name.endswith("Sec") and name[:-3][-1:].islower():  # (a NAME of "Sec" alone is left)
                 name, typed = name[:-3] + "USec", seconds_to_usec(typed)
         except VariantError as exc:
             raise InvalidSpec(where, f"{text!r}: {exc}") from None

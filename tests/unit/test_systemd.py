@@ -225,10 +225,12 @@ def test_annotation_properties() -> None:
         "org.systemd.property.CollectMode": "'inactive-or-failed'",
         "org.systemd.property.After": "['a.service']",
         "org.systemd.property.CPUQuotaPerSecUSec": "uint64 100000",   # USec: not converted
+        "org.systemd.property.Sec": "5",   # no letter before "Sec": not seconds
         "org.example.other": "whatever",
     })
     assert props == [("After", ("as", ["a.service"])), ("CPUQuotaPerSecUSec", ("t", 100000)),
-                     ("CollectMode", ("s", "inactive-or-failed")), ("TimeoutStopUSec", ("t", 5_000_000))]
+                     ("CollectMode", ("s", "inactive-or-failed")), ("Sec", ("i", 5)),
+                     ("TimeoutStopUSec", ("t", 5_000_000))]
     for name, value, message in [("Ab", "1", "3 or more ASCII letters"), ("Tasks1", "1", "ASCII letters"),
                                  ("TasksMax", "uint64 -1", r"'uint64 -1': -1 is out of the range"),
                                  ("TimeoutStopSec", "'x'", "seconds must be a number")]:
