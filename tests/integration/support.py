@@ -171,13 +171,22 @@ def base_config(args: Sequence[str] = ("/bin/probe", "all")) -> dict[str, Any]:
     }
 
 
-def work_base_mounted(flag: str) -> bool:
-    """Whether the file system of the tests' directories (so of every test rootfs, bound from
-    there with its flags) is mounted ``flag``, "nosuid" or "nodev": the emulated guest's /tmp is
-    both, where a set-user-ID program gains nothing and a device node cannot be opened."""
-    bits = {"nosuid": os.ST_NOSUID, "nodev": os.ST_NODEV}
+# what a test rootfs cannot do where the tests' directory is mounted with the flag
+MOUNT_FLAG_LIMITS = {
+    "nosuid": (os.ST_NOSUID, "no set-user-ID program gains anything there"),
+    "nodev": (os.ST_NODEV, "a device node in the rootfs cannot be opened"),
+}
+
+
+def work_base_limit(flag: str) -> str | None:
+    """Why a test must skip when the file system of the tests' directories (so of every test
+    rootfs, bound from there with its flags) is mounted ``flag``, "nosuid" or "nodev" (the
+    emulated guest's /tmp is both); None when it is not."""
+    bit, limit = MOUNT_FLAG_LIMITS[flag]
     WORK_BASE.mkdir(parents=True, exist_ok=True)
-    return bool(os.statvfs(WORK_BASE).f_flag & bits[flag])
+    if not os.statvfs(WORK_BASE).f_flag & bit:
+        return None
+    return f"{WORK_BASE} is on a {flag} file system: {limit} (OCIRUN_TEST_TMP names another directory)"
 
 
 def probe_args(*args: str) -> list[str]:

@@ -15,14 +15,13 @@ import pytest
 
 from .support import (
     SLOWDOWN,
-    WORK_BASE,
     Bundle,
     Runtime,
     expect_error,
     find_mount,
     parse_json,
     probe_args,
-    work_base_mounted,
+    work_base_limit,
 )
 
 
@@ -146,9 +145,8 @@ def test_device_outside_dev_is_made_inside_the_rootfs(runtime: Runtime, bundle: 
     """A linux.devices path MAY be anywhere (config-linux.md): made there, its missing parents too,
     and through the image's symlinks only inside the rootfs (never in the host's directory that an
     absolute link names)."""
-    if work_base_mounted("nodev"):
-        pytest.skip(f"{WORK_BASE} is on a nodev file system: a device node in the rootfs cannot be opened "
-                    "(OCIRUN_TEST_TMP names another directory)")
+    if reason := work_base_limit("nodev"):
+        pytest.skip(reason)
     host_dir = workdir / "host-dir"
     host_dir.mkdir()
     (bundle.rootfs / "link").symlink_to(host_dir)

@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from .support import WORK_BASE, Bundle, Runtime, expect_error, find_mount, parse_json, probe_args, work_base_mounted
+from .support import Bundle, Runtime, expect_error, find_mount, parse_json, probe_args, work_base_limit
 
 CAP = {
     "CAP_CHOWN": 0, "CAP_DAC_OVERRIDE": 1, "CAP_KILL": 5, "CAP_SETGID": 6, "CAP_SETUID": 7,
@@ -198,9 +198,8 @@ def suid_probe(bundle: Bundle) -> str:
 @pytest.mark.parametrize("nnp", [True, False])
 def test_no_new_privileges(runtime: Runtime, bundle: Bundle, suid_probe: str, nnp: bool) -> None:
     """The flag is set as asked, and with it a set-user-ID program gains nothing."""
-    if not nnp and work_base_mounted("nosuid"):
-        pytest.skip(f"{WORK_BASE} is on a nosuid file system: no set-user-ID program gains anything there "
-                    "(OCIRUN_TEST_TMP names another directory)")
+    if not nnp and (reason := work_base_limit("nosuid")):
+        pytest.skip(reason)
     bundle.process["noNewPrivileges"] = nnp
     bundle.process["user"] = {"uid": 1000, "gid": 1000}
     bundle.set_args("sh", "-c", f"/bin/probe nnp; {suid_probe} ids")
